@@ -1,0 +1,15 @@
+/**
+ * `pnpm bench [name...]`: runs the benchmarks in bench/ one after another and prints
+ * their figures with the ratio to a peer measured in the same run.
+ * Each module exports `default async function run(): Promise<void>`.
+ */
+const all: Record<string, () => Promise<{ default: () => Promise<void> }>> = {};
+
+const wanted = process.argv.slice(2);
+const names = Object.keys(all).filter((n) => wanted.length === 0 || wanted.includes(n));
+console.log(`node ${process.version}, ${names.length} benchmark(s): ${names.join(', ')}`);
+for (const name of names) {
+  const mod = await all[name]!();
+  await mod.default();
+}
+export {};

@@ -1,0 +1,84 @@
+import { SpoolError } from '../errors';
+
+/**
+ * An event ID `<ms>-<seq>`, as in Redis Streams: strictly increasing within a topic and
+ * compared as a pair of integers. Both parts are kept within `Number.MAX_SAFE_INTEGER`
+ * so they never lose precision in a JS `number`.
+ */
+export type EventId = string;
+
+export interface ParsedEventId {
+  ms: number;
+  seq: number;
+}
+
+/** The smallest ID; `after: "0-0"` means "everything retained". */
+export const MIN_EVENT_ID = '0-0';
+
+const EVENT_ID_RE = /^(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,15})$/;
+
+/** Parses `<ms>-<seq>`; returns undefined when `id` is not one. */
+export function tryParseEventId(id: string): ParsedEventId | undefined {
+  const m = EVENT_ID_RE.exec(id);
+  if (!m) return undefined;
+  const ms = Number(m[1]);
+  const seq = Number(m[2]);
+  if (!Number.isSafeInteger(ms) || !Number.isSafeInteger(seq)) return undefined;
+  return { ms, seq };
+}
+
+/**
+ * Parses `<ms>-<seq>`.
+ *
+ * @throws SpoolError `INVALID_EVENT_ID`
+ * @example parseEventId('1731900000000-3') // { ms: 1731900000000, seq: 3 }
+ */
+export function parseEventId(id: string): ParsedEventId {
+  const parsed = typeof id === 'string' ? tryParseEventId(id) : undefined;
+  if (!parsed) {
+    throw new SpoolError(
+      'INVALID_EVENT_ID',
+      `Invalid event ID ${JSON.stringify(id)}: expected "<ms>-<seq>" with two non-negative integers, e.g. "1731900000000-0".`,
+    );
+  }
+  return parsed;
+}
+
+/** True when `id` is a well-formed event ID. */
+export function isEventId(id: unknown): id is EventId {
+  return typeof id === 'string' && tryParseEventId(id) !== undefined;
+}
+
+/** Formats a parsed ID. @example formatEventId({ ms: 5, seq: 1 }) // '5-1' */
+export function formatEventId(id: ParsedEventId): EventId {
+  return `${id.ms}-${id.seq}`;
+}
+
+/** Compares two parsed IDs: negative, zero or positive. */
+export function compareParsedEventIds(a: ParsedEventId, b: ParsedEventId): number {
+  return a.ms !== b.ms ? a.ms - b.ms : a.seq - b.seq;
+}
+
+/**
+ * Compares two event IDs as pairs of integers (not as strings: `"10-0" > "9-0"`).
+ *
+ * @throws SpoolError `INVALID_EVENT_ID`
+ * @example ['10-0', '9-5'].sort(compareEventIds) // ['9-5', '10-0']
+ */
+export function compareEventIds(a: EventId, b: EventId): number {
+  return compareParsedEventIds(parseEventId(a), parseEventId(b));
+}
+
+/**
+ * The ID that follows `last` at time `nowMs`, by Redis's rule: a later clock starts a new
+ * millisecond at seq 0; a clock that stands still or goes back keeps the last `ms` and
+ * adds 1 to `seq` (see the XADD page, "Specifying a Stream ID as an argument").
+ *
+ * @example nextEventId({ ms: 100, seq: 4 }, 90) // { ms: 100, seq: 5 }
+ */
+export function nextEventId(last: ParsedEventId | undefined, nowMs: number): ParsedEventId {
+  const ms = Math.floor(nowMs);
+  if (!last || ms > last.ms) return { ms, seq: 0 };
+  if (last.seq >= Number.MAX_SAFE_INTEGER) return { ms: last.ms + 1, seq: 0 };
+  return { ms: last.ms, seq: last.seq + 1 };
+}

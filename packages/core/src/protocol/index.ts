@@ -1,0 +1,3 @@
+export * from './event-id';
+export * from './message-id';
+export * from './messages';

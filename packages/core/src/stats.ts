@@ -1,0 +1,67 @@
+/**
+ * The operators' snapshot: served by `GET /v1/stats` and pushed every second on the
+ * `$sys` topic (event `stats`). Aggregates plus the 100 most recently active items of
+ * each list; full lists come from the paginated routes.
+ */
+export interface SpoolStats {
+  /** When the snapshot was taken (ms since the epoch). */
+  at: number;
+  uptimeMs: number;
+  cache: CacheStatsSnapshot;
+  connections: { total: number; ws: number; sse: number; lagging: number };
+  topics: { count: number; subscribers: number; eventsPerSec: number; list: TopicStatsSnapshot[] };
+  /** Open messages in the StreamCache, most recently active first (at most 100). */
+  streams: ActiveStreamSnapshot[];
+  broker: { streams: BrokerStreamSnapshot[] };
+  events: { published: number; delivered: number; bytesOut: number };
+  /** Circuit breaker states by dependency name (e.g. `store`, `broker`). */
+  breakers: Record<string, 'closed' | 'open' | 'half-open'>;
+}
+
+export interface CacheStatsSnapshot {
+  memoryBytes: number;
+  maxMemoryBytes: number;
+  streams: number;
+  maxStreams: number;
+  chunks: number;
+  completed: number;
+  completionFailures: number;
+  deadLettered: number;
+}
+
+export interface TopicStatsSnapshot {
+  name: string;
+  retainedEvents: number;
+  retainedBytes: number;
+  firstId: string | null;
+  lastId: string | null;
+  subscribers: number;
+  eventsPerSec: number;
+  retention: { maxEvents: number; maxBytes: number; maxAgeMs: number };
+}
+
+export interface ActiveStreamSnapshot {
+  messageId: string;
+  channelId: string;
+  channelType: number;
+  fromUid: string;
+  clientMsgNo: string;
+  chunks: number;
+  bytes: number;
+  createdAt: number;
+  updatedAt: number;
+  customFields: Record<string, unknown>;
+}
+
+export interface BrokerStreamSnapshot {
+  key: string;
+  length: number;
+  lastId: string | null;
+  groups: Array<{
+    name: string;
+    consumers: number;
+    pending: number;
+    lag: number | null;
+    lastDeliveredId: string;
+  }>;
+}

@@ -1,0 +1,57 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vitest/config';
+
+// Every workspace package resolves to its TypeScript source through this export
+// condition, so tests never need a build first.
+const conditions = ['@spool/source', 'module', 'browser', 'development|production'];
+const nodeConditions = ['@spool/source', 'node', 'import', 'module', 'development|production'];
+
+const nodeProject = (name: string, include: string[], extra: Record<string, unknown> = {}) => ({
+  resolve: { conditions: nodeConditions },
+  ssr: { resolve: { conditions: nodeConditions } },
+  test: { name, include, environment: 'node', ...extra },
+});
+
+export default defineConfig({
+  test: {
+    projects: [
+      // core runs twice: in node and in a browser-like DOM, so "runtime-agnostic" is proven.
+      nodeProject('core:node', ['packages/core/src/**/*.test.ts']),
+      {
+        resolve: { conditions },
+        test: {
+          name: 'core:dom',
+          include: ['packages/core/src/**/*.test.ts'],
+          exclude: ['packages/core/src/**/*.node.test.ts'],
+          environment: 'happy-dom',
+        },
+      },
+      nodeProject('server', ['packages/server/src/**/*.test.ts'], {
+        testTimeout: 30_000,
+        hookTimeout: 30_000,
+      }),
+      nodeProject('client:node', ['packages/client/src/**/*.test.ts'], { testTimeout: 30_000 }),
+      {
+        plugins: [react()],
+        resolve: { conditions },
+        test: {
+          name: 'client:dom',
+          include: ['packages/client/src/**/*.test.{ts,tsx}'],
+          exclude: ['packages/client/src/**/*.node.test.ts'],
+          environment: 'happy-dom',
+        },
+      },
+      {
+        plugins: [react()],
+        resolve: { conditions },
+        test: {
+          name: 'dashboard',
+          root: 'apps/dashboard',
+          include: ['src/**/*.test.{ts,tsx}'],
+          environment: 'jsdom',
+          setupFiles: ['./src/test/setup.ts'],
+        },
+      },
+    ],
+  },
+});
