@@ -1,1 +1,7 @@
-export {};
+export {
+  type SseState,
+  type SseSubscribeOptions,
+  SseSubscription,
+  sseDefaults,
+  subscribeSse,
+} from './sse-subscription';

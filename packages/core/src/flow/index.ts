@@ -1,1 +1,6 @@
-export {};
+export * from './backoff';
+export * from './circuit-breaker';
+export * from './credit-window';
+export * from './health';
+export * from './heartbeat';
+export * from './retry';

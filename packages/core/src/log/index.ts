@@ -1,1 +1,15 @@
-export {};
+export * from './catchup-gate';
+export * from './catchup-plan';
+export * from './catchup-reader';
+export * from './channel-catchup';
+export * from './event-rate-meter';
+export * from './memory-topic-log';
+export * from './message-ledger';
+export * from './message-snapshot';
+export * from './retention';
+export * from './topic';
+export * from './topic-event';
+export * from './topic-log';
+export * from './topic-name';
+export * from './topic-registry';
+export * from './topic-subscription';

@@ -17,7 +17,13 @@ export const MIN_EVENT_ID = '0-0';
 
 const EVENT_ID_RE = /^(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,15})$/;
 
-/** Parses `<ms>-<seq>`; returns undefined when `id` is not one. */
+/**
+ * Parses `<ms>-<seq>`; returns undefined when `id` is not one. Only the canonical form is
+ * accepted (no leading zeros, no sign, no spaces), so two IDs are equal exactly when their
+ * strings are equal.
+ *
+ * @example tryParseEventId('7-1') // { ms: 7, seq: 1 }; tryParseEventId('07-1') // undefined
+ */
 export function tryParseEventId(id: string): ParsedEventId | undefined {
   const m = EVENT_ID_RE.exec(id);
   if (!m) return undefined;
@@ -44,7 +50,7 @@ export function parseEventId(id: string): ParsedEventId {
   return parsed;
 }
 
-/** True when `id` is a well-formed event ID. */
+/** True when `id` is a well-formed event ID. @example isEventId('1-0') // true */
 export function isEventId(id: unknown): id is EventId {
   return typeof id === 'string' && tryParseEventId(id) !== undefined;
 }
@@ -54,7 +60,11 @@ export function formatEventId(id: ParsedEventId): EventId {
   return `${id.ms}-${id.seq}`;
 }
 
-/** Compares two parsed IDs: negative, zero or positive. */
+/**
+ * Compares two parsed IDs: negative, zero or positive.
+ *
+ * @example compareParsedEventIds({ ms: 1, seq: 9 }, { ms: 2, seq: 0 }) < 0 // true
+ */
 export function compareParsedEventIds(a: ParsedEventId, b: ParsedEventId): number {
   return a.ms !== b.ms ? a.ms - b.ms : a.seq - b.seq;
 }
@@ -69,16 +79,32 @@ export function compareEventIds(a: EventId, b: EventId): number {
   return compareParsedEventIds(parseEventId(a), parseEventId(b));
 }
 
+/** The largest value of either part: both stay exact in a JS `number`. */
+const MAX_PART = Number.MAX_SAFE_INTEGER;
+
 /**
  * The ID that follows `last` at time `nowMs`, by Redis's rule: a later clock starts a new
  * millisecond at seq 0; a clock that stands still or goes back keeps the last `ms` and
- * adds 1 to `seq` (see the XADD page, "Specifying a Stream ID as an argument").
+ * adds 1 to `seq` (see the XADD page, "Specifying a Stream ID as an argument", and
+ * `streamIncrID` in Redis's t_stream.c). Like Redis, an empty log counts as `0-0`, so the
+ * first ID is never `0-0` (XADD refuses it), and a `seq` that would overflow carries
+ * into `ms`.
  *
+ * A clock reading that is not a finite number, or is negative, counts as 0 (the log then
+ * keeps counting from its last ID).
+ *
+ * @throws SpoolError `INVALID_EVENT_ID` only when `last` is the largest possible ID.
  * @example nextEventId({ ms: 100, seq: 4 }, 90) // { ms: 100, seq: 5 }
  */
 export function nextEventId(last: ParsedEventId | undefined, nowMs: number): ParsedEventId {
-  const ms = Math.floor(nowMs);
-  if (!last || ms > last.ms) return { ms, seq: 0 };
-  if (last.seq >= Number.MAX_SAFE_INTEGER) return { ms: last.ms + 1, seq: 0 };
-  return { ms: last.ms, seq: last.seq + 1 };
+  const ms = nowMs > 0 ? (nowMs < MAX_PART ? Math.floor(nowMs) : MAX_PART) : 0;
+  const lastMs = last ? last.ms : 0;
+  const lastSeq = last ? last.seq : 0;
+  if (ms > lastMs) return { ms, seq: 0 };
+  if (lastSeq < MAX_PART) return { ms: lastMs, seq: lastSeq + 1 };
+  if (lastMs < MAX_PART) return { ms: lastMs + 1, seq: 0 };
+  throw new SpoolError(
+    'INVALID_EVENT_ID',
+    `No event ID can follow ${formatEventId({ ms: lastMs, seq: lastSeq })}: the log has used the largest possible ID.`,
+  );
 }

@@ -1,3 +1,17 @@
+export { decodeClientMessage, WIRE_END_REASONS, wireLimits } from './decode-client-message';
+export { decodeServerMessage } from './decode-server-message';
+export { encodeClientMessage, encodeMessage, encodeServerMessage } from './encode-message';
 export * from './event-id';
 export * from './message-id';
 export * from './messages';
+export * from './sse-encoder';
+export * from './sse-parser';
+export * from './sse-parser-stream';
+export * from './subprotocol';
+export {
+  type WireDecodeOptions,
+  type WireDecodeResult,
+  type WireFrame,
+  wireDecodeDefaults,
+} from './wire-frame';
+export * from './ws-close-code';

@@ -1,1 +1,3 @@
-export {};
+export * from './memory-message-store';
+export * from './message-store';
+export * from './stored-message';

@@ -1,0 +1,111 @@
+import type { BrokerStreamSnapshot } from '@spool/core';
+import { useMemo } from 'react';
+import { useStreamQuery, useStreamsQuery } from '../api/queries';
+import type { GroupInfo } from '../api/routes';
+import { useStats } from '../app/env';
+import { formatCount } from '../components/format';
+import { Empty, ErrorState, Loading } from '../components/states';
+import { DeadLetters } from './DeadLetters';
+import { GroupPanel } from './GroupPanel';
+
+/** Dead-letter streams are named after their source stream (`spool:completed` → `spool:completed:dead`). */
+export const DEAD_LETTER_SUFFIX = ':dead';
+
+/**
+ * Every broker stream with its consumer groups: the list from `GET /v1/streams`, group
+ * totals live from `$sys`, consumers and pending entries from the per-stream routes.
+ */
+export function GroupsView() {
+  const query = useStreamsQuery();
+  const live = useStats((s) => s.stats?.broker.streams);
+  const streams = useMemo(() => {
+    const byKey = new Map<string, BrokerStreamSnapshot>();
+    for (const page of query.data?.pages ?? []) for (const s of page.items) byKey.set(s.key, s);
+    if (query.data) for (const s of live ?? []) byKey.set(s.key, s);
+    return [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
+  }, [query.data, live]);
+  const regular = streams.filter((s) => !s.key.endsWith(DEAD_LETTER_SUFFIX));
+  const dead = streams.filter((s) => s.key.endsWith(DEAD_LETTER_SUFFIX));
+
+  return (
+    <section aria-labelledby="groups-title" className="view">
+      <h1 id="groups-title">Consumer groups</h1>
+      {query.isPending ? (
+        <Loading what="broker streams" />
+      ) : query.isError && streams.length === 0 ? (
+        <ErrorState what="broker streams" error={query.error} onRetry={() => void query.refetch()} />
+      ) : regular.length === 0 ? (
+        <Empty title="No broker streams yet.">
+          Finished messages are added to <code>spool:completed</code>; its groups appear here.
+        </Empty>
+      ) : (
+        regular.map((s) => <BrokerStreamCard key={s.key} snapshot={s} />)
+      )}
+      {query.hasNextPage && (
+        <button
+          type="button"
+          className="btn"
+          onClick={() => void query.fetchNextPage()}
+          disabled={query.isFetchingNextPage}
+        >
+          Load more streams
+        </button>
+      )}
+      {query.data && <DeadLetters streams={dead} />}
+    </section>
+  );
+}
+
+function BrokerStreamCard({ snapshot }: { snapshot: BrokerStreamSnapshot }) {
+  const info = useStreamQuery(snapshot.key);
+  // Consumers come from the stream info; pending, lag and last-delivered from the
+  // fresher of the two (the `$sys` snapshot updates every second).
+  const groups: GroupInfo[] = useMemo(() => {
+    const fromInfo = new Map((info.data?.groups ?? []).map((g) => [g.name, g]));
+    const names = new Set([...snapshot.groups.map((g) => g.name), ...fromInfo.keys()]);
+    return [...names].map((name) => {
+      const full = fromInfo.get(name);
+      const totals = snapshot.groups.find((g) => g.name === name);
+      return {
+        name,
+        consumers: full?.consumers ?? [],
+        entriesRead: full?.entriesRead ?? null,
+        pending: totals?.pending ?? full?.pending ?? 0,
+        lag: totals ? totals.lag : (full?.lag ?? null),
+        lastDeliveredId: totals?.lastDeliveredId ?? full?.lastDeliveredId ?? '0-0',
+      };
+    });
+  }, [info.data, snapshot]);
+
+  return (
+    <section
+      className="card stream-card"
+      aria-labelledby={`stream-${snapshot.key}`}
+      data-testid={`broker-stream-${snapshot.key}`}
+    >
+      <header className="stream-card-head">
+        <h2 id={`stream-${snapshot.key}`} className="mono">
+          {snapshot.key}
+        </h2>
+        <span className="muted">
+          {formatCount(snapshot.length)} entries · last ID{' '}
+          <span className="mono">{snapshot.lastId ?? '–'}</span>
+        </span>
+      </header>
+      {info.isError && (
+        <ErrorState
+          what={`the groups of ${snapshot.key}`}
+          error={info.error}
+          onRetry={() => void info.refetch()}
+        />
+      )}
+      {groups.length === 0 ? (
+        <p className="muted">No consumer groups on this stream.</p>
+      ) : (
+        groups.map((g) => (
+          <GroupPanel key={g.name} streamKey={snapshot.key} group={g} loadingConsumers={info.isPending} />
+        ))
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,102 @@
+import { act, screen, waitFor } from '@testing-library/react';
+import { HttpResponse, http } from 'msw';
+import { describe, expect, it } from 'vitest';
+import { idleStats, NOW, spoolStats } from '../test/fixtures';
+import { apiError, ORIGIN, renderDashboard, statsHandler } from '../test/render';
+import { server } from '../test/server';
+
+describe('OverviewView', () => {
+  it('renders connections, topics, events per second and the cache gauges from GET /v1/stats', async () => {
+    server.use(statsHandler(spoolStats()));
+    renderDashboard('overview');
+
+    expect((await screen.findByTestId('stat-connections')).textContent).toBe('7');
+    expect(screen.getByTestId('stat-topics').textContent).toBe('2');
+    expect(screen.getByTestId('stat-events-per-sec').textContent).toBe('12.5');
+    expect(screen.getByTestId('stat-streams').textContent).toBe('1');
+
+    const memory = screen.getByRole('meter', { name: 'Cache memory' });
+    expect(memory.getAttribute('aria-valuenow')).toBe(String(75 * 2 ** 20));
+    expect(memory.getAttribute('aria-valuemin')).toBe('0');
+    expect(memory.getAttribute('aria-valuemax')).toBe(String(100 * 2 ** 20));
+    // 75% is past the 70% warning threshold, short of the 90% critical one.
+    expect(memory.getAttribute('data-level')).toBe('warning');
+    expect(memory.getAttribute('aria-valuetext')).toContain('warning');
+
+    const streams = screen.getByRole('meter', { name: 'Streams' });
+    expect(streams.getAttribute('aria-valuenow')).toBe('1');
+    expect(streams.getAttribute('aria-valuemax')).toBe('10000');
+    expect(streams.getAttribute('data-level')).toBe('ok');
+
+    expect(screen.getByTestId('breaker-broker').textContent).toContain('half-open');
+    expect(screen.getByRole('img', { name: /Events per second.*now 12\.5/ })).toBeTruthy();
+  });
+
+  it('updates live from $sys stats events and marks a critical memory gauge', async () => {
+    server.use(statsHandler(spoolStats()));
+    const { live } = renderDashboard('overview');
+    await screen.findByTestId('stat-connections');
+    await waitFor(() => expect(live.subscriptions.has('$sys')).toBe(true));
+
+    const next = spoolStats({ at: NOW + 1000, connections: { total: 42, ws: 40, sse: 2, lagging: 1 } });
+    next.cache.memoryBytes = 95 * 2 ** 20;
+    next.topics.eventsPerSec = 250;
+    act(() => {
+      live.emit('$sys', 'stats', next);
+    });
+
+    expect(screen.getByTestId('stat-connections').textContent).toBe('42');
+    expect(screen.getByTestId('stat-events-per-sec').textContent).toBe('250');
+    expect(screen.getByTestId('memory-gauge').getAttribute('data-level')).toBe('critical');
+    expect(screen.getByRole('img', { name: /now 250, peak 500/ })).toBeTruthy();
+  });
+
+  it('ignores a pushed snapshot older than the one shown', async () => {
+    server.use(statsHandler(spoolStats()));
+    const { live } = renderDashboard('overview');
+    await screen.findByTestId('stat-connections');
+    await waitFor(() => expect(live.subscriptions.has('$sys')).toBe(true));
+    act(() => {
+      live.emit(
+        '$sys',
+        'stats',
+        spoolStats({ at: NOW - 1000, connections: { total: 1, ws: 1, sse: 0, lagging: 0 } }),
+      );
+    });
+    expect(screen.getByTestId('stat-connections').textContent).toBe('7');
+  });
+
+  it('shows the empty state when the server has seen no traffic', async () => {
+    server.use(statsHandler(idleStats()));
+    renderDashboard('overview');
+    expect(await screen.findByText('No traffic yet.')).toBeTruthy();
+    expect(screen.getByTestId('stat-connections').textContent).toBe('0');
+    expect(screen.getByText('No circuit breakers (in-memory engine).')).toBeTruthy();
+  });
+
+  it('shows the error state with the server code when GET /v1/stats fails', async () => {
+    server.use(http.get(`${ORIGIN}/v1/stats`, () => apiError(500, 'INTERNAL', 'stats exploded')));
+    renderDashboard('overview');
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('Could not load the stats.');
+    expect(alert.textContent).toContain('stats exploded');
+    expect(alert.textContent).toContain('INTERNAL');
+  });
+
+  it('shows the unreachable state, then recovers by itself when the server comes back', async () => {
+    let up = false;
+    server.use(
+      http.get(`${ORIGIN}/v1/stats`, () => (up ? HttpResponse.json(spoolStats()) : HttpResponse.error())),
+    );
+    const { live } = renderDashboard('overview', {});
+    live.setState('reconnecting');
+    expect((await screen.findByTestId('unreachable-banner')).textContent).toContain('unreachable');
+    expect(screen.getByText(/Cannot load the stats: the server is unreachable/)).toBeTruthy();
+
+    up = true;
+    // The stats query polls while the live connection is not open; "Retry now" does the same at once.
+    act(() => screen.getByRole('button', { name: 'Retry now' }).click());
+    expect((await screen.findByTestId('stat-connections')).textContent).toBe('7');
+    expect(screen.queryByTestId('unreachable-banner')).toBeNull();
+  });
+});

@@ -1,0 +1,141 @@
+import type { ReactNode } from 'react';
+import { useStatsQuery } from '../api/queries';
+import { useStats } from '../app/env';
+import { routeHref } from '../app/router';
+import { formatBytes, formatCount, formatDuration, formatRate } from '../components/format';
+import { Gauge } from '../components/Gauge';
+import { LineChart } from '../components/LineChart';
+import { Empty, ErrorState, Loading } from '../components/states';
+import { STATS_HISTORY_POINTS } from '../live/statsStore';
+
+/** Connections, topics, the events-per-second chart and the cache gauges, all live from `$sys`. */
+export function OverviewView() {
+  const query = useStatsQuery();
+  const stats = useStats((s) => s.stats);
+  const history = useStats((s) => s.history);
+
+  if (!stats) {
+    if (query.isError)
+      return <ErrorState what="the stats" error={query.error} onRetry={() => void query.refetch()} />;
+    return <Loading what="the stats" />;
+  }
+  const { cache, connections, topics, events } = stats;
+  const idle = topics.count === 0 && cache.streams === 0 && events.published === 0;
+  const breakers = Object.entries(stats.breakers);
+
+  return (
+    <section aria-labelledby="overview-title" className="view">
+      <h1 id="overview-title">Overview</h1>
+      {idle && (
+        <Empty title="No traffic yet.">
+          Nothing has been published. Start a simulated reply in the{' '}
+          <a href={routeHref('playground')}>Playground</a>, or run the demo producer.
+        </Empty>
+      )}
+      <div className="kpis">
+        <Kpi label="Connections" value={formatCount(connections.total)} testId="stat-connections">
+          {connections.ws} WebSocket · {connections.sse} SSE · {connections.lagging} lagging
+        </Kpi>
+        <Kpi label="Topics" value={formatCount(topics.count)} testId="stat-topics">
+          {formatCount(topics.subscribers)} subscribers
+        </Kpi>
+        <Kpi label="Events / sec" value={formatRate(topics.eventsPerSec)} testId="stat-events-per-sec">
+          {formatCount(events.published)} published · {formatCount(events.delivered)} delivered
+        </Kpi>
+        <Kpi label="Open streams" value={formatCount(cache.streams)} testId="stat-streams">
+          {formatCount(cache.chunks)} chunks cached
+        </Kpi>
+      </div>
+
+      <div className="grid-2">
+        <section className="card" aria-labelledby="rate-title">
+          <h2 id="rate-title">Events per second</h2>
+          <LineChart
+            values={history.map((p) => p.eventsPerSec)}
+            capacity={STATS_HISTORY_POINTS}
+            label="Events per second, last 5 minutes"
+            format={formatRate}
+          />
+        </section>
+        <section className="card" aria-labelledby="cache-title">
+          <h2 id="cache-title">Stream cache</h2>
+          <Gauge
+            label="Cache memory"
+            value={cache.memoryBytes}
+            max={cache.maxMemoryBytes}
+            format={formatBytes}
+            testId="memory-gauge"
+          />
+          <Gauge
+            label="Streams"
+            value={cache.streams}
+            max={cache.maxStreams}
+            format={formatCount}
+            testId="streams-gauge"
+          />
+          <dl className="facts">
+            <div>
+              <dt>Completed</dt>
+              <dd data-testid="stat-completed">{formatCount(cache.completed)}</dd>
+            </div>
+            <div>
+              <dt>Completion failures</dt>
+              <dd>{formatCount(cache.completionFailures)}</dd>
+            </div>
+            <div>
+              <dt>Dead-lettered</dt>
+              <dd data-testid="stat-dead-lettered">{formatCount(cache.deadLettered)}</dd>
+            </div>
+            <div>
+              <dt>Bytes out</dt>
+              <dd>{formatBytes(events.bytesOut)}</dd>
+            </div>
+            <div>
+              <dt>Uptime</dt>
+              <dd>{formatDuration(stats.uptimeMs)}</dd>
+            </div>
+          </dl>
+        </section>
+      </div>
+
+      <section className="card" aria-labelledby="breakers-title">
+        <h2 id="breakers-title">Dependencies</h2>
+        {breakers.length === 0 ? (
+          <p className="muted">No circuit breakers (in-memory engine).</p>
+        ) : (
+          <ul className="breakers">
+            {breakers.map(([name, state]) => (
+              <li key={name} className={`breaker breaker-${state}`} data-testid={`breaker-${name}`}>
+                <span className="breaker-name">{name}</span> <span className="breaker-state">{state}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </section>
+  );
+}
+
+function Kpi({
+  label,
+  value,
+  testId,
+  children,
+}: {
+  label: string;
+  value: string;
+  testId: string;
+  children?: ReactNode;
+}) {
+  return (
+    <div className="kpi card">
+      <span className="kpi-label" id={`${testId}-label`}>
+        {label}
+      </span>
+      <output className="kpi-value" data-testid={testId} aria-labelledby={`${testId}-label`}>
+        {value}
+      </output>
+      {children && <span className="kpi-sub">{children}</span>}
+    </div>
+  );
+}

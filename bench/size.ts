@@ -1,0 +1,85 @@
+/**
+ * `pnpm size`: the client's bundle size, minified and gzipped, next to the reconnecting
+ * WebSocket clients people reach for instead, each built the same way in the same run
+ * (esbuild: bundle, minify, platform browser, ESM; gzip -9 through node:zlib).
+ *
+ * The main entry is the WebSocket client with resume, producing and assembly, bundled
+ * together with whatever it imports from @spool/core. The SSE and React entries are
+ * separate subpath exports, reported on their own (React itself left out).
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { report } from './harness';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const TARGET_BYTES = 5 * 1024;
+
+interface Measured {
+  min: number;
+  gz: number;
+}
+
+/** Bundles `source` (an ES module, resolved from bench/) and returns its sizes. */
+async function measure(source: string, external: string[] = []): Promise<Measured> {
+  const out = await build({
+    stdin: { contents: source, resolveDir: here, loader: 'ts' },
+    bundle: true,
+    minify: true,
+    platform: 'browser',
+    format: 'esm',
+    conditions: ['@spool/source'],
+    external,
+    write: false,
+    logLevel: 'silent',
+  });
+  const code = out.outputFiles[0]!.contents;
+  return { min: code.length, gz: gzipSync(code, { level: 9 }).length };
+}
+
+export default async function run(): Promise<void> {
+  const client = await measure("export * from '@spool/client';");
+  const sse = await measure("export * from '@spool/client/sse';");
+  const react = await measure("export * from '@spool/client/react';", ['react', 'react-dom']);
+  const peers = {
+    'socket.io-client': await measure("export { io, Manager, Socket } from 'socket.io-client';"),
+    partysocket: await measure("export { default } from 'partysocket';"),
+    'reconnecting-websocket': await measure("export { default } from 'reconnecting-websocket';"),
+  };
+
+  report('Bundle size, minified + gzip -9 (bytes)', [
+    {
+      name: '@spool/client (WS, resume, produce, assemble)',
+      value: client.gz,
+      unit: 'B',
+      target: `<= ${TARGET_BYTES} B (5 KB)`,
+    },
+    ...Object.entries(peers).map(([peer, m]) => ({
+      name: `  vs ${peer}`,
+      value: m.gz,
+      unit: 'B',
+      peer,
+      ratio: client.gz / m.gz,
+    })),
+    { name: '@spool/client/sse', value: sse.gz, unit: 'B' },
+    { name: '@spool/client/react (react external)', value: react.gz, unit: 'B' },
+  ]);
+  report('Bundle size, minified only (bytes)', [
+    { name: '@spool/client', value: client.min, unit: 'B' },
+    ...Object.entries(peers).map(([peer, m]) => ({
+      name: `  vs ${peer}`,
+      value: m.min,
+      unit: 'B',
+      peer,
+      ratio: client.min / m.min,
+    })),
+    { name: '@spool/client/sse', value: sse.min, unit: 'B' },
+    { name: '@spool/client/react', value: react.min, unit: 'B' },
+  ]);
+  console.log(
+    `\n  @spool/client ${client.gz <= TARGET_BYTES ? 'meets' : 'MISSES'} the 5 KB budget (${client.gz} of ${TARGET_BYTES} B gzipped).`,
+  );
+}
+
+// `pnpm size` runs this file directly; bench/run.ts imports it.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run();

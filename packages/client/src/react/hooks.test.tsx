@@ -1,0 +1,139 @@
+import { act, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type FakeConnection,
+  type FakeServer,
+  startFakeServer,
+  TestWebSocket,
+} from '../__tests__/fake-server';
+import { SpoolClient } from '../spool-client';
+import { useChannel, useConnectionState, useMessage, useTopic } from './hooks';
+import { SpoolProvider, useSpoolClient } from './spool-provider';
+
+let server: FakeServer;
+let client: SpoolClient;
+
+beforeEach(async () => {
+  server = await startFakeServer();
+  client = new SpoolClient(server.url, { WebSocket: TestWebSocket, backoff: { baseMs: 5, maxMs: 5 } });
+});
+afterEach(async () => {
+  client.close();
+  await server.close();
+});
+
+const withClient = (ui: React.ReactNode) => render(<SpoolProvider client={client}>{ui}</SpoolProvider>);
+
+async function subscribed(topic: string): Promise<FakeConnection> {
+  const conn = await server.connection(0);
+  await conn.next((f) => f.op === 'sub' && f.topic === topic);
+  return conn;
+}
+
+function State() {
+  return <p data-testid="state">{useConnectionState()}</p>;
+}
+
+function Topic({ topic }: { topic: string }) {
+  const { events, lastEventId } = useTopic(topic, { after: '0-0', max: 3 });
+  return (
+    <div>
+      <p data-testid="last">{lastEventId ?? 'none'}</p>
+      <ul>
+        {events.map((e) => (
+          <li key={e.id}>{String(e.data)}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+let renders = 0;
+function Message({ id }: { id: string }) {
+  renders++;
+  const { text, status } = useMessage(id);
+  return <p data-testid="msg">{`${status}:${text}`}</p>;
+}
+
+function Orphan() {
+  useSpoolClient();
+  return null;
+}
+
+function Channel() {
+  const messages = useChannel(1, 'g');
+  return <p data-testid="channel">{messages.map((m) => `${m.messageId}=${m.text}`).join(',')}</p>;
+}
+
+describe('React hooks', () => {
+  it('useConnectionState follows the client', async () => {
+    withClient(<State />);
+    await waitFor(() => expect(screen.getByTestId('state').textContent).toBe('open'));
+    const conn = await server.connection(0);
+    conn.terminate();
+    await waitFor(() => expect(screen.getByTestId('state').textContent).toBe('reconnecting'));
+    await waitFor(() => expect(screen.getByTestId('state').textContent).toBe('open'));
+  });
+
+  it('useTopic subscribes while mounted and keeps the newest events', async () => {
+    const view = withClient(<Topic topic="t" />);
+    const conn = await subscribed('t');
+    for (let i = 1; i <= 5; i++)
+      conn.send({ op: 'ev', topic: 't', id: `${i}-0`, event: 'message', data: `e${i}` });
+    await waitFor(() => expect(screen.getByTestId('last').textContent).toBe('5-0'));
+    expect(screen.getAllByRole('listitem').map((li) => li.textContent)).toEqual(['e3', 'e4', 'e5']);
+    view.unmount();
+    expect(await conn.next((f) => f.op === 'unsub')).toEqual({ op: 'unsub', topic: 't' });
+  });
+
+  it('useMessage renders the assembled text at most once per frame', async () => {
+    withClient(
+      <>
+        <Channel />
+        <Message id="42" />
+      </>,
+    );
+    const conn = await subscribed('chan:1:g');
+    renders = 0;
+    const topic = 'chan:1:g';
+    let text = '';
+    for (let i = 0; i < 300; i++) {
+      text += `w${i} `;
+      conn.send({
+        op: 'ev',
+        topic,
+        id: `1-${i}`,
+        event: 'msg.delta',
+        data: { messageId: '42', chunkId: i, text: `w${i} ` },
+      });
+    }
+    conn.send({
+      op: 'ev',
+      topic,
+      id: '2-0',
+      event: 'msg.end',
+      data: { messageId: '42', reason: 'success', persisted: true },
+    });
+    await waitFor(() => expect(screen.getByTestId('msg').textContent).toBe(`ended:${text}`));
+    expect(screen.getByTestId('channel').textContent).toBe(`42=${text}`);
+    // 301 events; a render per event would be a storm.
+    expect(renders).toBeLessThan(30);
+  });
+
+  it('useSpoolClient outside a provider says how to fix it', () => {
+    const spy = console.error;
+    console.error = () => {};
+    try {
+      expect(() => render(<Orphan />)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    } finally {
+      console.error = spy;
+    }
+  });
+
+  it('unmounting a channel unsubscribes', async () => {
+    const view = withClient(<Channel />);
+    const conn = await subscribed('chan:1:g');
+    act(() => view.unmount());
+    expect(await conn.next((f) => f.op === 'unsub')).toEqual({ op: 'unsub', topic: 'chan:1:g' });
+  });
+});

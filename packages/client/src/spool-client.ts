@@ -1,0 +1,337 @@
+import { type ClientMessage, channelTopic, SpoolError, type WireOpenMeta } from '@spool/core';
+import { type AssembledMessage, type ChannelStore, ChatAssembler } from './chat-assembler';
+import { Connection, type ConnectionState } from './connection';
+import { MessageWriter } from './message-writer';
+import { type ResolvedClientOptions, resolveClientOptions, type SpoolClientOptions } from './options';
+import { readServerFrame } from './read-server-frame';
+import { type ExternalStore, eventIdBefore, isAfter, type SpoolEvent } from './spool-event';
+import { type SubscribeOptions, Subscription, type SubscriptionLink } from './subscription';
+
+export type { ConnectionState } from './connection';
+
+interface Pending {
+  frame: ClientMessage & { ref: number };
+  ok(ack: { id?: string; messageId?: string }): void;
+  ko(err: SpoolError): void;
+  sent?: boolean;
+  again?: boolean;
+}
+
+/** One subscription on the wire per topic, shared by the local subscriptions to it. */
+interface Wire {
+  subs: Set<Subscription>;
+  /** Events received since the last `sub`, credit given in it, and credit granted since. */
+  recv: number;
+  base: number;
+  granted: number;
+  /** The newest position seen, where a live subscription that joins later starts. */
+  pos?: string;
+}
+
+// When an operation is sent again after a reconnect, the server may already have applied
+// the first copy: these answers then mean "done", not failure.
+const DONE_ON_RETRY: Record<string, string> = {
+  'msg.open': 'STREAM_EXISTS',
+  'msg.append': 'DUPLICATE_CHUNK',
+  'msg.end': 'STREAM_NOT_FOUND STREAM_CLOSED',
+  'msg.cancel': 'STREAM_NOT_FOUND STREAM_CLOSED',
+};
+
+/**
+ * Spool's WebSocket client: one socket, many topic subscriptions, each resumed from its
+ * last event ID after every reconnect, so events arrive exactly once and in order.
+ * Publishes and `msg.*` operations wait in a bounded queue while offline and are sent
+ * again, applied once (idempotency key, duplicate checks). Credit is granted back as the
+ * application consumes, so the server never buffers without bound for a slow UI.
+ *
+ * @example
+ * import { WebSocket } from 'ws'; // Node 20 only; browsers have their own
+ * const client = new SpoolClient('ws://127.0.0.1:8080/v1/ws', { WebSocket, getToken });
+ * client.on('state', (s) => console.log(s));
+ * const sub = client.subscribe('chan:1:general', { after: '0-0', onEvent: console.log });
+ * const id = await client.publish('chan:1:general', { hello: 'world' });
+ */
+export class SpoolClient {
+  readonly options: ResolvedClientOptions;
+  #conn: Connection;
+  #closed = false;
+  #ref = 0;
+  /** Prefix of this client's idempotency keys: unique per client, so `<id>.<ref>` is unique. */
+  #id: string;
+  #pending = new Map<number, Pending>();
+  #wires = new Map<string, Wire>();
+  #listeners = { state: new Set<(s: ConnectionState) => void>(), error: new Set<(e: SpoolError) => void>() };
+  #chat: ChatAssembler;
+  #link: SubscriptionLink = {
+    drop: (sub) => {
+      const w = this.#wires.get(sub.topic);
+      if (!w?.subs.delete(sub) || w.subs.size) return;
+      this.#wires.delete(sub.topic);
+      this.#send({ op: 'unsub', topic: sub.topic });
+    },
+    consumed: (sub) => this.#grant(sub.topic),
+  };
+  constructor(
+    readonly url: string,
+    options?: SpoolClientOptions,
+  ) {
+    this.options = resolveClientOptions(url, options);
+    this.#chat = new ChatAssembler(this.options.maxMessages);
+    this.#id = Date.now().toString(36) + Math.random().toString(36).slice(2);
+    this.#conn = new Connection(url, this.options, {
+      state: (state) => {
+        for (const l of this.#listeners.state) l(state);
+      },
+      open: () => {
+        for (const topic of this.#wires.keys()) this.#subscribe(topic);
+        for (const p of this.#pending.values()) this.#sendRequest(p);
+      },
+      frame: (data) => this.#onFrame(data),
+      refused: (code) =>
+        this.#emitError(
+          new SpoolError(code as SpoolError['code'], `The server closed the connection: ${code}`),
+        ),
+      giveUp: (n) =>
+        this.#rejectAll(
+          'RETRY_EXHAUSTED',
+          `Gave up after ${n} failed connection attempts; call reconnect() to try again.`,
+        ),
+    });
+  }
+
+  /** The connection state now. */
+  get state(): ConnectionState {
+    return this.#conn.state;
+  }
+
+  /**
+   * Listens to state changes, or to errors not tied to one request or subscription: a
+   * frame that is not protocol v1 (`BAD_FRAME`), or the server closing the connection with
+   * a code (`UNAUTHENTICATED`, `FORBIDDEN`, ...; the client keeps retrying, with a fresh
+   * token from `getToken`). Returns the function that stops listening.
+   */
+  on(type: 'state', listener: (state: ConnectionState) => void): () => void;
+  on(type: 'error', listener: (err: SpoolError) => void): () => void;
+  on(type: 'state' | 'error', listener: (x: never) => void): () => void {
+    const set = this.#listeners[type] as Set<unknown>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  #send(frame: object): boolean {
+    return this.#conn.send(JSON.stringify(frame));
+  }
+
+  #sendRequest(p: Pending): void {
+    if (!this.#send(p.frame)) return;
+    p.again = p.sent;
+    p.sent = true;
+  }
+
+  /** Sends `sub` for a topic, resuming from the earliest position of its subscriptions. */
+  #subscribe(topic: string): void {
+    const w = this.#wires.get(topic)!;
+    let after: string | undefined;
+    let backlog = 0;
+    for (const s of w.subs) {
+      const id = s.lastEventId;
+      if (id && (!after || isAfter(after, id))) after = id;
+      backlog = Math.max(backlog, s.buffer.length);
+    }
+    w.recv = w.granted = 0;
+    // Items still unread by an iterator count against the window, so a reconnect never doubles it.
+    w.base = Math.max(1, this.options.credit - backlog);
+    const compact = [...w.subs].every((s) => s.options.compact);
+    this.#send({ op: 'sub', topic, after, compact, credit: w.base });
+  }
+
+  /** Grants credit back once half the window has been consumed. */
+  #grant(topic: string): void {
+    const w = this.#wires.get(topic);
+    if (!w) return;
+    const credit = this.options.credit;
+    let backlog = 0;
+    for (const s of w.subs) backlog = Math.max(backlog, s.buffer.length);
+    const n = credit - backlog - (w.base + w.granted - w.recv);
+    if (n * 2 >= credit && this.#send({ op: 'credit', topic, n })) w.granted += n;
+  }
+
+  #onFrame(data: unknown): void {
+    const m = readServerFrame(data);
+    if (m instanceof SpoolError) {
+      this.#emitError(m);
+      return;
+    }
+    const w = 'topic' in m && m.topic !== undefined ? this.#wires.get(m.topic) : undefined;
+    if (m.op === 'ev') {
+      if (!w) return;
+      w.recv++;
+      if (isAfter(m.id, w.pos)) w.pos = m.id;
+      const ev: SpoolEvent = { topic: m.topic, id: m.id, event: m.event, data: m.data };
+      this.#chat.apply(ev);
+      for (const s of w.subs) s.deliver(ev);
+      this.#grant(m.topic);
+    } else if (m.op === 'subok' && w) {
+      // Subscriptions that started live resume from just before the first ID that follows.
+      w.pos ??= eventIdBefore(m.from);
+      for (const s of w.subs) s.lastEventId ??= w.pos;
+    } else if (m.op === 'reset' && w) {
+      for (const s of w.subs) s.reset(m.earliest);
+    } else if (m.op === 'ack') {
+      const p = this.#pending.get(m.ref);
+      this.#pending.delete(m.ref);
+      p?.ok(m);
+    } else if (m.op === 'err') {
+      const err = new SpoolError(m.code as SpoolError['code'], m.message);
+      const p = m.ref === undefined ? undefined : this.#pending.get(m.ref);
+      if (p) {
+        this.#pending.delete(p.frame.ref);
+        if (p.again && DONE_ON_RETRY[p.frame.op]?.includes(m.code)) p.ok({});
+        else p.ko(err);
+      } else if (w) {
+        this.#wires.delete(m.topic!);
+        for (const s of w.subs) s.end(err);
+      } else this.#emitError(err);
+    }
+  }
+
+  #emitError(err: SpoolError): void {
+    for (const l of this.#listeners.error) l(err);
+  }
+
+  /**
+   * Subscribes to a topic. Events arrive exactly once and in order, across reconnects;
+   * a `reset` is surfaced to `onReset` and as a {@link RESET_EVENT} item.
+   *
+   * @throws SpoolError `CONNECTION_CLOSED` after `close()`.
+   * @example
+   * const sub = client.subscribe('chan:1:general', { after: '0-0', compact: true });
+   * for await (const ev of sub) render(ev);
+   */
+  subscribe(topic: string, options: SubscribeOptions = {}): Subscription {
+    this.#assertOpen();
+    const sub = new Subscription(topic, options, this.#link);
+    let w = this.#wires.get(topic);
+    if (!w) {
+      w = { subs: new Set([sub]), recv: 0, base: 0, granted: 0 };
+      this.#wires.set(topic, w);
+      this.#subscribe(topic);
+      return sub;
+    }
+    // The topic is already on the wire: a live joiner starts at its newest position; one
+    // that wants older events makes the wire subscription start over from there (the
+    // others drop the repeats, since each dedupes by its own last event ID).
+    const earlier =
+      options.after !== undefined &&
+      [...w.subs].some((s) => !s.lastEventId || isAfter(s.lastEventId, options.after!));
+    if (options.after === undefined) sub.lastEventId = w.pos;
+    w.subs.add(sub);
+    if (earlier && this.#send({ op: 'unsub', topic })) this.#subscribe(topic);
+    return sub;
+  }
+
+  /**
+   * Publishes an event; resolves with its event ID once the server acknowledges it.
+   * Offline, it waits in the bounded queue and goes out on reconnect with an idempotency
+   * key, so it is applied once.
+   *
+   * @throws SpoolError `QUEUE_FULL`, `CONNECTION_CLOSED`, `RETRY_EXHAUSTED`, or the server's code.
+   * @example
+   * const id = await client.publish('chan:1:general', { text: 'hi' }, { event: 'note' });
+   */
+  async publish(
+    topic: string,
+    data: unknown,
+    options: { event?: string; key?: string } = {},
+  ): Promise<string> {
+    const key = options.key ?? `${this.#id}.${this.#ref}`;
+    const ack = await this.#request({ op: 'pub', ref: 0, topic, event: options.event, data, key });
+    return ack.id!;
+  }
+
+  #request(frame: ClientMessage): Promise<{ id?: string; messageId?: string }> {
+    return new Promise((ok, ko) => {
+      this.#assertOpen();
+      if (this.state === 'closed')
+        throw new SpoolError('RETRY_EXHAUSTED', 'The client gave up reconnecting; call reconnect() first.');
+      if (this.state !== 'open' && this.#pending.size >= this.options.offlineQueueMax) {
+        throw new SpoolError(
+          'QUEUE_FULL',
+          `${this.#pending.size} requests already wait for the connection (offlineQueueMax); retry once it is open.`,
+        );
+      }
+      const ref = ++this.#ref;
+      const p: Pending = { frame: { ...frame, ref } as Pending['frame'], ok, ko };
+      this.#pending.set(ref, p);
+      this.#sendRequest(p);
+    });
+  }
+
+  /**
+   * Opens a chat message to stream from this client (an LLM worker, a chat UI).
+   *
+   * @example
+   * const w = client.openMessage({ channelId: 'general', channelType: 1, fromUid: 'bot' });
+   * await w.append('Hel'); await w.append('lo'); await w.end();
+   */
+  openMessage(meta: WireOpenMeta): MessageWriter {
+    this.#assertOpen();
+    return new MessageWriter((f) => this.#request(f), meta, this.options.random);
+  }
+
+  /**
+   * One chat message, assembled from the `msg.*` events of every subscription of this
+   * client, as a store (text so far, status, reason).
+   *
+   * @example
+   * const store = client.message(messageId);
+   * store.subscribe(() => console.log(store.getSnapshot().text));
+   */
+  message(messageId: string): ExternalStore<AssembledMessage> {
+    return this.#chat.message(messageId);
+  }
+
+  /**
+   * Subscribes to a channel's topic (by default everything retained, compacted to
+   * snapshots) and returns its assembled messages as a store.
+   *
+   * @example
+   * const ch = client.channel(1, 'general');
+   * ch.subscribe(() => render(ch.getSnapshot()));
+   * ch.subscription.unsubscribe();
+   */
+  channel(
+    channelType: number,
+    channelId: string,
+    options: SubscribeOptions = { after: '0-0', compact: true },
+  ): ChannelStore & { subscription: Subscription } {
+    const subscription = this.subscribe(channelTopic(channelType, channelId), options);
+    return { ...this.#chat.channel(subscription.topic), subscription };
+  }
+
+  /** Drops the connection and resumes at once (tests, the dashboard's playground). */
+  reconnect(): void {
+    this.#assertOpen();
+    this.#conn.reconnect();
+  }
+
+  /** Closes for good: pending requests reject with `CONNECTION_CLOSED`, iterators finish. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#conn.close();
+    this.#rejectAll('CONNECTION_CLOSED', 'The client was closed.');
+    for (const w of this.#wires.values()) for (const s of w.subs) s.end();
+    this.#wires.clear();
+  }
+
+  #rejectAll(code: 'CONNECTION_CLOSED' | 'RETRY_EXHAUSTED', message: string): void {
+    for (const p of this.#pending.values()) p.ko(new SpoolError(code, message));
+    this.#pending.clear();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed)
+      throw new SpoolError('CONNECTION_CLOSED', 'This SpoolClient was closed; create a new one.');
+  }
+}

@@ -1,0 +1,139 @@
+import type { SpoolError } from '@spool/core';
+import { isAfter, RESET_EVENT, type SpoolEvent, type SpoolEventSource } from './spool-event';
+
+export interface SubscribeOptions {
+  /** Start after this event ID (`"0-0"`: everything retained). Absent: start live. */
+  after?: string;
+  /** Catch up with one `msg.snapshot` per message instead of every delta. @default false */
+  compact?: boolean;
+  /** Called for every event, in order, exactly once (snapshots included). */
+  onEvent?(ev: SpoolEvent): void;
+  /** Called with the data of each `msg.snapshot` event (after `onEvent`). */
+  onSnapshot?(data: unknown): void;
+  /** The server no longer holds the range after `lastEventId`; events resume at `earliest`. */
+  onReset?(earliest: string): void;
+  /** The subscription failed for good (e.g. `FORBIDDEN`) and is over. */
+  onError?(err: SpoolError): void;
+}
+
+/** What a subscription needs from whatever feeds it (the client, or the SSE reader). */
+export interface SubscriptionLink {
+  /** The subscription left: stop feeding it. */
+  drop(sub: Subscription): void;
+  /** The application took items off the subscription's buffer: credit may be granted. */
+  consumed(sub: Subscription): void;
+}
+
+/**
+ * One subscription to a topic. It delivers each event once and in order (events at or
+ * before `lastEventId` are dropped), to `onEvent`, to listeners, and to its async iterator.
+ * After a reconnect it resumes from `lastEventId`.
+ *
+ * @example
+ * const sub = client.subscribe('chan:1:general', { after: '0-0' });
+ * for await (const ev of sub) console.log(ev.id, ev.event, ev.data);
+ */
+export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent> {
+  /**
+   * The resume point: the ID of the last event delivered, or where the subscription
+   * started (`after`, or just before the first ID the server said would follow).
+   */
+  lastEventId: string | undefined;
+  /** Items the iterator has not pulled yet; only kept once iteration started. */
+  readonly buffer: SpoolEvent[] = [];
+  #listeners = new Set<(ev: SpoolEvent) => void>();
+  #iterating = false;
+  #waiter: ((r: IteratorResult<SpoolEvent>) => void) | undefined;
+  #failWaiter: ((err: unknown) => void) | undefined;
+  #error: SpoolError | undefined;
+  #done = false;
+
+  constructor(
+    readonly topic: string,
+    readonly options: SubscribeOptions,
+    readonly link: SubscriptionLink,
+  ) {
+    this.lastEventId = options.after;
+  }
+
+  /** False once unsubscribed, failed or closed. */
+  get active(): boolean {
+    return !this.#done;
+  }
+
+  /** Adds a listener for every event and reset item; returns the function that removes it. */
+  listen(listener: (ev: SpoolEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Delivers `ev` unless it is at or before `lastEventId`. Returns whether it was new. */
+  deliver(ev: SpoolEvent): boolean {
+    if (this.#done || !isAfter(ev.id, this.lastEventId)) return false;
+    this.lastEventId = ev.id;
+    this.options.onEvent?.(ev);
+    if (ev.event === 'msg.snapshot') this.options.onSnapshot?.(ev.data);
+    this.#emit(ev);
+    return true;
+  }
+
+  /** Surfaces a `reset`; `lastEventId` stays, since `earliest` itself has not arrived yet. */
+  reset(earliest: string): void {
+    this.options.onReset?.(earliest);
+    this.#emit({ topic: this.topic, id: earliest, event: RESET_EVENT, data: { earliest } });
+  }
+
+  #emit(ev: SpoolEvent): void {
+    for (const l of this.#listeners) l(ev);
+    if (!this.#iterating) return;
+    if (this.#waiter) this.#settle(ev);
+    else this.buffer.push(ev);
+  }
+
+  #settle(value?: SpoolEvent, err?: unknown): void {
+    const ok = this.#waiter;
+    const ko = this.#failWaiter;
+    this.#waiter = this.#failWaiter = undefined;
+    if (err) ko?.(err);
+    else ok?.(value ? { value, done: false } : { value: undefined, done: true });
+  }
+
+  /** Ends the subscription: with `err`, the iterator throws it and `onError` hears it. */
+  end(err?: SpoolError): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#error = err;
+    if (err) this.options.onError?.(err);
+    this.#settle(undefined, err);
+  }
+
+  /** Stops the subscription; a running `for await` loop finishes. */
+  unsubscribe(): void {
+    if (this.#done) return;
+    this.end();
+    this.link.drop(this);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<SpoolEvent> {
+    this.#iterating = true;
+    return {
+      next: () => {
+        const ev = this.buffer.shift();
+        if (ev) {
+          this.link.consumed(this);
+          return Promise.resolve({ value: ev, done: false });
+        }
+        if (this.#error) return Promise.reject(this.#error);
+        if (this.#done) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((ok, ko) => {
+          this.#waiter = ok;
+          this.#failWaiter = ko;
+        });
+      },
+      return: () => {
+        this.unsubscribe();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { type Clock, createManualClock, realClock } from '../time/clock';
+import { MemoryBroker, memoryBrokerDefaults, memoryBrokerServeLimits } from './memory-broker';
+import { streamOverview } from './stream-overview';
+import { brokerContract } from './testing';
+
+brokerContract('MemoryBroker', () => {
+  const clock = createManualClock(1_700_000_000_000);
+  const broker = new MemoryBroker({ clock });
+  return { broker, clock, blockedReaders: async () => broker.blockedReaders };
+});
+
+/** A clock that can also go back, like a wall clock corrected by NTP. */
+function settableClock(start: number): Clock & { set(ms: number): void } {
+  let now = start;
+  return {
+    ...realClock,
+    now: () => now,
+    set(ms) {
+      now = ms;
+    },
+  };
+}
+
+describe('MemoryBroker', () => {
+  it('generates auto IDs from its clock, by Redis’s rule when the clock goes back', async () => {
+    const clock = settableClock(5_000);
+    const broker = new MemoryBroker({ clock });
+    expect(await broker.xadd('s', { f: 'v' })).toBe('5000-0');
+    expect(await broker.xadd('s', { f: 'v' })).toBe('5000-1');
+    clock.set(4_000);
+    expect(await broker.xadd('s', { f: 'v' })).toBe('5000-2');
+    clock.set(6_000);
+    expect(await broker.xadd('s', { f: 'v' })).toBe('6000-0');
+  });
+
+  it('is plain Redis by default: no stream cap, no pending cap', async () => {
+    expect(memoryBrokerDefaults).toEqual({ maxStreamLength: Infinity, maxPendingMessages: Infinity });
+    const broker = new MemoryBroker({ clock: createManualClock(1) });
+    for (let i = 0; i < 2_000; i++) await broker.xadd('s', { i: String(i) });
+    expect(await broker.xlen('s')).toBe(2_000);
+    await broker.xgroupCreate('s', 'g', '0');
+    const reply = await broker.xreadgroup('g', 'c', [['s', '>']]);
+    expect(reply![0]!.entries).toHaveLength(2_000);
+  });
+
+  it('maxStreamLength trims on every add like MAXLEN ~ (whole nodes of 100)', async () => {
+    const broker = new MemoryBroker({ clock: createManualClock(1), maxStreamLength: 250 });
+    const lengths: number[] = [];
+    for (let i = 0; i < 1_000; i++) {
+      await broker.xadd('s', { i: String(i) });
+      lengths.push(await broker.xlen('s'));
+    }
+    expect(Math.max(...lengths)).toBeLessThan(350);
+    expect(Math.min(...lengths.slice(250))).toBeGreaterThanOrEqual(250);
+    const [last] = await broker.xrevrange('s', '+', '-', 1);
+    expect(last!.fields).toEqual({ i: '999' });
+    expect(memoryBrokerServeLimits).toEqual({ maxStreamLength: 10_000, maxPendingMessages: 1_000 });
+  });
+
+  it('maxPendingMessages holds back new deliveries until acks make room', async () => {
+    const broker = new MemoryBroker({ clock: createManualClock(1), maxPendingMessages: 3 });
+    await broker.xgroupCreate('s', 'g', '0', { mkStream: true });
+    for (let i = 1; i <= 6; i++) await broker.xadd('s', { n: String(i) }, { id: `${i}-0` });
+    const first = await broker.xreadgroup('g', 'c', [['s', '>']], { count: 10 });
+    expect(first![0]!.entries.map((e) => e.id)).toEqual(['1-0', '2-0', '3-0']);
+    expect(await broker.xreadgroup('g', 'c', [['s', '>']])).toBeNull();
+    // Other consumers have their own allowance; NOACK reads add nothing to a PEL.
+    expect((await broker.xreadgroup('g', 'other', [['s', '>']], { count: 1 }))![0]!.entries).toHaveLength(1);
+    expect(
+      (await broker.xreadgroup('g', 'c', [['s', '>']], { count: 1, noAck: true }))![0]!.entries,
+    ).toHaveLength(1);
+    const blocked = broker.xreadgroup('g', 'c', [['s', '>']], { block: 0 });
+    expect(broker.blockedReaders).toBe(1);
+    await broker.xack('s', 'g', ['1-0', '2-0']);
+    expect((await blocked)![0]!.entries.map((e) => e.id)).toEqual(['6-0']);
+    expect(await broker.xpending('s', 'g')).toMatchObject({ count: 3 });
+  });
+
+  it('validates its options eagerly', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new MemoryBroker({ maxStreamLength: bad })).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION' }),
+      );
+      expect(() => new MemoryBroker({ maxPendingMessages: bad })).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION' }),
+      );
+    }
+  });
+
+  it('replies are copies: changing one never changes the stream', async () => {
+    const broker = new MemoryBroker({ clock: createManualClock(1) });
+    await broker.xadd('s', { f: 'v' }, { id: '1-0' });
+    const [entry] = await broker.xrange('s', '-', '+');
+    entry!.fields!['f'] = 'changed';
+    expect((await broker.xrange('s', '-', '+'))[0]!.fields).toEqual({ f: 'v' });
+  });
+
+  it('keeps a field named __proto__ as data', async () => {
+    const broker = new MemoryBroker({ clock: createManualClock(1) });
+    await broker.xadd(
+      's',
+      [
+        ['__proto__', 'x'],
+        ['a', 'b'],
+      ],
+      { id: '1-0' },
+    );
+    const [entry] = await broker.xrange('s', '-', '+');
+    expect(Object.entries(entry!.fields!)).toEqual([
+      ['__proto__', 'x'],
+      ['a', 'b'],
+    ]);
+  });
+
+  it('streamOverview gathers the stream, its groups and their consumers (null for a missing key)', async () => {
+    const broker = new MemoryBroker({ clock: createManualClock(1) });
+    expect(await streamOverview(broker, 'jobs')).toBeNull();
+    await broker.xadd('jobs', { f: 'v' }, { id: '1-0' });
+    await broker.xgroupCreate('jobs', 'b', '0');
+    await broker.xgroupCreate('jobs', 'a', '$');
+    await broker.xreadgroup('b', 'w1', [['jobs', '>']]);
+    const overview = await streamOverview(broker, 'jobs');
+    expect(overview).toMatchObject({ key: 'jobs', length: 1, groups: 2 });
+    expect(overview!.groupList.map((g) => [g.name, g.pending, g.consumerList.map((c) => c.name)])).toEqual([
+      ['a', 0, []],
+      ['b', 1, ['w1']],
+    ]);
+  });
+});

@@ -1,0 +1,241 @@
+import {
+  compareParsedEventIds,
+  type EventId,
+  formatEventId,
+  MIN_EVENT_ID,
+  type ParsedEventId,
+  parseEventId,
+} from '../protocol/event-id';
+import type { MessageId } from '../protocol/message-id';
+import { ChatEvent, type MsgDeltaData, type MsgSnapshotData } from '../protocol/messages';
+import type { CatchupPlan } from './catchup-plan';
+import { compareEventTo, type TopicEvent } from './topic-event';
+import type { TopicLogPage } from './topic-log';
+
+/** One page of a catchup. */
+export interface CatchupPage {
+  /** Events in strictly increasing ID order, none at or before the reader's last one. */
+  events: TopicEvent[];
+  /**
+   * Set when part of the range is gone: the earliest ID still available (the first of
+   * `events`, or the next ID to be assigned when nothing follows). It applies before
+   * `events`.
+   */
+  reset?: EventId;
+  /** True when the reader had reached the end of the log when this page was read. */
+  done: boolean;
+}
+
+/** What a {@link CatchupReader} needs from its topic. */
+export interface CatchupHost {
+  plan(after: EventId, fromStart: boolean, compact: boolean): Promise<CatchupPlan & { floor: EventId }>;
+  readLog(after: EventId, limit: number): Promise<TopicLogPage>;
+  /** Holds the topic's catchup gate for one page (see `persistAndClear`). */
+  acquire(): Promise<() => void>;
+  /** The ID the next append would get; names a reset's earliest ID when nothing follows. */
+  nextIdHint(): EventId;
+  readonly pageSize: number;
+}
+
+type Source = 'prefix' | 'overlay' | 'log';
+
+interface Cover {
+  ms: number;
+  seq: number;
+  lastChunkId: number;
+}
+
+/**
+ * Serves one resume in pages: the plan's prefix, overlay snapshots and the retained log,
+ * merged in ID order, with no duplicate and no gap at the seams. The reader keeps its
+ * place between pages (which snapshot is still due, which deltas it covers), so a paused
+ * subscription resumes exactly. When trimming overtakes it (the log's floor passes its
+ * position), it plans again from its last event, keeping the snapshots still due.
+ *
+ * @example
+ * const reader = topic.catchup(lastEventId);
+ * for (let page = await reader.next(100); ; page = await reader.next(100)) {
+ *   if (page.reset) send({ op: 'reset', earliest: page.reset });
+ *   for (const ev of page.events) send(topic.frame(ev));
+ *   if (page.done) break;
+ * }
+ */
+export class CatchupReader {
+  readonly #host: CatchupHost;
+  readonly #compact: boolean;
+  #fromStart: boolean;
+  /** Last delivered (or the start). */
+  #cursor: ParsedEventId;
+  #delivered = false;
+  /** Last consumed, delivered or skipped as covered. */
+  #position: ParsedEventId;
+  #planned = false;
+  #resetPending = false;
+  #prefix: AsyncIterator<TopicEvent> | Iterator<TopicEvent> | undefined;
+  /** undefined: not fetched yet; null: exhausted. */
+  #prefixHead: TopicEvent | null | undefined;
+  #overlay: TopicEvent[] = [];
+  #overlayAt = 0;
+  #covers = new Map<MessageId, Cover>();
+  #logCursor: ParsedEventId;
+  #logBuf: TopicEvent[] = [];
+  #logAt = 0;
+  #logExhausted = false;
+
+  constructor(host: CatchupHost, after: EventId, compact: boolean) {
+    this.#host = host;
+    this.#compact = compact;
+    this.#fromStart = after === MIN_EVENT_ID;
+    this.#cursor = parseEventId(after);
+    this.#position = this.#cursor;
+    this.#logCursor = this.#cursor;
+  }
+
+  /** The last event consumed (delivered, or skipped because a delivered snapshot covers it). */
+  get position(): ParsedEventId {
+    return this.#position;
+  }
+
+  /** The ID of the last delivered event (or where the reader started). */
+  get lastId(): EventId {
+    return formatEventId(this.#cursor);
+  }
+
+  /** Reads up to `limit` more events. */
+  async next(limit: number): Promise<CatchupPage> {
+    const release = await this.#host.acquire();
+    try {
+      if (!this.#planned) await this.#plan();
+      this.#logExhausted = false;
+      const events: TopicEvent[] = [];
+      let reset = false;
+      while (events.length < limit) {
+        const head = await this.#peek();
+        if (this.#resetPending) {
+          // A reset applies before a page's events: a later one waits for the next page.
+          if (events.length > 0 || reset) break;
+          reset = true;
+          this.#resetPending = false;
+        }
+        if (!head) break;
+        const [ev, source] = head;
+        this.#consume(source);
+        if (compareEventTo(ev, this.#position) > 0) this.#position = { ms: ev.ms, seq: ev.seq };
+        if (compareEventTo(ev, this.#cursor) <= 0) continue;
+        if (source === 'log' && this.#covered(ev)) continue;
+        events.push(ev);
+        this.#cursor = { ms: ev.ms, seq: ev.seq };
+        this.#delivered = true;
+      }
+      const done = this.#logExhausted && this.#logAt >= this.#logBuf.length && this.#restEmpty();
+      // Drained: the reader stands at the log's end even when the last events there were
+      // trimmed or skipped, so its subscription can go live.
+      if (done && compareParsedEventIds(this.#logCursor, this.#position) > 0)
+        this.#position = this.#logCursor;
+      const page: CatchupPage = { events, done };
+      if (reset) page.reset = events[0]?.id ?? this.#host.nextIdHint();
+      return page;
+    } finally {
+      release();
+    }
+  }
+
+  #restEmpty(): boolean {
+    return this.#prefixHead === null && this.#overlayAt >= this.#overlay.length;
+  }
+
+  async #plan(): Promise<void> {
+    const fromStart = this.#fromStart && !this.#delivered;
+    const plan = await this.#host.plan(formatEventId(this.#cursor), fromStart, this.#compact);
+    this.#fromStart = fromStart;
+    if (plan.reset) this.#resetPending = true;
+    if (plan.from !== undefined) {
+      const from = parseEventId(plan.from);
+      if (compareParsedEventIds(from, this.#cursor) > 0) this.#cursor = from;
+      if (compareParsedEventIds(from, this.#position) > 0) this.#position = from;
+    }
+    const previous = this.#prefix;
+    this.#prefix = undefined;
+    if (previous?.return) await previous.return();
+    if (plan.prefix) {
+      const p = plan.prefix as Partial<AsyncIterable<TopicEvent>> & Partial<Iterable<TopicEvent>>;
+      this.#prefix = p[Symbol.asyncIterator] ? p[Symbol.asyncIterator]!() : p[Symbol.iterator]!();
+      this.#prefixHead = undefined;
+    } else this.#prefixHead = null;
+    this.#setOverlay(plan.overlay ?? []);
+    const floor = parseEventId(plan.floor);
+    this.#logCursor = compareParsedEventIds(floor, this.#cursor) > 0 ? floor : this.#cursor;
+    this.#logBuf = [];
+    this.#logAt = 0;
+    this.#logExhausted = false;
+    this.#planned = true;
+  }
+
+  /** Installs a new plan's snapshots, keeping any still due from the last plan. */
+  #setOverlay(next: readonly TopicEvent[]): void {
+    const byMessage = new Map<MessageId, TopicEvent>();
+    const keep = (ev: TopicEvent) => {
+      if (ev.messageId === undefined || compareEventTo(ev, this.#cursor) <= 0) return;
+      const had = byMessage.get(ev.messageId);
+      if (!had || compareEventTo(ev, had) > 0) byMessage.set(ev.messageId, ev);
+    };
+    for (let i = this.#overlayAt; i < this.#overlay.length; i++) keep(this.#overlay[i]!);
+    for (const ev of next) keep(ev);
+    this.#overlay = [...byMessage.values()].sort((a, b) => a.ms - b.ms || a.seq - b.seq);
+    this.#overlayAt = 0;
+    for (const ev of this.#overlay) {
+      const had = this.#covers.get(ev.messageId!);
+      const lastChunkId = (ev.data as MsgSnapshotData).lastChunkId;
+      if (!had || compareEventTo(ev, had) > 0)
+        this.#covers.set(ev.messageId!, { ms: ev.ms, seq: ev.seq, lastChunkId });
+    }
+  }
+
+  /** A log event a snapshot already covers: its message's events up to the snapshot, and its earlier chunks. */
+  #covered(ev: TopicEvent): boolean {
+    if (ev.messageId === undefined) return false;
+    const cover = this.#covers.get(ev.messageId);
+    if (!cover) return false;
+    if (compareEventTo(ev, cover) <= 0) return true;
+    return ev.event === ChatEvent.Delta && (ev.data as MsgDeltaData).chunkId <= cover.lastChunkId;
+  }
+
+  /** The next event in ID order and where it comes from; ties go to the overlay, then the log. */
+  async #peek(): Promise<[TopicEvent, Source] | undefined> {
+    for (;;) {
+      if (this.#prefixHead === undefined) {
+        const r = await this.#prefix!.next();
+        this.#prefixHead = r.done ? null : r.value;
+      }
+      let log = this.#logBuf[this.#logAt];
+      if (!log && !this.#logExhausted) {
+        const page = await this.#host.readLog(formatEventId(this.#logCursor), this.#host.pageSize);
+        if (compareParsedEventIds(parseEventId(page.floor), this.#logCursor) > 0) {
+          // Trimming overtook this reader: what it has not read may be gone. Plan again.
+          await this.#plan();
+          continue;
+        }
+        this.#logBuf = page.events;
+        this.#logAt = 0;
+        this.#logExhausted = page.events.length < this.#host.pageSize;
+        log = this.#logBuf[0];
+      }
+      let best: [TopicEvent, Source] | undefined;
+      const overlay = this.#overlay[this.#overlayAt];
+      if (overlay) best = [overlay, 'overlay'];
+      if (log && (!best || compareEventTo(log, best[0]) < 0)) best = [log, 'log'];
+      const prefix = this.#prefixHead;
+      if (prefix && (!best || compareEventTo(prefix, best[0]) < 0)) best = [prefix, 'prefix'];
+      return best;
+    }
+  }
+
+  #consume(source: Source): void {
+    if (source === 'overlay') this.#overlayAt++;
+    else if (source === 'prefix') this.#prefixHead = undefined;
+    else {
+      const ev = this.#logBuf[this.#logAt++]!;
+      this.#logCursor = { ms: ev.ms, seq: ev.seq };
+    }
+  }
+}

@@ -1,0 +1,271 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isSpoolError } from '../errors';
+import { compareEventIds, type EventId } from '../protocol/event-id';
+import type { MsgSnapshotData } from '../protocol/messages';
+import { MemoryMessageStore } from '../store/memory-message-store';
+import { CHANNEL, ChatSim, type ChatSimOptions } from './__tests__/chat-sim';
+import { record } from './__tests__/topic-test-kit';
+import { ChannelCatchup } from './channel-catchup';
+
+/** Resumes a client that holds everything up to `x`, and returns it once live. */
+async function resume(sim: ChatSim, x: EventId, compact: boolean) {
+  const client = sim.clientAt(x);
+  const rec = record(sim.topic, {
+    after: x,
+    compact,
+    onEvent: (ev) => client.apply(ev),
+    onReset: (earliest) => client.reset(earliest),
+  });
+  await rec.live;
+  rec.sub.close();
+  expect(rec.errors).toEqual([]);
+  return client;
+}
+
+/** Every resume point of the history (and one before it), in both modes. */
+async function expectEveryResumeExact(sim: ChatSim): Promise<void> {
+  const first = sim.history[0]!;
+  const points = [`${first.ms - 1}-0`, ...sim.history.map((e) => e.id)];
+  for (const x of points) {
+    for (const compact of [false, true]) {
+      const client = await resume(sim, x, compact);
+      const where = `resume from ${x}${compact ? ' (compact)' : ''}`;
+      expect(client.resets, where).toEqual([]);
+      client.expectMatches(sim, x);
+      // the last event ID advances exactly: to the topic's last ID
+      expect(client.lastId, where).toBe(compareEventIds(x, sim.topic.lastId!) >= 0 ? x : sim.topic.lastId);
+      if (compact) {
+        const kinds = client.received.map((e) => e.event);
+        expect(kinds, where).not.toContain('msg.delta');
+        expect(kinds, where).not.toContain('msg.open');
+        for (const m of client.messages.values()) expect(m.snapshots, where).toBeLessThanOrEqual(1);
+      }
+    }
+  }
+}
+
+/** Four interleaved messages: two ended and persisted, two still open. */
+async function interleaved(options: ChatSimOptions): Promise<ChatSim> {
+  const sim = new ChatSim(options);
+  await sim.open('1');
+  await sim.delta('1');
+  await sim.open('2');
+  await sim.delta('1');
+  await sim.delta('2');
+  await sim.open('3');
+  await sim.delta('3');
+  await sim.delta('1');
+  await sim.end('1');
+  await sim.delta('2');
+  await sim.open('4');
+  await sim.delta('3');
+  await sim.delta('4');
+  await sim.end('3');
+  await sim.delta('2');
+  await sim.delta('4');
+  await sim.delta('2');
+  await sim.open('5');
+  await sim.delta('5');
+  await sim.delta('4');
+  await sim.end('5');
+  await sim.delta('2');
+  return sim;
+}
+
+describe('ChannelCatchup: resume from every event ID', () => {
+  it('serves it exactly when the log still holds everything', async () => {
+    const sim = await interleaved({ retention: { maxEvents: 1_000 } });
+    await expectEveryResumeExact(sim);
+    expect(sim.topic.stats().retainedEvents).toBe(sim.history.length);
+  });
+
+  it('serves it exactly when persisted messages were trimmed (store snapshots)', async () => {
+    const sim = await interleaved({ retention: { maxEvents: 3, hardMaxEvents: 1_000 } });
+    expect(sim.topic.stats().retainedEvents).toBeLessThan(sim.history.length);
+    await expectEveryResumeExact(sim);
+  });
+
+  it('serves it exactly when memory pressure squeezed out open messages (StreamCache snapshots)', async () => {
+    const sim = await interleaved({ retention: { maxEvents: 2, hardMaxEvents: 4 } });
+    expect(sim.topic.stats().retainedEvents).toBeLessThanOrEqual(4);
+    await expectEveryResumeExact(sim);
+    expect(sim.openCalls).toBeGreaterThan(0);
+  });
+
+  it('holds for random interleavings, retentions and resume points (property)', async () => {
+    const op = fc.oneof(
+      { arbitrary: fc.constant({ kind: 'open' as const, m: 0 }), weight: 2 },
+      { arbitrary: fc.record({ kind: fc.constant('delta' as const), m: fc.nat(5) }), weight: 6 },
+      { arbitrary: fc.record({ kind: fc.constant('end' as const), m: fc.nat(5) }), weight: 2 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { minLength: 3, maxLength: 30 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.nat(),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 5 }),
+        async (ops, maxEvents, slack, pick, compact, catchupPageSize) => {
+          const sim = new ChatSim({
+            retention: { maxEvents, hardMaxEvents: maxEvents + slack },
+            catchupPageSize,
+          });
+          const open: string[] = [];
+          let next = 1;
+          for (const o of ops) {
+            if (o.kind === 'open' || open.length === 0) {
+              const id = String(next++);
+              await sim.open(id);
+              open.push(id);
+            } else if (o.kind === 'delta') await sim.delta(open[o.m % open.length]!);
+            else await sim.end(open.splice(o.m % open.length, 1)[0]!);
+          }
+          const first = sim.history[0]!;
+          const points = [`${first.ms - 1}-0`, ...sim.history.map((e) => e.id)];
+          const x = points[pick % points.length]!;
+          const client = await resume(sim, x, compact);
+          expect(client.resets).toEqual([]);
+          client.expectMatches(sim, x);
+          expect(client.lastId).toBe(compareEventIds(x, sim.topic.lastId!) >= 0 ? x : sim.topic.lastId);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('ChannelCatchup: what the snapshots carry', () => {
+  it('places each snapshot at the ID of the last event it covers', async () => {
+    const sim = await interleaved({ retention: { maxEvents: 3, hardMaxEvents: 1_000 } });
+    const client = await resume(sim, `${sim.history[0]!.ms - 1}-0`, false);
+    const snapshots = client.received.filter((e) => e.event === 'msg.snapshot');
+    expect(snapshots.length).toBeGreaterThan(0);
+    for (const s of snapshots) {
+      const covered = sim.history.find((e) => e.id === s.id);
+      expect(covered?.messageId).toBe(s.messageId);
+      const data = s.data as MsgSnapshotData;
+      expect(data.status).toBe(sim.messages.get(s.messageId!)!.ended ? 'ended' : 'streaming');
+      if (data.status === 'ended') expect(data.reason).toBe('success');
+    }
+  });
+
+  it('compacts a log that holds everything into one snapshot per message, at its last event', async () => {
+    const sim = await interleaved({ retention: { maxEvents: 1_000 } });
+    const before = `${sim.history[0]!.ms - 1}-0`;
+    const page = await sim.topic.read(before, 100, { compact: true });
+    const lastOf = new Map<string, string>();
+    for (const e of sim.history) if (e.messageId) lastOf.set(e.messageId, e.id);
+    expect(page.events.map((e) => [e.event, e.messageId, e.id])).toEqual(
+      [...lastOf.entries()]
+        .sort((a, b) => compareEventIds(a[1], b[1]))
+        .map(([messageId, id]) => ['msg.snapshot', messageId, id]),
+    );
+    // "0-0" compacts everything retained too
+    expect((await sim.topic.read('0-0', 100, { compact: true })).events).toHaveLength(5);
+  });
+
+  it('tells a client that saw every delta that the message ended, after its msg.end was trimmed', async () => {
+    const sim = new ChatSim({ retention: { maxEvents: 1 } });
+    await sim.open('1');
+    const lastDelta = await sim.delta('1');
+    const end = await sim.end('1');
+    for (let i = 0; i < 3; i++) {
+      await sim.open(String(10 + i));
+      await sim.end(String(10 + i));
+    }
+    expect(compareEventIds(sim.topic.stats().firstId!, end.id)).toBeGreaterThan(0);
+    const client = await resume(sim, lastDelta.id, false);
+    expect(client.received[0]).toMatchObject({ id: end.id, event: 'msg.end' });
+    client.expectMatches(sim, lastDelta.id);
+  });
+});
+
+describe('ChannelCatchup: loss is never silent', () => {
+  it('resets when a plain event on the channel was trimmed, then serves everything after it', async () => {
+    const sim = new ChatSim({ retention: { maxEvents: 2, hardMaxEvents: 1_000 } });
+    await sim.open('1');
+    await sim.delta('1');
+    const plain = await sim.plain();
+    await sim.delta('1');
+    await sim.end('1');
+    await sim.open('2');
+    await sim.delta('2');
+    await sim.end('2');
+    const client = await resume(sim, sim.history[0]!.id, false);
+    expect(client.resets).toHaveLength(1);
+    expect(client.resets[0]).toBe(client.received[0]!.id);
+    expect(compareEventIds(client.received[0]!.id, plain.id)).toBeGreaterThan(0);
+    client.expectMatches(sim, sim.history[0]!.id);
+    // from after the plain event, nothing is lost
+    expect((await resume(sim, plain.id, false)).resets).toEqual([]);
+  });
+
+  it('resets when a squeezed open message is in neither the StreamCache nor the store', async () => {
+    const sim = new ChatSim({ retention: { maxEvents: 1, hardMaxEvents: 2 }, hideOpen: (id) => id === '1' });
+    await sim.open('1');
+    await sim.delta('1');
+    await sim.delta('1');
+    await sim.open('2');
+    await sim.delta('2');
+    const client = await resume(sim, sim.history[0]!.id, false);
+    expect(client.resets).toHaveLength(1);
+    // after the reset the client gets what is left, in order
+    expect(client.resets[0]).toBe(client.received[0]!.id);
+  });
+
+  it('resets when a persisted message the log partly trimmed is missing from the store', async () => {
+    const sim = new ChatSim({
+      retention: { maxEvents: 2, hardMaxEvents: 1_000 },
+      skipStore: (id) => id === '1',
+    });
+    await sim.open('1');
+    await sim.delta('1');
+    await sim.delta('1');
+    const end = await sim.end('1');
+    // message 1 lost its open and first delta; its second delta and its end remain
+    expect(sim.topic.stats().firstId).toBe(sim.history[2]!.id);
+    const page = await sim.topic.read(`${sim.history[0]!.ms - 1}-0`, 100);
+    expect(page.reset).toBe(page.events[0]!.id);
+    expect(page.events.map((e) => e.id)).toEqual([sim.history[2]!.id, end.id]);
+  });
+
+  it('validates its options', () => {
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return isSpoolError(e) ? e.code : e;
+      }
+    };
+    expect(code(() => new ChannelCatchup({} as never))).toBe('INVALID_OPTION');
+    expect(code(() => new ChannelCatchup({ store: new MemoryMessageStore(), storePageSize: 0 }))).toBe(
+      'INVALID_OPTION',
+    );
+  });
+});
+
+describe('ChannelCatchup: live seams', () => {
+  it('goes live with no gap or duplicate while messages keep streaming during the resume', async () => {
+    const sim = await interleaved({ retention: { maxEvents: 3, hardMaxEvents: 1_000 } });
+    const start = sim.history[2]!.id;
+    const client = sim.clientAt(start);
+    const pending: Promise<unknown>[] = [];
+    let budget = 6;
+    const rec = record(sim.topic, {
+      after: start,
+      onEvent: (ev) => {
+        client.apply(ev);
+        // each catchup event lets the producer append another delta to open message 2
+        if (budget-- > 0) pending.push(sim.delta('2'));
+      },
+    });
+    await rec.live;
+    await Promise.all(pending);
+    rec.sub.close();
+    client.expectMatches(sim, start);
+    expect(client.lastId).toBe(sim.topic.lastId);
+    expect(sim.topic.name).toBe(CHANNEL);
+  });
+});

@@ -1,0 +1,72 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isSpoolError } from '../errors';
+import { createTopicEvent, encodeTopicPayload, topicEventFrame, utf8Length } from './topic-event';
+
+function codeOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return isSpoolError(err) ? err.code : err;
+  }
+  return undefined;
+}
+
+describe('encodeTopicPayload', () => {
+  it('serialises once and counts UTF-8 bytes', () => {
+    const p = encodeTopicPayload('message', { text: 'héllo 👋' });
+    expect(p.json).toBe('{"text":"héllo 👋"}');
+    expect(p.size).toBe(new TextEncoder().encode(p.json).length);
+    expect(p.messageId).toBeUndefined();
+  });
+
+  it('turns undefined data into null', () => {
+    const p = encodeTopicPayload('message', undefined);
+    expect(p.json).toBe('null');
+    expect(p.data).toBeNull();
+  });
+
+  it('finds the messageId of chat events only', () => {
+    expect(encodeTopicPayload('msg.delta', { messageId: '1843563473929170944', chunkId: 0 }).messageId).toBe(
+      '1843563473929170944',
+    );
+    expect(encodeTopicPayload('message', { messageId: '7' }).messageId).toBeUndefined();
+    expect(encodeTopicPayload('msg.delta', { messageId: 7 }).messageId).toBeUndefined();
+  });
+
+  it('rejects names SSE cannot carry and data JSON cannot hold', () => {
+    expect(codeOf(() => encodeTopicPayload('', 1))).toBe('INVALID_EVENT');
+    expect(codeOf(() => encodeTopicPayload('a\nb', 1))).toBe('INVALID_EVENT');
+    expect(codeOf(() => encodeTopicPayload(' lead', 1))).toBe('INVALID_EVENT');
+    expect(codeOf(() => encodeTopicPayload('x'.repeat(201), 1))).toBe('INVALID_EVENT');
+    expect(codeOf(() => encodeTopicPayload('message', { id: 1n }))).toBe('INVALID_EVENT');
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    expect(codeOf(() => encodeTopicPayload('message', cyclic))).toBe('INVALID_EVENT');
+  });
+});
+
+describe('utf8Length', () => {
+  it('equals what TextEncoder writes, for any string (lone surrogates included)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => utf8Length(s) === new TextEncoder().encode(s).length),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('topicEventFrame', () => {
+  it('is the wire ev frame, serialised once and cached on the event', () => {
+    const ev = createTopicEvent({ ms: 17, seq: 2 }, encodeTopicPayload('msg.delta', { text: 'a"b\n' }), 0);
+    const frame = topicEventFrame('chan:1:"x"', ev);
+    expect(JSON.parse(frame)).toEqual({
+      op: 'ev',
+      topic: 'chan:1:"x"',
+      id: '17-2',
+      event: 'msg.delta',
+      data: { text: 'a"b\n' },
+    });
+    expect(frame).not.toContain('\n');
+    expect(topicEventFrame('chan:1:"x"', ev)).toBe(frame);
+  });
+});

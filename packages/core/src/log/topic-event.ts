@@ -1,0 +1,166 @@
+import { SpoolError } from '../errors';
+import { type EventId, formatEventId, type ParsedEventId } from '../protocol/event-id';
+import type { MessageId } from '../protocol/message-id';
+
+/**
+ * One event of a topic, as the log keeps it and subscribers receive it. The data is
+ * serialised once, at append (`json`), so fan-out and the SSE/WebSocket encoders never
+ * serialise it again.
+ *
+ * @example
+ * const ev = await topic.append('message', { text: 'hi' });
+ * ev.id;   // '1731900000000-0'
+ * ev.json; // '{"text":"hi"}'
+ * ev.size; // 13 (UTF-8 bytes of json)
+ */
+export interface TopicEvent {
+  /** `<ms>-<seq>`; the same ID names the same event everywhere. */
+  readonly id: EventId;
+  /** The millisecond part of `id`, for cheap comparisons. */
+  readonly ms: number;
+  /** The sequence part of `id`. */
+  readonly seq: number;
+  /** The event name (`message` by default; `msg.delta` and friends on channel topics). */
+  readonly event: string;
+  /** The data as appended. Treat it as immutable: `json` was taken at append time. */
+  readonly data: unknown;
+  /** `JSON.stringify(data)`, computed once (`null` for undefined data). Never holds a raw newline. */
+  readonly json: string;
+  /** UTF-8 bytes of `json`: what retention counts. */
+  readonly size: number;
+  /** When the log accepted it, on the topic's clock (ms): what `maxAgeMs` counts. */
+  readonly time: number;
+  /** For chat events (`msg.*`), the message the event belongs to. */
+  readonly messageId: MessageId | undefined;
+}
+
+/** The mutable slot where {@link topicEventFrame} caches the WebSocket frame. */
+interface FrameSlot {
+  frame?: string | undefined;
+}
+
+/** What a log needs to build a {@link TopicEvent}; the topic computes it once per append. */
+export interface TopicEventPayload {
+  event: string;
+  data: unknown;
+  json: string;
+  size: number;
+  messageId: MessageId | undefined;
+}
+
+/**
+ * Builds a {@link TopicEvent}. Logs (memory, Redis) and catchup sources use it so every
+ * event has the same shape (V8 keeps one hidden class, and fan-out stays monomorphic).
+ *
+ * @example const ev = createTopicEvent({ ms: 5, seq: 0 }, encodeTopicPayload('message', { a: 1 }), Date.now());
+ */
+export function createTopicEvent(id: ParsedEventId, payload: TopicEventPayload, time: number): TopicEvent {
+  const ev: TopicEvent & FrameSlot = {
+    id: formatEventId(id),
+    ms: id.ms,
+    seq: id.seq,
+    event: payload.event,
+    data: payload.data,
+    json: payload.json,
+    size: payload.size,
+    time,
+    messageId: payload.messageId,
+    frame: undefined,
+  };
+  return ev;
+}
+
+const MAX_EVENT_NAME = 200;
+
+/**
+ * Checks an event name and serialises its data, once: the payload of an append.
+ *
+ * Names are 1 to 200 characters, with no CR/LF (an SSE `event:` line ends at one) and no
+ * leading space (the SSE parser strips one). Data must be JSON-serialisable; `undefined`
+ * becomes `null`.
+ *
+ * @throws SpoolError `INVALID_EVENT`
+ * @example encodeTopicPayload('msg.delta', { messageId: '7', chunkId: 0, text: 'Hi' }).messageId // '7'
+ */
+export function encodeTopicPayload(event: string, data: unknown): TopicEventPayload {
+  if (
+    typeof event !== 'string' ||
+    event.length === 0 ||
+    event.length > MAX_EVENT_NAME ||
+    /[\r\n]|^ /.test(event)
+  ) {
+    throw new SpoolError(
+      'INVALID_EVENT',
+      `Invalid event name ${JSON.stringify(event)}: use 1 to ${MAX_EVENT_NAME} characters, no line breaks and no leading space (e.g. "message" or "msg.delta").`,
+    );
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (cause) {
+    throw new SpoolError(
+      'INVALID_EVENT',
+      `The data of event "${event}" is not JSON-serialisable (a BigInt or a cycle?). Convert 64-bit IDs to decimal strings.`,
+      { cause },
+    );
+  }
+  if (json === undefined) json = 'null';
+  return {
+    event,
+    data: json === 'null' ? null : data,
+    json,
+    size: utf8Length(json),
+    messageId: messageIdOf(event, data),
+  };
+}
+
+/** The `messageId` a chat event (`msg.*`) carries, as a decimal string. */
+function messageIdOf(event: string, data: unknown): MessageId | undefined {
+  if (!event.startsWith('msg.') || typeof data !== 'object' || data === null) return undefined;
+  const id = (data as { messageId?: unknown }).messageId;
+  return typeof id === 'string' && id.length > 0 ? id : undefined;
+}
+
+/**
+ * UTF-8 length of a string without encoding it (lone surrogates count as the 3 bytes of
+ * U+FFFD, as TextEncoder would write them).
+ *
+ * @example utf8Length('héllo 👋') // 11
+ */
+export function utf8Length(s: string): number {
+  let bytes = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        // a surrogate pair: 2 UTF-16 units, 4 UTF-8 bytes
+        bytes += 2;
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+/**
+ * The wire protocol's `ev` frame for `ev` on `topic`, built from the cached `json` and
+ * cached on the event, so a fan-out to any number of sockets serialises it once. The
+ * frame names the topic (not a subscription), so every subscriber gets the same string.
+ *
+ * @example socket.send(topicEventFrame('chan:1:general', ev));
+ * // {"op":"ev","topic":"chan:1:general","id":"1731900000000-4","event":"msg.delta","data":{...}}
+ */
+export function topicEventFrame(topic: string, ev: TopicEvent): string {
+  const slot = ev as TopicEvent & FrameSlot;
+  if (slot.frame === undefined)
+    slot.frame = `{"op":"ev","topic":${JSON.stringify(topic)},"id":"${ev.id}","event":${JSON.stringify(ev.event)},"data":${ev.json}}`;
+  return slot.frame;
+}
+
+/** Compares an event with a parsed ID: negative, zero or positive. */
+export function compareEventTo(ev: { ms: number; seq: number }, id: ParsedEventId): number {
+  return ev.ms !== id.ms ? ev.ms - id.ms : ev.seq - id.seq;
+}

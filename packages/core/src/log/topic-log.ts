@@ -1,0 +1,62 @@
+import type { EventId, ParsedEventId } from '../protocol/event-id';
+import type { TrimRules } from './retention';
+import type { TopicEvent, TopicEventPayload } from './topic-event';
+
+/** What {@link TopicLog.append} takes: the encoded payload and, for replication, an explicit ID. */
+export interface TopicLogAppend extends TopicEventPayload {
+  /** Append with this ID instead of generating one; it must be greater than the last. */
+  id?: ParsedEventId | undefined;
+}
+
+/** A page of {@link TopicLog.read}. */
+export interface TopicLogPage {
+  /** Events with an ID greater than `after`, oldest first. */
+  events: TopicEvent[];
+  /**
+   * The log holds every event ever appended after this ID (`0-0` when nothing has been
+   * trimmed from a log that started empty). A reader whose position is below it may have
+   * missed events.
+   */
+  floor: EventId;
+}
+
+/**
+ * The storage under a {@link Topic}: an append-only, bounded event log. Every method that
+ * could touch the network is async, so a Redis Streams log (XADD with trimming, XRANGE)
+ * can replace {@link MemoryTopicLog} without changing topics.
+ *
+ * Contract:
+ * - IDs strictly increase. Generated IDs follow Redis's rule on the log's clock
+ *   (`nextEventId`); an explicit ID must be greater than the last (`ID_TOO_SMALL`).
+ * - `append` promises resolve in ID order (one connection pipelining XADDs does), so the
+ *   topic fans events out in order.
+ * - Trimming only ever removes the oldest events (a prefix), so "everything after
+ *   `floor`" is always contiguous.
+ * - The getters may return cached values for a remote log; they are for stats.
+ *
+ * @example
+ * const topic = new Topic('jobs', { log: new MemoryTopicLog({ clock }) });
+ */
+export interface TopicLog {
+  /**
+   * Appends one event, then trims by `rules` (as XADD's MAXLEN/MINID does), calling the
+   * rules' hooks for what enters and leaves.
+   */
+  append(input: TopicLogAppend, rules?: TrimRules): Promise<TopicEvent>;
+  /** At most `limit` events with an ID greater than `after`. */
+  read(after: EventId, limit: number): Promise<TopicLogPage>;
+  /** Trims the oldest events by `rules` (calling `onDrop` for each); resolves to how many went. */
+  trim(rules: TrimRules): Promise<number>;
+  /** Retained events. */
+  readonly length: number;
+  /** Sum of the retained events' `size`. */
+  readonly bytes: number;
+  /** The oldest retained event's ID. */
+  readonly firstId: EventId | undefined;
+  /** The last ID ever appended, even when trimmed since. */
+  readonly lastId: EventId | undefined;
+  /** See {@link TopicLogPage.floor}. */
+  readonly floor: EventId;
+  /** Releases resources; called when the topic closes. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,427 @@
+import { SpoolError } from '../errors';
+import {
+  type EventId,
+  formatEventId,
+  MIN_EVENT_ID,
+  nextEventId,
+  type ParsedEventId,
+  parseEventId,
+} from '../protocol/event-id';
+import { type MessageIdInput, toMessageId } from '../protocol/message-id';
+import { parseChannelTopic } from '../protocol/messages';
+import type { TopicStatsSnapshot } from '../stats';
+import { type Clock, realClock } from '../time/clock';
+import { CatchupGate } from './catchup-gate';
+import { logCatchup, type TopicCatchup, type TopicCatchupSource } from './catchup-plan';
+import { type CatchupHost, type CatchupPage, CatchupReader } from './catchup-reader';
+import { EventRateMeter } from './event-rate-meter';
+import { MemoryTopicLog } from './memory-topic-log';
+import { MessageLedger } from './message-ledger';
+import { resolveTopicRetention, type TopicRetention, type TrimRules } from './retention';
+import { encodeTopicPayload, type TopicEvent, topicEventFrame } from './topic-event';
+import type { TopicLog } from './topic-log';
+import { assertTopicName } from './topic-name';
+import { type SubscriptionHost, type TopicSubscribeOptions, TopicSubscription } from './topic-subscription';
+
+/**
+ * Which events retention must wait for before trimming:
+ * - `messages`: a channel's chat events stay until their message is persisted
+ *   (`persistAndClear({ messageId })`, or a `msg.end` with `persisted: true`);
+ * - `events`: every event stays until a `persistAndClear` has persisted it (the seed's buffer);
+ * - `none`: retention alone decides (pins only while a `persistAndClear` runs).
+ */
+export type RetainUntilPersisted = 'none' | 'events' | 'messages';
+
+/** Options of {@link Topic}. */
+export interface TopicOptions {
+  /** The storage. @default a MemoryTopicLog on `clock` */
+  log?: TopicLog;
+  /** See {@link TopicRetention}. @default topicRetentionDefaults */
+  retention?: Partial<TopicRetention>;
+  /** Fills a gap older than the retained log (later: the store). @default none: a gap gets a reset */
+  catchupSource?: TopicCatchupSource;
+  /** The resume strategy; a {@link ChannelCatchup} on channel topics. @default logCatchup() */
+  catchup?: TopicCatchup;
+  /** IDs, ages, rates. @default realClock */
+  clock?: Clock;
+  /** @default 'messages' on channel topics (`chan:<type>:<id>`), else 'none' */
+  retainUntilPersisted?: RetainUntilPersisted;
+  /**
+   * Channel topics: trimmed `msg.end` events, and messages squeezed out before they were
+   * persisted, remembered for resumes (each kind); beyond it a resume from before them
+   * gets a reset. @default 10_000
+   */
+  maxTombstones?: number;
+  /** Events per catchup page of a subscription. @default 256 */
+  catchupPageSize?: number;
+  /** The default log's floor (see {@link MemoryTopicLogOptions.floor}). @default '0-0' */
+  floor?: EventId;
+  /** Where an exception thrown by an `onAppend` listener goes. @default globalThis.reportError, else console.error */
+  onError?: (err: unknown) => void;
+}
+
+/** Defaults of {@link TopicOptions} (retention: `topicRetentionDefaults`). */
+export const topicDefaults = { catchupPageSize: 256, maxTombstones: 10_000 } as const;
+
+/** What `topic.read` returns: one catchup page. */
+export type TopicReadResult = CatchupPage;
+
+/**
+ * A named, append-only event log with bounded retention, fanned out to many subscribers
+ * (seed 003). Catchup after an ID is a binary search in the retained log, O(log n + k);
+ * older IDs go to the catchup strategy (the store, on channel topics); when nothing can
+ * serve them the subscriber gets a `reset`. Topics are separate from the broker.
+ *
+ * @example
+ * const topic = new Topic('news', { retention: { maxEvents: 1000, maxBytes: 2 ** 20, maxAgeMs: 60_000 } });
+ * const sub = topic.subscribe({ after: '0-0', onEvent: (ev) => console.log(ev.id, ev.data) });
+ * const ev = await topic.append('message', { text: 'hello' });
+ */
+export class Topic {
+  readonly name: string;
+  readonly createdAt: number;
+  readonly #clock: Clock;
+  readonly #log: TopicLog;
+  readonly #retention: TopicRetention;
+  readonly #rules: TrimRules;
+  readonly #mode: RetainUntilPersisted;
+  readonly #ledger: MessageLedger | undefined;
+  readonly #catchup: TopicCatchup;
+  readonly #source: TopicCatchupSource | undefined;
+  readonly #pageSize: number;
+  readonly #onError: (err: unknown) => void;
+  readonly #gate = new CatchupGate();
+  readonly #catchupHost: CatchupHost;
+  readonly #subHost: SubscriptionHost;
+  readonly #rate: EventRateMeter;
+  #last: ParsedEventId | undefined;
+  /** Fan-out lists are copied on change, so a callback may (un)subscribe mid fan-out. */
+  #live: TopicSubscription[] = [];
+  #listeners: ((ev: TopicEvent) => void)[] = [];
+  readonly #subs = new Set<TopicSubscription>();
+  /** `events`/`none` modes: everything up to here has been persisted. */
+  #watermark: ParsedEventId = parseEventId(MIN_EVENT_ID);
+  #inflight: ParsedEventId | undefined;
+  #persistChain: Promise<unknown> = Promise.resolve();
+  #lastActivity: number;
+  #closed = false;
+
+  constructor(name: string, options: TopicOptions = {}) {
+    assertTopicName(name);
+    this.name = name;
+    this.#clock = options.clock ?? realClock;
+    this.#retention = resolveTopicRetention(options.retention);
+    this.#log =
+      options.log ?? new MemoryTopicLog({ clock: this.#clock, floor: options.floor ?? MIN_EVENT_ID });
+    this.#mode = options.retainUntilPersisted ?? (parseChannelTopic(name) ? 'messages' : 'none');
+    if (!['none', 'events', 'messages'].includes(this.#mode))
+      throw new SpoolError(
+        'INVALID_OPTION',
+        `\`retainUntilPersisted\` must be 'none', 'events' or 'messages', got ${JSON.stringify(this.#mode)}.`,
+      );
+    const maxTombstones = options.maxTombstones ?? topicDefaults.maxTombstones;
+    this.#pageSize = options.catchupPageSize ?? topicDefaults.catchupPageSize;
+    for (const [key, value] of [
+      ['maxTombstones', maxTombstones],
+      ['catchupPageSize', this.#pageSize],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 1)
+        throw new SpoolError(
+          'INVALID_OPTION',
+          `\`${key}\` must be a positive integer, got ${String(value)}.`,
+        );
+    }
+    this.#ledger = this.#mode === 'messages' ? new MessageLedger(maxTombstones) : undefined;
+    this.#catchup = options.catchup ?? logCatchup();
+    this.#source = options.catchupSource;
+    this.#onError = options.onError ?? defaultReport;
+    const last = this.#log.lastId;
+    this.#last = last === undefined ? undefined : parseEventId(last);
+    const ledger = this.#ledger;
+    this.#rules = {
+      ...this.#retention,
+      isPinned: (ev) => this.#isPinned(ev),
+      ...(ledger ? { onAppend: (ev) => ledger.onAppend(ev), onDrop: (ev) => ledger.onDrop(ev) } : {}),
+    };
+    this.#rate = new EventRateMeter(this.#clock);
+    this.createdAt = this.#clock.now();
+    this.#lastActivity = this.createdAt;
+    this.#catchupHost = {
+      plan: async (after, fromStart, compact) => {
+        const { floor } = await this.#log.read(after, 0);
+        const plan = await this.#catchup.plan({
+          topic: this.name,
+          after,
+          fromStart,
+          compact,
+          floor,
+          ledger: this.#ledger,
+          source: this.#source,
+          now: this.#clock.now(),
+        });
+        return { ...plan, floor };
+      },
+      readLog: (after, limit) => this.#log.read(after, limit),
+      acquire: () => this.#gate.acquire('catchup'),
+      nextIdHint: () => this.nextIdHint(),
+      pageSize: this.#pageSize,
+    };
+    this.#subHost = {
+      lastParsed: () => this.#last,
+      reader: (after, compact) => this.catchup(after, { compact }),
+      addLive: (sub) => {
+        this.#live = [...this.#live, sub];
+      },
+      removeLive: (sub) => {
+        this.#live = this.#live.filter((s) => s !== sub);
+      },
+      remove: (sub) => {
+        this.#subs.delete(sub);
+        this.#lastActivity = this.#clock.now();
+      },
+      pageSize: this.#pageSize,
+    };
+  }
+
+  /** The last ID appended; undefined while the topic is empty. */
+  get lastId(): EventId | undefined {
+    return this.#last && formatEventId(this.#last);
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+  get retention(): Readonly<TopicRetention> {
+    return this.#retention;
+  }
+  /** Open subscriptions plus `onAppend` listeners. */
+  get subscriberCount(): number {
+    return this.#subs.size + this.#listeners.length;
+  }
+  /** Last append, subscribe or unsubscribe, on the topic's clock: what idle cleanup looks at. */
+  get lastActivityAt(): number {
+    return this.#lastActivity;
+  }
+
+  /**
+   * Appends an event and fans it out; resolves to it (with its ID) once the log holds it.
+   * Give `id` to append with an explicit ID (replication); it must exceed the last.
+   *
+   * @throws SpoolError `TOPIC_CLOSED`, `INVALID_EVENT`, `INVALID_EVENT_ID`, `ID_TOO_SMALL`,
+   *   `PAYLOAD_TOO_LARGE` (bigger than `retention.hardMaxBytes`)
+   * @example const { id } = await topic.append('msg.delta', { messageId, chunkId: 3, text: 'lo' });
+   */
+  async append(event: string, data: unknown, options: { id?: EventId } = {}): Promise<TopicEvent> {
+    this.#assertOpen();
+    const payload = encodeTopicPayload(event, data);
+    if (payload.size > this.#retention.hardMaxBytes)
+      throw new SpoolError(
+        'PAYLOAD_TOO_LARGE',
+        `Event data is ${payload.size} bytes, over this topic's \`retention.hardMaxBytes\` (${this.#retention.hardMaxBytes}): it could never be retained. Split it or raise the limit.`,
+      );
+    const id = options.id === undefined ? undefined : parseEventId(options.id);
+    const ev = await this.#log.append({ ...payload, id }, this.#rules);
+    this.#last = { ms: ev.ms, seq: ev.seq };
+    this.#rate.record();
+    this.#lastActivity = this.#clock.now();
+    if (this.#closed) return ev;
+    const live = this.#live;
+    for (let i = 0; i < live.length; i++) live[i]!.deliverLive(ev);
+    const listeners = this.#listeners;
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i]!(ev);
+      } catch (err) {
+        this.#onError(err);
+      }
+    }
+    return ev;
+  }
+
+  /**
+   * Subscribes: catchup after `after` (none when it is left out), then live. See
+   * {@link TopicSubscription}.
+   *
+   * @throws SpoolError `TOPIC_CLOSED`, `INVALID_EVENT_ID`, `INVALID_OPTION`
+   * @example topic.subscribe({ after: req.headers['last-event-id'], onEvent, onReset });
+   */
+  subscribe(options: TopicSubscribeOptions): TopicSubscription {
+    this.#assertOpen();
+    if (typeof options?.onEvent !== 'function')
+      throw new SpoolError('INVALID_OPTION', '`onEvent` must be a function that receives each TopicEvent.');
+    if (options.after !== undefined) parseEventId(options.after);
+    this.#lastActivity = this.#clock.now();
+    const sub = new TopicSubscription(this.#subHost, options);
+    if (sub.state !== 'closed') this.#subs.add(sub);
+    return sub;
+  }
+
+  /**
+   * A catchup reader after `after`, for pull-style delivery (a WebSocket layer with
+   * credits): call `next(limit)` until a page says `done`, then go live via `onAppend`,
+   * skipping events at or before the reader's last ID.
+   *
+   * @throws SpoolError `INVALID_EVENT_ID`
+   * @example const reader = topic.catchup(lastId, { compact: true });
+   */
+  catchup(after: EventId, options: { compact?: boolean } = {}): CatchupReader {
+    return new CatchupReader(this.#catchupHost, after, options.compact === true);
+  }
+
+  /**
+   * One catchup page after `afterId`. Each call plans afresh, so to page through a resume
+   * that began with snapshots keep a {@link catchup} reader instead.
+   *
+   * @throws SpoolError `INVALID_EVENT_ID`, `INVALID_OPTION`
+   * @example const { events, reset, done } = await topic.read('0-0', 100);
+   */
+  async read(afterId: EventId, limit: number, options: { compact?: boolean } = {}): Promise<TopicReadResult> {
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new SpoolError('INVALID_OPTION', `\`limit\` must be a positive integer, got ${String(limit)}.`);
+    return this.catchup(afterId, options).next(limit);
+  }
+
+  /**
+   * Calls `listener` with every appended event, synchronously, in ID order; returns the
+   * function that removes it. The hook for a fan-out layer of its own.
+   *
+   * @example const off = topic.onAppend((ev) => broadcast(topic.frame(ev)));
+   */
+  onAppend(listener: (ev: TopicEvent) => void): () => void {
+    this.#assertOpen();
+    this.#listeners = [...this.#listeners, listener];
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /**
+   * Persists, then lets retention clear what was persisted. Catchup on this topic waits
+   * while `fn` runs; what `fn` persisted becomes trimmable only once it resolves; if it
+   * rejects, everything is kept and the error comes back as `PERSIST_FAILED` (its
+   * `cause`). On a channel topic it applies to one message (`messageId`) and never to
+   * another's events; elsewhere `fn` gets the events since the last successful call.
+   *
+   * @throws SpoolError `PERSIST_FAILED`, `TOPIC_CLOSED`, `INVALID_OPTION`, `INVALID_MESSAGE_ID`
+   * @example await topic.persistAndClear((events) => store.save(toStored(events)), { messageId });
+   */
+  async persistAndClear<T>(
+    fn: (events: readonly TopicEvent[]) => T | Promise<T>,
+    options: { messageId?: MessageIdInput } = {},
+  ): Promise<T> {
+    this.#assertOpen();
+    if (this.#ledger) {
+      if (options.messageId === undefined)
+        throw new SpoolError(
+          'INVALID_OPTION',
+          `Topic "${this.name}" keeps events per message: call persistAndClear(fn, { messageId }).`,
+        );
+      const ledger = this.#ledger;
+      const messageId = toMessageId(options.messageId);
+      const release = await this.#gate.acquire('persist');
+      try {
+        const result = await this.#persist(fn, ledger.entry(messageId)?.events ?? []);
+        ledger.markPersisted(messageId);
+        await this.trim();
+        return result;
+      } finally {
+        release();
+      }
+    }
+    // One at a time: each call gets what the previous ones did not persist.
+    const run = this.#persistChain.then(async () => {
+      const release = await this.#gate.acquire('persist');
+      try {
+        const { events } = await this.#log.read(formatEventId(this.#watermark), Number.MAX_SAFE_INTEGER);
+        const last = events.at(-1);
+        this.#inflight = last;
+        let result: T;
+        try {
+          result = await this.#persist(fn, events);
+        } finally {
+          this.#inflight = undefined;
+        }
+        if (last) this.#watermark = { ms: last.ms, seq: last.seq };
+        await this.trim();
+        return result;
+      } finally {
+        release();
+      }
+    });
+    this.#persistChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Applies retention now (age limits have no timer of their own); resolves to the number dropped. */
+  async trim(): Promise<number> {
+    return this.#log.trim(this.#rules);
+  }
+
+  /** The WebSocket `ev` frame of `ev` on this topic, serialised once and cached on the event. */
+  frame(ev: TopicEvent): string {
+    return topicEventFrame(this.name, ev);
+  }
+
+  /** The ID the next append would get now (a live subscription's `subok.from`). */
+  nextIdHint(): EventId {
+    return formatEventId(nextEventId(this.#last ?? parseEventId(this.#log.floor), this.#clock.now()));
+  }
+
+  /** The operators' view of this topic. `retention.maxAgeMs` may be Infinity (null in JSON). */
+  stats(): TopicStatsSnapshot {
+    const { maxEvents, maxBytes, maxAgeMs } = this.#retention;
+    return {
+      name: this.name,
+      retainedEvents: this.#log.length,
+      retainedBytes: this.#log.bytes,
+      firstId: this.#log.firstId ?? null,
+      lastId: this.lastId ?? null,
+      subscribers: this.subscriberCount,
+      eventsPerSec: this.#rate.perSecond(),
+      retention: { maxEvents, maxBytes, maxAgeMs },
+    };
+  }
+
+  /** Closes every subscription and the log; later calls fail with `TOPIC_CLOSED`. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const sub of [...this.#subs]) sub.close();
+    this.#listeners = [];
+    this.#live = [];
+    await this.#log.close?.();
+  }
+
+  async #persist<T>(
+    fn: (events: readonly TopicEvent[]) => T | Promise<T>,
+    events: readonly TopicEvent[],
+  ): Promise<T> {
+    try {
+      return await fn(events);
+    } catch (cause) {
+      throw new SpoolError(
+        'PERSIST_FAILED',
+        `persistAndClear on topic "${this.name}" failed; nothing was cleared. Retry once the store is back.`,
+        { cause },
+      );
+    }
+  }
+
+  #isPinned(ev: TopicEvent): boolean {
+    if (this.#ledger) return this.#ledger.isPinned(ev);
+    const w = this.#watermark;
+    const after = ev.ms > w.ms || (ev.ms === w.ms && ev.seq > w.seq);
+    if (this.#mode === 'events') return after;
+    const f = this.#inflight;
+    return after && f !== undefined && (ev.ms < f.ms || (ev.ms === f.ms && ev.seq <= f.seq));
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SpoolError('TOPIC_CLOSED', `Topic "${this.name}" is closed.`);
+  }
+}
+
+function defaultReport(err: unknown): void {
+  const report = (globalThis as { reportError?: (e: unknown) => void }).reportError;
+  if (typeof report === 'function') report(err);
+  else console.error(err);
+}

@@ -1,0 +1,33 @@
+import { expectTypeOf } from 'vitest';
+import type { SpoolError } from '../errors';
+import { decodeClientMessage } from './decode-client-message';
+import { decodeServerMessage } from './decode-server-message';
+import { encodeClientMessage, encodeServerMessage } from './encode-message';
+import type { ClientMessage, ServerMessage } from './messages';
+import { type ParsedSseEvent, SseParser } from './sse-parser';
+import { createSseParserStream } from './sse-parser-stream';
+
+const res = decodeServerMessage('{"op":"hb"}');
+if (res.ok) {
+  expectTypeOf(res.value).toEqualTypeOf<ServerMessage>();
+  if (res.value.op === 'ev') {
+    expectTypeOf(res.value.id).toBeString();
+    expectTypeOf(res.value.data).toBeUnknown();
+  }
+} else {
+  expectTypeOf(res.error).toEqualTypeOf<SpoolError>();
+  expectTypeOf(res.ref).toEqualTypeOf<number | undefined>();
+}
+
+const req = decodeClientMessage(new Uint8Array());
+if (req.ok && req.value.op === 'msg.append') expectTypeOf(req.value.messageId).toBeString();
+expectTypeOf(req).toMatchTypeOf<{ ok: boolean }>();
+expectTypeOf<Extract<typeof req, { ok: true }>['value']>().toEqualTypeOf<ClientMessage>();
+
+// @ts-expect-error a server message is not a client message
+encodeClientMessage({ op: 'hb' });
+// @ts-expect-error ev needs a topic
+encodeServerMessage({ op: 'ev', id: '1-0', event: 'e', data: 1 });
+
+new SseParser({ onEvent: (ev) => expectTypeOf(ev).toEqualTypeOf<ParsedSseEvent>() });
+expectTypeOf(createSseParserStream()).toEqualTypeOf<TransformStream<string | Uint8Array, ParsedSseEvent>>();

@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startServer, TestClient, type TestServer } from './helpers';
+
+let server: TestServer | undefined;
+const clients: TestClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await server?.close();
+  server = undefined;
+});
+
+async function client(): Promise<TestClient> {
+  const c = await TestClient.connect(server!.wsUrl);
+  clients.push(c);
+  return c;
+}
+
+describe('WebSocket publish and subscribe', () => {
+  it('delivers a publish to every subscriber of the topic, with an ack carrying the event ID', async () => {
+    server = await startServer();
+    const [a, b, pub] = [await client(), await client(), await client()];
+    for (const c of [a, b]) {
+      c.send({ op: 'sub', topic: 'news' });
+      const ok = await c.next((f) => f.op === 'subok');
+      expect(ok.topic).toBe('news');
+    }
+    const ack = await pub.request({ op: 'pub', topic: 'news', event: 'headline', data: { n: 1 } });
+    expect(ack.op).toBe('ack');
+    for (const c of [a, b]) {
+      const [ev] = await c.events('news', 1);
+      expect(ev).toEqual({ op: 'ev', topic: 'news', id: ack.id, event: 'headline', data: { n: 1 } });
+    }
+  });
+
+  it('multiplexes topics on one socket, each in order', async () => {
+    server = await startServer();
+    const c = await client();
+    c.send({ op: 'sub', topic: 'a' });
+    c.send({ op: 'sub', topic: 'b' });
+    await c.next((f) => f.op === 'subok' && f.topic === 'a');
+    await c.next((f) => f.op === 'subok' && f.topic === 'b');
+    for (let i = 0; i < 5; i++) {
+      await server.spool.publish('a', 'message', i);
+      await server.spool.publish('b', 'message', i * 10);
+    }
+    expect((await c.events('a', 5)).map((f) => f.data)).toEqual([0, 1, 2, 3, 4]);
+    expect((await c.events('b', 5)).map((f) => f.data)).toEqual([0, 10, 20, 30, 40]);
+  });
+});

@@ -1,0 +1,159 @@
+import { SpoolError, SYS_TOPIC } from '@spool/core';
+import { connectionInfoOf } from '../http/node-bridge';
+import { isLoopback } from './loopback';
+import { checkOrigin } from './origin';
+import { type Action, LOCAL_PRINCIPAL, type Principal } from './principal';
+import { hasTokens, type TokenConfig, tokenAuthenticator } from './token-auth';
+
+/** Auth options of `createSpool`. */
+export interface AuthOptions {
+  /**
+   * Bearer tokens by role, enforced everywhere when any is set.
+   * @default undefined (no token: the open local mode, loopback only)
+   */
+  tokens?: TokenConfig;
+  /**
+   * Replaces the token check: return the caller, or undefined/null for 401.
+   * @default the bearer-token check over `tokens`
+   */
+  authenticate?: (request: Request) => Principal | undefined | null | Promise<Principal | undefined | null>;
+  /**
+   * Decides whether `principal` may do `action` on `topic`; false means 403.
+   * @default {@link defaultAuthorize}
+   */
+  authorize?: (principal: Principal, action: Action, topic: string | undefined) => boolean | Promise<boolean>;
+  /**
+   * Browser origins allowed on the WebSocket and SSE (`'*'` for any). Requests without an
+   * `Origin` header always pass.
+   * @default undefined (any origin with tokens; loopback origins only in the open local mode)
+   */
+  allowedOrigins?: string[];
+}
+
+/** How requests are authenticated. */
+export type AuthMode = 'local' | 'tokens' | 'custom';
+
+/**
+ * The default `authorize`: admins may do everything; users everything except the
+ * `admin` action and topics starting with `$` (such as `$sys`, the operators' stats).
+ *
+ * @example defaultAuthorize({ id: 'u', role: 'user' }, 'subscribe', '$sys') // false
+ */
+export function defaultAuthorize(principal: Principal, action: Action, topic: string | undefined): boolean {
+  if (principal.role === 'admin') return true;
+  if (action === 'admin') return false;
+  return !(topic?.startsWith('$') ?? false);
+}
+
+/**
+ * Authentication, authorization and the origin check in one place, for the HTTP routes,
+ * SSE and the WebSocket adapter alike. Implements ARCHITECTURE's "`spool serve` defaults":
+ * with no token and no hook, every caller is the local admin, but only on loopback.
+ *
+ * @example
+ * const access = new AccessControl({ tokens: { admin: ['s3cret-admin'] } });
+ * const principal = await access.authenticate(request); // throws UNAUTHENTICATED
+ * await access.authorize(principal, 'subscribe', SYS_TOPIC); // throws FORBIDDEN
+ */
+export class AccessControl {
+  readonly mode: AuthMode;
+  private readonly authenticateHook: NonNullable<AuthOptions['authenticate']> | undefined;
+  private readonly authorizeHook: NonNullable<AuthOptions['authorize']>;
+  private readonly allowedOrigins: readonly string[] | undefined;
+
+  constructor(options: AuthOptions = {}) {
+    if (options.authenticate !== undefined && typeof options.authenticate !== 'function') {
+      throw new SpoolError(
+        'INVALID_OPTION',
+        '`auth.authenticate` must be a function (request) => Principal | undefined.',
+      );
+    }
+    if (options.authorize !== undefined && typeof options.authorize !== 'function') {
+      throw new SpoolError(
+        'INVALID_OPTION',
+        '`auth.authorize` must be a function (principal, action, topic) => boolean.',
+      );
+    }
+    if (options.allowedOrigins !== undefined && !Array.isArray(options.allowedOrigins)) {
+      throw new SpoolError(
+        'INVALID_OPTION',
+        '`auth.allowedOrigins` must be an array of origins such as "https://app.example.com".',
+      );
+    }
+    if (options.authenticate) {
+      this.mode = 'custom';
+      this.authenticateHook = options.authenticate;
+    } else if (hasTokens(options.tokens)) {
+      this.mode = 'tokens';
+      this.authenticateHook = tokenAuthenticator(options.tokens!);
+    } else {
+      this.mode = 'local';
+      this.authenticateHook = undefined;
+    }
+    this.authorizeHook = options.authorize ?? defaultAuthorize;
+    this.allowedOrigins = options.allowedOrigins;
+  }
+
+  /**
+   * The caller of `request`.
+   * @throws SpoolError `UNAUTHENTICATED`
+   */
+  async authenticate(request: Request): Promise<Principal> {
+    if (this.mode === 'local') {
+      // Defence in depth: even if a local-mode server ends up reachable from elsewhere, a
+      // connection that did not come from loopback gets no admin rights.
+      const info = connectionInfoOf(request);
+      if (info?.remoteAddress !== undefined && !isLoopback(info.remoteAddress)) throw unauthenticated();
+      return LOCAL_PRINCIPAL;
+    }
+    const principal = await this.authenticateHook!(request);
+    if (!principal) throw unauthenticated();
+    return principal;
+  }
+
+  /**
+   * Checks that `principal` may do `action` on `topic`.
+   * @throws SpoolError `FORBIDDEN`
+   */
+  async authorize(principal: Principal, action: Action, topic?: string): Promise<void> {
+    if (action === 'subscribe' && topic === SYS_TOPIC && principal.role !== 'admin')
+      throw forbidden(action, topic);
+    if (!(await this.authorizeHook(principal, action, topic))) throw forbidden(action, topic);
+  }
+
+  /**
+   * The origin check for browsers (WebSocket and SSE).
+   * @throws SpoolError `ORIGIN_NOT_ALLOWED`
+   */
+  checkOrigin(request: Request): void {
+    checkOrigin(request, this.allowedOrigins, this.mode === 'local');
+  }
+
+  /**
+   * Refuses to serve on a non-loopback address in the open local mode.
+   * @throws SpoolError `INVALID_OPTION`
+   */
+  assertCanServeOn(host: string | undefined): void {
+    if (this.mode !== 'local' || isLoopback(host)) return;
+    throw new SpoolError(
+      'INVALID_OPTION',
+      `Refusing to serve on ${host ?? 'all interfaces'} without a token: set \`auth.tokens.admin\` (SPOOL_ADMIN_TOKEN), or bind to 127.0.0.1.`,
+    );
+  }
+}
+
+function unauthenticated(): SpoolError {
+  return new SpoolError(
+    'UNAUTHENTICATED',
+    'Missing or unknown token: send `Authorization: Bearer <token>`, an `access_token` query parameter, or a `spool.token.<token>` WebSocket subprotocol.',
+  );
+}
+
+function forbidden(action: Action, topic: string | undefined): SpoolError {
+  return new SpoolError(
+    'FORBIDDEN',
+    topic === undefined
+      ? `This principal may not perform "${action}"; it needs the admin role.`
+      : `This principal may not ${action} on topic ${JSON.stringify(topic)}.`,
+  );
+}

@@ -1,0 +1,1 @@
+export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from './redis-broker';

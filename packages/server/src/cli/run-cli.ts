@@ -1,0 +1,75 @@
+import { isSpoolError } from '@spool/core';
+import { type ServeDeps, startServe } from './serve';
+import { parseServeArgs, serveHelp } from './serve-options';
+
+/** Where the CLI writes and which signals it drains on (injectable for tests). */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Registers a listener for a signal, for every time it arrives (`process.on`). */
+  onSignal: (signal: 'SIGTERM' | 'SIGINT', listener: () => void) => void;
+}
+
+/**
+ * The `spool` command: `spool serve [flags]` runs until SIGTERM or SIGINT, then drains and
+ * resolves with the exit code (0 after a clean drain, 1 when it failed or overran
+ * `--shutdown-timeout-ms`); a second signal stops waiting. `--help` prints every flag.
+ * Configuration errors print one line to stderr and resolve with 2.
+ *
+ * @example process.exitCode = await runCli(process.argv.slice(2), process.env, { dashboardDir }, io);
+ */
+export async function runCli(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  deps: ServeDeps,
+  io: CliIo,
+): Promise<number> {
+  let command: ReturnType<typeof parseServeArgs>;
+  try {
+    command = parseServeArgs(argv, env);
+  } catch (err) {
+    io.stderr(`spool: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  if (command.kind === 'help') {
+    io.stdout(serveHelp());
+    return 0;
+  }
+  const config = command.config;
+  let serve: Awaited<ReturnType<typeof startServe>>;
+  try {
+    serve = await startServe(config, deps);
+  } catch (err) {
+    io.stderr(`spool: ${err instanceof Error ? err.message : String(err)}\n`);
+    return isSpoolError(err, 'INVALID_OPTION') ? 2 : 1;
+  }
+  return new Promise<number>((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: string) => {
+      if (signalled) {
+        io.stderr(`spool: ${signal} again, exiting without waiting for the drain\n`);
+        resolve(1);
+        return;
+      }
+      signalled = true;
+      const timer = setTimeout(() => {
+        io.stderr(`spool: the drain took longer than ${config.shutdownTimeoutMs} ms; exiting\n`);
+        resolve(1);
+      }, config.shutdownTimeoutMs);
+      timer.unref();
+      serve.shutdown(signal).then(
+        () => {
+          clearTimeout(timer);
+          resolve(0);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          io.stderr(`spool: the drain failed: ${err instanceof Error ? err.message : String(err)}\n`);
+          resolve(1);
+        },
+      );
+    };
+    io.onSignal('SIGTERM', () => onSignal('SIGTERM'));
+    io.onSignal('SIGINT', () => onSignal('SIGINT'));
+  });
+}

@@ -1,0 +1,96 @@
+import { cacheDefaults, memoryBrokerServeLimits, topicRetentionDefaults } from '@spool/core';
+import { describe, expect, it } from 'vitest';
+import { parseServeArgs, SERVE_SETTINGS, serveHelp } from './serve-options';
+
+const serve = (argv: string[], env: Record<string, string> = {}) => {
+  const c = parseServeArgs(argv, env);
+  if (c.kind !== 'serve') throw new Error('expected serve');
+  return c.config;
+};
+
+describe('parseServeArgs', () => {
+  it('defaults to loopback:8080, in memory with seed 004 broker limits, no token, no demo', () => {
+    expect(serve(['serve'])).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      adminTokens: [],
+      userTokens: [],
+      allowedOrigins: undefined,
+      redisUrl: undefined,
+      redisPrefix: '',
+      databaseUrl: undefined,
+      dashboardDir: undefined,
+      demo: false,
+      cacheMaxMemoryBytes: cacheDefaults.maxMemoryBytes,
+      cacheMaxStreams: cacheDefaults.maxStreams,
+      cacheMaxChunks: cacheDefaults.maxChunksPerStream,
+      chunkInactivityMs: cacheDefaults.chunkInactivityTimeoutMs,
+      streamTimeoutMs: cacheDefaults.streamTimeoutMs,
+      retentionEvents: topicRetentionDefaults.maxEvents,
+      retentionBytes: topicRetentionDefaults.maxBytes,
+      retentionAgeMs: topicRetentionDefaults.maxAgeMs,
+      maxStreamLength: memoryBrokerServeLimits.maxStreamLength,
+      maxPendingMessages: memoryBrokerServeLimits.maxPendingMessages,
+      logLevel: 'info',
+      shutdownTimeoutMs: 30_000,
+    });
+  });
+
+  it('reads SPOOL_* variables, and flags win over them', () => {
+    const env = {
+      SPOOL_PORT: '9000',
+      SPOOL_HOST: '0.0.0.0',
+      SPOOL_ADMIN_TOKEN: 'admin-secret-1',
+      SPOOL_TOKENS: 'user-a-token, user-b-token',
+      SPOOL_CACHE_MAX_MEMORY: '64MiB',
+      SPOOL_DEMO: '1',
+      SPOOL_REDIS_URL: 'redis://127.0.0.1:6379',
+    };
+    const config = serve(['serve', '--port', '0', '--retention-events=50', '--demo=false'], env);
+    expect(config).toMatchObject({
+      port: 0,
+      host: '0.0.0.0',
+      adminTokens: ['admin-secret-1'],
+      userTokens: ['user-a-token', 'user-b-token'],
+      cacheMaxMemoryBytes: 64 * 2 ** 20,
+      retentionEvents: 50,
+      demo: false,
+      redisUrl: 'redis://127.0.0.1:6379',
+    });
+    expect(serve(['serve', '--demo'], {}).demo).toBe(true);
+    expect(serve(['serve'], { SPOOL_PORT: '' }).port).toBe(8080);
+  });
+
+  it('fails with INVALID_OPTION naming the flag or variable', () => {
+    const cases: Array<[string[], Record<string, string>, RegExp]> = [
+      [['serve', '--port', '70000'], {}, /--port must be a port/],
+      [['serve'], { SPOOL_PORT: 'http' }, /SPOOL_PORT must be a port/],
+      [['serve', '--cache-max-streams', '0'], {}, /positive integer/],
+      [['serve', '--cache-max-streams', '5MiB'], {}, /positive integer/],
+      [['serve', '--log-level', 'loud'], {}, /one of/],
+      [['serve', '--port'], {}, /needs a value/],
+      [['serve', '--port', '--demo'], {}, /needs a value/],
+      [['serve', '--nope'], {}, /Unknown argument/],
+      [['start'], {}, /Unknown command/],
+      [[], {}, /Unknown command/],
+      [['serve', '--demo=maybe'], {}, /true or false/],
+    ];
+    for (const [argv, env, message] of cases) {
+      expect(() => parseServeArgs(argv, env)).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringMatching(message) }),
+      );
+    }
+  });
+
+  it('--help documents every flag with its variable and default', () => {
+    expect(parseServeArgs(['serve', '--help'], {})).toEqual({ kind: 'help' });
+    expect(parseServeArgs(['-h'], {})).toEqual({ kind: 'help' });
+    const help = serveHelp();
+    for (const s of SERVE_SETTINGS) {
+      expect(help).toContain(`--${s.flag}`);
+      expect(help).toContain(`env ${s.env}; default `);
+    }
+    expect(help).toContain('env SPOOL_PORT; default 8080');
+    expect(help).toContain('env SPOOL_HOST; default 127.0.0.1');
+  });
+});

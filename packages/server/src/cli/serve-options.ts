@@ -1,0 +1,356 @@
+import { cacheDefaults, memoryBrokerServeLimits, SpoolError, topicRetentionDefaults } from '@spool/core';
+import { listenDefaults } from '../node/attach';
+
+/** Everything `spool serve` is configured with (flags over SPOOL_* variables over defaults). */
+export interface ServeConfig {
+  host: string;
+  port: number;
+  adminTokens: string[];
+  userTokens: string[];
+  allowedOrigins: string[] | undefined;
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  databaseUrl: string | undefined;
+  dashboardDir: string | undefined;
+  demo: boolean;
+  cacheMaxMemoryBytes: number;
+  cacheMaxStreams: number;
+  cacheMaxChunks: number;
+  chunkInactivityMs: number;
+  streamTimeoutMs: number;
+  retentionEvents: number;
+  retentionBytes: number;
+  retentionAgeMs: number;
+  maxStreamLength: number;
+  maxPendingMessages: number;
+  logLevel: string;
+  shutdownTimeoutMs: number;
+}
+
+type Kind = 'string' | 'list' | 'int' | 'bytes' | 'bool' | 'level';
+
+interface Setting {
+  key: keyof ServeConfig;
+  flag: string;
+  env: string;
+  kind: Kind;
+  default: ServeConfig[keyof ServeConfig];
+  /** How the default reads in --help, when it is not just the value. */
+  shown?: string;
+  help: string;
+}
+
+const MiB = 2 ** 20;
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Every setting of `spool serve`: its flag, its environment variable and its default. */
+export const SERVE_SETTINGS: readonly Setting[] = [
+  {
+    key: 'host',
+    flag: 'host',
+    env: 'SPOOL_HOST',
+    kind: 'string',
+    default: listenDefaults.host,
+    help: 'Address to bind. Any non-loopback address needs an admin token.',
+  },
+  {
+    key: 'port',
+    flag: 'port',
+    env: 'SPOOL_PORT',
+    kind: 'int',
+    default: listenDefaults.port,
+    help: 'Port to listen on (0 picks a free one; the bound URL is logged).',
+  },
+  {
+    key: 'adminTokens',
+    flag: 'admin-token',
+    env: 'SPOOL_ADMIN_TOKEN',
+    kind: 'list',
+    default: [],
+    shown: 'none',
+    help: 'Admin bearer token(s), comma-separated. Once any token is set, tokens are required everywhere.',
+  },
+  {
+    key: 'userTokens',
+    flag: 'tokens',
+    env: 'SPOOL_TOKENS',
+    kind: 'list',
+    default: [],
+    shown: 'none',
+    help: 'User bearer tokens, comma-separated (publish, subscribe, produce; no admin routes, no `$` topics).',
+  },
+  {
+    key: 'allowedOrigins',
+    flag: 'allowed-origins',
+    env: 'SPOOL_ALLOWED_ORIGINS',
+    kind: 'list',
+    default: undefined,
+    shown: 'loopback origins without tokens, any with tokens',
+    help: 'Browser origins allowed on WebSocket and SSE, comma-separated (`*` for any).',
+  },
+  {
+    key: 'redisUrl',
+    flag: 'redis-url',
+    env: 'SPOOL_REDIS_URL',
+    kind: 'string',
+    default: undefined,
+    shown: 'none: in-memory broker',
+    help: 'Redis URL: consumer-group streams on Redis (RedisBroker) instead of in memory.',
+  },
+  {
+    key: 'redisPrefix',
+    flag: 'redis-prefix',
+    env: 'SPOOL_REDIS_PREFIX',
+    kind: 'string',
+    default: '',
+    shown: 'none',
+    help: 'Prefix of every Redis key the broker touches.',
+  },
+  {
+    key: 'databaseUrl',
+    flag: 'database-url',
+    env: 'SPOOL_DATABASE_URL',
+    kind: 'string',
+    default: undefined,
+    shown: 'none: in-memory store',
+    help: 'PostgreSQL URL for the message store (not available yet: setting it is an error).',
+  },
+  {
+    key: 'dashboardDir',
+    flag: 'dashboard-dir',
+    env: 'SPOOL_DASHBOARD_DIR',
+    kind: 'string',
+    default: undefined,
+    shown: 'apps/dashboard/dist next to the CLI',
+    help: 'Built dashboard to serve at `/`.',
+  },
+  {
+    key: 'demo',
+    flag: 'demo',
+    env: 'SPOOL_DEMO',
+    kind: 'bool',
+    default: false,
+    help: 'Start the demo: simulated LLM replies in chan:1:general, chan:1:random, chan:2:support, and workers on spool:completed.',
+  },
+  {
+    key: 'cacheMaxMemoryBytes',
+    flag: 'cache-max-memory',
+    env: 'SPOOL_CACHE_MAX_MEMORY',
+    kind: 'bytes',
+    default: cacheDefaults.maxMemoryBytes,
+    shown: '100MiB',
+    help: 'StreamCache memory limit (bytes, or with KiB/MiB/GiB).',
+  },
+  {
+    key: 'cacheMaxStreams',
+    flag: 'cache-max-streams',
+    env: 'SPOOL_CACHE_MAX_STREAMS',
+    kind: 'int',
+    default: cacheDefaults.maxStreams,
+    help: 'Messages streaming at once.',
+  },
+  {
+    key: 'cacheMaxChunks',
+    flag: 'cache-max-chunks',
+    env: 'SPOOL_CACHE_MAX_CHUNKS',
+    kind: 'int',
+    default: cacheDefaults.maxChunksPerStream,
+    help: 'Chunks per message.',
+  },
+  {
+    key: 'chunkInactivityMs',
+    flag: 'chunk-inactivity-ms',
+    env: 'SPOOL_CHUNK_INACTIVITY_MS',
+    kind: 'int',
+    default: cacheDefaults.chunkInactivityTimeoutMs,
+    help: 'A message with no new chunk for this long ends with reason `timeout`.',
+  },
+  {
+    key: 'streamTimeoutMs',
+    flag: 'stream-timeout-ms',
+    env: 'SPOOL_STREAM_TIMEOUT_MS',
+    kind: 'int',
+    default: cacheDefaults.streamTimeoutMs,
+    help: 'A message ends with reason `timeout` this long after it opened.',
+  },
+  {
+    key: 'retentionEvents',
+    flag: 'retention-events',
+    env: 'SPOOL_RETENTION_EVENTS',
+    kind: 'int',
+    default: topicRetentionDefaults.maxEvents,
+    help: 'Events each topic keeps in memory for resume.',
+  },
+  {
+    key: 'retentionBytes',
+    flag: 'retention-bytes',
+    env: 'SPOOL_RETENTION_BYTES',
+    kind: 'bytes',
+    default: topicRetentionDefaults.maxBytes,
+    shown: '8MiB',
+    help: 'Bytes each topic keeps in memory for resume.',
+  },
+  {
+    key: 'retentionAgeMs',
+    flag: 'retention-age-ms',
+    env: 'SPOOL_RETENTION_AGE_MS',
+    kind: 'int',
+    default: topicRetentionDefaults.maxAgeMs,
+    help: 'Age after which a topic drops an event (ms).',
+  },
+  {
+    key: 'maxStreamLength',
+    flag: 'max-stream-length',
+    env: 'SPOOL_MAX_STREAM_LENGTH',
+    kind: 'int',
+    default: memoryBrokerServeLimits.maxStreamLength,
+    help: 'In-memory broker: entries kept per stream (XADD trims like MAXLEN ~).',
+  },
+  {
+    key: 'maxPendingMessages',
+    flag: 'max-pending',
+    env: 'SPOOL_MAX_PENDING',
+    kind: 'int',
+    default: memoryBrokerServeLimits.maxPendingMessages,
+    help: 'In-memory broker: pending entries per consumer before it gets nothing new.',
+  },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    env: 'SPOOL_LOG_LEVEL',
+    kind: 'level',
+    default: 'info',
+    help: `Log level: ${LEVELS.join(', ')}.`,
+  },
+  {
+    key: 'shutdownTimeoutMs',
+    flag: 'shutdown-timeout-ms',
+    env: 'SPOOL_SHUTDOWN_TIMEOUT_MS',
+    kind: 'int',
+    default: 30_000,
+    help: 'Longest drain on SIGTERM/SIGINT before the process exits anyway.',
+  },
+];
+
+/** What the command line asked for. */
+export type ServeCommand = { kind: 'help' } | { kind: 'serve'; config: ServeConfig };
+
+/**
+ * Parses `spool serve [flags]` (and `spool --help`). A flag wins over its SPOOL_*
+ * variable, which wins over the default.
+ *
+ * @throws SpoolError `INVALID_OPTION` with a message that names the flag and what it takes
+ * @example parseServeArgs(['serve', '--port', '0', '--demo'], process.env)
+ */
+export function parseServeArgs(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): ServeCommand {
+  const args = [...argv];
+  if (args.includes('--help') || args.includes('-h') || args[0] === 'help') return { kind: 'help' };
+  const command = args.shift();
+  if (command !== 'serve') {
+    throw new SpoolError(
+      'INVALID_OPTION',
+      `Unknown command ${JSON.stringify(command ?? '')}: the command is \`spool serve\` (see \`spool --help\`).`,
+    );
+  }
+  const given = new Map<string, string | true>();
+  while (args.length > 0) {
+    const arg = args.shift()!;
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const setting = m ? SERVE_SETTINGS.find((s) => s.flag === m[1]) : undefined;
+    if (!m || !setting)
+      throw new SpoolError(
+        'INVALID_OPTION',
+        `Unknown argument ${JSON.stringify(arg)}; see \`spool --help\`.`,
+      );
+    if (setting.kind === 'bool') {
+      given.set(setting.flag, m[2] ?? true);
+      continue;
+    }
+    const value = m[2] ?? args.shift();
+    if (value === undefined || (m[2] === undefined && value.startsWith('--'))) {
+      throw new SpoolError('INVALID_OPTION', `\`--${setting.flag}\` needs a value.`);
+    }
+    given.set(setting.flag, value);
+  }
+  const config = {} as Record<string, unknown>;
+  for (const s of SERVE_SETTINGS) {
+    const flag = given.get(s.flag);
+    const raw = flag ?? env[s.env];
+    const source = flag === undefined ? s.env : `--${s.flag}`;
+    config[s.key] = raw === undefined || raw === '' ? s.default : parseValue(s, raw, source);
+  }
+  return { kind: 'serve', config: config as unknown as ServeConfig };
+}
+
+function parseValue(s: Setting, raw: string | true, source: string): unknown {
+  if (s.kind === 'bool') {
+    if (raw === true || raw === '1' || raw === 'true') return true;
+    if (raw === '0' || raw === 'false') return false;
+    throw new SpoolError('INVALID_OPTION', `${source} must be true or false, got ${JSON.stringify(raw)}.`);
+  }
+  const text = String(raw);
+  switch (s.kind) {
+    case 'string':
+      return text;
+    case 'list':
+      return text
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
+    case 'level':
+      if (!LEVELS.includes(text))
+        throw new SpoolError(
+          'INVALID_OPTION',
+          `${source} must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(text)}.`,
+        );
+      return text;
+    case 'int':
+    case 'bytes': {
+      const m = /^(\d+)(KiB|MiB|GiB)?$/.exec(text);
+      const unit = m?.[2] === undefined ? 1 : { KiB: 1024, MiB, GiB: 1024 * MiB }[m[2]]!;
+      const n = m && (s.kind === 'bytes' || m[2] === undefined) ? Number(m[1]) * unit : Number.NaN;
+      const min = s.key === 'port' ? 0 : 1;
+      if (!Number.isSafeInteger(n) || n < min || (s.key === 'port' && n > 65_535)) {
+        const what =
+          s.kind === 'bytes'
+            ? 'a size in bytes (e.g. 104857600 or 100MiB)'
+            : s.key === 'port'
+              ? 'a port from 0 to 65535'
+              : 'a positive integer';
+        throw new SpoolError('INVALID_OPTION', `${source} must be ${what}, got ${JSON.stringify(text)}.`);
+      }
+      return n;
+    }
+    default:
+      return text;
+  }
+}
+
+/** The `--help` text: every flag with its variable and its default. */
+export function serveHelp(): string {
+  const rows = SERVE_SETTINGS.map((s) => {
+    const value = s.kind === 'bool' ? '' : ' <value>';
+    const shown = s.shown ?? (Array.isArray(s.default) ? s.default.join(',') : String(s.default));
+    return `  --${s.flag}${value}\n      ${s.help}\n      env ${s.env}; default ${shown}`;
+  });
+  return [
+    'Usage: spool serve [flags]',
+    '',
+    'Runs Spool in one process: the WebSocket/SSE fan-out, the HTTP API, the dashboard at /,',
+    'and (with --demo) a simulated producer and workers. In memory by default: no external service.',
+    'Flags win over SPOOL_* environment variables, which win over the defaults.',
+    '',
+    'Flags:',
+    ...rows,
+    '  --help, -h',
+    '      Show this help.',
+    '',
+    'Bound to loopback with no token, every local caller has full access. Bound to any other',
+    'address, spool serve refuses to start unless an admin token is set. SIGTERM or SIGINT drains:',
+    'stop accepting, end open messages, wait for their completion, close sockets.',
+    '',
+  ].join('\n');
+}

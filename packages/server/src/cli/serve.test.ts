@@ -1,0 +1,173 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { MemoryMessageStore } from '@spool/core';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { adminClient, deleteKeys, nextPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
+import { toRequest } from '../http/node-bridge';
+import { type ServeHandle, startServe } from './serve';
+import { parseServeArgs, type ServeConfig } from './serve-options';
+
+const silent = pino({ level: 'silent' });
+let serve: ServeHandle | undefined;
+let tmp: string | undefined;
+afterEach(async () => {
+  await serve?.shutdown('test over');
+  serve = undefined;
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+  tmp = undefined;
+});
+
+function config(argv: string[] = [], env: Record<string, string> = {}): ServeConfig {
+  const c = parseServeArgs(['serve', '--port', '0', ...argv], env);
+  if (c.kind !== 'serve') throw new Error('expected serve');
+  return c.config;
+}
+
+async function missingDashboard(): Promise<string> {
+  tmp = await mkdtemp(join(tmpdir(), 'spool-serve-'));
+  return join(tmp, 'dist');
+}
+
+const json = (body: unknown) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+describe('startServe', () => {
+  it('answers /healthz, the API, and the dashboard page (here: how to build it)', async () => {
+    serve = await startServe(config(), { dashboardDir: await missingDashboard(), logger: silent });
+    expect(serve.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await (await fetch(`${serve.url}/healthz`)).json()).toEqual({ ok: true });
+    const page = await fetch(`${serve.url}/`);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('pnpm --filter @spool/dashboard build');
+    const unknownApi = await fetch(`${serve.url}/v1/nope`);
+    expect([unknownApi.status, await unknownApi.json()]).toEqual([
+      404,
+      { error: { code: 'NOT_FOUND', message: 'No route for GET /v1/nope.' } },
+    ]);
+    expect((await fetch(`${serve.url}/readyz`)).status).toBe(200);
+  });
+
+  it('drains on shutdown: every open message, HTTP-produced or demo, ends up in the store', async () => {
+    const store = new MemoryMessageStore();
+    serve = await startServe(config(['--demo']), {
+      dashboardDir: await missingDashboard(),
+      logger: silent,
+      store,
+      demo: { producer: { minIntervalMs: 5, maxIntervalMs: 10, maxConcurrent: 3 } },
+    });
+    const url = serve.url;
+    const texts = new Map<string, string>();
+    for (let i = 0; i < 3; i++) {
+      const opened = (await (
+        await fetch(`${url}/v1/messages`, json({ channelId: 'drain', channelType: 1 }))
+      ).json()) as { messageId: string };
+      let text = '';
+      for (let c = 0; c < i; c++) {
+        await fetch(`${url}/v1/messages/${opened.messageId}/chunks`, json({ chunkId: c, text: `part${c} ` }));
+        text += `part${c} `;
+      }
+      texts.set(opened.messageId, text);
+    }
+    await expect
+      .poll(() => serve!.demo!.producer.stats().running, { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(1);
+    const open = serve.spool.cache.listStreams().map((v) => v.meta.messageId);
+    expect(open.length).toBeGreaterThanOrEqual(4);
+
+    const handle = serve;
+    serve = undefined;
+    await handle.shutdown('SIGTERM');
+
+    for (const id of open) {
+      const saved = await store.get(id);
+      expect(saved, `message ${id} is in the store`).toBeDefined();
+      expect(saved!.reason).toBe('force');
+      if (texts.has(id)) expect(saved!.text).toBe(texts.get(id));
+    }
+    expect(handle.spool.cache.getStreamCount()).toBe(0);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
+  it('refuses a non-loopback address without a token, and a database URL', async () => {
+    const dashboardDir = await missingDashboard();
+    await expect(
+      startServe(config(['--host', '0.0.0.0']), { dashboardDir, logger: silent }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await expect(
+      startServe(config([], { SPOOL_DATABASE_URL: 'postgres://127.0.0.1/test' }), {
+        dashboardDir,
+        logger: silent,
+      }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/not available yet/),
+    });
+  });
+
+  it('with tokens, enforces them everywhere, loopback included', async () => {
+    serve = await startServe(config(['--admin-token', 'admin-secret-01', '--tokens', 'user-secret-01']), {
+      dashboardDir: await missingDashboard(),
+      logger: silent,
+    });
+    expect((await fetch(`${serve.url}/v1/stats`)).status).toBe(401);
+    expect(
+      (await fetch(`${serve.url}/v1/stats`, { headers: { authorization: 'Bearer user-secret-01' } })).status,
+    ).toBe(403);
+    expect(
+      (await fetch(`${serve.url}/v1/stats`, { headers: { authorization: 'Bearer admin-secret-01' } })).status,
+    ).toBe(200);
+    // The dashboard itself loads without a token (it asks for one).
+    expect((await fetch(`${serve.url}/`)).status).toBe(200);
+  });
+
+  it('without tokens, no admin action is reachable from another address', async () => {
+    serve = await startServe(config(), { dashboardDir: await missingDashboard(), logger: silent });
+    const from = (remoteAddress: string, path: string, method = 'GET') =>
+      // An IncomingMessage as node:http makes it for a peer at `remoteAddress` (a real socket cannot fake one).
+      toRequest(
+        Object.assign(Readable.from([]), {
+          method,
+          url: path,
+          headers: { host: 'spool.test' },
+          rawHeaders: ['host', 'spool.test'],
+          socket: { remoteAddress, localAddress: '127.0.0.1' },
+        }) as unknown as IncomingMessage,
+      );
+    for (const [path, method] of [
+      ['/v1/stats', 'GET'],
+      ['/v1/streams', 'GET'],
+      ['/v1/streams/k/groups/g', 'DELETE'],
+    ] as const) {
+      const remote = await serve.spool.fetch(from('10.0.0.7', path, method));
+      expect([path, remote.status]).toEqual([path, 401]);
+    }
+    expect((await serve.spool.fetch(from('127.0.0.1', '/v1/stats'))).status).toBe(200);
+  });
+
+  it('uses RedisBroker when SPOOL_REDIS_URL is set', async () => {
+    const prefix = nextPrefix();
+    const admin = adminClient();
+    try {
+      serve = await startServe(config(['--redis-prefix', prefix], { SPOOL_REDIS_URL: TEST_REDIS_URL }), {
+        dashboardDir: await missingDashboard(),
+        logger: silent,
+      });
+      const ready = (await (await fetch(`${serve.url}/readyz`)).json()) as { ready: boolean };
+      expect(ready.ready).toBe(true);
+      await fetch(`${serve.url}/v1/streams/jobs/entries`, json({ fields: { a: '1' } }));
+      expect(await admin.xlen(`${prefix}jobs`)).toBe(1);
+      await serve.shutdown('test over');
+      serve = undefined;
+    } finally {
+      await deleteKeys(admin, prefix);
+      admin.disconnect();
+    }
+  });
+});

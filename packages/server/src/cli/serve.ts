@@ -1,0 +1,192 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Clock, MemoryBroker, type MessageStore, SpoolError, type StreamBroker } from '@spool/core';
+import pino, { type Logger } from 'pino';
+import type { AuthOptions } from '../auth/access-control';
+import { RedisBroker } from '../broker';
+import { type Demo, type DemoOptions, startDemo } from '../demo/demo';
+import { nodeListener } from '../http/node-bridge';
+import { createSpool, type Spool } from '../spool';
+import { dashboardAssets } from './dashboard-assets';
+import type { ServeConfig } from './serve-options';
+
+/** What `startServe` takes besides the configuration (tests inject a store, a clock, a logger). */
+export interface ServeDeps {
+  /** The built dashboard, when the configuration names none. */
+  dashboardDir: string;
+  /** @default pino at `config.logLevel`, JSON lines on stdout */
+  logger?: Logger;
+  /** @default an in-memory store owned (and closed) by the server */
+  store?: MessageStore;
+  /** @default realClock */
+  clock?: Clock;
+  /** Demo tuning (intervals, seeds). */
+  demo?: DemoOptions;
+}
+
+/** A running `spool serve`. */
+export interface ServeHandle {
+  spool: Spool;
+  server: Server;
+  broker: StreamBroker;
+  /** `http://host:port`, as bound. */
+  url: string;
+  demo: Demo | undefined;
+  /**
+   * Drains: stops accepting connections, stops the demo producer, ends every open message
+   * (reason `force`) and waits for its completion (store, `msg.end`, `spool:completed`),
+   * stops the demo workers, closes sockets and the broker. Idempotent.
+   */
+  shutdown(reason?: string): Promise<void>;
+}
+
+/**
+ * Starts `spool serve` in process: the Spool server (memory broker with seed 004's limits,
+ * or RedisBroker with `SPOOL_REDIS_URL`), the dashboard at `/`, and the demo if asked.
+ *
+ * @throws SpoolError `INVALID_OPTION` (a Postgres URL, a non-loopback address without a
+ *   token), `BROKER_UNAVAILABLE` (Redis unreachable)
+ * @example
+ * const serve = await startServe(config, { dashboardDir });
+ * process.once('SIGTERM', () => void serve.shutdown('SIGTERM'));
+ */
+export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<ServeHandle> {
+  if (config.databaseUrl !== undefined) {
+    throw new SpoolError(
+      'INVALID_OPTION',
+      'SPOOL_DATABASE_URL (--database-url) is set, but the PostgreSQL message store is not available yet. Unset it to use the in-memory store.',
+    );
+  }
+  const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'spool' } });
+  const auth: AuthOptions = {};
+  if (config.adminTokens.length + config.userTokens.length > 0) {
+    auth.tokens = { admin: config.adminTokens, user: config.userTokens };
+  }
+  if (config.allowedOrigins) auth.allowedOrigins = config.allowedOrigins;
+
+  const broker: StreamBroker = config.redisUrl
+    ? new RedisBroker({
+        url: config.redisUrl,
+        keyPrefix: config.redisPrefix,
+        onError: (err) => logger.warn({ err }, 'redis connection error'),
+      })
+    : new MemoryBroker({
+        clock: deps.clock,
+        maxStreamLength: config.maxStreamLength,
+        maxPendingMessages: config.maxPendingMessages,
+      });
+  let spool: Spool | undefined;
+  try {
+    if (config.redisUrl) {
+      await broker.ping().catch((cause: unknown) => {
+        throw new SpoolError(
+          'BROKER_UNAVAILABLE',
+          `Cannot reach Redis at SPOOL_REDIS_URL (${redactUrl(config.redisUrl!)}): is it running?`,
+          { cause },
+        );
+      });
+    }
+    spool = createSpool({
+      broker,
+      ...(deps.store ? { store: deps.store } : {}),
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      auth,
+      logger,
+      cache: {
+        maxMemoryBytes: config.cacheMaxMemoryBytes,
+        maxStreams: config.cacheMaxStreams,
+        maxChunksPerStream: config.cacheMaxChunks,
+        chunkInactivityTimeoutMs: config.chunkInactivityMs,
+        streamTimeoutMs: config.streamTimeoutMs,
+      },
+      topics: {
+        retention: {
+          maxEvents: config.retentionEvents,
+          maxBytes: config.retentionBytes,
+          maxAgeMs: config.retentionAgeMs,
+        },
+      },
+    });
+    // Before binding: the open local mode (no token) never listens beyond loopback.
+    spool.access.assertCanServeOn(config.host);
+  } catch (err) {
+    await spool?.close();
+    await broker.close();
+    throw err;
+  }
+  const s = spool;
+
+  const dashboardDir = config.dashboardDir ?? deps.dashboardDir;
+  const assets = dashboardAssets(dashboardDir);
+  const handler = async (request: Request): Promise<Response> => {
+    const { pathname } = new URL(request.url);
+    // API paths always get the API's answer (a JSON 404 for unknown ones); the dashboard gets the rest.
+    if (!pathname.startsWith('/v1/') && s.router.match(request.method, pathname).kind === 'not-found') {
+      const page = await assets(request);
+      if (page) return page;
+    }
+    return s.fetch(request);
+  };
+  const server = createServer();
+  s.attach(server, { requests: false });
+  server.on(
+    'request',
+    nodeListener(handler, (err) => logger.error({ err }, 'request failed')),
+  );
+
+  const demo = config.demo ? startDemo(s, deps.demo) : undefined;
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolveListen();
+      });
+    });
+  } catch (err) {
+    demo?.stopProducing();
+    await demo?.stopWorkers();
+    await s.close();
+    await broker.close();
+    throw err;
+  }
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info(
+    {
+      url,
+      broker: config.redisUrl ? 'redis' : 'memory',
+      store: 'memory',
+      auth: s.access.mode,
+      demo: config.demo,
+      dashboardDir,
+    },
+    `spool listening on ${url}`,
+  );
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (reason = 'shutdown') =>
+    (shuttingDown ??= (async () => {
+      logger.info({ reason, openMessages: s.cache.getStreamCount() }, 'draining');
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      demo?.stopProducing();
+      await s.close();
+      await demo?.stopWorkers();
+      await broker.close();
+      server.closeAllConnections();
+      await closed;
+      logger.info({ reason }, 'spool stopped');
+    })());
+
+  return { spool: s, server, broker, url, demo, shutdown };
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'an unparsable URL';
+  }
+}

@@ -1,0 +1,62 @@
+import { channelTopic, parseChannelTopic } from '@spool/core';
+import * as v from 'valibot';
+import { jsonResponse } from '../http/errors';
+import { readBody } from '../http/routes/request-input';
+import type { Spool } from '../spool';
+import { DEMO_CHANNELS, DemoProducer, type DemoProducerOptions } from './demo-producer';
+import { type DemoWorkers, type DemoWorkersOptions, startDemoWorkers } from './demo-workers';
+
+/** Options of {@link startDemo}. */
+export interface DemoOptions {
+  producer?: DemoProducerOptions;
+  workers?: DemoWorkersOptions;
+}
+
+/** A running demo: its producer, its workers, and how to stop both. */
+export interface Demo {
+  producer: DemoProducer;
+  workers: DemoWorkers;
+  /** Stops scheduling replies (those streaming go on until shutdown ends them). */
+  stopProducing(): void;
+  /** Stops the workers gracefully. */
+  stopWorkers(): Promise<void>;
+}
+
+const replyBody = v.object({
+  channel: v.optional(
+    v.pipe(v.string('must be a channel topic such as "chan:1:general"'), v.minLength(1, 'must not be empty')),
+  ),
+});
+
+/**
+ * `spool serve --demo`: the simulated LLM producer, the `workers` consumer group on
+ * `spool:completed`, and `POST /v1/demo/replies { channel? }` → `201 { messageId, topic }`,
+ * which starts one more reply for the dashboard's playground (it needs the `produce`
+ * right on the channel).
+ *
+ * @example
+ * const demo = startDemo(spool);
+ * demo.stopProducing();
+ * await spool.close();
+ * await demo.stopWorkers();
+ */
+export function startDemo(spool: Spool, options: DemoOptions = {}): Demo {
+  const producer = new DemoProducer(spool, options.producer);
+  spool.router.post('/v1/demo/replies', async (_req, _params, ctx) => {
+    const body = await readBody(ctx, replyBody, 'POST /v1/demo/replies');
+    const channel = body.channel ?? DEMO_CHANNELS[0]!;
+    const parsed = parseChannelTopic(channel);
+    if (parsed) await ctx.authorize('produce', channelTopic(parsed.channelType, parsed.channelId));
+    return jsonResponse(await producer.reply(channel), 201);
+  });
+  const workers = startDemoWorkers(spool, options.workers);
+  producer.start();
+  return {
+    producer,
+    workers,
+    stopProducing: () => producer.stopScheduling(),
+    stopWorkers: async () => {
+      await workers.stop();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { SpoolError } from '@spool/core';
+import type { Spool } from '../spool';
+import { errorResponse } from './errors';
+import { readJson } from './read-json';
+import { ANONYMOUS, type RouteContext } from './route-context';
+
+/**
+ * The fetch-style entry point: match a route, authenticate unless it is public, check the
+ * admin role for admin routes, run the handler, and turn any error into the JSON error
+ * body with its status. Unknown paths get 404 `NOT_FOUND`; a known path with another
+ * method gets 405 `METHOD_NOT_ALLOWED` with `Allow`.
+ */
+export async function dispatch(spool: Spool, request: Request): Promise<Response> {
+  // [issue 6] request durations for /metrics, labelled by route pattern (bounded cardinality)
+  const started = performance.now();
+  let route = 'unmatched';
+  const response = await dispatchRoute(spool, request, (pattern) => {
+    route = pattern;
+  });
+  spool.metrics.observeRequest(request.method, route, response.status, (performance.now() - started) / 1000);
+  return response;
+}
+
+async function dispatchRoute(
+  spool: Spool,
+  request: Request,
+  matched: (pattern: string) => void,
+): Promise<Response> {
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    return errorResponse(new SpoolError('BAD_REQUEST', 'The request URL is not valid.'));
+  }
+  const match = spool.router.match(request.method, url.pathname);
+  if (match.kind === 'not-found') {
+    return errorResponse(new SpoolError('NOT_FOUND', `No route for ${request.method} ${url.pathname}.`));
+  }
+  if (match.kind === 'method-not-allowed') {
+    return errorResponse(
+      new SpoolError(
+        'METHOD_NOT_ALLOWED',
+        `${request.method} is not allowed on ${url.pathname}; use ${match.allow.join(', ')}.`,
+      ),
+      { allow: match.allow.join(', ') },
+    );
+  }
+  try {
+    const { route, params } = match;
+    matched(route.pattern); // [issue 6]
+    const principal = route.access === 'public' ? ANONYMOUS : await spool.access.authenticate(request);
+    if (route.access === 'admin') await spool.access.authorize(principal, 'admin');
+    const ctx: RouteContext = {
+      spool,
+      principal,
+      url,
+      json: <T>() => readJson<T>(request, spool.maxBodyBytes),
+      authorize: (action, topic) => spool.access.authorize(principal, action, topic),
+    };
+    return await route.handler(request, params, ctx);
+  } catch (err) {
+    const response = errorResponse(err);
+    if (response.status >= 500) spool.logger.error({ err, path: url.pathname }, 'route failed');
+    return response;
+  }
+}

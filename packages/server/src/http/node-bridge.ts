@@ -1,0 +1,162 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+
+/**
+ * The thin Node bridge: `IncomingMessage` → WHATWG `Request`, and a `Response` piped back
+ * into `ServerResponse`. This is where leaks and stalled writes come from, so it stays
+ * small: the request's signal aborts when the client goes away, and the body pump waits
+ * for `drain` instead of buffering without bound.
+ */
+
+/** Remote and local addresses of the socket a request arrived on (not part of WHATWG Request). */
+export interface ConnectionInfo {
+  remoteAddress: string | undefined;
+  localAddress: string | undefined;
+}
+
+const connectionInfo = new WeakMap<Request, ConnectionInfo>();
+
+/** The socket addresses of a request made by {@link toRequest}; undefined for other requests. */
+export function connectionInfoOf(request: Request): ConnectionInfo | undefined {
+  return connectionInfo.get(request);
+}
+
+/**
+ * Converts a node:http request to a WHATWG `Request`. The request's `signal` aborts when
+ * the response closes before it finished (the client went away).
+ *
+ * @example
+ * const request = toRequest(req, res);
+ * await writeResponse(res, await spool.fetch(request));
+ */
+export function toRequest(req: IncomingMessage, res?: ServerResponse): Request {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  if (res) {
+    res.once('close', () => {
+      if (!res.writableFinished) abort();
+    });
+  } else req.once('close', abort);
+
+  const host = req.headers.host ?? 'localhost';
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const url = new URL(req.url ?? '/', `${secure ? 'https' : 'http'}://${host}`);
+
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+
+  const method = req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: controller.signal };
+  if (hasBody) {
+    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    init.duplex = 'half'; // required by undici for a streamed request body
+  }
+  const request = new Request(url, init);
+  connectionInfo.set(request, {
+    remoteAddress: req.socket.remoteAddress,
+    localAddress: req.socket.localAddress,
+  });
+  return request;
+}
+
+/**
+ * Writes a WHATWG `Response` to a node:http response, streaming the body with
+ * backpressure: it awaits `drain` whenever `write` returns false, and cancels the body
+ * when the client disconnects (so an SSE stream's cleanup runs).
+ */
+export async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, key) => {
+    if (key === 'set-cookie') return;
+    headers[key] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  res.writeHead(response.status, response.statusText || undefined, headers);
+
+  const body = response.body;
+  if (!body || res.req.method === 'HEAD') {
+    await body?.cancel().catch(() => {});
+    res.end();
+    return;
+  }
+  // Streaming bodies (SSE) must reach the client chunk by chunk, not after Nagle's delay.
+  res.socket?.setNoDelay(true);
+  res.flushHeaders();
+
+  const reader = body.getReader();
+  let closed = false;
+  const onClose = () => {
+    closed = true;
+    reader.cancel().catch(() => {});
+  };
+  res.once('close', onClose);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || closed) break;
+      if (!res.write(value)) await drained(res);
+    }
+  } catch {
+    // The body errored or was cancelled because the client left: nothing more to send.
+  } finally {
+    res.off('close', onClose);
+    if (!res.writableEnded) res.end();
+  }
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+/**
+ * A node:http request listener that serves a fetch-style handler.
+ *
+ * @example
+ * http.createServer(nodeListener((req) => spool.fetch(req))).listen(8080);
+ */
+export function nodeListener(
+  handler: (request: Request) => Promise<Response>,
+  onError?: (err: unknown) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const request = toRequest(req, res);
+    handler(request)
+      .then((response) => writeResponse(res, response))
+      .catch((err: unknown) => {
+        onError?.(err);
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+          res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal server error.' } }));
+        } else res.destroy();
+      });
+  };
+}
+
+/**
+ * A body-less `Request` for an HTTP upgrade (the WebSocket handshake), so the same
+ * `authenticate(request)` hook serves HTTP, SSE and WebSocket.
+ */
+export function upgradeRequest(req: IncomingMessage): Request {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  const request = new Request(new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`), {
+    headers,
+  });
+  connectionInfo.set(request, {
+    remoteAddress: req.socket.remoteAddress,
+    localAddress: req.socket.localAddress,
+  });
+  return request;
+}

@@ -1,0 +1,28 @@
+import type { Action, Principal } from '../auth/principal';
+import type { Spool } from '../spool';
+
+/**
+ * What every route handler gets besides the request and its params: the Spool instance
+ * (cache, store, broker, topics, chat producer, stats), the authenticated principal, and
+ * helpers that throw the right typed errors.
+ *
+ * @example
+ * router.post('/v1/topics/:topic/events', async (req, { topic }, ctx) => {
+ *   await ctx.authorize('publish', topic);
+ *   const body = await ctx.json<{ event?: string; data: unknown }>();
+ *   return jsonResponse({ id: await ctx.spool.publish(topic, body?.event ?? 'message', body?.data) }, 201);
+ * });
+ */
+export interface RouteContext {
+  spool: Spool;
+  /** The caller (`anonymous` on public routes). */
+  principal: Principal;
+  url: URL;
+  /** The JSON body (`undefined` when empty). @throws `BAD_REQUEST`, `PAYLOAD_TOO_LARGE` */
+  json<T = unknown>(): Promise<T | undefined>;
+  /** @throws `FORBIDDEN` */
+  authorize(action: Action, topic?: string): Promise<void>;
+}
+
+/** The principal of public routes, which never authenticate. */
+export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', role: 'user' as const });

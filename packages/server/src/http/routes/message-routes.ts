@@ -1,0 +1,275 @@
+import {
+  type ActiveStreamSnapshot,
+  channelTopic,
+  removeCustomField,
+  SpoolError,
+  type StreamMeta,
+  type StreamView,
+  setCustomField,
+  toMessageId,
+  utf8ByteLength,
+} from '@spool/core';
+import * as v from 'valibot';
+import { toWireMeta } from '../../producers/chat-producer';
+import { jsonResponse } from '../errors';
+import type { RouteContext } from '../route-context';
+import type { Router } from '../router';
+import { compareDecimal, listPage } from './list-page';
+import { channelTypeParam, checkInput, queryOf, readBody } from './request-input';
+
+const str = (what = 'must be a string') => v.string(what);
+const reason = v.picklist(
+  ['success', 'timeout', 'error', 'cancelled', 'force'],
+  'must be one of success, timeout, error, cancelled, force',
+);
+
+const openBody = v.object({
+  messageId: v.optional(
+    v.pipe(
+      str('must be a decimal string (64-bit IDs never travel as JSON numbers)'),
+      v.regex(/^\d+$/, 'must be a decimal string of digits'),
+    ),
+  ),
+  channelId: v.pipe(str(), v.minLength(1, 'must not be empty')),
+  channelType: v.pipe(
+    v.number('must be a number'),
+    v.integer('must be an integer'),
+    v.minValue(0, 'must be from 0 to 255'),
+    v.maxValue(255, 'must be from 0 to 255'),
+  ),
+  fromUid: v.optional(str()),
+  clientMsgNo: v.optional(str()),
+  timestamp: v.optional(
+    v.pipe(v.number('must be a number of ms since the epoch'), v.finite('must be finite')),
+  ),
+  customFields: v.optional(v.record(v.string(), v.unknown(), 'must be an object of key/value pairs')),
+});
+
+const chunkBody = v.object({
+  chunkId: v.pipe(
+    v.number('must be a number'),
+    v.integer('must be an integer'),
+    v.minValue(0, 'must be 0 or more'),
+  ),
+  text: v.optional(str()),
+  b64: v.optional(str('must be a base64 string')),
+});
+
+const endBody = v.object({ reason: v.optional(reason) });
+
+const patchBody = v.object({
+  fromUid: v.optional(str()),
+  clientMsgNo: v.optional(str()),
+  customFields: v.optional(
+    v.record(v.string(), v.unknown(), 'must be an object of key/value pairs (null removes a field)'),
+  ),
+});
+
+const listQuery = v.object({
+  channelId: v.optional(v.string()),
+  channelType: v.optional(v.pipe(v.string(), v.regex(/^\d{1,3}$/, 'must be an integer from 0 to 255'))),
+  fromUid: v.optional(v.string()),
+  field: v.optional(v.string()),
+  value: v.optional(v.string()),
+});
+
+/** An open stream as the list routes and `$sys` describe it. */
+export function activeStreamSnapshot(view: StreamView): ActiveStreamSnapshot {
+  const m = view.meta;
+  return {
+    messageId: m.messageId,
+    channelId: m.channelId,
+    channelType: m.channelType,
+    fromUid: m.fromUid,
+    clientMsgNo: m.clientMsgNo,
+    chunks: view.chunkCount,
+    bytes: view.bytes,
+    createdAt: view.createdAt,
+    updatedAt: view.updatedAt,
+    customFields: toWireMeta(m).customFields ?? {},
+  };
+}
+
+/**
+ * The message routes (the StreamCache, seed 000) of docs/http-api.md: open, append a
+ * chunk, end with a reason, update the metadata, read one message (open ones from the
+ * cache, ended ones from the store), and query open messages by channel, sender or custom
+ * field; plus the channel routes: end every stream in a channel, and whether it has one.
+ * Producing needs the `produce` action on the message's channel topic, reading `subscribe`.
+ *
+ * @example registerMessageRoutes(spool.router);
+ */
+export function registerMessageRoutes(router: Router<RouteContext>): void {
+  router.post('/v1/messages', async (_req, _params, ctx) => {
+    const meta = await readBody(ctx, openBody, 'POST /v1/messages');
+    const { messageId, id } = await ctx.spool.messages.open(meta, ctx.principal);
+    return jsonResponse({ messageId, id }, 201);
+  });
+
+  router.post('/v1/messages/:id/chunks', async (_req, params, ctx) => {
+    const messageId = toMessageId(params.id!);
+    const body = await readBody(ctx, chunkBody, 'POST /v1/messages/:id/chunks');
+    if (body.text !== undefined && body.b64 !== undefined) {
+      throw new SpoolError('BAD_REQUEST', 'A chunk carries `text` or `b64` (binary, base64), not both.');
+    }
+    const chunk = body.b64 === undefined ? { text: body.text ?? '' } : { b64: body.b64 };
+    const id = await ctx.spool.messages.append(messageId, body.chunkId, chunk, ctx.principal);
+    return jsonResponse({ id });
+  });
+
+  router.post('/v1/messages/:id/end', async (_req, params, ctx) => {
+    const messageId = toMessageId(params.id!);
+    const body = await readBody(ctx, endBody, 'POST /v1/messages/:id/end');
+    const why = body.reason ?? 'success';
+    await ctx.spool.messages.end(messageId, why, ctx.principal);
+    return jsonResponse({ messageId, reason: why });
+  });
+
+  router.patch('/v1/messages/:id', async (_req, params, ctx) => {
+    const messageId = toMessageId(params.id!);
+    const body = await readBody(ctx, patchBody, 'PATCH /v1/messages/:id');
+    await ctx.authorize('produce', topicOf(openStream(ctx, messageId).meta));
+    const meta = ctx.spool.cache.updateStreamMeta(messageId, (draft) => {
+      if (body.fromUid !== undefined) draft.fromUid = body.fromUid;
+      if (body.clientMsgNo !== undefined) draft.clientMsgNo = body.clientMsgNo;
+      for (const [key, value] of Object.entries(body.customFields ?? {})) {
+        if (value === null) removeCustomField(draft, key);
+        else setCustomField(draft, key, value);
+      }
+    });
+    return jsonResponse({ meta: toWireMeta(meta) });
+  });
+
+  router.get('/v1/messages/:id', async (_req, params, ctx) => {
+    const messageId = toMessageId(params.id!);
+    const view = ctx.spool.cache.getStream(messageId);
+    if (view) {
+      await ctx.authorize('subscribe', topicOf(view.meta));
+      return jsonResponse({
+        meta: toWireMeta(view.meta),
+        text: view.text(),
+        chunks: view.chunkCount,
+        bytes: view.bytes,
+        status: 'streaming',
+      });
+    }
+    const { store, breakers } = ctx.spool;
+    const stored = await breakers.store.execute(() => store.get(messageId));
+    if (!stored) {
+      throw new SpoolError(
+        'MESSAGE_NOT_FOUND',
+        `No message ${messageId}: it is neither streaming nor in the store.`,
+      );
+    }
+    await ctx.authorize('subscribe', channelTopic(stored.channelType, stored.channelId));
+    return jsonResponse({
+      meta: stored.meta,
+      text: stored.text,
+      chunks: stored.lastChunkId + 1,
+      bytes: utf8ByteLength(stored.text),
+      status: 'ended',
+      reason: stored.reason,
+    });
+  });
+
+  router.get('/v1/messages', async (_req, _params, ctx) => {
+    const cache = ctx.spool.cache;
+    const q = checkInput(listQuery, queryOf(ctx.url), 'query of GET /v1/messages');
+    let metas: StreamMeta[] | undefined;
+    if (q.channelId !== undefined || q.channelType !== undefined) {
+      if (q.channelId === undefined || q.channelType === undefined) {
+        throw new SpoolError('BAD_REQUEST', 'Query by channel with both `channelId` and `channelType`.');
+      }
+      const type = channelTypeParam(q.channelType);
+      await ctx.authorize('subscribe', channelTopic(type, q.channelId));
+      metas = cache.getStreamsByChannel(q.channelId, type);
+    } else if (q.fromUid !== undefined) {
+      metas = cache.getStreamsByUser(q.fromUid);
+    } else if (q.field !== undefined || q.value !== undefined) {
+      if (q.field === undefined || q.value === undefined) {
+        throw new SpoolError('BAD_REQUEST', 'Query by custom field with both `field` and `value`.');
+      }
+      metas = byCustomField(ctx, q.field, q.value);
+    }
+    const views: StreamView[] = [];
+    if (metas) {
+      for (const m of metas) {
+        const view = cache.getStream(m.messageId);
+        if (view) views.push(view);
+      }
+    } else views.push(...cache.listStreams());
+    const readable = await readableBy(ctx, views);
+    const page = listPage(readable, (view) => view.meta.messageId, compareDecimal, ctx.url);
+    return jsonResponse({ items: page.items.map(activeStreamSnapshot), next: page.next });
+  });
+
+  router.post('/v1/channels/:type/:id/end', async (_req, params, ctx) => {
+    const type = channelTypeParam(params.type!);
+    const channelId = params.id!;
+    const body = await readBody(ctx, endBody, 'POST /v1/channels/:type/:id/end');
+    await ctx.authorize('produce', channelTopic(type, channelId));
+    const result = ctx.spool.cache.endStreamInChannel(channelId, type, body.reason ?? 'force');
+    return jsonResponse({ ended: result.ended.length });
+  });
+
+  router.get('/v1/channels/:type/:id/active', async (_req, params, ctx) => {
+    const type = channelTypeParam(params.type!);
+    const channelId = params.id!;
+    await ctx.authorize('subscribe', channelTopic(type, channelId));
+    return jsonResponse({ active: ctx.spool.cache.hasStreamInChannel(channelId, type) });
+  });
+}
+
+function topicOf(meta: StreamMeta): string {
+  return channelTopic(meta.channelType, meta.channelId);
+}
+
+function openStream(ctx: RouteContext, messageId: string): StreamView {
+  const view = ctx.spool.cache.getStream(messageId);
+  if (!view) {
+    throw new SpoolError(
+      'STREAM_NOT_FOUND',
+      `No open message ${messageId}; only streaming messages can be updated.`,
+    );
+  }
+  return view;
+}
+
+/**
+ * A query string value matches the custom field as text, and also as the JSON number,
+ * boolean or null it spells (`?field=retryCount&value=3` finds the number 3).
+ */
+function byCustomField(ctx: RouteContext, field: string, value: string): StreamMeta[] {
+  const cache = ctx.spool.cache;
+  const found = new Map(cache.getStreamsByCustomField(field, value).map((m) => [m.messageId, m]));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed === 'number' || typeof parsed === 'boolean') {
+    for (const m of cache.getStreamsByCustomField(field, parsed)) found.set(m.messageId, m);
+  }
+  return [...found.values()];
+}
+
+/** Admins see every message; others only those of channels they may subscribe to. */
+async function readableBy(ctx: RouteContext, views: StreamView[]): Promise<StreamView[]> {
+  if (ctx.principal.role === 'admin') return views;
+  const allowed = new Map<string, boolean>();
+  const out: StreamView[] = [];
+  for (const view of views) {
+    const topic = topicOf(view.meta);
+    let ok = allowed.get(topic);
+    if (ok === undefined) {
+      ok = await ctx.authorize('subscribe', topic).then(
+        () => true,
+        () => false,
+      );
+      allowed.set(topic, ok);
+    }
+    if (ok) out.push(view);
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+import { jsonResponse } from '../errors';
+import type { RouteContext } from '../route-context';
+import type { Router } from '../router';
+
+/**
+ * The operators' routes besides `/healthz` and `/readyz` (registered by `createSpool`):
+ * - `GET /v1/stats` (admin): the `SpoolStats` snapshot that `$sys` pushes every second;
+ * - `GET /metrics`: Prometheus text (prom-client, this instance's own registry). It needs
+ *   a principal like any API route: in the local default that is any loopback caller; with
+ *   tokens, give the scraper one (`authorization: Bearer …` in its scrape config).
+ *
+ * @example registerOperatorRoutes(spool.router);
+ */
+export function registerOperatorRoutes(router: Router<RouteContext>): void {
+  router.get('/v1/stats', async (_req, _params, ctx) => jsonResponse(await ctx.spool.stats()), {
+    access: 'admin',
+  });
+  router.get('/metrics', async (_req, _params, ctx) => {
+    const metrics = ctx.spool.metrics;
+    return new Response(await metrics.text(), {
+      headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' },
+    });
+  });
+}

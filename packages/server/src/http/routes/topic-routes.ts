@@ -1,0 +1,88 @@
+import { SpoolError, type TopicStatsSnapshot } from '@spool/core';
+import * as v from 'valibot';
+import type { Spool } from '../../spool';
+import { IdempotencyWindow } from '../../ws/limits';
+import { wsDefaults } from '../../ws/ws-options';
+import { jsonResponse } from '../errors';
+import type { RouteContext } from '../route-context';
+import type { Router } from '../router';
+import { compareText, listPage } from './list-page';
+import { intParam, readBody } from './request-input';
+import { topicHistoryBody } from './topic-history';
+
+const publishBody = v.object({
+  event: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
+  data: v.unknown(),
+  key: v.optional(
+    v.pipe(
+      v.string('must be a string'),
+      v.minLength(1, 'must not be empty'),
+      v.maxLength(256, 'must be at most 256 characters'),
+    ),
+  ),
+});
+
+// Idempotency keys of HTTP publishes, per Spool instance (the WebSocket adapter keeps its own).
+const windows = new WeakMap<Spool, IdempotencyWindow>();
+
+/**
+ * The topic routes of docs/http-api.md:
+ * - `POST /v1/topics/:topic/events` publishes `{ event?, data, key? }` → `201 { id }`; the
+ *   default event name is `message`; a repeated `key` (per principal) is applied once;
+ * - `GET /v1/topics/:topic/history?after=&limit=` streams the retained log as a JSON array;
+ * - `GET /v1/topics` (admin) lists every topic's stats, paginated by name.
+ *
+ * @example registerTopicRoutes(spool.router);
+ */
+export function registerTopicRoutes(router: Router<RouteContext>): void {
+  router.post('/v1/topics/:topic/events', async (_req, { topic }, ctx) => {
+    const name = topic!;
+    await ctx.authorize('publish', name);
+    const body = await readBody(ctx, publishBody, 'POST /v1/topics/:topic/events');
+    if (body.data === undefined) {
+      throw new SpoolError(
+        'BAD_REQUEST',
+        'Invalid body of POST /v1/topics/:topic/events: `data` is required (any JSON value).',
+      );
+    }
+    const spool = ctx.spool;
+    const publish = () => spool.publish(name, body.event ?? 'message', body.data);
+    if (body.key === undefined) return jsonResponse({ id: await publish() }, 201);
+    let window = windows.get(spool);
+    if (!window) {
+      window = new IdempotencyWindow(wsDefaults.idempotencyWindow);
+      windows.set(spool, window);
+    }
+    const { id } = await window.run(ctx.principal.id, `${name}\u0000${body.key}`, publish);
+    return jsonResponse({ id }, 201);
+  });
+
+  router.get('/v1/topics/:topic/history', async (request, { topic }, ctx) => {
+    const name = topic!;
+    await ctx.authorize('subscribe', name);
+    const held = ctx.spool.topics.get(name);
+    if (!held || held.closed) {
+      throw new SpoolError(
+        'TOPIC_NOT_FOUND',
+        `No topic named ${JSON.stringify(name)} on this server; publish to it first.`,
+      );
+    }
+    const body = topicHistoryBody(held, {
+      after: ctx.url.searchParams.get('after') || undefined,
+      limit: intParam(ctx.url, 'limit', { min: 1, max: Number.MAX_SAFE_INTEGER }),
+      signal: request.signal,
+    });
+    return new Response(body, {
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    });
+  });
+
+  router.get(
+    '/v1/topics',
+    (_req, _params, ctx) =>
+      jsonResponse(
+        listPage<TopicStatsSnapshot>(ctx.spool.topics.stats(), (t) => t.name, compareText, ctx.url),
+      ),
+    { access: 'admin' },
+  );
+}

@@ -1,0 +1,142 @@
+import type {
+  Clock,
+  MessageStore,
+  RetryOptions,
+  StreamBroker,
+  StreamCacheOptions,
+  TopicRegistryOptions,
+  TopicRetention,
+} from '@spool/core';
+import { SpoolError } from '@spool/core';
+import type { Logger } from 'pino';
+import type { AuthOptions } from './auth/access-control';
+import type { SseOptions } from './sse/sse-endpoint';
+import type { WsOptions } from './ws/ws-options';
+
+/** Options of {@link createSpool}. Every part has an in-memory default, so `createSpool()` just works. */
+export interface SpoolOptions {
+  /**
+   * Consumer-group streams (finished messages go to `spool:completed`).
+   * @default new MemoryBroker()
+   */
+  broker?: StreamBroker;
+  /**
+   * Where finished messages are saved; the catchup source once the log no longer holds them.
+   * @default new MemoryMessageStore()
+   */
+  store?: MessageStore;
+  /**
+   * StreamCache options (limits, timeouts). The completion callbacks belong to Spool.
+   * @default cacheDefaults of @spool/core
+   */
+  cache?: Omit<StreamCacheOptions, 'onStreamComplete' | 'onCompleteFailed' | 'completionRetry' | 'clock'>;
+  /** Topic retention and registry options. @default core's topic and registry defaults */
+  topics?: TopicsOptions;
+  /** Authentication, authorization and origins. @default the open local mode (loopback only) */
+  auth?: AuthOptions;
+  /** WebSocket adapter options. @default wsDefaults */
+  ws?: WsOptions;
+  /** SSE options. @default sseDefaults */
+  sse?: SseOptions;
+  /**
+   * Retry of store and broker calls (exponential backoff, full jitter).
+   * @default { maxAttempts: 3, baseMs: 50, maxMs: 2000 }
+   */
+  retry?: Pick<RetryOptions, 'maxAttempts' | 'baseMs' | 'maxMs'>;
+  /**
+   * Circuit breakers of the store and the broker.
+   * @default { failureThreshold: 5, cooldownMs: 10000 }
+   */
+  breaker?: { failureThreshold?: number; cooldownMs?: number };
+  /**
+   * Interval of the `$sys` stats push (only while someone subscribes).
+   * @default 1000
+   */
+  statsIntervalMs?: number;
+  /**
+   * Largest JSON request body the HTTP routes accept.
+   * @default 1048576 (1 MiB)
+   */
+  maxBodyBytes?: number;
+  /** A pino logger. @default silent */
+  logger?: Logger;
+  /** Every timer of the server (heartbeats, sweeps, stats). @default realClock */
+  clock?: Clock;
+}
+
+/** Topic options of {@link SpoolOptions}. */
+export interface TopicsOptions
+  extends Pick<
+    TopicRegistryOptions,
+    'idleTimeoutMs' | 'timeoutMs' | 'cleanupIntervalMs' | 'maxTopics' | 'createLog'
+  > {
+  /** Retention of every topic. @default topicRetentionDefaults of @spool/core */
+  retention?: Partial<TopicRetention>;
+  /** Retention of channel topics (`chan:*`), over `retention`. @default `retention` */
+  channelRetention?: Partial<TopicRetention>;
+  /** Events per catchup page. @default 256 */
+  catchupPageSize?: number;
+}
+
+/** Retention of the `$sys` stats topic: about a minute of snapshots. */
+export const SYS_RETENTION = Object.freeze({ maxEvents: 60, maxBytes: 4 * 2 ** 20, maxAgeMs: 60_000 });
+
+/** The defaults of {@link SpoolOptions}' scalar settings. */
+export const spoolDefaults = Object.freeze({
+  retry: Object.freeze({ maxAttempts: 3, baseMs: 50, maxMs: 2000 }),
+  breaker: Object.freeze({ failureThreshold: 5, cooldownMs: 10_000 }),
+  statsIntervalMs: 1000,
+  maxBodyBytes: 1024 * 1024,
+});
+
+const KNOWN = new Set([
+  'broker',
+  'store',
+  'cache',
+  'topics',
+  'auth',
+  'ws',
+  'sse',
+  'retry',
+  'breaker',
+  'statsIntervalMs',
+  'maxBodyBytes',
+  'logger',
+  'clock',
+]);
+
+/**
+ * Checks the top-level options eagerly, so a typo fails at startup with a hint.
+ * @throws SpoolError `INVALID_OPTION`
+ */
+export function validateSpoolOptions(options: SpoolOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new SpoolError(
+      'INVALID_OPTION',
+      '`createSpool(options)`: options must be an object, e.g. createSpool({ auth: { tokens } }).',
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) {
+      throw new SpoolError('INVALID_OPTION', `Unknown option \`${key}\`; known: ${[...KNOWN].join(', ')}.`);
+    }
+  }
+  for (const key of ['statsIntervalMs', 'maxBodyBytes'] as const) {
+    const v = options[key];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) {
+      throw new SpoolError('INVALID_OPTION', `\`${key}\` must be a positive integer, got ${String(v)}.`);
+    }
+  }
+  if (options.broker !== undefined && typeof options.broker?.xadd !== 'function') {
+    throw new SpoolError(
+      'INVALID_OPTION',
+      '`broker` must implement StreamBroker (e.g. new MemoryBroker() or new RedisBroker(...)).',
+    );
+  }
+  if (options.store !== undefined && typeof options.store?.save !== 'function') {
+    throw new SpoolError(
+      'INVALID_OPTION',
+      '`store` must implement MessageStore (e.g. new MemoryMessageStore()).',
+    );
+  }
+}

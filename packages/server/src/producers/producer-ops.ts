@@ -1,0 +1,19 @@
+import type { WireEndReason, WireOpenMeta } from '@spool/core';
+import type { Principal } from '../auth/principal';
+
+/** A chunk's payload on the wire: text, or binary as base64. */
+export type WireChunk = { text: string } | { b64: string };
+
+/**
+ * The producer operations behind `msg.open`, `msg.append`, `msg.end` and `msg.cancel`
+ * (WebSocket) and the message routes (HTTP): the life of one chat message. Each checks
+ * that `principal` may `produce` on the message's channel topic.
+ */
+export interface ProducerOps {
+  /** Opens a message; returns its ID (assigned when `meta.messageId` is absent) and the `msg.open` event ID. */
+  open(meta: WireOpenMeta, principal: Principal): Promise<{ messageId: string; id: string }>;
+  /** Appends a chunk; returns the `msg.delta` event ID. */
+  append(messageId: string, chunkId: number, chunk: WireChunk, principal: Principal): Promise<string>;
+  /** Ends a message (`cancelled` for `msg.cancel`); `msg.end` follows once persistence was tried. */
+  end(messageId: string, reason: WireEndReason, principal: Principal): Promise<void>;
+}

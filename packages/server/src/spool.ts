@@ -1,0 +1,268 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  ChannelCatchup,
+  CircuitBreaker,
+  type Clock,
+  isTransientError,
+  MemoryBroker,
+  MemoryMessageStore,
+  MemoryTopicLog,
+  type MessageStore,
+  type RetryOptions,
+  realClock,
+  retry,
+  type StreamBroker,
+  StreamCache,
+  SYS_TOPIC,
+  TopicRegistry,
+  type WireOpenMeta,
+} from '@spool/core';
+import pino, { type Logger } from 'pino';
+import { AccessControl } from './auth/access-control';
+import { dispatch } from './http/dispatch';
+import { registerHealthRoutes } from './http/health-routes';
+import { nodeListener } from './http/node-bridge';
+import type { RouteContext } from './http/route-context';
+import { Router } from './http/router';
+import { registerApiRoutes } from './http/routes';
+// [issue 6: HTTP API / metrics] known broker keys and per-instance Prometheus metrics
+import { KnownStreamKeys, trackStreamKeys } from './metrics/known-stream-keys';
+import { SpoolMetrics } from './metrics/spool-metrics';
+import { attachToServer, type ListenOptions, listen, type SpoolServer } from './node/attach';
+import { type SpoolOptions, SYS_RETENTION, spoolDefaults, validateSpoolOptions } from './options';
+import { ChatProducer, COMPLETED_STREAM } from './producers/chat-producer';
+import type { RunHandle, RunWork } from './producers/message-runs';
+import { resolveSseOptions, SseEndpoint } from './sse/sse-endpoint';
+import { type Readiness, readiness, type ServerStats, StatsPublisher } from './stats';
+import { DropHookLog } from './topics/drop-hook-log';
+import { WsAdapter } from './ws/adapter';
+import { resolveWsOptions } from './ws/ws-options';
+
+/**
+ * A Spool server: topics, the chat pipeline, WebSocket and SSE fan-out, and the HTTP API,
+ * embeddable in any Node server. Create it with {@link createSpool}.
+ */
+export class Spool {
+  readonly cache: StreamCache;
+  readonly store: MessageStore;
+  readonly broker: StreamBroker;
+  readonly topics: TopicRegistry;
+  readonly access: AccessControl;
+  /** The chat pipeline (open, append, end) that the WebSocket and the message routes drive. */
+  readonly messages: ChatProducer;
+  readonly breakers: { store: CircuitBreaker; broker: CircuitBreaker };
+  /** Register more routes here; `fetch` dispatches to them. */
+  readonly router = new Router<RouteContext>();
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly ws: WsAdapter;
+  readonly sse: SseEndpoint;
+  readonly startedAt: number;
+  readonly maxBodyBytes: number;
+  /** [issue 6] Broker streams written through {@link broker} (for `GET /v1/streams`, `$sys`, `/metrics`). */
+  readonly streamKeys = new KnownStreamKeys([COMPLETED_STREAM, `${COMPLETED_STREAM}:dead`]);
+  /** [issue 6] This instance's Prometheus metrics (`GET /metrics`), on a registry of its own. */
+  readonly metrics: SpoolMetrics;
+  /** Events published through this instance. */
+  published = 0;
+  private readonly statsPublisher: StatsPublisher;
+  private readonly owns: { store: boolean; broker: boolean };
+  private closed: Promise<void> | undefined;
+
+  constructor(options: SpoolOptions = {}) {
+    validateSpoolOptions(options);
+    this.clock = options.clock ?? realClock;
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.startedAt = this.clock.now();
+    this.maxBodyBytes = options.maxBodyBytes ?? spoolDefaults.maxBodyBytes;
+    this.access = new AccessControl(options.auth);
+    const wsOptions = resolveWsOptions(options.ws);
+    const sseOptions = resolveSseOptions(options.sse);
+    this.owns = { store: options.store === undefined, broker: options.broker === undefined };
+    this.store = options.store ?? new MemoryMessageStore({ clock: this.clock });
+    // [issue 6] Wrapped so every key written through Spool is known (the broker cannot list keys).
+    this.broker = trackStreamKeys(options.broker ?? new MemoryBroker({ clock: this.clock }), this.streamKeys);
+    const breaker = { ...spoolDefaults.breaker, ...options.breaker };
+    this.breakers = {
+      // Only a dependency's own trouble trips a breaker, never a caller's bad input (NOGROUP...).
+      store: new CircuitBreaker({
+        ...breaker,
+        name: 'store',
+        clock: this.clock,
+        isFailure: isTransientError,
+      }),
+      broker: new CircuitBreaker({
+        ...breaker,
+        name: 'broker',
+        clock: this.clock,
+        isFailure: isTransientError,
+      }),
+    };
+    for (const b of Object.values(this.breakers)) {
+      b.onStateChange(({ name, from, to }) =>
+        this.logger.warn({ breaker: name, from, to }, 'circuit breaker changed state'),
+      );
+    }
+    const retryOptions: RetryOptions = { ...spoolDefaults.retry, ...options.retry, clock: this.clock };
+
+    // The cache is created after the producer's callbacks exist; the producer gets it below.
+    let producer: ChatProducer | undefined;
+    this.cache = new StreamCache({
+      ...options.cache,
+      clock: this.clock,
+      // Spool's completion already retries through `retry` + the store breaker.
+      completionRetry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+      onStreamComplete: (id, chunks, meta) => producer!.onStreamComplete(id, chunks, meta),
+      onCompleteFailed: (id, chunks, meta, failure) => producer!.onCompleteFailed(id, chunks, meta, failure),
+    });
+    const { retention, channelRetention, catchupPageSize, ...registry } = options.topics ?? {};
+    // The channel catchup reads the store through the breaker and core's retry.
+    const guardedStore: MessageStore = {
+      save: (m) => this.breakers.store.execute(() => this.store.save(m)),
+      get: (id) => retryStore(() => this.store.get(id)),
+      listAfter: (channel, after, o) => retryStore(() => this.store.listAfter(channel, after, o)),
+      close: () => this.store.close(),
+    };
+    const retryStore = <T>(fn: () => Promise<T>) =>
+      retry(() => this.breakers.store.execute(fn), retryOptions);
+    const createLog = registry.createLog ?? ((_name: string, clock: Clock) => new MemoryTopicLog({ clock }));
+    this.topics = new TopicRegistry({
+      ...registry,
+      createLog: (name, clock) => new DropHookLog(createLog(name, clock)),
+      clock: this.clock,
+      defaults: { retention, ...(catchupPageSize ? { catchupPageSize } : {}) },
+      patterns: [
+        {
+          match: 'chan:*',
+          options: {
+            retention: { ...channelRetention },
+            catchup: new ChannelCatchup({
+              store: guardedStore,
+              open: { openMessages: (t) => producer!.openMessages(t) },
+            }),
+          },
+        },
+        { match: SYS_TOPIC, options: { retention: SYS_RETENTION } },
+      ],
+      onError: (err) => this.logger.error({ err }, 'topic registry error'),
+    });
+    producer = new ChatProducer({
+      cache: this.cache,
+      topics: this.topics,
+      store: this.store,
+      broker: this.broker,
+      storeBreaker: this.breakers.store,
+      brokerBreaker: this.breakers.broker,
+      retry: retryOptions,
+      access: this.access,
+      logger: this.logger,
+      now: () => this.clock.now(),
+    });
+    this.messages = producer;
+    const onInternalError = (err: unknown) => this.logger.error({ err }, 'internal error');
+    this.ws = new WsAdapter({
+      options: wsOptions,
+      access: this.access,
+      topics: this.topics,
+      clock: this.clock,
+      publish: (topic, event, data) => this.publish(topic, event, data),
+      producer: this.messages,
+      onInternalError,
+    });
+    this.sse = new SseEndpoint(sseOptions, this.access, this.topics, this.clock);
+    this.router.get('/v1/topics/:topic/events', (request, { topic }) => this.sse.handle(request, topic!), {
+      access: 'public', // SSE authenticates itself: it also checks the origin
+    });
+    registerHealthRoutes(this.router);
+    registerApiRoutes(this.router);
+    this.metrics = new SpoolMetrics(this); // [issue 6]
+    this.statsPublisher = new StatsPublisher(this, options.statsIntervalMs ?? spoolDefaults.statsIntervalMs);
+  }
+
+  /**
+   * The fetch-style handler: SSE, the registered routes, then a 404 JSON error. Usable from
+   * any framework on WHATWG Request/Response (Hono on Node, route handlers).
+   */
+  readonly fetch = (request: Request): Promise<Response> => dispatch(this, request);
+
+  /** A node:http `request` listener over {@link fetch}. */
+  readonly handleRequest: (req: IncomingMessage, res: ServerResponse) => void = nodeListener(
+    this.fetch,
+    (err) => this.logger.error({ err }, 'request failed'),
+  );
+
+  /** A node:http `upgrade` listener: the WebSocket endpoint. Returns false for other paths. */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean =>
+    this.ws.handleUpgrade(req, socket, head);
+
+  /**
+   * Serves Spool on an existing node:http server: WebSocket upgrades on `/v1/ws` and (unless
+   * `requests: false`) every request. Refuses a non-loopback address in the open local mode.
+   * Returns a function that detaches.
+   */
+  attach(server: Server, options: { requests?: boolean } = {}): () => void {
+    return attachToServer(this, server, options);
+  }
+
+  /** Creates a node:http server, attaches, and listens (default 127.0.0.1:8080). */
+  listen(options: ListenOptions = {}): Promise<SpoolServer> {
+    return listen(this, options);
+  }
+
+  /** Publishes one event on a topic; resolves to its event ID. */
+  async publish(topic: string, event: string, data: unknown): Promise<string> {
+    const { id } = await this.topics.getOrCreate(topic).append(event, data);
+    this.published++;
+    return id;
+  }
+
+  /**
+   * Runs a server-side producer, as seed 003's `NewStream(id, workFunc)`: opens a message,
+   * appends what `work` writes, ends it with `success` or `error`, and aborts `signal` when
+   * the message is cancelled.
+   */
+  run(meta: WireOpenMeta, work: RunWork): Promise<RunHandle> {
+    return this.messages.runs.start(meta, work);
+  }
+
+  /** The operators' snapshot (`GET /v1/stats`, and `$sys` every second). */
+  stats(): Promise<ServerStats> {
+    return this.statsPublisher.snapshot();
+  }
+
+  /** Readiness of the broker and the store, breakers included (`/readyz`). */
+  readiness(): Promise<Readiness> {
+    return readiness(this);
+  }
+
+  /** Closes sockets and streams, ends open messages (`force`), waits for their completion. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.statsPublisher.stop();
+      this.ws.close();
+      this.sse.close();
+      this.messages.runs.abortAll();
+      await this.cache.close();
+      await this.messages.drain();
+      await this.topics.close();
+      if (this.owns.broker) await this.broker.close();
+      if (this.owns.store) await this.store.close();
+    })();
+    return this.closed;
+  }
+}
+
+/**
+ * Creates a Spool server.
+ *
+ * @example
+ * import http from 'node:http';
+ * const spool = createSpool({ auth: { tokens: { admin: [process.env.SPOOL_ADMIN_TOKEN!] } } });
+ * const server = http.createServer();
+ * spool.attach(server);
+ * server.listen(8080, '127.0.0.1');
+ */
+export function createSpool(options: SpoolOptions = {}): Spool {
+  return new Spool(options);
+}

@@ -1,0 +1,202 @@
+import {
+  type ActiveStreamSnapshot,
+  type BrokerStreamSnapshot,
+  compareEventIds,
+  type SpoolStats,
+  SYS_TOPIC,
+} from '@spool/core';
+import type { Spool } from './spool';
+import type { ConnectionHealth } from './ws/connection';
+
+/**
+ * `SpoolStats` plus the server's per-connection health (queued bytes, credit, lagging,
+ * healthy) for the WebSocket connections, worst first (at most 100).
+ */
+export interface ServerStats extends SpoolStats {
+  connectionHealth: ConnectionHealth[];
+}
+
+/** `/readyz`: each dependency's check, with its circuit breaker's state. */
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; breaker: 'closed' | 'open' | 'half-open'; error?: string }>;
+}
+
+const LIST_LIMIT = 100;
+
+/**
+ * Builds the operators' snapshot, and pushes it on `$sys` (event `stats`) every interval,
+ * but only while someone subscribes to `$sys`, so an unwatched server pays nothing.
+ */
+export class StatsPublisher {
+  private timer: unknown;
+  private stopped = false;
+  private publishing = false;
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly intervalMs: number,
+  ) {
+    this.schedule();
+  }
+
+  async snapshot(): Promise<ServerStats> {
+    const spool = this.spool;
+    const now = spool.clock.now();
+    const c = spool.cache.getStats();
+    const ws = spool.ws.totals();
+    const sse = spool.sse.totals();
+    const all = spool.topics.stats();
+    let subscribers = 0;
+    let eventsPerSec = 0;
+    for (const t of all) {
+      subscribers += t.subscribers;
+      eventsPerSec += t.eventsPerSec;
+    }
+    // Most recently active first: by last event ID (IDs start with their time).
+    const list = all
+      .sort((a, b) =>
+        b.lastId === a.lastId
+          ? 0
+          : a.lastId === null
+            ? 1
+            : b.lastId === null
+              ? -1
+              : compareEventIds(b.lastId, a.lastId),
+      )
+      .slice(0, LIST_LIMIT);
+    const streams: ActiveStreamSnapshot[] = spool.cache
+      .listStreams()
+      .sort((a, b) => b.updatedAt - a.updatedAt)
+      .slice(0, LIST_LIMIT)
+      .map((v) => ({
+        messageId: v.meta.messageId,
+        channelId: v.meta.channelId,
+        channelType: v.meta.channelType,
+        fromUid: v.meta.fromUid,
+        clientMsgNo: v.meta.clientMsgNo,
+        chunks: v.chunkCount,
+        bytes: v.bytes,
+        createdAt: v.createdAt,
+        updatedAt: v.updatedAt,
+        customFields: v.meta.customFields,
+      }));
+    const connectionHealth = spool.ws
+      .health()
+      .sort((a, b) => Number(a.healthy) - Number(b.healthy) || b.queuedBytes - a.queuedBytes)
+      .slice(0, LIST_LIMIT);
+    return {
+      at: now,
+      uptimeMs: now - spool.startedAt,
+      cache: {
+        memoryBytes: c.memoryBytes,
+        maxMemoryBytes: c.maxMemoryBytes,
+        streams: c.streams,
+        maxStreams: c.maxStreams,
+        chunks: c.chunks,
+        completed: c.completed,
+        completionFailures: c.completionFailures,
+        deadLettered: c.deadLettered,
+      },
+      connections: {
+        total: ws.connections + sse.connections,
+        ws: ws.connections,
+        sse: sse.connections,
+        lagging: ws.lagging + sse.lagging,
+      },
+      topics: { count: all.length, subscribers, eventsPerSec, list },
+      streams,
+      broker: { streams: await brokerSnapshots(spool) },
+      events: {
+        published: spool.published,
+        delivered: ws.delivered + sse.delivered,
+        bytesOut: ws.bytesOut + sse.bytesOut,
+      },
+      breakers: { store: spool.breakers.store.state, broker: spool.breakers.broker.state },
+      connectionHealth,
+    };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.spool.clock.clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    this.timer = this.spool.clock.setTimeout(() => {
+      void this.tick().finally(() => {
+        if (!this.stopped) this.schedule();
+      });
+    }, this.intervalMs);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.publishing || (this.spool.topics.get(SYS_TOPIC)?.subscriberCount ?? 0) === 0) return;
+    this.publishing = true;
+    try {
+      await this.spool.publish(SYS_TOPIC, 'stats', await this.snapshot());
+    } catch (err) {
+      this.spool.logger.warn({ err }, 'publishing stats on $sys failed');
+    } finally {
+      this.publishing = false;
+    }
+  }
+}
+
+async function brokerSnapshots(spool: Spool): Promise<BrokerStreamSnapshot[]> {
+  // Stats must not wait on (or hammer) a broker that is down: skip while its breaker is open.
+  if (spool.breakers.broker.state === 'open') return [];
+  const out: BrokerStreamSnapshot[] = [];
+  for (const key of spool.streamKeys.recent(LIST_LIMIT)) {
+    // [issue 6] every key written through Spool
+    try {
+      const broker = spool.breakers.broker;
+      const info = await broker.execute(() => spool.broker.xinfoStream(key));
+      const groups = await broker.execute(() => spool.broker.xinfoGroups(key));
+      out.push({
+        key,
+        length: info.length,
+        lastId: info.lastGeneratedId ?? null,
+        groups: groups.map((g) => ({
+          name: g.name,
+          consumers: g.consumers,
+          pending: g.pending,
+          lag: g.lag ?? null,
+          lastDeliveredId: g.lastDeliveredId,
+        })),
+      });
+    } catch {
+      // NO_SUCH_KEY: the stream does not exist yet.
+    }
+  }
+  return out;
+}
+
+/** Pings the broker and reads the breakers: ready only when both dependencies are. */
+export async function readiness(spool: Spool): Promise<Readiness> {
+  const checks: Readiness['checks'] = {};
+  const broker = spool.breakers.broker;
+  try {
+    await broker.execute(() => spool.broker.ping());
+    checks.broker = { ok: true, breaker: broker.state };
+  } catch (err) {
+    checks.broker = {
+      ok: false,
+      breaker: broker.state,
+      error: err instanceof Error ? err.message : String(err),
+    };
+  }
+  const store = spool.breakers.store;
+  try {
+    // A cheap read through the breaker: an open breaker fails it at once with CIRCUIT_OPEN.
+    await store.execute(() => spool.store.get('1'));
+    checks.store = { ok: true, breaker: store.state };
+  } catch (err) {
+    checks.store = {
+      ok: false,
+      breaker: store.state,
+      error: err instanceof Error ? err.message : String(err),
+    };
+  }
+  return { ready: Object.values(checks).every((c) => c.ok), checks };
+}

@@ -1,0 +1,55 @@
+import { createManualClock, SpoolError } from '@spool/core';
+import { describe, expect, it } from 'vitest';
+import { frameText } from './frame';
+import { IdempotencyWindow, TokenBucket } from './limits';
+
+describe('TokenBucket', () => {
+  it('allows a burst, then refills at the rate', () => {
+    const clock = createManualClock(0);
+    const bucket = new TokenBucket(10, 3, clock);
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+    clock.advance(100);
+    expect([bucket.take(), bucket.take()]).toEqual([true, false]);
+  });
+});
+
+describe('IdempotencyWindow', () => {
+  it('applies a key once per principal, even when the retry races the first attempt', async () => {
+    const window = new IdempotencyWindow(10);
+    let calls = 0;
+    const publish = async () => `1-${calls++}`;
+    const [a, b] = await Promise.all([window.run('p', 'k', publish), window.run('p', 'k', publish)]);
+    expect(a).toEqual({ id: '1-0', duplicate: false });
+    expect(b).toEqual({ id: '1-0', duplicate: true });
+    expect((await window.run('other', 'k', publish)).id).toBe('1-1');
+  });
+
+  it('forgets a failed attempt, and forgets the oldest keys past its size', async () => {
+    const window = new IdempotencyWindow(2);
+    await expect(
+      window.run('p', 'k', async () => {
+        throw new SpoolError('UNAVAILABLE', 'down');
+      }),
+    ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect((await window.run('p', 'k', async () => 'x')).duplicate).toBe(false);
+    await window.run('p', 'k2', async () => 'y');
+    await window.run('p', 'k3', async () => 'z');
+    expect(window.count('p')).toBe(2);
+    expect((await window.run('p', 'k', async () => 'again')).id).toBe('again');
+  });
+});
+
+describe('frameText', () => {
+  it('writes the three RFC 6455 length forms', () => {
+    for (const n of [0, 125, 126, 65_535, 65_536, 70_000]) {
+      const f = frameText('a'.repeat(n));
+      expect(f[0]).toBe(0x81);
+      const header = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+      expect(f.length).toBe(header + n);
+      const len = n < 126 ? f[1] : n < 65_536 ? f.readUInt16BE(2) : f.readUInt32BE(6);
+      expect(len).toBe(n);
+    }
+    const multi = frameText('é✓');
+    expect(multi[1]).toBe(5);
+  });
+});

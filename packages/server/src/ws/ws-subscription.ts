@@ -1,0 +1,93 @@
+import { CreditWindow, type Topic, type TopicEvent, type TopicSubscription } from '@spool/core';
+import { type FrameMemo, frameMemoOf } from '../fanout/frame-memo';
+import type { Connection } from './connection';
+
+/** Why a subscription is paused: out of credit, or its connection's send queue is full. */
+export type PauseReason = 'credit' | 'room';
+
+/**
+ * One topic on one socket: core's `TopicSubscription` (catchup, then live, no gap, no
+ * duplicate) plus a credit window counted in events and the connection's byte-bounded
+ * send queue. Each event is queued as the topic's shared frame; when the credit runs out
+ * or the queue passes its bound, the subscription pauses right after that event, keeping
+ * its place. A pause for room from the live path is the slow-consumer case: the client is
+ * told `lag`, and the subscription resumes through catchup from its last event once the
+ * queue has drained to half, so memory stays bounded and nothing is lost.
+ */
+export class WsSubscription {
+  readonly window: CreditWindow;
+  readonly sub: TopicSubscription;
+  private readonly memo: FrameMemo;
+  pausedFor: PauseReason | undefined;
+  /** Cut back from live for lack of room and not live again yet. */
+  lagging = false;
+  lagCount = 0;
+
+  constructor(
+    topic: Topic,
+    private readonly connection: Connection,
+    options: { after: string | undefined; compact: boolean; credit: number; maxCredit: number },
+  ) {
+    this.memo = frameMemoOf(topic);
+    this.window = new CreditWindow({ initial: options.credit, max: options.maxCredit });
+    const name = topic.name;
+    this.sub = topic.subscribe({
+      after: options.after,
+      compact: options.compact,
+      onEvent: (ev) => this.onEvent(ev),
+      onReset: (earliest) => connection.sendControl({ op: 'reset', topic: name, earliest }),
+      onLive: () => {
+        this.lagging = false;
+      },
+      onError: (err) => connection.sendError(undefined, err, name),
+    });
+  }
+
+  get topic(): string {
+    return this.memo.name;
+  }
+
+  /** The hot path: one event, live or from catchup. */
+  private onEvent(ev: TopicEvent): void {
+    const queue = this.connection.queue;
+    queue.push(this.memo.ws(ev));
+    this.connection.delivered++;
+    this.window.tryConsume(1);
+    if (this.window.available === 0) this.pause('credit');
+    else if (!queue.hasRoom(0)) {
+      const wasLive = this.sub.state === 'live';
+      this.pause('room');
+      if (wasLive) {
+        this.lagging = true;
+        this.lagCount++;
+        this.connection.lagCuts++; // [issue 6] cumulative, for spool_lag_cuts_total
+        this.connection.sendControl({ op: 'lag', topic: this.topic });
+      }
+      this.connection.noteLagging();
+    }
+  }
+
+  private pause(reason: PauseReason): void {
+    this.pausedFor = reason;
+    this.sub.pause();
+  }
+
+  /** Credit arrived or the queue drained: continue from the last event if possible. */
+  resume(): void {
+    if (this.sub.state !== 'paused') return;
+    if (this.window.available === 0) {
+      this.pausedFor = 'credit';
+      return;
+    }
+    if (!this.connection.queue.canResume()) {
+      this.pausedFor = 'room';
+      return;
+    }
+    this.pausedFor = undefined;
+    this.sub.resume();
+  }
+
+  close(): void {
+    this.sub.close();
+  }
+}
