@@ -6,19 +6,28 @@
  *   1,000,000 (binary search: the second should cost at most 1.5x the first), with a
  *   linear scan of the big log for contrast.
  */
-import { compareEventIds, type EventId, MemoryTopicLog, Topic, type TopicEvent } from '@spool/core';
+import {
+  type EventId,
+  formatEventId,
+  MemoryTopicLog,
+  parseEventId,
+  Topic,
+  type TopicEvent,
+} from '@spool/core';
 import { median, report } from './harness';
 
 const SUBSCRIBERS = 1_000;
-const EVENTS_PER_SAMPLE = 2_000;
+const EVENTS_PER_SAMPLE = 5_000;
+const WARMUP_SAMPLES = 3;
 const SAMPLES = 7;
 
 async function fanOut(): Promise<void> {
   const topicRates: number[] = [];
   const naiveRates: number[] = [];
   const retention = { maxEvents: 10_000, maxBytes: 64 * 2 ** 20, maxAgeMs: 60_000 };
-  // warm-up, then samples alternate between the two so noise hits both alike
-  for (let sample = -1; sample < SAMPLES; sample++) {
+  // warm-up (the JIT needs a few rounds), then samples alternate between the two so
+  // noise hits both alike
+  for (let sample = -WARMUP_SAMPLES; sample < SAMPLES; sample++) {
     {
       const topic = new Topic('bench.fanout', { retention });
       let delivered = 0;
@@ -83,35 +92,53 @@ async function buildLog(n: number): Promise<{ topic: Topic; events: TopicEvent[]
   return { topic, events };
 }
 
-/** Median time (µs) of one `topic.read(after, 100)`, over samples of `reps` reads from varied IDs. */
-async function timeReads(topic: Topic, events: TopicEvent[], reps: number): Promise<number> {
-  const samples: number[] = [];
+/**
+ * IDs to resume after, spread over the middle half of the log, picked before timing. Each
+ * is a fresh string, as an ID parsed from a request is.
+ */
+function resumePoints(events: TopicEvent[], count: number): EventId[] {
   const n = events.length;
-  for (let s = -1; s < SAMPLES * 3; s++) {
-    const t0 = performance.now();
-    for (let r = 0; r < reps; r++) {
-      // IDs spread over the middle half, so no cache luck
-      const after = events[Math.floor(n / 4 + ((r * 7919) % (n / 2)))]!.id;
-      const page = await topic.read(after, 100);
-      if (page.events.length !== 100) throw new Error('short page');
-    }
-    if (s >= 0) samples.push(((performance.now() - t0) * 1000) / reps);
-  }
-  return median(samples);
+  return Array.from({ length: count }, (_, r) =>
+    formatEventId(parseEventId(events[Math.floor(n / 4 + ((r * 7919) % (n / 2)))]!.id)),
+  );
 }
 
-/** The contrast: find the position by scanning, then take the page. */
+/** Time (µs) of one `topic.read(after, 100)`, averaged over the given resume points. */
+async function timeReads(topic: Topic, points: EventId[]): Promise<number> {
+  const t0 = performance.now();
+  for (const after of points) {
+    const page = await topic.read(after, 100);
+    if (page.events.length !== 100) throw new Error('short page');
+  }
+  return ((performance.now() - t0) * 1000) / points.length;
+}
+
+/** The contrast: find the position by scanning (comparing parsed IDs), then take the page. */
 function scanRead(events: TopicEvent[], after: EventId, limit: number): TopicEvent[] {
+  const { ms, seq } = parseEventId(after);
   let i = 0;
-  while (i < events.length && compareEventIds(events[i]!.id, after) <= 0) i++;
+  while (i < events.length && (events[i]!.ms < ms || (events[i]!.ms === ms && events[i]!.seq <= seq))) i++;
   return events.slice(i, i + limit);
 }
 
 async function catchupCost(): Promise<void> {
   const small = await buildLog(1_000);
   const big = await buildLog(1_000_000);
-  const smallUs = await timeReads(small.topic, small.events, 2_000);
-  const bigUs = await timeReads(big.topic, big.events, 2_000);
+  const smallPoints = resumePoints(small.events, 2_000);
+  const bigPoints = resumePoints(big.events, 2_000);
+  // Samples alternate between the two logs, so the machine's noise hits both alike.
+  const smallSamples: number[] = [];
+  const bigSamples: number[] = [];
+  for (let s = -2; s < SAMPLES * 3; s++) {
+    const a = await timeReads(small.topic, smallPoints);
+    const b = await timeReads(big.topic, bigPoints);
+    if (s >= 0) {
+      smallSamples.push(a);
+      bigSamples.push(b);
+    }
+  }
+  const smallUs = median(smallSamples);
+  const bigUs = median(bigSamples);
   const scanSamples: number[] = [];
   for (let s = 0; s < SAMPLES; s++) {
     const after = big.events[500_000 + s]!.id;

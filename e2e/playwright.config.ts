@@ -8,11 +8,15 @@ export default defineConfig({
   testDir: './specs',
   outputDir: './artifacts/results',
   timeout: 60_000,
+  // Two cores shared with other test runs: give each UI assertion room beyond Playwright's 5 s.
+  expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
+    // The screenshots are taken at this width (and the overview once more at 390 px).
+    viewport: { width: 1280, height: 720 },
     launchOptions: {
       executablePath: '/usr/lib/chromium/chromium',
       args: [

@@ -35,7 +35,6 @@ import { ChatProducer, COMPLETED_STREAM } from './producers/chat-producer';
 import type { RunHandle, RunWork } from './producers/message-runs';
 import { resolveSseOptions, SseEndpoint } from './sse/sse-endpoint';
 import { type Readiness, readiness, type ServerStats, StatsPublisher } from './stats';
-import { DropHookLog } from './topics/drop-hook-log';
 import { WsAdapter } from './ws/adapter';
 import { resolveWsOptions } from './ws/ws-options';
 
@@ -126,10 +125,9 @@ export class Spool {
     };
     const retryStore = <T>(fn: () => Promise<T>) =>
       retry(() => this.breakers.store.execute(fn), retryOptions);
-    const createLog = registry.createLog ?? ((_name: string, clock: Clock) => new MemoryTopicLog({ clock }));
     this.topics = new TopicRegistry({
       ...registry,
-      createLog: (name, clock) => new DropHookLog(createLog(name, clock)),
+      createLog: registry.createLog ?? ((_name: string, clock: Clock) => new MemoryTopicLog({ clock })),
       clock: this.clock,
       defaults: { retention, ...(catchupPageSize ? { catchupPageSize } : {}) },
       patterns: [

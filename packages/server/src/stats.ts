@@ -108,7 +108,9 @@ export class StatsPublisher {
       streams,
       broker: { streams: await brokerSnapshots(spool) },
       events: {
-        published: spool.published,
+        // Plain publishes plus the chat events (msg.open, msg.delta, msg.end) the cache produced,
+        // the same sum as the `spool_events_published_total` metric.
+        published: spool.published + c.opened + c.appended + c.ended,
         delivered: ws.delivered + sse.delivered,
         bytesOut: ws.bytesOut + sse.bytesOut,
       },

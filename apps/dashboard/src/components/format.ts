@@ -52,3 +52,8 @@ export function formatRate(perSec: number): string {
 export function formatCount(n: number): string {
   return Number.isFinite(n) ? n.toLocaleString('en-US') : '–';
 }
+
+/** A count with its noun, singular for exactly one: `1 entry`, `3 entries`. */
+export function formatCountOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(n)} ${n === 1 ? singular : plural}`;
+}

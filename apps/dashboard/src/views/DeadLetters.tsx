@@ -1,6 +1,6 @@
 import type { BrokerStreamSnapshot } from '@spool/core';
 import { useEntriesQuery } from '../api/queries';
-import { formatCount } from '../components/format';
+import { formatCountOf } from '../components/format';
 import { Empty, ErrorState, Loading } from '../components/states';
 
 /** Dead-letter streams (`<stream>:dead`): messages whose processing gave up after `maxDeliveries`. */
@@ -22,7 +22,7 @@ function DeadLetterStream({ stream }: { stream: BrokerStreamSnapshot }) {
   return (
     <div className="dead" data-testid={`dead-${stream.key}`}>
       <h3 className="mono">
-        {stream.key} <span className="muted">({formatCount(stream.length)} entries)</span>
+        {stream.key} <span className="muted">({formatCountOf(stream.length, 'entry', 'entries')})</span>
       </h3>
       {query.isPending ? (
         <Loading what="dead letters" />

@@ -115,6 +115,34 @@ describe('GroupsView', () => {
     expect(screen.getByTestId(`group-lag-${KEY}-workers`).textContent).toBe('0');
   });
 
+  it('re-reads the consumer rows as soon as the live group totals move, not at the next poll', async () => {
+    let infoReads = 0;
+    // First in the list, so it answers before brokerHandlers' own stream-info handler.
+    server.use(
+      http.get(`${ORIGIN}/v1/streams/:key`, () => {
+        infoReads++;
+        return HttpResponse.json(info);
+      }),
+      statsHandler(idleStats()),
+      ...brokerHandlers([]),
+    );
+    const { live } = renderDashboard('groups');
+    await screen.findByRole('table', { name: 'Consumers of workers' });
+    await waitFor(() => expect(live.subscriptions.has('$sys')).toBe(true));
+    const before = infoReads;
+    const next = spoolStats({ at: NOW + 1000 });
+    next.broker.streams = [
+      brokerStream({
+        groups: [{ name: 'workers', consumers: 2, pending: 2, lag: 0, lastDeliveredId: `${NOW}-0` }],
+      }),
+    ];
+    act(() => {
+      live.emit('$sys', 'stats', next);
+    });
+    // Well inside the 5 s poll interval: the change itself triggered the read.
+    await waitFor(() => expect(infoReads).toBeGreaterThan(before), { timeout: 2000 });
+  });
+
   it('shows the pending entries list with delivery counts', async () => {
     const calls: Call[] = [];
     server.use(statsHandler(idleStats()), ...brokerHandlers(calls));

@@ -1,9 +1,10 @@
 import type { BrokerStreamSnapshot } from '@spool/core';
-import { useMemo } from 'react';
-import { useStreamQuery, useStreamsQuery } from '../api/queries';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useMemo, useRef } from 'react';
+import { queryKeys, useStreamQuery, useStreamsQuery } from '../api/queries';
 import type { GroupInfo } from '../api/routes';
 import { useStats } from '../app/env';
-import { formatCount } from '../components/format';
+import { formatCountOf } from '../components/format';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { DeadLetters } from './DeadLetters';
 import { GroupPanel } from './GroupPanel';
@@ -58,6 +59,16 @@ export function GroupsView() {
 
 function BrokerStreamCard({ snapshot }: { snapshot: BrokerStreamSnapshot }) {
   const info = useStreamQuery(snapshot.key);
+  // When the live totals move (an ack, a read, a claim), re-read the consumer rows at once
+  // instead of at the next poll, so the group and its consumers never disagree for long.
+  const queryClient = useQueryClient();
+  const liveTotals = snapshot.groups.map((g) => `${g.name}:${g.pending}:${g.lastDeliveredId}`).join('|');
+  const seenTotals = useRef(liveTotals);
+  useEffect(() => {
+    if (seenTotals.current === liveTotals) return;
+    seenTotals.current = liveTotals;
+    void queryClient.invalidateQueries({ queryKey: queryKeys.stream(snapshot.key) });
+  }, [liveTotals, queryClient, snapshot.key]);
   // Consumers come from the stream info; pending, lag and last-delivered from the
   // fresher of the two (the `$sys` snapshot updates every second).
   const groups: GroupInfo[] = useMemo(() => {
@@ -88,7 +99,7 @@ function BrokerStreamCard({ snapshot }: { snapshot: BrokerStreamSnapshot }) {
           {snapshot.key}
         </h2>
         <span className="muted">
-          {formatCount(snapshot.length)} entries · last ID{' '}
+          {formatCountOf(snapshot.length, 'entry', 'entries')} · last ID{' '}
           <span className="mono">{snapshot.lastId ?? '–'}</span>
         </span>
       </header>

@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { useStatsQuery } from '../api/queries';
 import { useStats } from '../app/env';
 import { routeHref } from '../app/router';
-import { formatBytes, formatCount, formatDuration, formatRate } from '../components/format';
+import { formatBytes, formatCount, formatCountOf, formatDuration, formatRate } from '../components/format';
 import { Gauge } from '../components/Gauge';
 import { LineChart } from '../components/LineChart';
 import { Empty, ErrorState, Loading } from '../components/states';
@@ -37,7 +37,7 @@ export function OverviewView() {
           {connections.ws} WebSocket · {connections.sse} SSE · {connections.lagging} lagging
         </Kpi>
         <Kpi label="Topics" value={formatCount(topics.count)} testId="stat-topics">
-          {formatCount(topics.subscribers)} subscribers
+          {formatCountOf(topics.subscribers, 'subscriber')}
         </Kpi>
         <Kpi label="Events / sec" value={formatRate(topics.eventsPerSec)} testId="stat-events-per-sec">
           {formatCount(events.published)} published · {formatCount(events.delivered)} delivered

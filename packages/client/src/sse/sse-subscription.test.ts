@@ -120,6 +120,20 @@ describe('subscribeSse', () => {
     ]);
   });
 
+  it('adopts the position a live start names (id without data), so a cut before any event resumes from it', async () => {
+    const got: string[] = [];
+    const sub = open('t', { onEvent: (e) => got.push(e.id) });
+    await until(() => f.calls.length === 1);
+    f.calls[0]!.write(': topic t\nretry: 50\nid: 7-3\n\n');
+    await until(() => sub.lastEventId === '7-3');
+    expect(got).toEqual([]);
+    f.calls[0]!.fail();
+    await until(() => sub.state === 'reconnecting');
+    await clock.advanceAsync(50);
+    await until(() => f.calls.length === 2);
+    expect(f.calls[1]!.headers).toMatchObject({ 'last-event-id': '7-3' });
+  });
+
   it('waits the retry: time after a clean end, and backs off with jitter after failures', async () => {
     const delays: number[] = [];
     const setTimeout = clock.setTimeout.bind(clock);

@@ -195,7 +195,7 @@ export class SseSubscription extends Subscription {
           else this.deliver({ topic: this.topic, id: ev.id, event: ev.event, data });
         },
       });
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      const reader = res.body.pipeThrough(new TextDecoderStream('utf-8', { ignoreBOM: true })).getReader();
       abort.signal.addEventListener('abort', () => void reader.cancel().catch(() => {}));
       for (;;) {
         // An iterator that lags holds the reading: TCP then pushes back on the server.
@@ -210,6 +210,9 @@ export class SseSubscription extends Subscription {
         seen = clock.now();
         this.#attempt = 0;
         parser.feed(value);
+        // A live start names its position with an id-only frame (no event is dispatched):
+        // adopt it so a cut before the first event resumes from there.
+        if (this.lastEventId === undefined && parser.lastEventId) this.lastEventId = parser.lastEventId;
       }
     } finally {
       clock.clearTimeout(timer);

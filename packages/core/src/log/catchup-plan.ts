@@ -1,4 +1,5 @@
 import { compareEventIds, type EventId, parseEventId } from '../protocol/event-id';
+import type { MessageId } from '../protocol/message-id';
 import type { MessageLedger } from './message-ledger';
 import { createTopicEvent, encodeTopicPayload, type TopicEvent } from './topic-event';
 
@@ -17,6 +18,13 @@ export interface CatchupContext {
   readonly ledger: MessageLedger | undefined;
   /** The topic's `catchupSource`, for strategies that fall back to it. */
   readonly source: TopicCatchupSource | undefined;
+  /**
+   * Snapshots a previous plan placed but the subscriber has not received yet, by message,
+   * with the ID each was placed at. The subscriber skipped some of those messages' events
+   * waiting for them, so a new plan must place a snapshot of each again (at or after that
+   * ID), or reset. Empty for a fresh resume.
+   */
+  readonly due: ReadonlyMap<MessageId, EventId>;
   /** The topic's clock, for the `time` of synthesised events. */
   readonly now: number;
 }

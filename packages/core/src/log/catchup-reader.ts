@@ -28,7 +28,12 @@ export interface CatchupPage {
 
 /** What a {@link CatchupReader} needs from its topic. */
 export interface CatchupHost {
-  plan(after: EventId, fromStart: boolean, compact: boolean): Promise<CatchupPlan & { floor: EventId }>;
+  plan(
+    after: EventId,
+    fromStart: boolean,
+    compact: boolean,
+    due: ReadonlyMap<MessageId, EventId>,
+  ): Promise<CatchupPlan & { floor: EventId }>;
   readLog(after: EventId, limit: number): Promise<TopicLogPage>;
   /** Holds the topic's catchup gate for one page (see `persistAndClear`). */
   acquire(): Promise<() => void>;
@@ -81,6 +86,8 @@ export class CatchupReader {
   #logBuf: TopicEvent[] = [];
   #logAt = 0;
   #logExhausted = false;
+  /** Log events per read: what the current page still wants, within the host's page size. */
+  #want = 1;
 
   constructor(host: CatchupHost, after: EventId, compact: boolean) {
     this.#host = host;
@@ -110,21 +117,28 @@ export class CatchupReader {
       const events: TopicEvent[] = [];
       let reset = false;
       while (events.length < limit) {
-        const head = await this.#peek();
+        this.#want = Math.min(this.#host.pageSize, Math.max(16, limit - events.length));
+        if (this.#needsIo()) await this.#fill();
         if (this.#resetPending) {
           // A reset applies before a page's events: a later one waits for the next page.
           if (events.length > 0 || reset) break;
           reset = true;
           this.#resetPending = false;
         }
+        if (this.#onlyLog()) {
+          // Nothing to merge or skip: copy the log page (touching no event but the ends).
+          if (!this.#takeLog(events, limit)) break;
+          continue;
+        }
+        const head = this.#pick();
         if (!head) break;
-        const [ev, source] = head;
+        const source = this.#picked;
         this.#consume(source);
-        if (compareEventTo(ev, this.#position) > 0) this.#position = { ms: ev.ms, seq: ev.seq };
-        if (compareEventTo(ev, this.#cursor) <= 0) continue;
-        if (source === 'log' && this.#covered(ev)) continue;
-        events.push(ev);
-        this.#cursor = { ms: ev.ms, seq: ev.seq };
+        if (compareEventTo(head, this.#position) > 0) this.#position = head;
+        if (compareEventTo(head, this.#cursor) <= 0) continue;
+        if (source === 'log' && this.#covered(head)) continue;
+        events.push(head);
+        this.#cursor = head;
         this.#delivered = true;
       }
       const done = this.#logExhausted && this.#logAt >= this.#logBuf.length && this.#restEmpty();
@@ -146,7 +160,13 @@ export class CatchupReader {
 
   async #plan(): Promise<void> {
     const fromStart = this.#fromStart && !this.#delivered;
-    const plan = await this.#host.plan(formatEventId(this.#cursor), fromStart, this.#compact);
+    // Snapshots placed by the last plan and not delivered yet: the new plan must place them again.
+    const due = new Map<MessageId, EventId>();
+    for (let i = this.#overlayAt; i < this.#overlay.length; i++) {
+      const ev = this.#overlay[i]!;
+      if (compareEventTo(ev, this.#cursor) > 0) due.set(ev.messageId!, ev.id);
+    }
+    const plan = await this.#host.plan(formatEventId(this.#cursor), fromStart, this.#compact, due);
     this.#fromStart = fromStart;
     if (plan.reset) this.#resetPending = true;
     if (plan.from !== undefined) {
@@ -171,23 +191,17 @@ export class CatchupReader {
     this.#planned = true;
   }
 
-  /** Installs a new plan's snapshots, keeping any still due from the last plan. */
+  /** Installs a new plan's snapshots (which replace any the last plan had not delivered). */
   #setOverlay(next: readonly TopicEvent[]): void {
-    const byMessage = new Map<MessageId, TopicEvent>();
-    const keep = (ev: TopicEvent) => {
-      if (ev.messageId === undefined || compareEventTo(ev, this.#cursor) <= 0) return;
-      const had = byMessage.get(ev.messageId);
-      if (!had || compareEventTo(ev, had) > 0) byMessage.set(ev.messageId, ev);
-    };
-    for (let i = this.#overlayAt; i < this.#overlay.length; i++) keep(this.#overlay[i]!);
-    for (const ev of next) keep(ev);
-    this.#overlay = [...byMessage.values()].sort((a, b) => a.ms - b.ms || a.seq - b.seq);
+    for (let i = this.#overlayAt; i < this.#overlay.length; i++)
+      this.#covers.delete(this.#overlay[i]!.messageId!);
+    this.#overlay = next
+      .filter((ev) => ev.messageId !== undefined && compareEventTo(ev, this.#cursor) > 0)
+      .sort((a, b) => a.ms - b.ms || a.seq - b.seq);
     this.#overlayAt = 0;
     for (const ev of this.#overlay) {
-      const had = this.#covers.get(ev.messageId!);
       const lastChunkId = (ev.data as MsgSnapshotData).lastChunkId;
-      if (!had || compareEventTo(ev, had) > 0)
-        this.#covers.set(ev.messageId!, { ms: ev.ms, seq: ev.seq, lastChunkId });
+      this.#covers.set(ev.messageId!, { ms: ev.ms, seq: ev.seq, lastChunkId });
     }
   }
 
@@ -200,42 +214,81 @@ export class CatchupReader {
     return ev.event === ChatEvent.Delta && (ev.data as MsgDeltaData).chunkId <= cover.lastChunkId;
   }
 
-  /** The next event in ID order and where it comes from; ties go to the overlay, then the log. */
-  async #peek(): Promise<[TopicEvent, Source] | undefined> {
-    for (;;) {
+  /** Fetches what the sources need (the prefix's next event, a log page), re-planning when trimming overtook the reader. */
+  async #fill(): Promise<void> {
+    while (this.#needsIo()) {
       if (this.#prefixHead === undefined) {
         const r = await this.#prefix!.next();
         this.#prefixHead = r.done ? null : r.value;
+        continue;
       }
-      let log = this.#logBuf[this.#logAt];
-      if (!log && !this.#logExhausted) {
-        const page = await this.#host.readLog(formatEventId(this.#logCursor), this.#host.pageSize);
-        if (compareParsedEventIds(parseEventId(page.floor), this.#logCursor) > 0) {
-          // Trimming overtook this reader: what it has not read may be gone. Plan again.
-          await this.#plan();
-          continue;
-        }
-        this.#logBuf = page.events;
-        this.#logAt = 0;
-        this.#logExhausted = page.events.length < this.#host.pageSize;
-        log = this.#logBuf[0];
+      const want = this.#want;
+      const page = await this.#host.readLog(formatEventId(this.#logCursor), want);
+      if (compareParsedEventIds(parseEventId(page.floor), this.#logCursor) > 0) {
+        // Trimming overtook this reader: what it has not read may be gone. Plan again.
+        await this.#plan();
+        continue;
       }
-      let best: [TopicEvent, Source] | undefined;
-      const overlay = this.#overlay[this.#overlayAt];
-      if (overlay) best = [overlay, 'overlay'];
-      if (log && (!best || compareEventTo(log, best[0]) < 0)) best = [log, 'log'];
-      const prefix = this.#prefixHead;
-      if (prefix && (!best || compareEventTo(prefix, best[0]) < 0)) best = [prefix, 'prefix'];
-      return best;
+      this.#logBuf = page.events;
+      this.#logAt = 0;
+      this.#logExhausted = page.events.length < want;
     }
+  }
+
+  /** Only the log is left, and no snapshot covers any of its events. */
+  #onlyLog(): boolean {
+    return this.#prefixHead === null && this.#overlayAt >= this.#overlay.length && this.#covers.size === 0;
+  }
+
+  /** Moves log events into `events` (up to `limit`); false when the buffer was empty. */
+  #takeLog(events: TopicEvent[], limit: number): boolean {
+    const buf = this.#logBuf;
+    let i = this.#logAt;
+    if (i >= buf.length) return false;
+    // Log events follow the log cursor; only a snapshot or source event delivered ahead of
+    // it (cursor past it) leaves some at or before the cursor to skip.
+    if (compareParsedEventIds(this.#cursor, this.#logCursor) > 0)
+      while (i < buf.length && compareEventTo(buf[i]!, this.#cursor) <= 0) i++;
+    const end = Math.min(buf.length, i + limit - events.length);
+    for (let j = i; j < end; j++) events.push(buf[j]!);
+    const last = buf[end - 1]!;
+    this.#logAt = end;
+    this.#logCursor = last;
+    if (compareEventTo(last, this.#position) > 0) this.#position = last;
+    if (end > i) {
+      this.#cursor = last;
+      this.#delivered = true;
+    }
+    return true;
+  }
+
+  #needsIo(): boolean {
+    return this.#prefixHead === undefined || (this.#logAt >= this.#logBuf.length && !this.#logExhausted);
+  }
+
+  /** Where {@link #pick}'s event comes from. */
+  #picked: Source = 'log';
+
+  /** The next event in ID order (its source in `#picked`); ties go to the overlay, then the log. */
+  #pick(): TopicEvent | undefined {
+    let best: TopicEvent | undefined = this.#overlay[this.#overlayAt];
+    this.#picked = 'overlay';
+    const log = this.#logBuf[this.#logAt];
+    if (log && (!best || compareEventTo(log, best) < 0)) {
+      best = log;
+      this.#picked = 'log';
+    }
+    const prefix = this.#prefixHead;
+    if (prefix && (!best || compareEventTo(prefix, best) < 0)) {
+      best = prefix;
+      this.#picked = 'prefix';
+    }
+    return best;
   }
 
   #consume(source: Source): void {
     if (source === 'overlay') this.#overlayAt++;
     else if (source === 'prefix') this.#prefixHead = undefined;
-    else {
-      const ev = this.#logBuf[this.#logAt++]!;
-      this.#logCursor = { ms: ev.ms, seq: ev.seq };
-    }
+    else this.#logCursor = this.#logBuf[this.#logAt++]!;
   }
 }

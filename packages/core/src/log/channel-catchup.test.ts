@@ -7,6 +7,7 @@ import { MemoryMessageStore } from '../store/memory-message-store';
 import { CHANNEL, ChatSim, type ChatSimOptions } from './__tests__/chat-sim';
 import { record } from './__tests__/topic-test-kit';
 import { ChannelCatchup } from './channel-catchup';
+import { Topic } from './topic';
 
 /** Resumes a client that holds everything up to `x`, and returns it once live. */
 async function resume(sim: ChatSim, x: EventId, compact: boolean) {
@@ -182,7 +183,70 @@ describe('ChannelCatchup: what the snapshots carry', () => {
   });
 });
 
+describe('ChannelCatchup: paging', () => {
+  it('serves the same events one at a time through a kept reader as in one page', async () => {
+    const sim = await interleaved({ retention: { maxEvents: 2, hardMaxEvents: 5 } });
+    const start = `${sim.history[0]!.ms - 1}-0`;
+    for (const compact of [false, true]) {
+      const whole = await sim.topic.read(start, 1_000, { compact });
+      expect(whole.done).toBe(true);
+      const reader = sim.topic.catchup(start, { compact });
+      const paged: string[] = [];
+      for (let page = await reader.next(1); ; page = await reader.next(1)) {
+        expect(page.events.length).toBeLessThanOrEqual(1);
+        paged.push(...page.events.map((e) => `${e.id} ${e.event}`));
+        if (page.done) break;
+      }
+      expect(paged).toEqual(whole.events.map((e) => `${e.id} ${e.event}`));
+      expect(reader.lastId).toBe(sim.topic.lastId);
+    }
+  });
+});
+
 describe('ChannelCatchup: loss is never silent', () => {
+  it('resets a resume from before a forgotten tombstone (maxTombstones)', async () => {
+    const sim = new ChatSim();
+    // a topic that remembers a single trimmed msg.end
+    const small = new Topic(CHANNEL, {
+      retention: { maxEvents: 1 },
+      maxTombstones: 1,
+      catchup: new ChannelCatchup({ store: sim.store }),
+    });
+    const ids: string[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const id = String(i);
+      const open = await small.append('msg.open', {
+        messageId: id,
+        meta: { messageId: id, channelId: 'general', channelType: 1 },
+      });
+      await small.persistAndClear(
+        () =>
+          sim.store.save({
+            messageId: id,
+            channelId: 'general',
+            channelType: 1,
+            meta: { messageId: id, channelId: 'general', channelType: 1 },
+            text: '',
+            lastChunkId: -1,
+            reason: 'success',
+            firstEventId: open.id,
+            lastEventId: open.id,
+          }),
+        { messageId: id },
+      );
+      ids.push(
+        open.id,
+        (await small.append('msg.end', { messageId: id, reason: 'success', persisted: true })).id,
+      );
+    }
+    // the first ends were forgotten: a client that saw message 1's open but not its end is told
+    const page = await small.read(ids[0]!, 100);
+    expect(page.reset).toBeDefined();
+    // a client after the forgotten ones is served exactly
+    const exact = await small.read(ids[4]!, 100);
+    expect(exact.reset).toBeUndefined();
+  });
+
   it('resets when a plain event on the channel was trimmed, then serves everything after it', async () => {
     const sim = new ChatSim({ retention: { maxEvents: 2, hardMaxEvents: 1_000 } });
     await sim.open('1');

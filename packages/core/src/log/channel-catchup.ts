@@ -112,6 +112,8 @@ export class ChannelCatchup implements TopicCatchup {
     };
     for (;;) {
       const overlay = new Map<MessageId, TopicEvent>();
+      /** StreamCache snapshots at or before the floor: they go in the prefix. */
+      const extra: TopicEvent[] = [];
       let missing: ParsedEventId | undefined;
       // Copies: the ledger moves on while the store and the StreamCache are asked.
       for (const [messageId, entry] of [...ledger.straddlers()]) {
@@ -128,13 +130,14 @@ export class ChannelCatchup implements TopicCatchup {
         let at = snap.at;
         const end = ctx.compact && snap.data.status === 'ended' ? endOf(entry) : undefined;
         if (end && compareEventTo(end, at) > 0) at = { ms: end.ms, seq: end.seq };
-        // At or before the floor, the store listing of the prefix places it.
-        if (compareParsedEventIds(at, from) <= 0 || compareParsedEventIds(at, floor) <= 0) continue;
-        overlay.set(messageId, snapshotEvent(at, snap.data, ctx.now));
+        if (compareParsedEventIds(at, from) <= 0) continue;
+        if (compareParsedEventIds(at, floor) > 0)
+          overlay.set(messageId, snapshotEvent(at, snap.data, ctx.now));
+        // At or before the floor, the store listing of the prefix places a stored message.
+        else if (snap.from === 'open') extra.push(snapshotEvent(at, snap.data, ctx.now));
       }
       // Messages squeezed out whole before they were persisted: the StreamCache rebuilds
       // them (or the store, if they were persisted since; its listing places them).
-      const extra: TopicEvent[] = [];
       if (!ctx.fromStart) {
         for (const [messageId, through] of [...ledger.squeezed()]) {
           if (ledger.has(messageId) || compareEventTo(through, from) <= 0) continue;
@@ -151,6 +154,27 @@ export class ChannelCatchup implements TopicCatchup {
           }
         }
       }
+      // Snapshots a paused or overtaken reader still owes its subscriber: place them again.
+      for (const [messageId, placedAt] of ctx.due) {
+        const placed = parseEventId(placedAt);
+        const had = overlay.get(messageId);
+        if (had) {
+          if (compareEventTo(had, placed) < 0)
+            overlay.set(messageId, snapshotEvent(placed, had.data as MsgSnapshotData, ctx.now));
+          continue;
+        }
+        const snap = await this.#dueSnapshot(messageId, ledger, openSnapshot);
+        if (!snap) {
+          // The subscriber skipped some of its events for a snapshot nothing can give now.
+          reset = true;
+          continue;
+        }
+        let at = compareParsedEventIds(snap.at, placed) > 0 ? snap.at : placed;
+        const entry = ledger.entry(messageId);
+        const end = ctx.compact && snap.data.status === 'ended' && entry ? endOf(entry) : undefined;
+        if (end && compareEventTo(end, at) > 0) at = { ms: end.ms, seq: end.seq };
+        overlay.set(messageId, snapshotEvent(at, snap.data, ctx.now));
+      }
       if (missing) {
         // A message lost its trimmed part and nothing can rebuild it: reset past it.
         reset = true;
@@ -164,7 +188,7 @@ export class ChannelCatchup implements TopicCatchup {
         overlay: [...overlay.values()].sort((a, b) => a.ms - b.ms || a.seq - b.seq),
       };
       if (compareParsedEventIds(from, floor) < 0)
-        plan.prefix = this.#prefix(channel, from, floor, ledger, extra, new Set(overlay.keys()), ctx.now);
+        plan.prefix = this.#prefix(channel, from, floor, ledger, extra, overlay, ctx.now);
       return plan;
     }
   }
@@ -195,13 +219,15 @@ export class ChannelCatchup implements TopicCatchup {
     floor: ParsedEventId,
     ledger: MessageLedger,
     extra: TopicEvent[],
-    inOverlay: ReadonlySet<MessageId>,
+    overlay: ReadonlyMap<MessageId, TopicEvent>,
     now: number,
   ): AsyncGenerator<TopicEvent> {
     const tombstones = [...ledger.tombstonesAfter(from), ...extra].sort(
       (a, b) => a.ms - b.ms || a.seq - b.seq,
     );
     const snapshotted = new Set<MessageId>();
+    const endedBySnapshot = (id: MessageId) =>
+      snapshotted.has(id) || (overlay.get(id)?.data as MsgSnapshotData | undefined)?.status === 'ended';
     let t = 0;
     let after = formatEventId(from);
     let page: TopicEvent[] = [];
@@ -221,7 +247,7 @@ export class ChannelCatchup implements TopicCatchup {
             more = false;
             break;
           }
-          if (inOverlay.has(m.messageId)) continue;
+          if (overlay.has(m.messageId)) continue;
           page.push(snapshotEvent(at, storedMessageSnapshot(m), now));
           snapshotted.add(m.messageId);
         }
@@ -236,22 +262,41 @@ export class ChannelCatchup implements TopicCatchup {
         t++;
         // A snapshot of that message already said it ended. (Skipping it is safe for the
         // reader's position: tombstones lie at or before the floor, where the log starts.)
-        if (end!.event !== ChatEvent.End || !snapshotted.has(end!.messageId!)) yield end!;
+        if (end!.event !== ChatEvent.End || !endedBySnapshot(end!.messageId!)) yield end!;
       }
     }
+  }
+
+  /** A snapshot still owed: from the log when it holds the whole message, else the store, else the StreamCache. */
+  async #dueSnapshot(
+    messageId: MessageId,
+    ledger: MessageLedger,
+    openSnapshot: (id: MessageId) => Promise<OpenMessageSnapshot | undefined>,
+  ): Promise<{ data: MsgSnapshotData; at: ParsedEventId } | undefined> {
+    const entry = ledger.entry(messageId);
+    if (entry && !entry.trimmedThrough) {
+      const data = snapshotFromEvents(entry.events);
+      const last = entry.events.at(-1)!;
+      if (data) return { data, at: { ms: last.ms, seq: last.seq } };
+    }
+    const stored = await this.#store.get(messageId);
+    if (stored) return { data: storedMessageSnapshot(stored), at: parseEventId(stored.lastEventId) };
+    const open = await openSnapshot(messageId);
+    return open && { data: open.snapshot, at: parseEventId(open.lastEventId) };
   }
 
   async #snapshotOf(
     messageId: MessageId,
     entry: LedgerEntry,
     openSnapshot: (id: MessageId) => Promise<OpenMessageSnapshot | undefined>,
-  ): Promise<{ data: MsgSnapshotData; at: ParsedEventId } | undefined> {
+  ): Promise<{ data: MsgSnapshotData; at: ParsedEventId; from: 'store' | 'open' } | undefined> {
     if (entry.persisted) {
       const stored = await this.#store.get(messageId);
-      if (stored) return { data: storedMessageSnapshot(stored), at: parseEventId(stored.lastEventId) };
+      if (stored)
+        return { data: storedMessageSnapshot(stored), at: parseEventId(stored.lastEventId), from: 'store' };
     }
     const open = await openSnapshot(messageId);
-    return open && { data: open.snapshot, at: parseEventId(open.lastEventId) };
+    return open && { data: open.snapshot, at: parseEventId(open.lastEventId), from: 'open' };
   }
 
   async #openMessages(topic: string): Promise<Map<MessageId, OpenMessageSnapshot>> {

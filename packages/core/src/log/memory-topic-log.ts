@@ -10,7 +10,7 @@ import {
 } from '../protocol/event-id';
 import { type Clock, realClock } from '../time/clock';
 import type { TrimRules } from './retention';
-import { compareEventTo, createTopicEvent, type TopicEvent } from './topic-event';
+import { createTopicEvent, type TopicEvent } from './topic-event';
 import type { TopicLog, TopicLogAppend, TopicLogPage } from './topic-log';
 
 /** Options of {@link MemoryTopicLog}. */
@@ -42,6 +42,13 @@ export class MemoryTopicLog implements TopicLog {
   /** Slots before `#head` are trimmed (cleared to release the events). */
   #events: (TopicEvent | undefined)[] = [];
   #head = 0;
+  /**
+   * The IDs again, in typed arrays at the same indexes: the binary search reads these
+   * contiguous numbers instead of chasing a pointer to each event it probes, which keeps a
+   * search in a million events about as cheap as in a thousand.
+   */
+  /** `[ms0, seq0, ms1, seq1, ...]`: both halves of an ID share a cache line. */
+  #keys = new Float64Array(128);
   #bytes = 0;
   #last: ParsedEventId | undefined;
   #floor: ParsedEventId;
@@ -81,6 +88,10 @@ export class MemoryTopicLog implements TopicLog {
       id = input.id;
     } else id = nextEventId(base, this.#clock.now());
     const event = createTopicEvent(id, input, this.#clock.now());
+    const at = this.#events.length;
+    if (2 * at === this.#keys.length) this.#growKeys();
+    this.#keys[2 * at] = id.ms;
+    this.#keys[2 * at + 1] = id.seq;
     this.#events.push(event);
     this.#bytes += event.size;
     this.#last = id;
@@ -102,6 +113,7 @@ export class MemoryTopicLog implements TopicLog {
   async close(): Promise<void> {
     this.#events = [];
     this.#head = 0;
+    this.#keys = new Float64Array(128);
     this.#bytes = 0;
   }
 
@@ -127,7 +139,9 @@ export class MemoryTopicLog implements TopicLog {
   }
 
   #drop(rules: TrimRules): void {
-    rules.onDrop?.(this.#dropHead());
+    // Not `rules.onDrop?.(this.#dropHead())`: an optional call skips evaluating its arguments.
+    const ev = this.#dropHead();
+    rules.onDrop?.(ev);
   }
 
   #dropHead(): TopicEvent {
@@ -137,10 +151,18 @@ export class MemoryTopicLog implements TopicLog {
     this.#bytes -= ev.size;
     this.#floor = { ms: ev.ms, seq: ev.seq };
     if (this.#head >= COMPACT_MIN && this.#head * 2 >= this.#events.length) {
+      const n = this.#events.length - this.#head;
+      this.#keys.copyWithin(0, 2 * this.#head, 2 * (this.#head + n));
       this.#events = this.#events.slice(this.#head);
       this.#head = 0;
     }
     return ev;
+  }
+
+  #growKeys(): void {
+    const keys = new Float64Array(this.#keys.length * 2);
+    keys.set(this.#keys);
+    this.#keys = keys;
   }
 
   /** Index of the first retained event with an ID greater than `id` (binary search). */
@@ -149,7 +171,8 @@ export class MemoryTopicLog implements TopicLog {
     let hi = this.#events.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareEventTo(this.#events[mid]!, id) <= 0) lo = mid + 1;
+      const ms = this.#keys[2 * mid]!;
+      if (ms < id.ms || (ms === id.ms && this.#keys[2 * mid + 1]! <= id.seq)) lo = mid + 1;
       else hi = mid;
     }
     return lo;

@@ -55,7 +55,7 @@ export interface TopicLog {
   readonly firstId: EventId | undefined;
   /** The last ID ever appended, even when trimmed since. */
   readonly lastId: EventId | undefined;
-  /** See {@link TopicLogPage.floor}. */
+  /** See {@link TopicLogPage.floor}. It may lag (never lead) on a remote log: pages correct it. */
   readonly floor: EventId;
   /** Releases resources; called when the topic closes. */
   close?(): Promise<void>;

@@ -113,6 +113,7 @@ export class TopicSubscription {
     if (this.#state === 'live') {
       this.#host.removeLive(this);
       this.#reader = undefined;
+      if (!this.#fresh && this.#delivered) this.#position = this.#delivered;
     } else if (this.#state !== 'catchup') return;
     this.#state = 'paused';
   }
@@ -150,7 +151,7 @@ export class TopicSubscription {
       if (at !== undefined && (ev.ms < at.ms || (ev.ms === at.ms && ev.seq <= at.seq))) return;
       this.#fresh = false;
     }
-    this.#position = ev;
+    // Live, the place is the last delivered event (`#position` catches up on pause).
     this.#delivered = ev;
     try {
       this.#onEvent(ev);

@@ -147,8 +147,10 @@ export class Topic {
     this.createdAt = this.#clock.now();
     this.#lastActivity = this.createdAt;
     this.#catchupHost = {
-      plan: async (after, fromStart, compact) => {
-        const { floor } = await this.#log.read(after, 0);
+      plan: async (after, fromStart, compact, due) => {
+        // The getter may lag on a remote log; the reader re-plans when a page shows the
+        // floor past its position, so a stale floor is only ever corrected, never trusted.
+        const floor = this.#log.floor;
         const plan = await this.#catchup.plan({
           topic: this.name,
           after,
@@ -157,6 +159,7 @@ export class Topic {
           floor,
           ledger: this.#ledger,
           source: this.#source,
+          due,
           now: this.#clock.now(),
         });
         return { ...plan, floor };

@@ -95,6 +95,11 @@ describe('decodeClientMessage', () => {
       '`sub.compact` must be a boolean, got 1.',
     ],
     [
+      'sub with zero credit',
+      { op: 'sub', topic: 't', credit: 0 },
+      '`sub.credit` must be an integer from 1 to 2147483647, got 0.',
+    ],
+    [
       'credit of zero',
       { op: 'credit', topic: 't', n: 0 },
       '`credit.n` must be an integer from 1 to 2147483647, got 0.',

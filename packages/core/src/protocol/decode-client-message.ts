@@ -1,4 +1,4 @@
-import type { ClientMessage, MsgAppendMessage, WireEndReason } from './messages';
+import type { ClientMessage, WireEndReason } from './messages';
 import {
   BAD,
   decodeWith,
@@ -145,16 +145,12 @@ export function decodeClientMessage(
   const res = decodeWith<ClientMessage>(frame, options, clientShapes, 'client');
   if (!res.ok) return res;
   const msg = res.value;
-  if (msg.op === 'msg.append' && hasOne(msg) !== 1) {
+  if (msg.op === 'msg.append' && (msg.text === undefined) === (msg.b64 === undefined)) {
     return wireFail(
       'INVALID_MESSAGE',
       '`msg.append` needs exactly one of `text` (a string) and `b64` (base64 bytes).',
-      msg as never,
+      msg as unknown as Record<string, unknown>,
     );
   }
   return res;
-}
-
-function hasOne(msg: MsgAppendMessage): number {
-  return (msg.text === undefined ? 0 : 1) + (msg.b64 === undefined ? 0 : 1);
 }

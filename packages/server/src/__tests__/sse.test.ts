@@ -55,7 +55,22 @@ describe('SSE endpoint', () => {
     expect(res.headers.get('cache-control')).toBe('no-cache');
     expect(res.headers.get('x-accel-buffering')).toBe('no');
     const text = await readUntil(res, (t) => t.includes(': hb'));
-    expect(text.startsWith(': topic chan:1:general\nretry: 1500\n\n')).toBe(true);
+    expect(text.startsWith(': topic chan:1:general\nretry: 1500\nid: 0-0\n\n')).toBe(true);
+  });
+
+  it('names the position of a live start, so a reader cut before its first event misses nothing', async () => {
+    server = await startServer();
+    const before = await server.spool.publish('live', 'message', 'old');
+    const res = await fetch(topicUrl('live'));
+    const first = await readUntil(res, (t) => t.includes('\n\n'));
+    expect(first).toContain(`id: ${before}\n`);
+    expect(first).not.toContain('data:');
+    // Cut before any event arrived; one is published while the reader is away.
+    const missed = await server.spool.publish('live', 'message', 'missed');
+    const again = await fetch(topicUrl('live'), { headers: { 'last-event-id': before } });
+    const text = await readUntil(again, (t) => t.includes(`id: ${missed}`));
+    expect(text).toContain(`id: ${missed}\ndata: "missed"`);
+    expect(text).not.toContain('"old"');
   });
 
   it('streams events to a real EventSource: `message` without an event line, other names as types', async () => {
