@@ -1,3 +1,4 @@
+import { utf8ByteLength } from '../cache/memory-cost';
 import { SpoolError } from '../errors';
 import { type EventId, formatEventId, type ParsedEventId } from '../protocol/event-id';
 import type { MessageId } from '../protocol/message-id';
@@ -122,28 +123,12 @@ function messageIdOf(event: string, data: unknown): MessageId | undefined {
 }
 
 /**
- * UTF-8 length of a string without encoding it (lone surrogates count as the 3 bytes of
- * U+FFFD, as TextEncoder would write them).
+ * UTF-8 length of a string without keeping its encoding (lone surrogates count as the 3
+ * bytes of U+FFFD, as TextEncoder writes them). The StreamCache's counter, shared.
  *
  * @example utf8Length('héllo 👋') // 11
  */
-export function utf8Length(s: string): number {
-  let bytes = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        // a surrogate pair: 2 UTF-16 units, 4 UTF-8 bytes
-        bytes += 2;
-        i++;
-      } else bytes += 2;
-    } else bytes += 2;
-  }
-  return bytes;
-}
+export const utf8Length: (s: string) => number = utf8ByteLength;
 
 /**
  * The wire protocol's `ev` frame for `ev` on `topic`, built from the cached `json` and
