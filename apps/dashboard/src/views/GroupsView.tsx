@@ -6,6 +6,7 @@ import type { GroupInfo } from '../api/routes';
 import { useStats } from '../app/env';
 import { formatCountOf } from '../components/format';
 import { Empty, ErrorState, Loading } from '../components/states';
+import { mergeLive } from '../live/merge-live';
 import { DeadLetters } from './DeadLetters';
 import { GroupPanel } from './GroupPanel';
 
@@ -19,12 +20,10 @@ export const DEAD_LETTER_SUFFIX = ':dead';
 export function GroupsView() {
   const query = useStreamsQuery();
   const live = useStats((s) => s.stats?.broker.streams);
-  const streams = useMemo(() => {
-    const byKey = new Map<string, BrokerStreamSnapshot>();
-    for (const page of query.data?.pages ?? []) for (const s of page.items) byKey.set(s.key, s);
-    if (query.data) for (const s of live ?? []) byKey.set(s.key, s);
-    return [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
-  }, [query.data, live]);
+  const streams = useMemo(
+    () => mergeLive<BrokerStreamSnapshot>(query.data?.pages, live, (s) => s.key, query.data !== undefined),
+    [query.data, live],
+  );
   const regular = streams.filter((s) => !s.key.endsWith(DEAD_LETTER_SUFFIX));
   const dead = streams.filter((s) => s.key.endsWith(DEAD_LETTER_SUFFIX));
 

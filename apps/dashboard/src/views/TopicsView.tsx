@@ -4,6 +4,7 @@ import { useTopicsQuery } from '../api/queries';
 import { useStats } from '../app/env';
 import { formatBytes, formatCount, formatDuration, formatRate } from '../components/format';
 import { Empty, ErrorState, Loading } from '../components/states';
+import { mergeLive } from '../live/merge-live';
 
 /**
  * Every topic with its retention and traffic: `GET /v1/topics` (paginated), kept live by
@@ -12,12 +13,10 @@ import { Empty, ErrorState, Loading } from '../components/states';
 export function TopicsView() {
   const query = useTopicsQuery();
   const live = useStats((s) => s.stats?.topics.list);
-  const rows = useMemo(() => {
-    const byName = new Map<string, TopicStatsSnapshot>();
-    for (const page of query.data?.pages ?? []) for (const t of page.items) byName.set(t.name, t);
-    if (query.data) for (const t of live ?? []) byName.set(t.name, t);
-    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
-  }, [query.data, live]);
+  const rows = useMemo(
+    () => mergeLive<TopicStatsSnapshot>(query.data?.pages, live, (t) => t.name, query.data !== undefined),
+    [query.data, live],
+  );
 
   return (
     <section aria-labelledby="topics-title" className="view">
