@@ -8,8 +8,8 @@
  * - p99 latency at a fixed offered rate: half of socket.io's maximum.
  * Targets at 1,000 subscribers: Spool >= 0.8x the reference and >= 3x socket.io.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { forkBench } from './child';
 import {
   type BenchServer,
   naiveWsServer,
@@ -37,10 +37,7 @@ class Subscribers {
   private waiters: Array<{ type: ChildReply['type']; resolve: (r: ChildReply) => void }> = [];
 
   constructor() {
-    this.child = fork(fileURLToPath(new URL('./fanout-subscribers.ts', import.meta.url)), [], {
-      execArgv: ['--import', 'tsx/esm', '--conditions=@spool/source'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    this.child = forkBench(new URL('./fanout-subscribers.ts', import.meta.url));
     this.child.on('message', (r: ChildReply) => {
       const i = this.waiters.findIndex((w) => w.type === r.type);
       if (i !== -1) this.waiters.splice(i, 1)[0]!.resolve(r);

@@ -4,29 +4,19 @@
  * The clients live in a child process, so only the server's heap is measured. Target:
  * Spool at most 1.3x plain ws.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { createSpool } from '@spool/server';
 import { WebSocketServer } from 'ws';
+import { ask, forkBench } from './child';
 import { heapAfterGc, median, report } from './harness';
 
 const CONNECTIONS = 5000;
 const SAMPLES = 3;
 
 function clients(): ChildProcess {
-  return fork(fileURLToPath(new URL('./fanout-idle-clients.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx/esm', '--conditions=@spool/source'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-function ask(child: ChildProcess, message: { cmd: string; url?: string; count?: number }): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('message', () => resolve());
-    child.send(message);
-  });
+  return forkBench(new URL('./fanout-idle-clients.ts', import.meta.url));
 }
 
 /** Bytes of server heap per connection: (heap with N idle sockets − heap before) / N. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Clock, createManualClock, realClock } from '../time/clock';
 import { MemoryBroker, memoryBrokerDefaults, memoryBrokerServeLimits } from './memory-broker';
@@ -88,11 +89,94 @@ describe('MemoryBroker', () => {
     }
   });
 
-  it('replies are copies: changing one never changes the stream', async () => {
+  it('XACK matches a set model whatever the order, duplicates and spelling of the IDs', async () => {
+    // XACK walks the PEL from the previous hit before it parses and searches: lists in
+    // delivery order, reversed, shuffled, repeated or spelled with leading zeros must all
+    // count the same.
+    const spell = fc.constantFrom('canonical', 'zeros', 'copy');
+    const ackList = fc.record({
+      from: fc.nat({ max: 60 }),
+      length: fc.integer({ min: 1, max: 25 }),
+      order: fc.constantFrom('delivery', 'reversed', 'shuffled'),
+      duplicate: fc.boolean(),
+      spelling: spell,
+      seed: fc.nat(),
+    });
+    // Three entries per millisecond, so that IDs differ in either part.
+    const idOf = (n: number) => `${Math.floor(n / 3) + 1}-${n % 3}`;
+    const step = fc.oneof(
+      fc.record({
+        kind: fc.constant('read' as const),
+        consumer: fc.nat({ max: 2 }),
+        count: fc.integer({ min: 1, max: 20 }),
+      }),
+      fc.record({ kind: fc.constant('ack' as const), list: ackList }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 30 }), async (steps) => {
+        const broker = new MemoryBroker({ clock: createManualClock(1) });
+        for (let i = 1; i <= 60; i++) await broker.xadd('s', { n: String(i) }, { id: idOf(i) });
+        await broker.xgroupCreate('s', 'g', '0');
+        const pending = new Set<number>();
+        for (const st of steps) {
+          if (st.kind === 'read') {
+            const reply = await broker.xreadgroup('g', `c${st.consumer}`, [['s', '>']], { count: st.count });
+            for (const e of reply?.[0]?.entries ?? []) pending.add(Number(e.fields!['n']));
+            continue;
+          }
+          const { from, length, order, duplicate, spelling, seed } = st.list;
+          let ns = Array.from({ length }, (_, i) => from + i + 1);
+          if (order === 'reversed') ns.reverse();
+          if (order === 'shuffled')
+            ns = ns
+              .map((n, i) => [((seed * (i + 7)) % 31) as number, n] as const)
+              .sort((a, b) => a[0] - b[0])
+              .map(([, n]) => n);
+          if (duplicate) ns = [...ns, ...ns.slice(0, 3)];
+          const texts = ns.map((n) => {
+            const [ms, seq] = idOf(n).split('-');
+            return spelling === 'zeros'
+              ? `00${ms}-00${seq}`
+              : spelling === 'copy'
+                ? [ms, '-', seq].join('')
+                : idOf(n);
+          });
+          const expected = new Set(ns.filter((n) => pending.has(n))).size;
+          expect(await broker.xack('s', 'g', texts)).toBe(expected);
+          for (const n of ns) pending.delete(n);
+        }
+        const summary = await broker.xpending('s', 'g');
+        expect(summary.count).toBe(pending.size);
+        const rest = await broker.xpendingRange('s', 'g', { start: '-', end: '+', count: 100 });
+        expect(rest.map((p) => p.id)).toEqual([...pending].sort((a, b) => a - b).map(idOf));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('an invalid ID anywhere in XACK fails the call and acknowledges nothing', async () => {
     const broker = new MemoryBroker({ clock: createManualClock(1) });
-    await broker.xadd('s', { f: 'v' }, { id: '1-0' });
+    for (let i = 1; i <= 5; i++) await broker.xadd('s', { f: 'v' }, { id: `${i}-0` });
+    await broker.xgroupCreate('s', 'g', '0');
+    const reply = await broker.xreadgroup('g', 'c', [['s', '>']]);
+    const ids = reply![0]!.entries.map((e) => e.id);
+    await expect(broker.xack('s', 'g', [...ids.slice(0, 3), 'nope', ...ids.slice(3)])).rejects.toMatchObject({
+      code: 'INVALID_STREAM_ID',
+    });
+    expect((await broker.xpending('s', 'g')).count).toBe(5);
+    expect(await broker.xack('s', 'g', ids)).toBe(5);
+  });
+
+  it('replies cannot change the stream: the shared fields record is frozen', async () => {
+    const broker = new MemoryBroker({ clock: createManualClock(1) });
+    const input = { f: 'v' };
+    await broker.xadd('s', input, { id: '1-0' });
+    input.f = 'changed after xadd';
     const [entry] = await broker.xrange('s', '-', '+');
-    entry!.fields!['f'] = 'changed';
+    expect(Object.isFrozen(entry!.fields)).toBe(true);
+    expect(() => {
+      (entry!.fields as Record<string, string>)['f'] = 'changed';
+    }).toThrow(TypeError);
     expect((await broker.xrange('s', '-', '+'))[0]!.fields).toEqual({ f: 'v' });
   });
 

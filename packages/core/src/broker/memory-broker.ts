@@ -28,6 +28,7 @@ import {
   checkEntriesRead,
   checkTrimArgs,
   flattenStreamFields,
+  streamFieldsToRecord,
 } from './stream-args';
 import type {
   PendingEntry,
@@ -172,7 +173,7 @@ export class MemoryBroker implements StreamBroker {
       );
     }
     const idText = formatStreamId(id);
-    s.append(id, idText, flat);
+    s.append(id, idText, Object.freeze(streamFieldsToRecord(flat)));
     if (trim) s.trim(trim);
     if (this.maxStreamLength !== Number.POSITIVE_INFINITY) {
       s.trim({

@@ -1,6 +1,5 @@
 import { SpoolError } from '../errors';
 import {
-  type ConsumerSlot,
   type ConsumerState,
   type EntrySlot,
   entryReply,
@@ -10,7 +9,7 @@ import {
   nextOrWrap,
   UNKNOWN_ENTRIES_READ,
 } from './memory-stream';
-import { SortedIdList } from './sorted-id-list';
+import { OwnedIdList, SortedIdList } from './sorted-id-list';
 import type {
   PendingEntry,
   StreamEntry,
@@ -37,7 +36,6 @@ export function newGroup(name: string, lastId: StreamIdParts, entriesRead: numbe
     lastId,
     entriesRead,
     pel: new SortedIdList<Nack>(),
-    byText: new Map(),
     consumers: new Map(),
   };
 }
@@ -46,7 +44,7 @@ export function newGroup(name: string, lastId: StreamIdParts, entriesRead: numbe
 export function consumerFor(group: GroupState, name: string, now: number): ConsumerState {
   let consumer = group.consumers.get(name);
   if (!consumer) {
-    consumer = { name, seenTime: now, pel: new SortedIdList() };
+    consumer = { name, seenTime: now, pel: new OwnedIdList<Nack>() };
     group.consumers.set(name, consumer);
   }
   return consumer;
@@ -54,42 +52,41 @@ export function consumerFor(group: GroupState, name: string, now: number): Consu
 
 /** Gives `nack` to `consumer`, moving it out of its previous owner's PEL. */
 function assign(nack: Nack, consumer: ConsumerState): void {
-  if (nack.consumer === consumer && !nack.slot.dead) return;
-  nack.consumer.pel.remove(nack.slot);
+  const previous = nack.consumer;
+  if (previous === consumer) return;
+  // Order matters: the previous list must already see the NACK as gone when it settles.
   nack.consumer = consumer;
-  nack.slot = { ms: nack.ms, seq: nack.seq, dead: false, nack };
-  consumer.pel.insert(nack.slot);
+  previous.pel.forget();
+  consumer.pel.insert(nack);
 }
 
-/** Adds a new NACK owned by `consumer`; returns it, or the live one already holding that ID (not new). */
+/**
+ * Adds a new NACK owned by `consumer` and returns it; or returns undefined, adding nothing,
+ * when a live NACK already holds that ID.
+ */
 function addToPel(
   group: GroupState,
   consumer: ConsumerState,
   entry: EntrySlot,
   now: number,
-): [Nack, boolean] {
-  const nack = {
+): Nack | undefined {
+  const nack: Nack = {
     ms: entry.ms,
     seq: entry.seq,
+    dead: false,
     idText: entry.idText,
     consumer,
     deliveryTime: now,
     deliveryCount: 1,
-    dead: false,
-    slot: undefined as unknown as ConsumerSlot,
-  } as Nack;
-  const existing = group.pel.insert(nack);
-  if (existing !== nack) return [existing, false];
-  nack.slot = { ms: entry.ms, seq: entry.seq, dead: false, nack };
-  consumer.pel.insert(nack.slot);
-  group.byText.set(nack.idText, nack);
-  return [nack, true];
+  };
+  if (group.pel.insert(nack) !== nack) return undefined;
+  consumer.pel.insert(nack);
+  return nack;
 }
 
 function dropNack(group: GroupState, nack: Nack): void {
   group.pel.remove(nack);
-  group.byText.delete(nack.idText);
-  nack.consumer.pel.remove(nack.slot);
+  nack.consumer.pel.forget();
 }
 
 /**
@@ -121,21 +118,21 @@ export function deliverNew(
   const consumer = consumerFor(group, consumerName, now);
   consumer.seenTime = now;
   const slots = stream.after(group.lastId, limit);
-  for (const slot of slots) {
+  const reply: StreamEntry[] = new Array(slots.length);
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!;
     stream.advanceGroup(group, slot);
-    if (!noAck) addNack(group, consumer, slot, now);
+    if (!noAck && !addToPel(group, consumer, slot, now)) {
+      // XGROUP SETID moved the group back over an entry someone still holds: Redis hands
+      // it to this consumer and restarts its delivery count.
+      const nack = group.pel.get(slot)!;
+      assign(nack, consumer);
+      nack.deliveryTime = now;
+      nack.deliveryCount = 1;
+    }
+    reply[i] = entryReply(slot);
   }
-  return slots.map(entryReply);
-}
-
-function addNack(group: GroupState, consumer: ConsumerState, slot: EntrySlot, now: number): void {
-  const [nack, created] = addToPel(group, consumer, slot, now);
-  if (created) return;
-  // XGROUP SETID moved the group back over an entry someone still holds: Redis hands it
-  // to this consumer and restarts its delivery count.
-  assign(nack, consumer);
-  nack.deliveryTime = now;
-  nack.deliveryCount = 1;
+  return reply;
 }
 
 /**
@@ -153,8 +150,8 @@ export function readHistory(
   const consumer = consumerFor(group, consumerName, now);
   consumer.seenTime = now;
   const limit = count > 0 ? count : Number.POSITIVE_INFINITY;
-  const slots = consumer.pel.ascending(nextOrWrap(after), undefined, limit);
-  return slots.map(({ nack }) => {
+  const nacks = consumer.pel.ascending(nextOrWrap(after), undefined, limit);
+  return nacks.map((nack) => {
     const entry = stream.entries.get(nack);
     if (!entry) return { id: nack.idText, fields: null };
     nack.deliveryTime = now;
@@ -163,12 +160,30 @@ export function readHistory(
   });
 }
 
-/** XACK: every ID is checked before any is acknowledged, as in Redis. */
+/**
+ * XACK: every ID is checked before any is acknowledged, as in Redis.
+ *
+ * Workers acknowledge what one read gave them, in the order it came, and one read's NACKs
+ * sit side by side in the group's PEL. So each ID is first compared with the NACK after the
+ * previous one found (the same string object, usually: a pointer comparison); only a miss
+ * parses the ID and searches the PEL. No index by ID text is kept, which would cost a hash
+ * insert and delete per delivery.
+ */
 export function ack(group: GroupState, ids: readonly string[]): number {
+  const pel = group.pel;
   const found: Nack[] = [];
+  let next = -1;
   for (const text of ids) {
-    const nack = group.byText.get(text) ?? group.byText.get(formatStreamId(parseStreamId(text)));
-    if (nack) found.push(nack);
+    let nack = next === -1 ? undefined : pel.at(next);
+    if (nack !== undefined && nack.idText === text) {
+      next++;
+    } else {
+      // Parsing also validates: an invalid ID fails the whole call before anything is acked.
+      next = pel.indexOf(parseStreamId(text));
+      if (next === -1) continue;
+      nack = pel.at(next++)!;
+    }
+    if (!nack.dead) found.push(nack);
   }
   let acked = 0;
   for (const nack of found) {
@@ -246,9 +261,7 @@ export function pendingRange(
   if (consumerName !== undefined) {
     const consumer = group.consumers.get(consumerName);
     if (!consumer) return out;
-    nacks = (function* () {
-      for (const slot of consumer.pel.from(start)) yield slot.nack;
-    })();
+    nacks = consumer.pel.from(start);
   } else {
     nacks = group.pel.from(start);
   }
@@ -296,7 +309,8 @@ export function claim(
     if (args.force && !nack) {
       // FORCE makes a PEL entry no consumer held yet (delivery count starts at 1).
       consumer ??= consumerFor(group, consumerName, now);
-      [nack, fresh] = addToPel(group, consumer, entry, now);
+      nack = addToPel(group, consumer, entry, now);
+      fresh = true;
     }
     if (!nack) continue;
     if (!fresh && args.minIdle && now - nack.deliveryTime < args.minIdle) continue;
@@ -363,9 +377,8 @@ export function autoclaim(
 /** XGROUP DELCONSUMER: drops the consumer and its pending entries; returns how many it had. */
 export function deleteConsumer(group: GroupState, consumer: ConsumerState): number {
   const pending = consumer.pel.size;
-  for (const slot of consumer.pel) {
-    group.pel.remove(slot.nack);
-    group.byText.delete(slot.nack.idText);
+  for (const nack of consumer.pel) {
+    group.pel.remove(nack);
   }
   group.consumers.delete(consumer.name);
   return pending;

@@ -1,6 +1,5 @@
-import { type IdSlot, SortedIdList } from './sorted-id-list';
+import { type IdSlot, type OwnedIdList, SortedIdList } from './sorted-id-list';
 import type { TrimArgs } from './stream-args';
-import { streamFieldsToRecord } from './stream-args';
 import type { StreamEntry, XinfoStreamReply } from './stream-broker';
 import {
   compareStreamIdParts as cmp,
@@ -27,8 +26,8 @@ export const UNKNOWN_ENTRIES_READ = -1;
 
 export interface EntrySlot extends IdSlot {
   readonly idText: string;
-  /** `[field, value, ...]` in insertion order. */
-  readonly fields: readonly string[];
+  /** The fields as every reply shows them: built once, frozen, shared by all reads. */
+  readonly fields: Readonly<Record<string, string>>;
   /** The radix-tree node this entry would sit in, for trimming by whole nodes. */
   readonly node: StreamNode;
 }
@@ -43,25 +42,21 @@ export interface StreamNode {
   lastId: StreamIdParts;
 }
 
-/** A pending entry (Redis's NACK), owned by one consumer. */
+/**
+ * A pending entry (Redis's NACK), owned by one consumer. The same object sits in the group's
+ * PEL and in its owner's: one allocation per delivery.
+ */
 export interface Nack extends IdSlot {
   readonly idText: string;
   consumer: ConsumerState;
-  /** Its place in the owner's PEL, so that an ack needs no search there. */
-  slot: ConsumerSlot;
   deliveryTime: number;
   deliveryCount: number;
-}
-
-/** A consumer's own view of a NACK (the group PEL and the consumer PEL are separate lists). */
-export interface ConsumerSlot extends IdSlot {
-  readonly nack: Nack;
 }
 
 export interface ConsumerState {
   readonly name: string;
   seenTime: number;
-  readonly pel: SortedIdList<ConsumerSlot>;
+  readonly pel: OwnedIdList<Nack>;
 }
 
 export interface GroupState {
@@ -70,8 +65,6 @@ export interface GroupState {
   entriesRead: number;
   /** The group's PEL, in ID order. */
   readonly pel: SortedIdList<Nack>;
-  /** The same NACKs by canonical ID text: XACK finds them without parsing or searching. */
-  readonly byText: Map<string, Nack>;
   readonly consumers: Map<string, ConsumerState>;
 }
 
@@ -89,7 +82,7 @@ export class MemoryStream {
   }
 
   /** Appends an entry whose ID is known to be greater than `lastId`. */
-  append(id: StreamIdParts, idText: string, fields: readonly string[]): void {
+  append(id: StreamIdParts, idText: string, fields: Readonly<Record<string, string>>): void {
     // Redis starts a new node when the tail one is full, or gone (its entries all deleted).
     let node = this.tail;
     if (!node || node.live === 0 || node.filled >= STREAM_NODE_ENTRIES) {
@@ -259,7 +252,10 @@ export function nextOrWrap(id: StreamIdParts): StreamIdParts {
   return nextStreamId(id) ?? MIN_STREAM_ID;
 }
 
-/** A stream entry as a reply: fields copied, so callers never alias the broker's state. */
+/**
+ * A stream entry as a reply. Its `fields` record is the entry's own, frozen when it was
+ * added: every read shares it, and no caller can change what the broker holds.
+ */
 export function entryReply(slot: EntrySlot): StreamEntry {
-  return { id: slot.idText, fields: streamFieldsToRecord(slot.fields) };
+  return { id: slot.idText, fields: slot.fields };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SortedIdList } from './sorted-id-list';
+import { OwnedIdList, SortedIdList } from './sorted-id-list';
 import { compareStreamIdParts, formatStreamId, type StreamIdParts } from './stream-id';
 
 interface Item extends StreamIdParts {
@@ -52,6 +52,75 @@ describe('SortedIdList', () => {
         expect(list.descending(idOf(from), idOf(0), 5).map((x) => formatStreamId(x))).toEqual(
           before.slice(0, 5).map((n) => formatStreamId(idOf(n))),
         );
+      }),
+    );
+  });
+
+  it('OwnedIdList: items moving between owners and dying match a per-owner model', () => {
+    interface Owner {
+      pel: OwnedIdList<Held>;
+    }
+    interface Held extends Item {
+      consumer: Owner;
+    }
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('add' as const),
+        n: fc.integer({ min: 0, max: 60 }),
+        to: fc.nat({ max: 2 }),
+      }),
+      fc.record({
+        kind: fc.constant('move' as const),
+        n: fc.integer({ min: 0, max: 60 }),
+        to: fc.nat({ max: 2 }),
+      }),
+      fc.record({
+        kind: fc.constant('kill' as const),
+        n: fc.integer({ min: 0, max: 60 }),
+        to: fc.constant(0),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), fc.integer({ min: 0, max: 60 }), (ops, from) => {
+        const owners: Owner[] = [0, 1, 2].map(() => ({ pel: new OwnedIdList<Held>() }));
+        const live = new Map<number, { item: Held; owner: number }>();
+        for (const o of ops) {
+          const held = live.get(o.n);
+          if (o.kind === 'add' && !held) {
+            const item: Held = { ...idOf(o.n), dead: false, consumer: owners[o.to]! };
+            owners[o.to]!.pel.insert(item);
+            live.set(o.n, { item, owner: o.to });
+          } else if (o.kind === 'move' && held && held.owner !== o.to) {
+            // As the broker does it: change the owner first, then settle both lists.
+            held.item.consumer = owners[o.to]!;
+            owners[held.owner]!.pel.forget();
+            owners[o.to]!.pel.insert(held.item);
+            held.owner = o.to;
+          } else if (o.kind === 'kill' && held) {
+            held.item.dead = true;
+            owners[held.owner]!.pel.forget();
+            live.delete(o.n);
+          }
+        }
+        owners.forEach((owner, i) => {
+          const mine = [...live]
+            .filter(([, h]) => h.owner === i)
+            .map(([n]) => n)
+            .sort((a, b) => a - b);
+          expect([...owner.pel].map((x) => formatStreamId(x))).toEqual(
+            mine.map((n) => formatStreamId(idOf(n))),
+          );
+          expect(owner.pel.size).toBe(mine.length);
+          expect(owner.pel.first() && formatStreamId(owner.pel.first()!)).toBe(
+            mine.length ? formatStreamId(idOf(mine[0]!)) : undefined,
+          );
+          expect(owner.pel.ascending(idOf(from), undefined, 4).map((x) => formatStreamId(x))).toEqual(
+            mine
+              .filter((n) => n >= from)
+              .slice(0, 4)
+              .map((n) => formatStreamId(idOf(n))),
+          );
+        });
       }),
     );
   });

@@ -17,10 +17,15 @@ export interface IdSlot extends StreamIdParts {
  * while they iterate: compaction only happens inside `insert` and `tidy`.
  */
 export class SortedIdList<T extends IdSlot> {
-  private items: T[] = [];
-  private head = 0;
+  protected items: T[] = [];
+  protected head = 0;
   /** Number of live items. */
   size = 0;
+
+  /** Whether `item` counts as present in this list. A subclass may narrow it. */
+  protected live(item: T): boolean {
+    return !item.dead;
+  }
 
   /** Index (in the internal array) of the first slot, dead or alive, with id >= `id`. */
   lowerBound(id: StreamIdParts): number {
@@ -34,16 +39,32 @@ export class SortedIdList<T extends IdSlot> {
     return lo;
   }
 
+  /**
+   * Position of the slot holding this ID (live or not), or -1: for a caller that walks on
+   * from there with {@link at}. Positions hold until the next `insert` or `tidy`.
+   */
+  indexOf(id: StreamIdParts): number {
+    const i = this.lowerBound(id);
+    const item = this.items[i];
+    return item && compareStreamIdParts(item, id) === 0 ? i : -1;
+  }
+
+  /** The slot at a position from {@link indexOf}, live or not; undefined past either end. */
+  at(i: number): T | undefined {
+    return i >= this.head ? this.items[i] : undefined;
+  }
+
   /** The live item with this ID. */
   get(id: StreamIdParts): T | undefined {
     const i = this.lowerBound(id);
     const item = this.items[i];
-    return item && !item.dead && compareStreamIdParts(item, id) === 0 ? item : undefined;
+    return item && this.live(item) && compareStreamIdParts(item, id) === 0 ? item : undefined;
   }
 
   /**
    * Inserts `item` in ID order. Returns the live item already holding that ID instead, if
-   * there is one (nothing is inserted then).
+   * there is one (nothing is inserted then). A stale slot holding the same ID (dead, or this
+   * very item from an earlier stay) is reused.
    */
   insert(item: T): T {
     const items = this.items;
@@ -57,7 +78,7 @@ export class SortedIdList<T extends IdSlot> {
     const i = this.lowerBound(item);
     const at = items[i];
     if (at && compareStreamIdParts(at, item) === 0) {
-      if (!at.dead) return at;
+      if (at !== item && this.live(at)) return at;
       items[i] = item;
     } else {
       items.splice(i, 0, item);
@@ -70,9 +91,14 @@ export class SortedIdList<T extends IdSlot> {
   remove(item: T): void {
     if (item.dead) return;
     item.dead = true;
+    this.release();
+  }
+
+  /** Accounts for one item that stopped being live (it stays in the array until compaction). */
+  protected release(): void {
     this.size--;
     const items = this.items;
-    while (this.head < items.length && items[this.head]!.dead) this.head++;
+    while (this.head < items.length && !this.live(items[this.head]!)) this.head++;
     if (this.head === items.length) {
       this.items = [];
       this.head = 0;
@@ -92,7 +118,7 @@ export class SortedIdList<T extends IdSlot> {
 
   last(): T | undefined {
     const items = this.items;
-    for (let i = items.length - 1; i >= this.head; i--) if (!items[i]!.dead) return items[i];
+    for (let i = items.length - 1; i >= this.head; i--) if (this.live(items[i]!)) return items[i];
     return undefined;
   }
 
@@ -103,7 +129,7 @@ export class SortedIdList<T extends IdSlot> {
     for (let i = this.lowerBound(from); i < items.length && out.length < limit; i++) {
       const item = items[i]!;
       if (to && compareStreamIdParts(item, to) > 0) break;
-      if (!item.dead) out.push(item);
+      if (this.live(item)) out.push(item);
     }
     return out;
   }
@@ -117,7 +143,7 @@ export class SortedIdList<T extends IdSlot> {
     for (; i >= this.head && out.length < limit; i--) {
       const item = items[i]!;
       if (compareStreamIdParts(item, to) < 0) break;
-      if (!item.dead) out.push(item);
+      if (this.live(item)) out.push(item);
     }
     return out;
   }
@@ -128,13 +154,13 @@ export class SortedIdList<T extends IdSlot> {
    */
   *from(start: StreamIdParts): IterableIterator<T> {
     const items = this.items;
-    for (let i = this.lowerBound(start); i < items.length; i++) if (!items[i]!.dead) yield items[i]!;
+    for (let i = this.lowerBound(start); i < items.length; i++) if (this.live(items[i]!)) yield items[i]!;
   }
 
   /** Every live item in ID order. */
   *[Symbol.iterator](): IterableIterator<T> {
     const items = this.items;
-    for (let i = this.head; i < items.length; i++) if (!items[i]!.dead) yield items[i]!;
+    for (let i = this.head; i < items.length; i++) if (this.live(items[i]!)) yield items[i]!;
   }
 
   /** Compacts now if the dead slots are worth reclaiming. */
@@ -146,11 +172,34 @@ export class SortedIdList<T extends IdSlot> {
     const span = this.items.length - this.head;
     const dead = span - this.size;
     if (this.head > 1024 && this.head > this.items.length >>> 1) {
-      this.items = this.items.slice(this.head).filter((x) => !x.dead);
-      this.head = 0;
+      this.compact();
     } else if (dead > 32 && dead > this.size) {
-      this.items = this.items.slice(this.head).filter((x) => !x.dead);
-      this.head = 0;
+      this.compact();
     }
+  }
+
+  private compact(): void {
+    this.items = this.items.slice(this.head).filter((x) => this.live(x));
+    this.head = 0;
+  }
+}
+
+/**
+ * The PEL of one consumer: the group's NACK objects themselves, with no second object per
+ * delivery. A NACK counts as present while it is live and its owner's list is this one, so
+ * one that moves to another consumer (XCLAIM) just stops counting here; its stale reference
+ * goes at the next compaction, or is reused if it comes back.
+ */
+export class OwnedIdList<T extends IdSlot & { consumer: { pel: unknown } }> extends SortedIdList<T> {
+  protected override live(item: T): boolean {
+    return !item.dead && item.consumer.pel === this;
+  }
+
+  /**
+   * Accounts for one item having left this list: call it right after the item was
+   * acknowledged (marked dead) or given to another owner.
+   */
+  forget(): void {
+    this.release();
   }
 }

@@ -11,12 +11,18 @@
  *   `" 5"` and `"+5"` through; Spool rejects them);
  * - an entry's fields come back as a `Record`, so duplicate field names collapse (the
  *   last wins) and integer-like names are iterated first, as for any JS object.
+ *
+ * Replies are immutable: an entry's `fields` record is frozen (MemoryBroker shares one
+ * record between every read of an entry, so that a read allocates no copy of it).
  */
 
-/** One stream entry. `fields` is null only for a deleted entry seen in a pending-history read. */
+/**
+ * One stream entry. `fields` is null only for a deleted entry seen in a pending-history read;
+ * otherwise it is frozen: copy it (`{ ...entry.fields }`) to change it.
+ */
 export interface StreamEntry {
   id: string;
-  fields: Record<string, string> | null;
+  fields: Readonly<Record<string, string>> | null;
 }
 
 /** Fields of a new entry: a record, or `[field, value]` pairs when the order matters. */

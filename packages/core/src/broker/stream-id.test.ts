@@ -30,6 +30,40 @@ describe('stream IDs', () => {
     );
   });
 
+  it('parse any text exactly as a reference grammar does (the allocation-free short path included)', () => {
+    const reference = (text: string, missingSeq: bigint) => {
+      const m = text.length <= 127 ? /^(\d+)(?:-(\d+))?$/.exec(text) : null;
+      if (!m) return 'invalid';
+      const ms = BigInt(m[1]!);
+      const seq = m[2] === undefined ? missingSeq : BigInt(m[2]);
+      return ms > MAX || seq > MAX ? 'invalid' : `${ms}-${seq}`;
+    };
+    const chars = fc.constantFrom('0', '1', '5', '9', '-', '+', ' ', '*', 'a', '\u0660');
+    const text = fc.oneof(
+      fc.string({ unit: chars, maxLength: 45 }),
+      fc.tuple(u64, u64).map(([ms, seq]) => `${ms}-${seq}`),
+      fc.tuple(fc.nat({ max: 30 }), u64).map(([zeros, n]) => `${'0'.repeat(zeros)}${n}`),
+    );
+    fc.assert(
+      fc.property(text, fc.constantFrom(0n, MAX), (t, missingSeq) => {
+        const expected = reference(t, missingSeq);
+        let got: string;
+        try {
+          const id = parseStreamId(t, missingSeq === 0n ? 0 : missingSeq);
+          got = formatStreamId(id);
+          for (const part of [id.ms, id.seq]) {
+            expect(typeof part).toBe(BigInt(part) > BigInt(Number.MAX_SAFE_INTEGER) ? 'bigint' : 'number');
+          }
+        } catch (e) {
+          expect((e as { code?: string }).code).toBe('INVALID_STREAM_ID');
+          got = 'invalid';
+        }
+        expect(got).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('compare as pairs of integers, like BigInt arithmetic says', () => {
     fc.assert(
       fc.property(u64, u64, u64, u64, (a1, a2, b1, b2) => {

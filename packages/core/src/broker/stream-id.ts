@@ -46,6 +46,38 @@ function invalid(): SpoolError {
  * @example parseStreamId('1731900000000-3') // { ms: 1731900000000, seq: 3 }
  */
 export function parseStreamId(text: string, missingSeq: U64 = 0): StreamIdParts {
+  return parseShortStreamId(text, missingSeq) ?? parseLongStreamId(text, missingSeq);
+}
+
+/**
+ * The common case without allocating: each part at most 15 digits, so plain numbers hold it
+ * exactly. Undefined for anything else, which {@link parseLongStreamId} then decides.
+ */
+function parseShortStreamId(text: string, missingSeq: U64): StreamIdParts | undefined {
+  if (typeof text !== 'string') return undefined;
+  const n = text.length;
+  let i = 0;
+  let ms = 0;
+  for (; i < n; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    ms = ms * 10 + d;
+  }
+  if (i === 0 || i > 15) return undefined;
+  if (i === n) return { ms, seq: missingSeq };
+  if (text.charCodeAt(i) !== 45 /* '-' */) return undefined;
+  const seqStart = ++i;
+  let seq = 0;
+  for (; i < n; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    seq = seq * 10 + d;
+  }
+  if (i === seqStart || i - seqStart > 15) return undefined;
+  return { ms, seq };
+}
+
+function parseLongStreamId(text: string, missingSeq: U64): StreamIdParts {
   if (typeof text !== 'string' || text.length > MAX_ID_TEXT) throw invalid();
   const dash = text.indexOf('-');
   const ms = parseU64(dash === -1 ? text : text.slice(0, dash));

@@ -129,14 +129,13 @@ export class RedisBroker implements StreamBroker {
     return this.prefix + key;
   }
 
-  private async run(args: Array<string | number>): Promise<unknown> {
-    if (this.closed) throw closedError();
+  /** Sends one command. Not `async`: every call is on the hot path, and one promise less per command shows. */
+  private run(args: Array<string | number>): Promise<unknown> {
+    if (this.closed) return Promise.reject(closedError());
     const command = args.shift() as string;
-    try {
-      return await this.redis.call(command, args);
-    } catch (err) {
+    return this.redis.call(command, args).catch((err: unknown) => {
       throw this.closed ? closedError() : toSpoolError(err, this.prefix);
-    }
+    });
   }
 
   async xadd(key: string, fields: StreamFieldsInput, options: XaddOptions = {}): Promise<string | null> {

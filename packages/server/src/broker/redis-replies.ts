@@ -19,7 +19,8 @@ type Raw = unknown;
 
 export function parseEntry(raw: Raw): StreamEntry {
   const [id, fields] = raw as [string, string[] | null];
-  return { id, fields: fields ? streamFieldsToRecord(fields) : null };
+  // Frozen, as MemoryBroker's are: the contract says replies are immutable.
+  return { id, fields: fields ? Object.freeze(streamFieldsToRecord(fields)) : null };
 }
 
 export function parseEntries(raw: Raw): StreamEntry[] {

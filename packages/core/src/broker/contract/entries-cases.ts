@@ -24,6 +24,25 @@ export function entriesCases(get: () => BrokerFixture): void {
     ]);
   });
 
+  it('replies are immutable: fields records are frozen in every read', async () => {
+    const { broker } = get();
+    await broker.xadd('s', { f: 'v' }, { id: '1-0' });
+    await broker.xgroupCreate('s', 'g', '0');
+    const read = await broker.xread([['s', '0']]);
+    const delivered = await broker.xreadgroup('g', 'c', [['s', '>']]);
+    const history = await broker.xreadgroup('g', 'c', [['s', '0']]);
+    const [ranged] = await broker.xrange('s', '-', '+');
+    for (const entry of [
+      read![0]!.entries[0]!,
+      delivered![0]!.entries[0]!,
+      history![0]!.entries[0]!,
+      ranged!,
+    ]) {
+      expect(entry.fields).toEqual({ f: 'v' });
+      expect(Object.isFrozen(entry.fields)).toBe(true);
+    }
+  });
+
   it('XADD * after a later explicit ID keeps its ms and increments seq (clock behind the top item)', async () => {
     const { broker } = get();
     await broker.xadd('s', { f: 'v' }, { id: '99999999999999-5' });
