@@ -29,7 +29,7 @@ import {
   XADD_IN_FLIGHT,
 } from './broker-subject';
 import { ask, forkBench } from './child';
-import { median, report } from './harness';
+import { median, type Row, report } from './harness';
 
 const URL = process.env['SPOOL_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const SAMPLES = 9;
@@ -95,6 +95,62 @@ async function rounds(cmd: 'xadd' | 'cycle', children: Children): Promise<Record
 
 const med = (samples: Measure[], field: keyof Measure) => median(samples.map((m) => m[field]));
 
+/**
+ * One section's rows: each subject's rate with its ratio and target, then the client CPU per
+ * operation. With `ceiling` (redis-benchmark's rate), the bare client is compared with it.
+ */
+function sectionRows(
+  what: { memory: string; redis: string; bare: string; unit: string; per: string },
+  samples: Record<SubjectName, Measure[]>,
+  ceiling?: { name: string; value: number },
+): Row[] {
+  const rate = (n: SubjectName) => med(samples[n], 'rate');
+  const cpu = (n: SubjectName) => med(samples[n], 'cpuUs');
+  return [
+    {
+      name: what.memory,
+      value: rate('memory'),
+      unit: what.unit,
+      peer: 'RedisBroker',
+      ratio: rate('memory') / rate('redis'),
+      target: '>= 10x',
+    },
+    {
+      name: what.redis,
+      value: rate('redis'),
+      unit: what.unit,
+      peer: 'bare ioredis',
+      ratio: rate('redis') / rate('bare'),
+      target: '>= 0.8x',
+    },
+    ceiling
+      ? {
+          name: what.bare,
+          value: rate('bare'),
+          unit: what.unit,
+          peer: 'redis-benchmark -P 16',
+          ratio: rate('bare') / ceiling.value,
+        }
+      : { name: what.bare, value: rate('bare'), unit: what.unit },
+    ...(ceiling ? [{ name: ceiling.name, value: ceiling.value, unit: what.unit }] : []),
+    {
+      name: `${what.memory} CPU/${what.per} (x: Redis client÷this)`,
+      value: cpu('memory'),
+      unit: 'µs',
+      peer: 'cheaper',
+      ratio: cpu('redis') / cpu('memory'),
+    },
+    {
+      name: `${what.redis}, client CPU per ${what.per}`,
+      value: cpu('redis'),
+      unit: 'µs',
+      peer: 'bare ioredis',
+      ratio: cpu('redis') / cpu('bare'),
+    },
+    { name: `${what.bare}, client CPU per ${what.per}`, value: cpu('bare'), unit: 'µs' },
+  ];
+}
+
 export default async function run(): Promise<void> {
   const admin = new Redis(URL, { protocol: 2 });
   await admin.ping();
@@ -109,104 +165,34 @@ export default async function run(): Promise<void> {
   try {
     const xs = await rounds('xadd', children);
     const ceiling = redisBenchmarkCeiling();
-    const xadd = { memory: med(xs.memory, 'rate'), redis: med(xs.redis, 'rate'), bare: med(xs.bare, 'rate') };
-    const xcpu = {
-      memory: med(xs.memory, 'cpuUs'),
-      redis: med(xs.redis, 'cpuUs'),
-      bare: med(xs.bare, 'cpuUs'),
-    };
     report(
       `broker: XADD, one producer with ${XADD_IN_FLIGHT} commands in flight (median of ${xs.memory.length})`,
-      [
+      sectionRows(
         {
-          name: 'MemoryBroker xadd',
-          value: xadd.memory,
+          memory: 'MemoryBroker xadd',
+          redis: 'RedisBroker xadd',
+          bare: 'bare ioredis XADD',
           unit: 'ops/s',
-          peer: 'RedisBroker',
-          ratio: xadd.memory / xadd.redis,
-          target: '>= 10x',
+          per: 'op',
         },
-        {
-          name: 'RedisBroker xadd',
-          value: xadd.redis,
-          unit: 'ops/s',
-          peer: 'bare ioredis',
-          ratio: xadd.redis / xadd.bare,
-          target: '>= 0.8x',
-        },
-        {
-          name: 'bare ioredis XADD',
-          value: xadd.bare,
-          unit: 'ops/s',
-          peer: 'redis-benchmark -P 16',
-          ratio: xadd.bare / ceiling,
-        },
-        { name: 'redis-benchmark -P 16 -n 200000 XADD (wire ceiling)', value: ceiling, unit: 'ops/s' },
-        {
-          name: 'MemoryBroker xadd CPU/op (x: Redis client÷this)',
-          value: xcpu.memory,
-          unit: 'µs',
-          peer: 'cheaper',
-          ratio: xcpu.redis / xcpu.memory,
-        },
-        {
-          name: 'RedisBroker xadd, client CPU per op',
-          value: xcpu.redis,
-          unit: 'µs',
-          peer: 'bare ioredis',
-          ratio: xcpu.redis / xcpu.bare,
-        },
-        { name: 'bare ioredis XADD, client CPU per op', value: xcpu.bare, unit: 'µs' },
-      ],
+        xs,
+        { name: 'redis-benchmark -P 16 -n 200000 XADD (wire ceiling)', value: ceiling },
+      ),
     );
 
     const cs = await rounds('cycle', children);
-    const cycle = {
-      memory: med(cs.memory, 'rate'),
-      redis: med(cs.redis, 'rate'),
-      bare: med(cs.bare, 'rate'),
-    };
-    const ccpu = {
-      memory: med(cs.memory, 'cpuUs'),
-      redis: med(cs.redis, 'cpuUs'),
-      bare: med(cs.bare, 'cpuUs'),
-    };
     report(
       `broker: XREADGROUP COUNT ${BATCH} + XACK, ${CONSUMERS} consumers in flight, ${CYCLE_MESSAGES} messages (median of ${cs.memory.length})`,
-      [
+      sectionRows(
         {
-          name: 'MemoryBroker read+ack',
-          value: cycle.memory,
+          memory: 'MemoryBroker read+ack',
+          redis: 'RedisBroker read+ack',
+          bare: 'bare ioredis read+ack',
           unit: 'msg/s',
-          peer: 'RedisBroker',
-          ratio: cycle.memory / cycle.redis,
-          target: '>= 10x',
+          per: 'msg',
         },
-        {
-          name: 'RedisBroker read+ack',
-          value: cycle.redis,
-          unit: 'msg/s',
-          peer: 'bare ioredis',
-          ratio: cycle.redis / cycle.bare,
-          target: '>= 0.8x',
-        },
-        { name: 'bare ioredis read+ack', value: cycle.bare, unit: 'msg/s' },
-        {
-          name: 'MemoryBroker read+ack CPU/msg (x: Redis÷this)',
-          value: ccpu.memory,
-          unit: 'µs',
-          peer: 'cheaper',
-          ratio: ccpu.redis / ccpu.memory,
-        },
-        {
-          name: 'RedisBroker read+ack, client CPU per msg',
-          value: ccpu.redis,
-          unit: 'µs',
-          peer: 'bare ioredis',
-          ratio: ccpu.redis / ccpu.bare,
-        },
-        { name: 'bare ioredis read+ack, client CPU per msg', value: ccpu.bare, unit: 'µs' },
-      ],
+        cs,
+      ),
     );
   } finally {
     for (const name of NAMES) {

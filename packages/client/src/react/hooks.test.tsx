@@ -1,4 +1,4 @@
-import { act, render, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type FakeConnection,
@@ -18,6 +18,7 @@ beforeEach(async () => {
   client = new SpoolClient(server.url, { WebSocket: TestWebSocket, backoff: { baseMs: 5, maxMs: 5 } });
 });
 afterEach(async () => {
+  cleanup();
   client.close();
   await server.close();
 });
@@ -66,6 +67,21 @@ function Channel() {
 }
 
 describe('React hooks', () => {
+  // First in this file: React warns about an unstable snapshot only once per module.
+  it('useChannel gives React a stable snapshot before its subscription exists', async () => {
+    const errors: unknown[][] = [];
+    const spy = console.error;
+    console.error = (...args: unknown[]) => errors.push(args);
+    try {
+      const view = withClient(<Channel />);
+      await subscribed('chan:1:g');
+      expect(view.container.querySelector('[data-testid="channel"]')?.textContent).toBe('');
+    } finally {
+      console.error = spy;
+    }
+    expect(errors.map((args) => String(args[0]))).toEqual([]);
+  });
+
   it('useConnectionState follows the client', async () => {
     withClient(<State />);
     await waitFor(() => expect(screen.getByTestId('state').textContent).toBe('open'));

@@ -105,7 +105,12 @@ export function useMessage(messageId: string): AssembledMessage {
   return useStore(store);
 }
 
-const noMessages: ExternalStore<AssembledMessage[]> = { subscribe: () => () => {}, getSnapshot: () => [] };
+// One array for every read: useSyncExternalStore needs a stable snapshot, or it re-renders.
+const noMessageList: AssembledMessage[] = [];
+const noMessages: ExternalStore<AssembledMessage[]> = {
+  subscribe: () => () => {},
+  getSnapshot: () => noMessageList,
+};
 
 /**
  * Subscribes to a channel (everything retained, compacted to snapshots, by default) and
