@@ -180,6 +180,17 @@ describe('MemoryBroker', () => {
     expect((await broker.xrange('s', '-', '+'))[0]!.fields).toEqual({ f: 'v' });
   });
 
+  it('keeps a field named __proto__ as data, from a record too', async () => {
+    const broker = new MemoryBroker({ clock: createManualClock(1) });
+    await broker.xadd('s', JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string>, { id: '1-0' });
+    const [entry] = await broker.xrange('s', '-', '+');
+    expect(Object.entries(entry!.fields!)).toEqual([
+      ['__proto__', 'x'],
+      ['a', 'b'],
+    ]);
+    expect(Object.getPrototypeOf(entry!.fields)).toBe(Object.prototype);
+  });
+
   it('keeps a field named __proto__ as data', async () => {
     const broker = new MemoryBroker({ clock: createManualClock(1) });
     await broker.xadd(

@@ -27,8 +27,7 @@ import {
   checkBlock,
   checkEntriesRead,
   checkTrimArgs,
-  flattenStreamFields,
-  streamFieldsToRecord,
+  frozenStreamFields,
 } from './stream-args';
 import type {
   PendingEntry,
@@ -139,7 +138,7 @@ export class MemoryBroker implements StreamBroker {
   ): Promise<string | null> {
     this.assertOpen();
     assertStreamName('key', key);
-    const flat = flattenStreamFields(fields);
+    const record = frozenStreamFields(fields);
     const wanted = parseXaddId(options.id ?? '*');
     const trim = checkTrimArgs(options, options.approx, options.limit);
     if (wanted.ms === 0 && wanted.seq === 0) {
@@ -173,7 +172,7 @@ export class MemoryBroker implements StreamBroker {
       );
     }
     const idText = formatStreamId(id);
-    s.append(id, idText, Object.freeze(streamFieldsToRecord(flat)));
+    s.append(id, idText, record);
     if (trim) s.trim(trim);
     if (this.maxStreamLength !== Number.POSITIVE_INFINITY) {
       s.trim({

@@ -106,6 +106,11 @@ export function entriesCases(get: () => BrokerFixture): void {
     const { broker } = get();
     await expectCode(broker.xadd('s', {}), 'SYNTAX_ERROR');
     await expectCode(broker.xadd('s', []), 'SYNTAX_ERROR');
+    await expectCode(broker.xadd('s', { f: 1 } as unknown as Record<string, string>), 'SYNTAX_ERROR');
+    await expectCode(broker.xadd('s', [['f', 1]] as unknown as Array<[string, string]>), 'SYNTAX_ERROR');
+    await expectCode(broker.xadd('s', null as unknown as Record<string, string>), 'SYNTAX_ERROR');
+    // Only own fields count: an inherited one is not data.
+    await expectCode(broker.xadd('s', Object.create({ f: 'v' }) as Record<string, string>), 'SYNTAX_ERROR');
     await expectCode(broker.xadd('s', { f: 'v' }, { maxLen: 1, minId: '1-0' }), 'SYNTAX_ERROR');
     await expectCode(broker.xadd('s', { f: 'v' }, { maxLen: 5, limit: 10 }), 'SYNTAX_ERROR');
     await expectCode(broker.xadd('s', { f: 'v' }, { maxLen: -1 }), 'SYNTAX_ERROR');
