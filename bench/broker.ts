@@ -134,10 +134,10 @@ function sectionRows(
       : { name: what.bare, value: rate('bare'), unit: what.unit },
     ...(ceiling ? [{ name: ceiling.name, value: ceiling.value, unit: what.unit }] : []),
     {
-      name: `${what.memory} CPU/${what.per} (x: Redis client÷this)`,
+      name: `${what.memory}, CPU per ${what.per}`,
       value: cpu('memory'),
       unit: 'µs',
-      peer: 'cheaper',
+      peer: "cheaper than RedisBroker's client",
       ratio: cpu('redis') / cpu('memory'),
     },
     {
