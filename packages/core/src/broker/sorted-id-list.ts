@@ -41,7 +41,8 @@ export class SortedIdList<T extends IdSlot> {
 
   /**
    * Position of the slot holding this ID (live or not), or -1: for a caller that walks on
-   * from there with {@link at}. Positions hold until the next `insert` or `tidy`.
+   * from there with {@link at}. Positions hold until the list changes (an insert, `tidy`, or
+   * the removal that empties it), so look up first and remove afterwards.
    */
   indexOf(id: StreamIdParts): number {
     const i = this.lowerBound(id);
@@ -56,9 +57,9 @@ export class SortedIdList<T extends IdSlot> {
 
   /** The live item with this ID. */
   get(id: StreamIdParts): T | undefined {
-    const i = this.lowerBound(id);
-    const item = this.items[i];
-    return item && this.live(item) && compareStreamIdParts(item, id) === 0 ? item : undefined;
+    const i = this.indexOf(id);
+    const item = i === -1 ? undefined : this.items[i]!;
+    return item && this.live(item) ? item : undefined;
   }
 
   /**
