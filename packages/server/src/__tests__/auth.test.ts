@@ -1,17 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createSpool } from '../spool';
-import { startServer, TestClient, type TestServer } from './helpers';
+import { serverFixture, startServer, TestClient, type TestServer } from './helpers';
 
+const fixture = serverFixture();
 let server: TestServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = undefined;
-});
 
 const ADMIN = 'admin-secret-1';
 const USER = 'user-secret-1';
@@ -28,30 +23,30 @@ function attempt(url: string, options: { protocols?: string[]; headers?: Record<
 
 describe('WebSocket authentication', () => {
   it('closes with 4401 without a token or with a wrong one', async () => {
-    server = await startServer({ auth: { tokens } });
+    server = fixture.track(await startServer({ auth: { tokens } }));
     expect((await attempt(server.wsUrl)).code).toBe(4401);
     expect((await attempt(`${server.wsUrl}?access_token=nope-nope-nope`)).code).toBe(4401);
   });
 
   it('accepts a token as a bearer header, an access_token parameter or a subprotocol entry, answering spool.v1', async () => {
-    server = await startServer({ auth: { tokens } });
+    server = fixture.track(await startServer({ auth: { tokens } }));
     for (const c of [
       await TestClient.connect(server.wsUrl, { headers: { authorization: `Bearer ${USER}` } }),
       await TestClient.connect(`${server.wsUrl}?access_token=${USER}`),
       await TestClient.connect(server.wsUrl, { protocols: ['spool.v1', `spool.token.${USER}`] }),
       await TestClient.connect(server.wsUrl, { protocols: ['spool.v1', `spool.auth.${USER}`] }),
     ]) {
-      clients.push(c);
+      fixture.keep(c);
       expect(c.ws.protocol).toBe('spool.v1');
       expect((await c.request({ op: 'pub', topic: 't', data: 1 })).op).toBe('ack');
     }
   });
 
   it('forbids $sys to users and pushes stats on it to admins', async () => {
-    server = await startServer({ auth: { tokens }, statsIntervalMs: 20 });
+    server = fixture.track(await startServer({ auth: { tokens }, statsIntervalMs: 20 }));
     const user = await TestClient.connect(`${server.wsUrl}?access_token=${USER}`);
     const admin = await TestClient.connect(`${server.wsUrl}?access_token=${ADMIN}`);
-    clients.push(user, admin);
+    fixture.keep(user, admin);
     user.send({ op: 'sub', topic: '$sys' });
     expect(await user.next((f) => f.op === 'err')).toMatchObject({ code: 'FORBIDDEN', topic: '$sys' });
     admin.send({ op: 'sub', topic: '$sys' });
@@ -64,13 +59,15 @@ describe('WebSocket authentication', () => {
   });
 
   it('closes with 4403 when authorize refuses the connection, and 1008 for a foreign origin', async () => {
-    server = await startServer({
-      auth: {
-        tokens,
-        allowedOrigins: ['https://app.example'],
-        authorize: (p, action) => !(action === 'connect' && p.role === 'user'),
-      },
-    });
+    server = fixture.track(
+      await startServer({
+        auth: {
+          tokens,
+          allowedOrigins: ['https://app.example'],
+          authorize: (p, action) => !(action === 'connect' && p.role === 'user'),
+        },
+      }),
+    );
     expect((await attempt(`${server.wsUrl}?access_token=${USER}`)).code).toBe(4403);
     const foreign = await attempt(`${server.wsUrl}?access_token=${ADMIN}`, {
       headers: { origin: 'https://evil.example' },
@@ -79,14 +76,14 @@ describe('WebSocket authentication', () => {
     const allowed = await TestClient.connect(`${server.wsUrl}?access_token=${ADMIN}`, {
       headers: { origin: 'https://app.example' },
     });
-    clients.push(allowed);
+    fixture.keep(allowed);
     expect(allowed.ws.readyState).toBe(WebSocket.OPEN);
   });
 
   it('in the open local mode, serves loopback as admin but refuses foreign origins', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     const c = await TestClient.connect(server.wsUrl, { headers: { origin: 'http://localhost:5173' } });
-    clients.push(c);
+    fixture.keep(c);
     c.send({ op: 'sub', topic: '$sys' });
     expect(await c.next((f) => f.op === 'subok')).toMatchObject({ topic: '$sys' });
     expect((await attempt(server.wsUrl, { headers: { origin: 'https://evil.example' } })).code).toBe(1008);
@@ -95,7 +92,7 @@ describe('WebSocket authentication', () => {
 
 describe('HTTP and SSE authentication', () => {
   it('answers 401 without a token and 403 for $sys as a user, with the JSON error body', async () => {
-    server = await startServer({ auth: { tokens } });
+    server = fixture.track(await startServer({ auth: { tokens } }));
     const none = await fetch(`${server.url}/v1/topics/t/events`);
     expect(none.status).toBe(401);
     expect(await none.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import type { SpoolOptions } from '../options';
 import { createSpool, type Spool } from '../spool';
@@ -106,4 +107,44 @@ export class TestClient {
     this.ws.close();
     await this.closed;
   }
+}
+
+/**
+ * For a test file: `track` registers the server a test started, `client()` connects to it
+ * (`keep` registers a client connected some other way), and all are closed after each test.
+ *
+ * @example
+ * const fixture = serverFixture();
+ * it('…', async () => {
+ *   const server = fixture.track(await startServer());
+ *   const c = await fixture.client();
+ * });
+ */
+export function serverFixture(): {
+  track(server: TestServer): TestServer;
+  client(): Promise<TestClient>;
+  keep(...clients: TestClient[]): void;
+} {
+  let current: TestServer | undefined;
+  const clients: TestClient[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await current?.close();
+    current = undefined;
+  });
+  return {
+    track(server) {
+      current = server;
+      return server;
+    },
+    async client() {
+      if (!current) throw new Error('start a server (fixture.track) before connecting a client');
+      const c = await TestClient.connect(current.wsUrl);
+      clients.push(c);
+      return c;
+    },
+    keep(...more) {
+      clients.push(...more);
+    },
+  };
 }

@@ -1,21 +1,11 @@
 import { channelTopic, MemoryBroker, MemoryMessageStore } from '@spool/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChatAssembler } from './chat-assembly';
-import { type Frame, startServer, TestClient, type TestServer } from './helpers';
+import { type Frame, serverFixture, startServer, type TestServer } from './helpers';
 
+const fixture = serverFixture();
+const client = fixture.client;
 let server: TestServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = undefined;
-});
-
-async function client(): Promise<TestClient> {
-  const c = await TestClient.connect(server!.wsUrl);
-  clients.push(c);
-  return c;
-}
 
 const topic = channelTopic(1, 'general');
 
@@ -23,7 +13,7 @@ describe('producer operations over the WebSocket', () => {
   it('open, append, end: events on the channel topic, the message in the store, a record on spool:completed', async () => {
     const store = new MemoryMessageStore();
     const broker = new MemoryBroker();
-    server = await startServer({ store, broker });
+    server = fixture.track(await startServer({ store, broker }));
     const watcher = await client();
     watcher.send({ op: 'sub', topic });
     await watcher.next((f) => f.op === 'subok');
@@ -68,7 +58,7 @@ describe('producer operations over the WebSocket', () => {
   });
 
   it('answers bad producer requests with their codes', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     const p = await client();
     expect((await p.request({ op: 'msg.append', messageId: '42', chunkId: 0, text: 'x' })).code).toBe(
       'STREAM_NOT_FOUND',
@@ -100,7 +90,7 @@ describe('producer operations over the WebSocket', () => {
   });
 
   it('msg.cancel ends the message with reason cancelled', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     const watcher = await client();
     watcher.send({ op: 'sub', topic });
     await watcher.next((f) => f.op === 'subok');
@@ -115,7 +105,7 @@ describe('producer operations over the WebSocket', () => {
 
 describe('spool.run', () => {
   it('appends what the work writes and ends with success', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     const run = await server.spool.run({ channelId: 'general', channelType: 1 }, async (write) => {
       await write('Hel');
       void write('lo'); // not awaited: order still holds
@@ -126,7 +116,7 @@ describe('spool.run', () => {
   });
 
   it('ends with error when the work throws', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     const run = await server.spool.run({ channelId: 'general', channelType: 1 }, async (write) => {
       await write('so far');
       throw new Error('model crashed');
@@ -136,7 +126,7 @@ describe('spool.run', () => {
   });
 
   it('aborts the signal when a client cancels the message over the socket', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     let aborted: unknown;
     let started!: () => void;
     const writing = new Promise<void>((r) => {
@@ -158,7 +148,7 @@ describe('spool.run', () => {
   });
 
   it('cancel() from the handle aborts the work too', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     let signalSeen: AbortSignal | undefined;
     const run = await server.spool.run({ channelId: 'general', channelType: 1 }, (_write, signal) => {
       signalSeen = signal;
@@ -172,7 +162,7 @@ describe('spool.run', () => {
 
 describe('catchup of chat messages over the real socket', () => {
   it('compact catchup sends one snapshot per message instead of its deltas', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     for (const text of ['first answer', 'second answer']) {
       const run = await server.spool.run({ channelId: 'general', channelType: 1 }, async (write) => {
         for (const word of text.split(/(?= )/)) await write(word);
@@ -203,7 +193,7 @@ describe('catchup of chat messages over the real socket', () => {
 
   it('three interleaved messages resumed from arbitrary points assemble to the exact texts', async () => {
     // A short log, so early resume points fall before it and come back from the store.
-    server = await startServer({ topics: { channelRetention: { maxEvents: 24 } } });
+    server = fixture.track(await startServer({ topics: { channelRetention: { maxEvents: 24 } } }));
     const reference = await client();
     reference.send({ op: 'sub', topic, after: '0-0' });
     await reference.next((f) => f.op === 'subok');

@@ -1,20 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startServer, TestClient, type TestServer } from './helpers';
+import { serverFixture, startServer, type TestServer } from './helpers';
 
+const fixture = serverFixture();
+const client = fixture.client;
 let server: TestServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = undefined;
-});
-
-async function client(): Promise<TestClient> {
-  const c = await TestClient.connect(server!.wsUrl);
-  clients.push(c);
-  return c;
-}
 
 /** A bystander keeps working while another client misbehaves. */
 async function stillServes(): Promise<void> {
@@ -27,7 +17,7 @@ async function stillServes(): Promise<void> {
 
 describe('bad input on the WebSocket', () => {
   it('answers each bad frame with its code, keeps the ref when readable, and closes 1007 after repeated garbage', async () => {
-    server = await startServer({ ws: { maxBadFrames: 3 } });
+    server = fixture.track(await startServer({ ws: { maxBadFrames: 3 } }));
     const c = await client();
     c.send('{not json');
     expect(await c.next((f) => f.op === 'err')).toMatchObject({ code: 'BAD_FRAME' });
@@ -40,7 +30,7 @@ describe('bad input on the WebSocket', () => {
   });
 
   it('closes with 1008 after repeated invalid messages', async () => {
-    server = await startServer({ ws: { maxBadFrames: 2 } });
+    server = fixture.track(await startServer({ ws: { maxBadFrames: 2 } }));
     const c = await client();
     c.send({ op: 'sub' });
     expect(await c.next((f) => f.op === 'err')).toMatchObject({ code: 'INVALID_MESSAGE' });
@@ -51,7 +41,7 @@ describe('bad input on the WebSocket', () => {
   });
 
   it('closes with 1009 on a frame over the size limit', async () => {
-    server = await startServer({ ws: { maxFrameBytes: 1024 } });
+    server = fixture.track(await startServer({ ws: { maxFrameBytes: 1024 } }));
     const c = await client();
     c.send({ op: 'pub', ref: 1, topic: 't', data: 'x'.repeat(2048) });
     expect((await c.closed).code).toBe(1009);
@@ -59,7 +49,7 @@ describe('bad input on the WebSocket', () => {
   });
 
   it('enforces one subscription per topic and the subscription limit', async () => {
-    server = await startServer({ ws: { maxSubscriptions: 2 } });
+    server = fixture.track(await startServer({ ws: { maxSubscriptions: 2 } }));
     const c = await client();
     c.send({ op: 'sub', topic: 'a' });
     c.send({ op: 'sub', topic: 'a' });
@@ -80,7 +70,7 @@ describe('bad input on the WebSocket', () => {
   });
 
   it('limits the publish rate per connection', async () => {
-    server = await startServer({ ws: { publishRatePerSec: 1, publishBurst: 2 } });
+    server = fixture.track(await startServer({ ws: { publishRatePerSec: 1, publishBurst: 2 } }));
     const c = await client();
     const codes = [];
     for (let i = 0; i < 3; i++)
@@ -91,7 +81,7 @@ describe('bad input on the WebSocket', () => {
   });
 
   it('applies a retried publish with the same idempotency key once', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     const watcher = await client();
     watcher.send({ op: 'sub', topic: 'pay' });
     await watcher.next((f) => f.op === 'subok');
@@ -104,7 +94,7 @@ describe('bad input on the WebSocket', () => {
   });
 
   it('answers ping with pong, and sends the heartbeat and ws pings', async () => {
-    server = await startServer({ ws: { heartbeatIntervalMs: 50 } });
+    server = fixture.track(await startServer({ ws: { heartbeatIntervalMs: 50 } }));
     const c = await client();
     const pinged = new Promise<void>((r) => c.ws.once('ping', () => r()));
     c.send({ op: 'ping', ref: 9 });
@@ -114,7 +104,7 @@ describe('bad input on the WebSocket', () => {
   });
 
   it('terminates a peer that stops answering pings', async () => {
-    server = await startServer({ ws: { heartbeatIntervalMs: 50 } });
+    server = fixture.track(await startServer({ ws: { heartbeatIntervalMs: 50 } }));
     const c = await client();
     const [connection] = server.spool.ws.connections;
     const gone = new Promise<void>((r) => connection!.ws.once('close', () => r()));
@@ -127,7 +117,7 @@ describe('bad input on the WebSocket', () => {
   });
 
   it('refuses a client that offers subprotocols but not spool.v1', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     const ws = new WebSocket(server.wsUrl, ['chat.v2']);
     ws.on('error', () => {});
     const upgrade = await new Promise<{ headers: Record<string, unknown> }>((resolve) =>

@@ -1,23 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, TestClient, type TestServer } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { serverFixture, startServer, type TestServer } from './helpers';
 
+const fixture = serverFixture();
+const client = fixture.client;
 let server: TestServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = undefined;
-});
-
-async function client(): Promise<TestClient> {
-  const c = await TestClient.connect(server!.wsUrl);
-  clients.push(c);
-  return c;
-}
 
 describe('WebSocket publish and subscribe', () => {
   it('delivers a publish to every subscriber of the topic, with an ack carrying the event ID', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     const [a, b, pub] = [await client(), await client(), await client()];
     for (const c of [a, b]) {
       c.send({ op: 'sub', topic: 'news' });
@@ -33,7 +23,7 @@ describe('WebSocket publish and subscribe', () => {
   });
 
   it('multiplexes topics on one socket, each in order', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     const c = await client();
     c.send({ op: 'sub', topic: 'a' });
     c.send({ op: 'sub', topic: 'b' });

@@ -1,23 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Frame, startServer, TestClient, type TestServer } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { type Frame, serverFixture, startServer, type TestServer } from './helpers';
 
+const fixture = serverFixture();
+const client = fixture.client;
 let server: TestServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = undefined;
-});
-
-async function client(): Promise<TestClient> {
-  const c = await TestClient.connect(server!.wsUrl);
-  clients.push(c);
-  return c;
-}
 
 describe('resume over the WebSocket', () => {
   it('after a dropped connection, gives every event exactly once, in order', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     const total = 300;
     const first = await client();
     first.send({ op: 'sub', topic: 'feed', after: '0-0' });
@@ -51,7 +41,7 @@ describe('resume over the WebSocket', () => {
   });
 
   it('treats after "0-0" as everything retained, and no `after` as live only', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     for (let i = 0; i < 3; i++) await server.spool.publish('t', 'message', i);
     const all = await client();
     const live = await client();
@@ -64,7 +54,9 @@ describe('resume over the WebSocket', () => {
   });
 
   it('sends a reset naming the earliest ID when the history is gone, then continues from there', async () => {
-    server = await startServer({ topics: { retention: { maxEvents: 10, hardMaxEvents: 10 } } });
+    server = fixture.track(
+      await startServer({ topics: { retention: { maxEvents: 10, hardMaxEvents: 10 } } }),
+    );
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) ids.push(await server.spool.publish('short', 'message', i));
     const c = await client();
@@ -76,7 +68,7 @@ describe('resume over the WebSocket', () => {
   });
 
   it('holds a subscription at zero credit and resumes it exactly when credit comes', async () => {
-    server = await startServer();
+    server = fixture.track(await startServer());
     const c = await client();
     c.send({ op: 'sub', topic: 'cr', credit: 3 });
     await c.next((f) => f.op === 'subok');
