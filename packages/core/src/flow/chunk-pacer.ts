@@ -242,7 +242,10 @@ export class ChunkPacer {
   /** Sends the lowest refused chunk again after `delay` ms, one at a time; none left: the queue. */
   #resendNext(delay: number): void {
     const c = this.#retry.shift();
-    if (!c) return this.#pump();
+    if (!c) {
+      this.#pump();
+      return;
+    }
     this.#resending = c;
     if (delay <= 0) this.#dispatch(c);
     else
