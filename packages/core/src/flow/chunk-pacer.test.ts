@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SpoolError } from '../errors';
 import { createManualClock } from '../time/clock';
-import { ChunkPacer, type ChunkPacerOptions } from './chunk-pacer';
+import { type ChunkPacerOptions, chunkPacer } from './chunk-pacer';
 
 /** A send function whose answers the test gives by hand. */
 function harness(options: ChunkPacerOptions = {}) {
@@ -15,7 +15,7 @@ function harness(options: ChunkPacerOptions = {}) {
   }> = [];
   const failures: unknown[] = [];
   const clock = createManualClock(1_000);
-  const pacer = new ChunkPacer(
+  const pacer = chunkPacer(
     (chunkId, payload, attempt) =>
       new Promise((ok, ko) => sent.push({ chunkId, payload, attempt, ok: (id) => ok(id), ko })),
     { clock, onFail: (err) => failures.push(err), ...options },
@@ -33,7 +33,7 @@ const rateLimited = (retryAfterMs?: number) =>
 
 describe('ChunkPacer', () => {
   it('keeps at most `window` chunks in flight and merges the text queued behind them', async () => {
-    const { pacer, sent } = harness({ window: 2, maxChunkBytes: 6 });
+    const { pacer, sent } = harness({ window: 2, maxChunkSize: 6 });
     const a = pacer.push('a');
     pacer.push('b');
     const c = pacer.push('cc');
@@ -44,11 +44,9 @@ describe('ChunkPacer', () => {
       [1, 'b'],
     ]);
     expect(c).toBe(d);
-    expect(pacer.queuedBytes).toBe(7);
     sent[0]!.ok('1-0');
     expect(await a).toBe('1-0');
     expect(sent.map((s) => s.payload)).toEqual(['a', 'b', 'ccdd']);
-    expect(pacer.inFlight).toBe(2);
     sent[1]!.ok('1-1');
     sent[2]!.ok('1-2');
     expect(await d).toBe('1-2');
@@ -60,22 +58,21 @@ describe('ChunkPacer', () => {
     ]);
     sent[3]!.ok('1-3');
     await pacer.drained();
-    expect(pacer.inFlight).toBe(0);
+    expect(sent).toHaveLength(4);
   });
 
-  it('counts UTF-8 bytes and never merges binary chunks', async () => {
-    const { pacer, sent } = harness({ window: 1, maxChunkBytes: 4 });
-    pacer.push('x');
-    pacer.push('é');
-    pacer.push('€'); // 2 + 3 bytes > 4
+  it('measures text by its length and never merges binary chunks', async () => {
+    const { pacer, sent, tick } = harness({ window: 1, maxChunkSize: 3 });
+    pacer.push('x'); // in flight
+    pacer.push('é€');
+    pacer.push('😀'); // two UTF-16 code units: 2 + 2 > 3
     pacer.push(Uint8Array.of(1));
     pacer.push(Uint8Array.of(2));
     for (let i = 0; i < 5; i++) {
-      await Promise.resolve();
       sent[i]?.ok(`1-${i}`);
-      await new Promise((r) => setTimeout(r, 0));
+      await tick();
     }
-    expect(sent.map((s) => s.payload)).toEqual(['x', 'é', '€', Uint8Array.of(1), Uint8Array.of(2)]);
+    expect(sent.map((s) => s.payload)).toEqual(['x', 'é€', '😀', Uint8Array.of(1), Uint8Array.of(2)]);
   });
 
   it('sends a refused chunk again after the delay the refusal names, before any chunk not sent yet', async () => {
@@ -85,32 +82,37 @@ describe('ChunkPacer', () => {
     sent[0]!.ok('1-0');
     sent[1]!.ko(rateLimited(50));
     await tick();
-    pacer.push('c'); // the window has room, but the refused chunk goes first
+    pacer.push('c'); // the window has room, but nothing goes out during the wait
     await tick();
     expect(sent).toHaveLength(2);
     await clock.advanceAsync(49);
     expect(sent).toHaveLength(2);
     await clock.advanceAsync(1);
-    expect(sent.slice(2).map((s) => [s.chunkId, s.payload, s.attempt])).toEqual([[1, 'b', 2]]);
+    // The refused chunk first, with its ID and text, then the chunk never sent.
+    expect(sent.slice(2).map((s) => [s.chunkId, s.payload, s.attempt])).toEqual([
+      [1, 'b', 2],
+      [2, 'c', 1],
+    ]);
     sent[2]!.ok('1-1');
     expect(await b).toBe('1-1');
-    await tick();
-    expect(sent.slice(3).map((s) => [s.chunkId, s.payload])).toEqual([[2, 'c']]);
   });
 
-  it('sends several refused chunks again one at a time, in chunk-ID order', async () => {
+  it('sends several refused chunks again in chunk-ID order, ahead of the rest, never merging into them', async () => {
     const { pacer, sent, clock, tick } = harness({ window: 3 });
     for (const t of ['a', 'b', 'c']) pacer.push(t);
     sent[2]!.ko(rateLimited(10));
     sent[0]!.ko(rateLimited(10));
     sent[1]!.ok('1-1');
     await tick();
+    pacer.push('d');
+    pacer.push('e'); // merges with 'd', never with a refused chunk
     await clock.advanceAsync(10);
-    expect(sent.slice(3).map((s) => s.chunkId)).toEqual([2]);
-    sent[3]!.ok('1-2');
-    await tick();
-    expect(sent.slice(4).map((s) => s.chunkId)).toEqual([0]);
-    sent[4]!.ok('1-0');
+    expect(sent.slice(3).map((s) => [s.chunkId, s.payload])).toEqual([
+      [0, 'a'],
+      [2, 'c'],
+      [3, 'de'],
+    ]);
+    for (const s of sent.slice(3)) s.ok('1-x');
     await pacer.drained();
     expect(pacer.failure).toBeUndefined();
   });
@@ -163,8 +165,8 @@ describe('ChunkPacer', () => {
     expect(failures.map((e) => (e as SpoolError).code)).toEqual(['TOO_MANY_CHUNKS']);
   });
 
-  it('fails with QUEUE_FULL past maxQueuedBytes, instead of dropping the text', async () => {
-    const { pacer, failures } = harness({ window: 1, maxQueuedBytes: 4 });
+  it('fails with QUEUE_FULL past maxQueuedSize, instead of dropping the text', async () => {
+    const { pacer, failures } = harness({ window: 1, maxQueuedSize: 4 });
     pacer.push('a'); // in flight, not queued
     pacer.push('bbbb');
     await expect(pacer.push('c')).rejects.toMatchObject({ code: 'QUEUE_FULL' });
@@ -172,10 +174,10 @@ describe('ChunkPacer', () => {
   });
 
   it('validates its options', () => {
-    expect(() => new ChunkPacer(async () => '1-0', { window: 0 })).toThrow(
+    expect(() => chunkPacer(async () => '1-0', { window: 0 })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
-    expect(() => new ChunkPacer(async () => '1-0', { maxRetries: -1 })).toThrow(
+    expect(() => chunkPacer(async () => '1-0', { maxRetries: -1 })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
   });
@@ -192,14 +194,14 @@ describe('ChunkPacer', () => {
           const clock = createManualClock(0);
           const acked = new Map<number, string>();
           let n = 0;
-          const pacer = new ChunkPacer(
+          const pacer = chunkPacer(
             async (chunkId, payload) => {
               if (refuse[n++]) throw rateLimited(1); // then every answer is an ack
               expect(acked.has(chunkId)).toBe(false);
               acked.set(chunkId, payload as string);
               return `1-${chunkId}`;
             },
-            { window, maxChunkBytes: 5, clock, maxRetries: 64 },
+            { window, maxChunkSize: 5, clock, maxRetries: 64 },
           );
           for (const t of tokens) pacer.push(t);
           let drained = false;

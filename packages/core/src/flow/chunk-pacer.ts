@@ -1,6 +1,5 @@
-import { utf8ByteLength } from '../cache/memory-cost';
 import { SpoolError } from '../errors';
-import { type Clock, realClock, type TimerHandle } from '../time/clock';
+import { type Clock, realClock } from '../time/clock';
 
 /**
  * Sends one chunk and resolves with what acknowledges it (the `msg.delta` event ID).
@@ -19,20 +18,21 @@ export interface ChunkPacerOptions {
    */
   window?: number;
   /**
-   * Text waiting behind the window is merged into one chunk up to this many UTF-8 bytes.
+   * Text waiting behind the window is merged into one chunk up to this size. Sizes are a
+   * string's length (UTF-16 code units, at most 3 UTF-8 bytes each) or a byte array's.
    * @default 16384
    */
-  maxChunkBytes?: number;
+  maxChunkSize?: number;
   /**
-   * Bytes waiting behind the window, at most. Past it the chunk fails with `QUEUE_FULL`, and
+   * Size waiting behind the window, at most. Past it the chunk fails with `QUEUE_FULL`, and
    * so does the whole message: a producer far faster than the network should await `append`.
-   * @default 4194304 (4 MiB)
+   * @default 4194304
    */
-  maxQueuedBytes?: number;
+  maxQueuedSize?: number;
   /**
-   * Times a chunk refused for rate (`RATE_LIMITED`, `MEMORY_LIMIT_REACHED`) is sent again
-   * before it finally fails. It waits the `retryAfterMs` the refusal names, else 100 ms
-   * doubling up to 5 s.
+   * Times a chunk refused for rate (`RATE_LIMITED`, `MEMORY_LIMIT_REACHED`, or any refusal
+   * naming `retryAfterMs`) is sent again before it finally fails. It waits the
+   * `retryAfterMs` the refusal names, else 100 ms doubling up to 5 s.
    * @default 8
    */
   maxRetries?: number;
@@ -45,10 +45,25 @@ export interface ChunkPacerOptions {
 /** The defaults of {@link ChunkPacerOptions}. */
 export const chunkPacerDefaults = {
   window: 256,
-  maxChunkBytes: 16_384,
-  maxQueuedBytes: 4 * 2 ** 20,
+  maxChunkSize: 16_384,
+  maxQueuedSize: 4 * 2 ** 20,
   maxRetries: 8,
 } as const;
+
+/** What {@link chunkPacer} returns. */
+export interface ChunkPacer {
+  /**
+   * Queues a payload; resolves once the chunk carrying it is acknowledged (merged payloads
+   * share one chunk and one promise). Rejects with the pacer's failure after one.
+   */
+  push(payload: string | Uint8Array): Promise<string | undefined>;
+  /** Resolves once every chunk is acknowledged, or at once after a failure. Never rejects. */
+  drained(): Promise<void>;
+  /** Fails the pacer with `err` (the first failure wins): waiting chunks reject, nothing more is sent. */
+  fail(err: unknown): void;
+  /** The error of the chunk that finally failed, once one has. */
+  readonly failure: unknown;
+}
 
 interface Chunk {
   /** -1 until first sent: IDs are given in sending order, so merged chunks stay contiguous. */
@@ -62,7 +77,13 @@ interface Chunk {
 }
 
 const noop = () => {};
-const sizeOf = (p: string | Uint8Array) => (typeof p === 'string' ? utf8ByteLength(p) : p.byteLength);
+
+/** A rejected promise that is already handled: a caller may ignore it safely. */
+function handled(err: unknown): Promise<never> {
+  const p = Promise.reject(err);
+  p.catch(noop);
+  return p;
+}
 
 /**
  * Paces one message's chunks (docs/protocol.md "Producing a long message"): at most
@@ -71,195 +92,143 @@ const sizeOf = (p: string | Uint8Array) => (typeof p === 'string' ? utf8ByteLeng
  * the delay the server names. A chunk that finally fails fails the pacer: every later
  * chunk rejects with that error and `onFail` runs once, so the message can end with reason
  * `error` instead of `success` with a hole. Every promise it returns is handled, so a
- * producer that never awaits them causes no unhandled rejection.
+ * producer that never awaits them causes no unhandled rejection. Used by the client's
+ * `MessageWriter` and the server's `spool.run`.
+ *
+ * (A closure rather than a class: the client bundles it, and local names minify where
+ * `#private` names do not.)
  *
  * @example
- * const pacer = new ChunkPacer((chunkId, text) => request({ op: 'msg.append', chunkId, text }), {
+ * const pacer = chunkPacer((chunkId, text) => request({ op: 'msg.append', chunkId, text }), {
  *   onFail: () => request({ op: 'msg.end', reason: 'error' }),
  * });
  * for await (const token of llm) pacer.push(token);
  * await pacer.drained();
  * if (pacer.failure) throw pacer.failure;
  */
-export class ChunkPacer {
-  readonly window: number;
-  readonly maxChunkBytes: number;
-  readonly maxQueuedBytes: number;
-  readonly maxRetries: number;
-  /** The error of the chunk that finally failed, once one has. */
-  failure: unknown;
-  #send: ChunkSend;
-  #onFail: ((err: unknown) => void) | undefined;
-  #clock: Clock;
-  #queue: Chunk[] = [];
-  /** Refused chunks waiting their turn, by chunk ID: sent again one at a time, before anything in `#queue`. */
-  #retry: Chunk[] = [];
-  /** The refused chunk now waiting for its delay or its answer. */
-  #resending: Chunk | undefined;
-  #timer: TimerHandle;
-  #inFlight = 0;
-  #queued = 0;
-  #next = 0;
-  #idle: Array<() => void> = [];
-
-  constructor(send: ChunkSend, options: ChunkPacerOptions = {}) {
-    const o = { ...chunkPacerDefaults, ...options };
-    for (const k of ['window', 'maxChunkBytes', 'maxQueuedBytes'] as const)
-      if (!Number.isSafeInteger(o[k]) || o[k] < 1)
-        throw new SpoolError('INVALID_OPTION', `\`${k}\` must be a positive integer, got ${o[k]}`);
-    if (!Number.isSafeInteger(o.maxRetries) || o.maxRetries < 0)
-      throw new SpoolError('INVALID_OPTION', `\`maxRetries\` must be an integer >= 0, got ${o.maxRetries}`);
-    this.window = o.window;
-    this.maxChunkBytes = o.maxChunkBytes;
-    this.maxQueuedBytes = o.maxQueuedBytes;
-    this.maxRetries = o.maxRetries;
-    this.#send = send;
-    this.#onFail = o.onFail;
-    this.#clock = o.clock ?? realClock;
+export function chunkPacer(send: ChunkSend, options: ChunkPacerOptions = {}): ChunkPacer {
+  const o = { ...chunkPacerDefaults, ...options };
+  for (const k in chunkPacerDefaults) {
+    const v = o[k as keyof typeof chunkPacerDefaults];
+    if (!(v >= (k === 'maxRetries' ? 0 : 1)))
+      throw new SpoolError('INVALID_OPTION', `\`${k}\` must be >= 1, got ${v}`);
   }
-
-  /** Chunks sent and not acknowledged yet. */
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
-  /** Bytes waiting behind the window. */
-  get queuedBytes(): number {
-    return this.#queued;
-  }
-
+  const clock = o.clock ?? realClock;
   /**
-   * Queues a payload; resolves once the chunk carrying it is acknowledged (merged payloads
-   * share one chunk and one promise). Rejects with the pacer's failure after one.
+   * Waiting to be sent: refused chunks first, by chunk ID, then chunks never sent (ID -1),
+   * in order. Text merges into the last one while it has never been sent.
    */
-  push(payload: string | Uint8Array): Promise<string | undefined> {
-    if (this.failure !== undefined) return this.#rejected(this.failure);
-    const bytes = sizeOf(payload);
-    if (this.#queued + bytes > this.maxQueuedBytes) {
-      this.fail(
-        new SpoolError(
-          'QUEUE_FULL',
-          `More than ${this.maxQueuedBytes} bytes wait to be sent: await append() to follow the network.`,
-        ),
-      );
-      return this.#rejected(this.failure);
+  const queue: Chunk[] = [];
+  let paused = false;
+  let timer: unknown;
+  let failure: unknown;
+  let inFlight = 0;
+  let queued = 0;
+  let next = 0;
+  const idle: Array<() => void> = [];
+
+  const settle = () => {
+    if (failure !== undefined || (!inFlight && !queue.length))
+      for (const resolve of idle.splice(0)) resolve();
+  };
+  const pump = () => {
+    while (failure === undefined && !paused && inFlight < o.window && queue.length) {
+      const c = queue.shift()!;
+      queued -= c.bytes;
+      if (c.id < 0) c.id = next++;
+      dispatch(c);
     }
-    this.#queued += bytes;
-    const last = this.#queue[this.#queue.length - 1];
-    if (
-      last &&
-      typeof last.payload === 'string' &&
-      typeof payload === 'string' &&
-      last.bytes + bytes <= this.maxChunkBytes
-    ) {
-      last.payload += payload;
-      last.bytes += bytes;
-      return last.done;
-    }
-    let ok!: Chunk['ok'];
-    let ko!: Chunk['ko'];
-    const done = new Promise<string | undefined>((resolve, reject) => {
-      ok = resolve;
-      ko = reject;
-    });
-    done.catch(noop);
-    this.#queue.push({ id: -1, payload, bytes, attempt: 1, done, ok, ko });
-    this.#pump();
-    return done;
-  }
-
-  /** Resolves once every chunk is acknowledged, or at once after a failure. Never rejects. */
-  drained(): Promise<void> {
-    if (this.failure !== undefined || this.#idleNow()) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
-  }
-
-  /** Fails the pacer with `err` (the first failure wins): waiting chunks reject, nothing more is sent. */
-  fail(err: unknown): void {
-    if (this.failure !== undefined) return;
-    this.failure = err ?? new SpoolError('INTERNAL', 'failed');
-    this.#clock.clearTimeout(this.#timer);
-    if (this.#resending) this.#retry.push(this.#resending);
-    this.#resending = undefined;
-    for (const c of this.#queue.splice(0).concat(this.#retry.splice(0))) c.ko(this.failure);
-    this.#queued = 0;
-    this.#settle();
-    this.#onFail?.(this.failure);
-  }
-
-  #rejected(err: unknown): Promise<never> {
-    const p = Promise.reject(err);
-    p.catch(noop);
-    return p;
-  }
-
-  #pump(): void {
-    while (this.failure === undefined && !this.#resending && this.#inFlight < this.window) {
-      const c = this.#queue.shift();
-      if (!c) return;
-      this.#queued -= c.bytes;
-      c.id = this.#next++;
-      this.#dispatch(c);
-    }
-  }
-
-  #dispatch(c: Chunk): void {
-    this.#inFlight++;
-    this.#send(c.id, c.payload, c.attempt).then(
+  };
+  const fail = (err: unknown) => {
+    if (failure !== undefined) return;
+    failure = err ?? new SpoolError('INTERNAL', 'failed');
+    clock.clearTimeout(timer);
+    for (const c of queue.splice(0)) c.ko(failure);
+    queued = 0;
+    settle();
+    o.onFail?.(failure);
+  };
+  const dispatch = (c: Chunk) => {
+    inFlight++;
+    send(c.id, c.payload, c.attempt).then(
       (id) => {
-        this.#inFlight--;
+        inFlight--;
         c.ok(id);
-        if (c === this.#resending) {
-          this.#resending = undefined;
-          // The resend went through: the next refused chunk needs no further wait.
-          this.#resendNext(0);
-        } else if (!this.#resending) this.#pump();
-        this.#settle();
+        pump();
+        settle();
       },
-      (err: unknown) => {
-        this.#inFlight--;
-        const e = err as { code?: string; details?: { retryAfterMs?: unknown } } | undefined;
-        const after = e?.details?.retryAfterMs;
+      (err: { code?: string; details?: { retryAfterMs?: unknown } } | undefined) => {
+        inFlight--;
+        const after = err?.details?.retryAfterMs;
         if (
-          this.failure === undefined &&
-          c.attempt <= this.maxRetries &&
-          (typeof after === 'number' || e?.code === 'RATE_LIMITED' || e?.code === 'MEMORY_LIMIT_REACHED')
+          failure === undefined &&
+          c.attempt++ <= o.maxRetries &&
+          (typeof after === 'number' || /^(RATE|MEMORY)_LIMIT/.test(String(err?.code)))
         ) {
-          const delay = typeof after === 'number' ? after : Math.min(5000, 100 * 2 ** (c.attempt - 1));
-          c.attempt++;
-          this.#retry.push(c);
-          this.#retry.sort((a, b) => a.id - b.id);
-          if (c === this.#resending) this.#resending = undefined;
-          if (!this.#resending) this.#resendNext(delay);
+          // Back in line before every chunk not sent yet (and after refused ones with lower IDs);
+          // nothing goes out until the wait the refusal names is over.
+          let at = 0;
+          while (at < queue.length && queue[at]!.id >= 0 && queue[at]!.id < c.id) at++;
+          queue.splice(at, 0, c);
+          queued += c.bytes;
+          paused = true;
+          clock.clearTimeout(timer);
+          timer = clock.setTimeout(
+            () => {
+              paused = false;
+              pump();
+            },
+            typeof after === 'number' ? after : Math.min(5000, 100 * 2 ** (c.attempt - 2)),
+          );
         } else {
           c.ko(err);
-          this.fail(err);
+          fail(err);
         }
       },
     );
-  }
+  };
 
-  /** Sends the lowest refused chunk again after `delay` ms, one at a time; none left: the queue. */
-  #resendNext(delay: number): void {
-    const c = this.#retry.shift();
-    if (!c) {
-      this.#pump();
-      return;
-    }
-    this.#resending = c;
-    if (delay <= 0) this.#dispatch(c);
-    else
-      this.#timer = this.#clock.setTimeout(() => {
-        if (this.failure === undefined) this.#dispatch(c);
-      }, delay);
-  }
-
-  #idleNow(): boolean {
-    return !this.#inFlight && !this.#queue.length && !this.#retry.length && !this.#resending;
-  }
-
-  #settle(): void {
-    if (this.failure === undefined && !this.#idleNow()) return;
-    for (const resolve of this.#idle.splice(0)) resolve();
-  }
+  return {
+    push(payload) {
+      if (failure !== undefined) return handled(failure);
+      // A string's length (UTF-16 code units: its size in a JS heap, and at most 3 UTF-8 bytes
+      // each on the wire) or a byte array's: cheap, and bound enough for both.
+      const bytes = payload.length;
+      if (queued + bytes > o.maxQueuedSize) {
+        fail(new SpoolError('QUEUE_FULL', `Over ${o.maxQueuedSize} queued: await append()`));
+        return handled(failure);
+      }
+      queued += bytes;
+      const last = queue[queue.length - 1];
+      if (
+        last &&
+        last.id < 0 &&
+        typeof last.payload === 'string' &&
+        typeof payload === 'string' &&
+        last.bytes + bytes <= o.maxChunkSize
+      ) {
+        last.payload += payload;
+        last.bytes += bytes;
+        return last.done;
+      }
+      let ok!: Chunk['ok'];
+      let ko!: Chunk['ko'];
+      const done = new Promise<string | undefined>((resolve, reject) => {
+        ok = resolve;
+        ko = reject;
+      });
+      done.catch(noop);
+      queue.push({ id: -1, payload, bytes, attempt: 1, done, ok, ko });
+      pump();
+      return done;
+    },
+    drained: () =>
+      failure !== undefined || (!inFlight && !queue.length)
+        ? Promise.resolve()
+        : new Promise((resolve) => idle.push(resolve)),
+    fail,
+    get failure() {
+      return failure;
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import {
-  ChunkPacer,
   type Clock,
   channelTopic,
+  chunkPacer,
   SpoolError,
   type WireEndReason,
   type WireOpenMeta,
@@ -107,17 +107,14 @@ export class MessageRuns {
     };
     // One chunk applied at a time keeps the deltas in order on the topic; what the work
     // writes meanwhile merges into the next chunk.
-    const pacer = new ChunkPacer(
-      (chunkId, payload) => this.target.append(messageId, chunkId, payload, SYSTEM),
-      {
-        window: 1,
-        clock: this.clock,
-        onFail: (err) => {
-          void finish('error');
-          controller.abort(err);
-        },
+    const pacer = chunkPacer((chunkId, payload) => this.target.append(messageId, chunkId, payload, SYSTEM), {
+      window: 1,
+      clock: this.clock,
+      onFail: (err) => {
+        void finish('error');
+        controller.abort(err);
       },
-    );
+    });
     const write = (chunk: string | Uint8Array): Promise<string> => {
       if (controller.signal.aborted || state.ending) {
         const closed = Promise.reject(
