@@ -237,7 +237,7 @@ function losingFirstReply(broker: StreamBroker): StreamBroker {
       return reply;
     };
   const xadd = lose(broker.xadd.bind(broker));
-  const xaddOnce = lose(broker.xaddOnce.bind(broker));
+  const xaddOnce = lose((...a: Parameters<StreamBroker['xaddOnce']>) => broker.xaddOnce(...a));
   return new Proxy(broker, {
     get(target, prop) {
       if (prop === 'xadd') return xadd;
