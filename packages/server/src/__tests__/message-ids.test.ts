@@ -132,6 +132,31 @@ describe.each<Via>(['ws', 'http'])('A message ID names one message (%s)', (via) 
     ]);
   });
 
+  it('an ended message is refused while its completion is still running, even to its own principal', async () => {
+    const inner = new MemoryMessageStore();
+    let release!: () => void;
+    const saving = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const store: MessageStore = {
+      save: async (m) => {
+        await saving;
+        return inner.save(m);
+      },
+      get: (id) => inner.get(id),
+      listAfter: (c, a, o) => inner.listAfter(c, a, o),
+      close: () => inner.close(),
+    };
+    const server = fixture.track(await startServer({ store }));
+    const p = await producer(server, via);
+    expect((await p.open('51')).messageId).toBe('51');
+    expect((await p.end('51')).code).toBeUndefined();
+    expect((await p.open('51')).code).toBe('MESSAGE_ENDED');
+    release();
+    await server.spool.messages.drain();
+    expect((await p.open('51')).code).toBe('MESSAGE_ENDED');
+  });
+
   it('the store decides once the ended-ID window has forgotten the ID', async () => {
     const server = fixture.track(await startServer({ endedIdWindow: 1 }));
     const watcher = await watch(server);

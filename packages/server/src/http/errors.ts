@@ -68,7 +68,10 @@ export function toSpoolError(err: unknown): SpoolError {
 
 /**
  * How long to wait before retrying, when the error is a refusal for rate: `retryAfterMs`
- * in the error's details (set by the WebSocket limits and the demo's cap). Undefined otherwise.
+ * in the error's details (set by the WebSocket limits, the demo's cap and an open circuit
+ * breaker), rounded up to whole ms. Undefined otherwise.
+ *
+ * @example retryAfterMsOf(new SpoolError('RATE_LIMITED', 'later', { details: { retryAfterMs: 40 } })) // 40
  */
 export function retryAfterMsOf(err: SpoolError): number | undefined {
   const ms = err.details?.['retryAfterMs'];

@@ -199,6 +199,8 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     await this.authorize(principal, topic);
     // Only a caller-chosen ID can name an old message; the generator's IDs are new.
     if (given && !this.open_.has(messageId)) await this.assertNotEnded(messageId);
+    // Also after the await, and for a message that ended but is still completing (still in `open_`).
+    if (this.ended.has(messageId)) throw messageEnded(messageId);
     const existing = this.open_.get(messageId);
     if (existing) {
       if (existing.topic !== topic || !sameOwner(existing.owner, principal)) {
@@ -209,7 +211,6 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
       }
       return { messageId, id: await existing.opened };
     }
-    if (this.ended.has(messageId)) throw messageEnded(messageId);
     const opened = this.deps.cache.openStream({
       messageId,
       channelId: meta.channelId,
@@ -220,17 +221,17 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
       customFields: meta.customFields,
     });
     // Registered before the await: a chunk, an end or a retried open may follow before the topic answers.
+    const inflight = new Set<Promise<unknown>>();
+    const appended = this.appendEvent(topic, inflight, 'msg.open', { messageId, meta: toWireMeta(opened) });
     const open: OpenMessage = {
       topic,
       owner: principal,
-      opened: undefined as unknown as Promise<string>,
+      opened: appended.then((r) => r.id),
       firstEventId: '',
       lastEventId: '',
-      inflight: new Set(),
+      inflight,
     };
-    const appended = this.appendEvent(open, 'msg.open', { messageId, meta: toWireMeta(opened) });
-    open.opened = appended.then((r) => r.id);
-    open.opened.catch(() => {});
+    open.opened.catch(() => {}); // awaited only by a retried open, if any
     this.open_.set(messageId, open);
     try {
       const { id } = await appended;
@@ -316,15 +317,15 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
       typeof payload === 'string'
         ? { messageId: id, chunkId, text: payload }
         : { messageId: id, chunkId, b64: Buffer.from(payload).toString('base64') };
-    const { id: eventId } = await this.appendEvent(open, 'msg.delta', data);
+    const { id: eventId } = await this.appendEvent(open.topic, open.inflight, 'msg.delta', data);
     open.lastEventId = eventId;
     return eventId;
   }
 
-  private appendEvent(open: OpenMessage, event: string, data: unknown) {
-    const appended = this.deps.topics.getOrCreate(open.topic).append(event, data);
-    open.inflight.add(appended);
-    const settle = () => open.inflight.delete(appended);
+  private appendEvent(topic: string, inflight: Set<Promise<unknown>>, event: string, data: unknown) {
+    const appended = this.deps.topics.getOrCreate(topic).append(event, data);
+    inflight.add(appended);
+    const settle = () => inflight.delete(appended);
     appended.then(settle, settle);
     return appended;
   }
@@ -447,7 +448,11 @@ function decodeBase64(b64: string): Uint8Array {
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
-/** The `xaddOnce` key of a message's one completion record. */
+/**
+ * The `xaddOnce` key of a message's one completion record on `spool:completed`.
+ *
+ * @example completionKey('1843563473929170944') // 'spool:completed:1843563473929170944'
+ */
 export function completionKey(messageId: string): string {
   return `${COMPLETED_STREAM}:${messageId}`;
 }
