@@ -7,7 +7,7 @@ export {
   ChatAssembler,
   type MessageStatus,
 } from './chat-assembler';
-export { MessageWriter } from './message-writer';
+export { MessageWriter, type MessageWriterOptions } from './message-writer';
 export {
   type ReconnectBackoff,
   type SpoolClientOptions,

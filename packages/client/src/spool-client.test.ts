@@ -410,6 +410,15 @@ describe('SpoolClient publish and producing', () => {
     expect(await appends[0]).toBe('2-0');
     // The ack of chunk 1 is lost with the connection; the server had applied it.
     const again = await cutAndResume(client, 0);
+    // The message is opened again first (the idempotent retry), then the chunk goes again.
+    await until(() => again.frames.some((f) => f.op === 'msg.append'), 'the chunk sent again');
+    expect(again.frames.filter((f) => f.op.startsWith('msg.')).map((f) => f.op)).toEqual([
+      'msg.open',
+      'msg.append',
+    ]);
+    const reopened = await again.next((f) => f.op === 'msg.open');
+    expect(reopened.meta).toEqual(open.meta);
+    again.send({ op: 'ack', ref: reopened.ref, id: '1-0', messageId: w.messageId });
     const re = await again.next((f) => f.op === 'msg.append');
     expect([re.ref, re.chunkId]).toEqual([a1.ref, 1]);
     again.send({ op: 'err', ref: re.ref, code: 'DUPLICATE_CHUNK', message: 'chunk 1 exists' });
@@ -419,6 +428,47 @@ describe('SpoolClient publish and producing', () => {
     again.send({ op: 'ack', ref: end.ref });
     await ended;
     await expect(w.append('more')).rejects.toMatchObject({ code: 'STREAM_CLOSED' });
+  });
+
+  it('paces writers with their own window, not offlineQueueMax, and keeps publishes bounded by it', async () => {
+    const client = connect({ offlineQueueMax: 1 });
+    const conn = await opened(client, 0);
+    const w = client.openMessage({ channelId: 'g', channelType: 1 }, { window: 3 });
+    const open = await conn.next((f) => f.op === 'msg.open');
+    conn.send({ op: 'ack', ref: open.ref, id: '1-0', messageId: w.messageId });
+    await w.opened;
+    conn.terminate();
+    await until(() => client.state === 'reconnecting');
+    const parts = Array.from({ length: 10 }, (_, i) => w.append(`${i}`));
+    const pub = client.publish('t', 1);
+    await expect(client.publish('t', 2)).rejects.toMatchObject({ code: 'QUEUE_FULL' });
+    await clock.advanceAsync(1000);
+    const again = await opened(client, 1);
+    // Three were in flight when the connection went (the window); the rest merged behind them.
+    const appends = [];
+    for (let i = 0; i < 3; i++) appends.push(await again.next((f) => f.op === 'msg.append'));
+    expect(appends.map((f) => [f.chunkId, f.text])).toEqual([
+      [0, '0'],
+      [1, '1'],
+      [2, '2'],
+    ]);
+    for (const f of appends) again.send({ op: 'ack', ref: f.ref, id: `2-${f.chunkId}` });
+    const last = await again.next((f) => f.op === 'msg.append');
+    expect([last.chunkId, last.text]).toEqual([3, '3456789']);
+    again.send({ op: 'ack', ref: last.ref, id: '2-3' });
+    expect(await Promise.all(parts)).toEqual(['2-0', '2-1', '2-2', ...Array(7).fill('2-3')]);
+    const p = await again.next((f) => f.op === 'pub');
+    again.send({ op: 'ack', ref: p.ref, id: '3-0' });
+    expect(await pub).toBe('3-0');
+  });
+
+  it('keeps the retryAfterMs of an err in the error details', async () => {
+    const client = connect();
+    const conn = await opened(client, 0);
+    const p = client.publish('t', 1);
+    const f = await conn.next((x) => x.op === 'pub');
+    conn.send({ op: 'err', ref: f.ref, code: 'RATE_LIMITED', message: 'later', retryAfterMs: 250 });
+    await expect(p).rejects.toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterMs: 250 } });
   });
 
   it('does not take DUPLICATE_CHUNK as done on a first send', async () => {

@@ -1,7 +1,7 @@
 import { type ClientMessage, channelTopic, SpoolError, type WireOpenMeta } from '@spool/core';
 import { type AssembledMessage, type ChannelStore, ChatAssembler } from './chat-assembler';
 import { Connection, type ConnectionState } from './connection';
-import { MessageWriter } from './message-writer';
+import { MessageWriter, type MessageWriterOptions } from './message-writer';
 import { type ResolvedClientOptions, resolveClientOptions, type SpoolClientOptions } from './options';
 import { readServerFrame } from './read-server-frame';
 import { type ExternalStore, eventIdBefore, isAfter, type SpoolEvent } from './spool-event';
@@ -29,9 +29,9 @@ interface Wire {
 }
 
 // When an operation is sent again after a reconnect, the server may already have applied
-// the first copy: these answers then mean "done", not failure.
+// the first copy: these answers then mean "done", not failure. (A re-sent `msg.open` needs
+// none: the server answers its own principal's retry with the first open's ack.)
 const DONE_ON_RETRY: Record<string, string> = {
-  'msg.open': 'STREAM_EXISTS',
   'msg.append': 'DUPLICATE_CHUNK',
   'msg.end': 'STREAM_NOT_FOUND STREAM_CLOSED',
   'msg.cancel': 'STREAM_NOT_FOUND STREAM_CLOSED',
@@ -60,6 +60,8 @@ export class SpoolClient {
   #id: string;
   #pending = new Map<number, Pending>();
   #wires = new Map<string, Wire>();
+  /** Writers whose message may need opening again on a new connection. */
+  #writers = new Set<MessageWriter>();
   #listeners = { state: new Set<(s: ConnectionState) => void>(), error: new Set<(e: SpoolError) => void>() };
   #chat: ChatAssembler;
   #link: SubscriptionLink = {
@@ -84,7 +86,11 @@ export class SpoolClient {
       },
       open: () => {
         for (const topic of this.#wires.keys()) this.#subscribe(topic);
-        for (const p of this.#pending.values()) this.#sendRequest(p);
+        const resend = [...this.#pending.values()];
+        // Writers open their message again first, so the chunks sent again below are paced
+        // by this connection's append window.
+        this.#pruneWriters(true);
+        for (const p of resend) this.#sendRequest(p);
       },
       frame: (data) => this.#onFrame(data),
       refused: (code) =>
@@ -182,12 +188,23 @@ export class SpoolClient {
       this.#pending.delete(m.ref);
       p?.ok(m);
     } else if (m.op === 'err') {
-      const err = new SpoolError(m.code as SpoolError['code'], m.message);
+      const after = m.retryAfterMs;
+      const err = new SpoolError(
+        m.code as SpoolError['code'],
+        m.message,
+        typeof after === 'number' ? { details: { retryAfterMs: after } } : undefined,
+      );
       const p = m.ref === undefined ? undefined : this.#pending.get(m.ref);
       if (p) {
         this.#pending.delete(p.frame.ref);
         if (p.again && DONE_ON_RETRY[p.frame.op]?.includes(m.code)) p.ok({});
         else p.ko(err);
+      } else if (w && typeof after === 'number') {
+        // A `sub` refused for rate: ask again when the server says.
+        this.options.clock.setTimeout(
+          () => this.#wires.get(m.topic!) === w && this.#subscribe(m.topic!),
+          after,
+        );
       } else if (w) {
         this.#wires.delete(m.topic!);
         for (const s of w.subs) s.end(err);
@@ -249,12 +266,13 @@ export class SpoolClient {
     return ack.id!;
   }
 
-  #request(frame: ClientMessage): Promise<{ id?: string; messageId?: string }> {
+  /** `paced`: the caller bounds its own requests (a writer's window), so `offlineQueueMax` does not apply. */
+  #request(frame: ClientMessage, paced?: boolean): Promise<{ id?: string; messageId?: string }> {
     return new Promise((ok, ko) => {
       this.#assertOpen();
       if (this.state === 'closed')
         throw new SpoolError('RETRY_EXHAUSTED', 'The client gave up reconnecting; call reconnect() first.');
-      if (this.state !== 'open' && this.#pending.size >= this.options.offlineQueueMax) {
+      if (!paced && this.state !== 'open' && this.#pending.size >= this.options.offlineQueueMax) {
         throw new SpoolError(
           'QUEUE_FULL',
           `${this.#pending.size} requests already wait for the connection (offlineQueueMax); retry once it is open.`,
@@ -268,15 +286,29 @@ export class SpoolClient {
   }
 
   /**
-   * Opens a chat message to stream from this client (an LLM worker, a chat UI).
+   * Opens a chat message to stream from this client (an LLM worker, a chat UI). The writer
+   * paces itself (a window of chunks in flight, its own bounded queue, not
+   * `offlineQueueMax`), so `append` needs no `await`; `end()` rejects if a chunk finally failed.
    *
    * @example
    * const w = client.openMessage({ channelId: 'general', channelType: 1, fromUid: 'bot' });
-   * await w.append('Hel'); await w.append('lo'); await w.end();
+   * for await (const token of llm) w.append(token);
+   * await w.end();
    */
-  openMessage(meta: WireOpenMeta): MessageWriter {
+  openMessage(meta: WireOpenMeta, options?: MessageWriterOptions): MessageWriter {
     this.#assertOpen();
-    return new MessageWriter((f) => this.#request(f), meta, this.options.random);
+    this.#pruneWriters();
+    const w = new MessageWriter((f) => this.#request(f, true), meta, this.options.random, {
+      clock: this.options.clock,
+      ...options,
+    });
+    this.#writers.add(w);
+    return w;
+  }
+
+  /** Drops finished writers; with `reopen`, the others open their message again. */
+  #pruneWriters(reopen?: boolean): void {
+    for (const w of this.#writers) if (!(reopen ? w.reopen() : w.live)) this.#writers.delete(w);
   }
 
   /**

@@ -11,6 +11,8 @@ export const ErrorCode = {
   STREAM_NOT_FOUND: 'STREAM_NOT_FOUND',
   STREAM_CLOSED: 'STREAM_CLOSED',
   STREAM_EXISTS: 'STREAM_EXISTS',
+  /** A message ID that has already ended: a message ID names one message, and it is never opened again. */
+  MESSAGE_ENDED: 'MESSAGE_ENDED',
   MEMORY_LIMIT_REACHED: 'MEMORY_LIMIT_REACHED',
   TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
   TOO_MANY_CHUNKS: 'TOO_MANY_CHUNKS',

@@ -6,7 +6,7 @@
  */
 export { AccessControl, type AuthMode, type AuthOptions, defaultAuthorize } from './auth/access-control';
 export { isLoopback } from './auth/loopback';
-export { type Action, LOCAL_PRINCIPAL, type Principal, type Role } from './auth/principal';
+export { type Action, LOCAL_PRINCIPAL, type Principal, type Role, SYSTEM } from './auth/principal';
 export {
   extractToken,
   TOKEN_SUBPROTOCOL_PREFIXES,
@@ -38,6 +38,7 @@ export {
   errorResponse,
   httpStatusOf,
   jsonResponse,
+  retryAfterMsOf,
   toSpoolError,
 } from './http/errors';
 export { nodeListener, toRequest, writeResponse } from './http/node-bridge';
@@ -71,7 +72,7 @@ export {
 } from './metrics/spool-metrics';
 export { type ListenOptions, listenDefaults, type SpoolServer } from './node/attach';
 export { type SpoolOptions, SYS_RETENTION, spoolDefaults, type TopicsOptions } from './options';
-export { COMPLETED_STREAM, type DeadLetter, toWireMeta } from './producers/chat-producer';
+export { COMPLETED_STREAM, completionKey, type DeadLetter, toWireMeta } from './producers/chat-producer';
 export type { RunHandle, RunWork } from './producers/message-runs';
 export type { ProducerOps, WireChunk } from './producers/producer-ops';
 export { createSpool, Spool } from './spool';

@@ -58,6 +58,14 @@ export interface SpoolOptions {
    * @default 1048576 (1 MiB)
    */
   maxBodyBytes?: number;
+  /**
+   * Ended message IDs remembered, so that opening one again is refused with
+   * `MESSAGE_ENDED` even when the store cannot say (it is down, or the message was not
+   * persisted). Past it the oldest is forgotten and only the store remembers. Held in
+   * memory: a restart forgets it (docs/architecture.md, "A message ID names one message").
+   * @default 100000
+   */
+  endedIdWindow?: number;
   /** A pino logger. @default silent */
   logger?: Logger;
   /** Every timer of the server (heartbeats, sweeps, stats). @default realClock */
@@ -87,6 +95,7 @@ export const spoolDefaults = Object.freeze({
   breaker: Object.freeze({ failureThreshold: 5, cooldownMs: 10_000 }),
   statsIntervalMs: 1000,
   maxBodyBytes: 1024 * 1024,
+  endedIdWindow: 100_000,
 });
 
 const KNOWN = new Set([
@@ -101,6 +110,7 @@ const KNOWN = new Set([
   'breaker',
   'statsIntervalMs',
   'maxBodyBytes',
+  'endedIdWindow',
   'logger',
   'clock',
 ]);
@@ -121,7 +131,7 @@ export function validateSpoolOptions(options: SpoolOptions): void {
       throw new SpoolError('INVALID_OPTION', `Unknown option \`${key}\`; known: ${[...KNOWN].join(', ')}.`);
     }
   }
-  for (const key of ['statsIntervalMs', 'maxBodyBytes'] as const) {
+  for (const key of ['statsIntervalMs', 'maxBodyBytes', 'endedIdWindow'] as const) {
     const v = options[key];
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) {
       throw new SpoolError('INVALID_OPTION', `\`${key}\` must be a positive integer, got ${String(v)}.`);

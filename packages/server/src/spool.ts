@@ -155,7 +155,8 @@ export class Spool {
       retry: retryOptions,
       access: this.access,
       logger: this.logger,
-      now: () => this.clock.now(),
+      clock: this.clock,
+      endedIdWindow: options.endedIdWindow ?? spoolDefaults.endedIdWindow,
     });
     this.messages = producer;
     const onInternalError = (err: unknown) => this.logger.error({ err }, 'internal error');

@@ -36,7 +36,11 @@ describe('MemoryBroker', () => {
   });
 
   it('is plain Redis by default: no stream cap, no pending cap', async () => {
-    expect(memoryBrokerDefaults).toEqual({ maxStreamLength: Infinity, maxPendingMessages: Infinity });
+    expect(memoryBrokerDefaults).toEqual({
+      maxStreamLength: Infinity,
+      maxPendingMessages: Infinity,
+      maxOnceKeys: 100_000,
+    });
     const broker = new MemoryBroker({ clock: createManualClock(1) });
     for (let i = 0; i < 2_000; i++) await broker.xadd('s', { i: String(i) });
     expect(await broker.xlen('s')).toBe(2_000);
@@ -78,8 +82,22 @@ describe('MemoryBroker', () => {
     expect(await broker.xpending('s', 'g')).toMatchObject({ count: 3 });
   });
 
+  it('xaddOnce remembers its maxOnceKeys most recent keys; an older one adds again', async () => {
+    const broker = new MemoryBroker({ clock: createManualClock(1), maxOnceKeys: 2 });
+    const a = await broker.xaddOnce('s', 'a', { k: 'a' });
+    await broker.xaddOnce('s', 'b', { k: 'b' });
+    expect(await broker.xaddOnce('s', 'a', { k: 'a' })).toEqual({ id: a.id, added: false });
+    await broker.xaddOnce('s', 'c', { k: 'c' });
+    // 'a' was the least recently added of three: forgotten, so it adds a second entry.
+    expect((await broker.xaddOnce('s', 'a', { k: 'a' })).added).toBe(true);
+    expect(await broker.xlen('s')).toBe(4);
+  });
+
   it('validates its options eagerly', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new MemoryBroker({ maxOnceKeys: bad })).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION' }),
+      );
       expect(() => new MemoryBroker({ maxStreamLength: bad })).toThrow(
         expect.objectContaining({ code: 'INVALID_OPTION' }),
       );

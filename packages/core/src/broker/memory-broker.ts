@@ -36,6 +36,7 @@ import type {
   StreamFieldsInput,
   StreamKeyIds,
   StreamReadReply,
+  XaddOnceReply,
   XaddOptions,
   XautoclaimOptions,
   XautoclaimReply,
@@ -82,11 +83,19 @@ export interface MemoryBrokerOptions {
    * @default Infinity
    */
   maxPendingMessages?: number;
+  /**
+   * Keys remembered by `xaddOnce`, at most: past it the least recently added key is
+   * forgotten (a repeat of it would add again). They live in this process only, so a
+   * restart forgets them all. Bounds memory; RedisBroker keeps its keys for 24 hours.
+   * @default 100000
+   */
+  maxOnceKeys?: number;
 }
 
 export const memoryBrokerDefaults = {
   maxStreamLength: Number.POSITIVE_INFINITY,
   maxPendingMessages: Number.POSITIVE_INFINITY,
+  maxOnceKeys: 100_000,
 } as const;
 
 /** The limits of seed 004, which `spool serve` turns on. */
@@ -121,6 +130,9 @@ export class MemoryBroker implements StreamBroker {
   private readonly blocked: BlockedReads;
   private readonly maxStreamLength: number;
   private readonly maxPending: number;
+  private readonly maxOnceKeys: number;
+  /** `xaddOnce` keys → the entry ID they added, oldest first (a Map keeps insertion order). */
+  private readonly onceIds = new Map<string, string>();
   private closed = false;
 
   constructor(options: MemoryBrokerOptions = {}) {
@@ -128,6 +140,7 @@ export class MemoryBroker implements StreamBroker {
     this.clock = options.clock ?? realClock;
     this.maxStreamLength = checkLimit('maxStreamLength', o.maxStreamLength);
     this.maxPending = checkLimit('maxPendingMessages', o.maxPendingMessages);
+    this.maxOnceKeys = checkLimit('maxOnceKeys', o.maxOnceKeys);
     this.blocked = new BlockedReads(this.clock);
   }
 
@@ -136,6 +149,25 @@ export class MemoryBroker implements StreamBroker {
     fields: StreamFieldsInput,
     options: XaddOptions = NO_OPTIONS,
   ): Promise<string | null> {
+    return this.add(key, fields, options);
+  }
+
+  async xaddOnce(key: string, onceKey: string, fields: StreamFieldsInput): Promise<XaddOnceReply> {
+    this.assertOpen();
+    assertStreamName('key', key);
+    assertStreamName('onceKey', onceKey);
+    const seen = this.onceIds.get(onceKey);
+    if (seen !== undefined) return { id: seen, added: false };
+    // Synchronous from the check to the remembering, so two concurrent calls add one entry
+    // (RedisBroker gets the same from one Lua script).
+    const id = this.add(key, fields, NO_OPTIONS)!;
+    this.onceIds.set(onceKey, id);
+    if (this.onceIds.size > this.maxOnceKeys) this.onceIds.delete(this.onceIds.keys().next().value!);
+    return { id, added: true };
+  }
+
+  /** XADD's work, synchronous. */
+  private add(key: string, fields: StreamFieldsInput, options: XaddOptions): string | null {
     this.assertOpen();
     assertStreamName('key', key);
     const record = frozenStreamFields(fields);

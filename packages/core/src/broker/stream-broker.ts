@@ -48,6 +48,15 @@ export interface XaddOptions {
   noMkStream?: boolean;
 }
 
+/**
+ * Reply of {@link StreamBroker.xaddOnce}: the entry's ID, and whether this call added it
+ * (false on a repeat: `id` is then the first call's entry).
+ */
+export interface XaddOnceReply {
+  id: string;
+  added: boolean;
+}
+
 /** XTRIM strategy. */
 export type XtrimStrategy = { maxLen: number; minId?: undefined } | { minId: string; maxLen?: undefined };
 
@@ -196,6 +205,19 @@ export interface XinfoConsumer {
 export interface StreamBroker {
   /** XADD: the new entry's ID, or null with `noMkStream` on a missing key. */
   xadd(key: string, fields: StreamFieldsInput, options?: XaddOptions): Promise<string | null>;
+  /**
+   * Spool extension: XADD (auto ID) at most once per `onceKey`. The first call adds the
+   * entry and remembers its ID under `onceKey`; every later call with the same `onceKey`
+   * adds nothing and returns that first ID with `added: false`. So a caller may retry an
+   * XADD whose reply was lost without adding a second entry (exactly one `spool:completed`
+   * record per message). `onceKey` is one namespace for the whole broker, not per stream.
+   * How long a key is remembered is the broker's: RedisBroker 24 hours, MemoryBroker its
+   * `maxOnceKeys` most recent keys, within one process.
+   *
+   * @example
+   * const { id, added } = await broker.xaddOnce('spool:completed', `spool:completed:${messageId}`, fields);
+   */
+  xaddOnce(key: string, onceKey: string, fields: StreamFieldsInput): Promise<XaddOnceReply>;
   /** XLEN: 0 for a missing key. */
   xlen(key: string): Promise<number>;
   /** XRANGE: `-`, `+`, incomplete IDs and `(` exclusive bounds; count ≤ 0 gives []. */

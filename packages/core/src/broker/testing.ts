@@ -3,6 +3,7 @@ import { claimCases } from './contract/claim-cases';
 import { entriesCases } from './contract/entries-cases';
 import { type BrokerFixture, expectCode, untilBlocked } from './contract/fixture';
 import { groupCases } from './contract/group-cases';
+import { onceCases } from './contract/once-cases';
 import { readCases } from './contract/read-cases';
 
 export type { BrokerFixture } from './contract/fixture';
@@ -40,6 +41,7 @@ export function brokerContract(name: string, makeBroker: () => BrokerFixture | P
     readCases(get);
     groupCases(get);
     claimCases(get);
+    onceCases(get);
 
     it('ping resolves; after close every call and every blocked read fails with BROKER_CLOSED', async () => {
       await expect(fixture.broker.ping()).resolves.toBeUndefined();
@@ -50,6 +52,7 @@ export function brokerContract(name: string, makeBroker: () => BrokerFixture | P
       await blocked;
       await expectCode(fixture.broker.xadd('s', { f: 'v' }), 'BROKER_CLOSED');
       await expectCode(fixture.broker.xlen('s'), 'BROKER_CLOSED');
+      await expectCode(fixture.broker.xaddOnce('s', 'k', { f: 'v' }), 'BROKER_CLOSED');
       await expectCode(fixture.broker.ping(), 'BROKER_CLOSED');
       await expect(fixture.broker.close()).resolves.toBeUndefined();
     });

@@ -17,7 +17,7 @@ describe('cacheDefaults', () => {
     expect(cacheDefaults).toEqual({
       maxMemoryBytes: 104_857_600,
       maxStreams: 10_000,
-      maxChunksPerStream: 1_000,
+      maxChunksPerStream: 100_000,
       streamTimeoutMs: 1_800_000,
       chunkInactivityTimeoutMs: 30_000,
       cleanupIntervalMs: 300_000,

@@ -56,7 +56,11 @@ export interface StreamCacheOptions {
   maxMemoryBytes?: number;
   /** Open streams at once. @default 10000 */
   maxStreams?: number;
-  /** Chunks in one stream. @default 1000 */
+  /**
+   * Chunks in one stream. High on purpose: `maxMemoryBytes` is what bounds a stream, and a
+   * long LLM reply easily has tens of thousands of tokens.
+   * @default 100000
+   */
   maxChunksPerStream?: number;
   /** Hard cap on a stream's age: it ends with reason `timeout` this long after opening. `Infinity` disables. @default 1800000 (30 min) */
   streamTimeoutMs?: number;
@@ -100,7 +104,7 @@ export interface ResolvedStreamCacheOptions {
 export const cacheDefaults: ResolvedStreamCacheOptions = Object.freeze({
   maxMemoryBytes: 100 * 2 ** 20,
   maxStreams: 10_000,
-  maxChunksPerStream: 1_000,
+  maxChunksPerStream: 100_000,
   streamTimeoutMs: 30 * 60_000,
   chunkInactivityTimeoutMs: 30_000,
   cleanupIntervalMs: 5 * 60_000,

@@ -1,4 +1,5 @@
 export * from './backoff';
+export * from './chunk-pacer';
 export * from './circuit-breaker';
 export * from './credit-window';
 export * from './health';

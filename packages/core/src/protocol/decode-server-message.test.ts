@@ -31,6 +31,10 @@ describe('decodeServerMessage', () => {
     ['ack with messageId', { op: 'ack', ref: 1, messageId: '1843563473929170944' }],
     ['err', { op: 'err', ref: 7, code: 'FORBIDDEN', message: 'no' }],
     ['err for a topic', { op: 'err', topic: 't', code: 'NOT_SUBSCRIBED', message: '' }],
+    [
+      'err with retryAfterMs',
+      { op: 'err', ref: 3, code: 'RATE_LIMITED', message: 'later', retryAfterMs: 40 },
+    ],
     ['pong', { op: 'pong', ref: 9 }],
     ['hb', { op: 'hb' }],
   ])('decodes %s', (_name, msg) => {
@@ -73,6 +77,11 @@ describe('decodeServerMessage', () => {
     ['a numeric messageId', '{"op":"ack","ref":1,"messageId":1843563473929170944}', 'INVALID_MESSAGE'],
     ['a zero messageId', '{"op":"ack","ref":1,"messageId":"0"}', 'INVALID_MESSAGE'],
     ['err without code', '{"op":"err","message":"x"}', 'INVALID_MESSAGE'],
+    [
+      'a negative retryAfterMs',
+      '{"op":"err","code":"RATE_LIMITED","message":"","retryAfterMs":-5}',
+      'INVALID_MESSAGE',
+    ],
   ])('rejects %s', (_name, frame, code) => {
     expect(failure(decodeServerMessage(frame)).error.code).toBe(code);
   });

@@ -35,6 +35,8 @@ const serverShapes: Record<string, WireShape> = {
     ['topic', f.text, 1],
     ['code', f.text],
     ['message', f.string],
+    // A non-negative integer, the same rule as a ref.
+    ['retryAfterMs', f.ref, 1],
   ],
   pong: [['ref', f.ref]],
   hb: [],

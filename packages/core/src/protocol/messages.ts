@@ -145,6 +145,8 @@ export interface ErrMessage {
   topic?: string;
   code: string;
   message: string;
+  /** Set when the server refused for rate (`RATE_LIMITED`): send the request again after this many ms. */
+  retryAfterMs?: number;
 }
 export interface PongMessage {
   op: 'pong';

@@ -24,3 +24,14 @@ export type Action = 'connect' | 'subscribe' | 'publish' | 'produce' | 'broker' 
 
 /** The principal of the local default (loopback, no token configured): full access. */
 export const LOCAL_PRINCIPAL: Principal = Object.freeze({ id: 'local', role: 'admin' as const });
+
+/**
+ * The server itself, for the producers it runs (`spool.run`, the demo). Producer
+ * operations skip authorization for this one object only, compared by identity, so no
+ * token or `authenticate` hook can forge it. Every other caller names its principal: a
+ * missing one is a type error and, at runtime, `UNAUTHENTICATED`.
+ *
+ * @example
+ * await spool.messages.open({ channelId: 'general', channelType: 1 }, SYSTEM);
+ */
+export const SYSTEM: Principal = Object.freeze({ id: '$system', role: 'admin' as const });

@@ -82,4 +82,16 @@ describe('RedisBroker', () => {
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
   });
+
+  it('xaddOnce keeps its key under the prefix, with the ID it added and a 24-hour expiry', async () => {
+    const { broker, keyPrefix } = make();
+    const { id } = await broker.xaddOnce('done', 'spool:completed:42', { messageId: '42' });
+    expect(await admin.get(`${keyPrefix}once:spool:completed:42`)).toBe(id);
+    const ttl = await admin.ttl(`${keyPrefix}once:spool:completed:42`);
+    expect(ttl).toBeGreaterThan(86_000);
+    expect(ttl).toBeLessThanOrEqual(86_400);
+    expect(() => new RedisBroker({ onceTtlSeconds: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+  });
 });

@@ -21,6 +21,7 @@ import {
   type StreamKeyIds,
   type StreamReadReply,
   type TrimArgs,
+  type XaddOnceReply,
   type XaddOptions,
   type XautoclaimOptions,
   type XautoclaimReply,
@@ -59,6 +60,11 @@ export interface RedisBrokerOptions {
   pingTimeoutMs?: number;
   /** Called with connection errors (ioredis reconnects on its own). @default ignore */
   onError?: (err: Error) => void;
+  /**
+   * How long `xaddOnce` remembers a once-key (the key `<keyPrefix>once:<onceKey>` expires).
+   * @default 86400 (24 hours)
+   */
+  onceTtlSeconds?: number;
 }
 
 export const redisBrokerDefaults = {
@@ -67,7 +73,26 @@ export const redisBrokerDefaults = {
   poolSize: 16,
   autoPipelining: true,
   pingTimeoutMs: 2_000,
+  onceTtlSeconds: 86_400,
 } as const;
+
+/**
+ * `xaddOnce` in one script, so the check, the XADD and the remembering are atomic: a
+ * retry after a lost reply finds the key and gets the first ID. The key stores the ID,
+ * as `SET key id NX EX ttl` would once the ID is known.
+ * KEYS: stream, once-key. ARGV: ttl seconds, then field, value, field, value...
+ */
+const XADD_ONCE_LUA = `
+local seen = redis.call('GET', KEYS[2])
+if seen then return {seen, 0} end
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+redis.call('SET', KEYS[2], id, 'EX', ARGV[1])
+return {id, 1}
+`;
+
+type WithXaddOnce = Redis & {
+  spoolXaddOnce(stream: string, onceKey: string, ...argv: Array<string | number>): Promise<[string, number]>;
+};
 
 /** Stands in for an ID Redis must reject, where Redis looks at the key or group before the ID. */
 const BAD_ID = 'invalid-id';
@@ -98,6 +123,7 @@ export class RedisBroker implements StreamBroker {
   private readonly pool: BlockingPool;
   private readonly prefix: string;
   private readonly pingTimeoutMs: number;
+  private readonly onceTtlSeconds: number;
   private closed = false;
 
   constructor(options: RedisBrokerOptions = {}) {
@@ -108,6 +134,13 @@ export class RedisBroker implements StreamBroker {
     if (typeof o.keyPrefix !== 'string') {
       throw new SpoolError('INVALID_OPTION', '`keyPrefix` must be a string.');
     }
+    if (!Number.isSafeInteger(o.onceTtlSeconds) || o.onceTtlSeconds < 1) {
+      throw new SpoolError(
+        'INVALID_OPTION',
+        `\`onceTtlSeconds\` must be a positive integer, got ${o.onceTtlSeconds}.`,
+      );
+    }
+    this.onceTtlSeconds = o.onceTtlSeconds;
     this.prefix = o.keyPrefix;
     this.pingTimeoutMs = o.pingTimeoutMs;
     const onError = options.onError ?? (() => {});
@@ -120,6 +153,8 @@ export class RedisBroker implements StreamBroker {
       enableAutoPipelining: o.autoPipelining,
     };
     this.redis = new Redis(redisOptions);
+    // EVALSHA, falling back to EVAL once per connection when Redis lacks the script.
+    this.redis.defineCommand('spoolXaddOnce', { numberOfKeys: 2, lua: XADD_ONCE_LUA });
     this.redis.on('error', onError);
     this.pool = new BlockingPool(redisOptions, o.poolSize, onError);
   }
@@ -149,6 +184,24 @@ export class RedisBroker implements StreamBroker {
     argv.push(id);
     for (const s of flat) argv.push(s);
     return (await this.run(argv)) as string | null;
+  }
+
+  async xaddOnce(key: string, onceKey: string, fields: StreamFieldsInput): Promise<XaddOnceReply> {
+    if (this.closed) throw closedError();
+    const stream = this.k(key);
+    assertStreamName('onceKey', onceKey);
+    const flat = flattenStreamFields(fields);
+    try {
+      const [id, added] = await (this.redis as WithXaddOnce).spoolXaddOnce(
+        stream,
+        `${this.prefix}once:${onceKey}`,
+        this.onceTtlSeconds,
+        ...flat,
+      );
+      return { id, added: added === 1 };
+    } catch (err) {
+      throw this.closed ? closedError() : toSpoolError(err, this.prefix);
+    }
   }
 
   async xlen(key: string): Promise<number> {

@@ -127,6 +127,8 @@ export class DemoProducer {
       throw new SpoolError(
         'RATE_LIMITED',
         `At most ${this.o.maxRequested} demo replies stream at once; wait for one to finish.`,
+        // A demo reply takes a few seconds; a second is a fair first wait.
+        { details: { retryAfterMs: 1000 } },
       );
     }
     const tokens = simulatedReply(this.random);

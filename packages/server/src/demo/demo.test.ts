@@ -113,6 +113,7 @@ describe('the demo', () => {
       expect(spool.cache.getStream(started.body.messageId)?.meta.channelId).toBe('support');
       const busy = await api.post('/v1/demo/replies', {});
       expect([busy.status, codeOf(busy)]).toEqual([429, 'RATE_LIMITED']);
+      expect(busy.body).toMatchObject({ error: { retryAfterMs: 1000 } });
       const bad = await api.post('/v1/demo/replies', { channel: 'general' });
       expect([bad.status, codeOf(bad)]).toEqual([400, 'BAD_REQUEST']);
       const wrong = await api.post('/v1/demo/replies', { channel: 5 });

@@ -21,6 +21,7 @@ describe('httpStatusOf', () => {
       ['NO_SUCH_KEY', 404],
       ['METHOD_NOT_ALLOWED', 405],
       ['STREAM_EXISTS', 409],
+      ['MESSAGE_ENDED', 409],
       ['TOPIC_EXISTS', 409],
       ['TOO_MANY_TOPICS', 429],
       ['PERSIST_FAILED', 503],
@@ -49,6 +50,16 @@ describe('errorResponse', () => {
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'No route for GET /x' } });
+  });
+
+  it('carries retryAfterMs of a refusal for rate in the body and as Retry-After (whole seconds, rounded up)', async () => {
+    const res = errorResponse(new SpoolError('RATE_LIMITED', 'later', { details: { retryAfterMs: 1200 } }));
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('2');
+    expect(await res.json()).toEqual({
+      error: { code: 'RATE_LIMITED', message: 'later', retryAfterMs: 1200 },
+    });
+    expect(errorResponse(new SpoolError('RATE_LIMITED', 'x')).headers.get('retry-after')).toBeNull();
   });
 
   it('hides unknown errors behind INTERNAL and asks for a bearer token on 401', async () => {

@@ -23,6 +23,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   NO_SUCH_KEY: 404,
   METHOD_NOT_ALLOWED: 405,
   STREAM_EXISTS: 409,
+  MESSAGE_ENDED: 409,
   STREAM_CLOSED: 409,
   BUSYGROUP: 409,
   ID_TOO_SMALL: 409,
@@ -65,9 +66,29 @@ export function toSpoolError(err: unknown): SpoolError {
   return new SpoolError('INTERNAL', 'Internal server error; see the server log for details.', { cause: err });
 }
 
-/** The JSON body of an error: `{ "error": { "code", "message" } }`. */
-export function errorBody(err: SpoolError): { error: { code: string; message: string } } {
-  return { error: { code: err.code, message: err.message } };
+/**
+ * How long to wait before retrying, when the error is a refusal for rate: `retryAfterMs`
+ * in the error's details (set by the WebSocket limits, the demo's cap and an open circuit
+ * breaker), rounded up to whole ms. Undefined otherwise.
+ *
+ * @example retryAfterMsOf(new SpoolError('RATE_LIMITED', 'later', { details: { retryAfterMs: 40 } })) // 40
+ */
+export function retryAfterMsOf(err: SpoolError): number | undefined {
+  const ms = err.details?.['retryAfterMs'];
+  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? Math.ceil(ms) : undefined;
+}
+
+/** The JSON body of an error: `{ "error": { "code", "message", "retryAfterMs"? } }`. */
+export function errorBody(err: SpoolError): {
+  error: { code: string; message: string; retryAfterMs?: number };
+} {
+  const retryAfterMs = retryAfterMsOf(err);
+  return {
+    error:
+      retryAfterMs === undefined
+        ? { code: err.code, message: err.message }
+        : { code: err.code, message: err.message, retryAfterMs },
+  };
 }
 
 /**
@@ -81,6 +102,9 @@ export function errorResponse(err: unknown, headers?: HeadersInit): Response {
   const h = new Headers(headers);
   h.set('content-type', 'application/json; charset=utf-8');
   if (e.code === 'UNAUTHENTICATED' && !h.has('www-authenticate')) h.set('www-authenticate', 'Bearer');
+  // RFC 9110 §10.2.3: whole seconds, rounded up so a client never comes back too early.
+  const retryAfterMs = retryAfterMsOf(e);
+  if (retryAfterMs !== undefined) h.set('retry-after', String(Math.ceil(retryAfterMs / 1000)));
   return new Response(JSON.stringify(errorBody(e)), { status: httpStatusOf(e.code), headers: h });
 }
 

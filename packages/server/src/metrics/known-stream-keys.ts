@@ -84,7 +84,7 @@ export class KnownStreamKeys {
 }
 
 /**
- * Wraps a broker so that every key it writes (XADD, XGROUP CREATE … MKSTREAM) is noted in
+ * Wraps a broker so that every key it writes (XADD, `xaddOnce`, XGROUP CREATE … MKSTREAM) is noted in
  * `keys`. Everything else passes straight through to `broker`, which stays the one
  * doing the work (and closing).
  *
@@ -98,6 +98,11 @@ export function trackStreamKeys(broker: StreamBroker, keys: KnownStreamKeys): St
       const id = await broker.xadd(key, fields, options);
       if (id !== null) keys.touch(key);
       return id;
+    },
+    xaddOnce: async (key, onceKey, fields) => {
+      const reply = await broker.xaddOnce(key, onceKey, fields);
+      if (reply.added) keys.touch(key);
+      return reply;
     },
     xgroupCreate: async (key: string, group: string, id: string, options?: XgroupCreateOptions) => {
       await broker.xgroupCreate(key, group, id, options);

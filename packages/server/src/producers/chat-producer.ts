@@ -1,5 +1,6 @@
 import {
   type CircuitBreaker,
+  type Clock,
   channelTopic,
   type MessageChunk,
   type MessageStore,
@@ -19,7 +20,8 @@ import {
 } from '@spool/core';
 import type { Logger } from 'pino';
 import type { AccessControl } from '../auth/access-control';
-import type { Principal } from '../auth/principal';
+import { type Principal, SYSTEM } from '../auth/principal';
+import { EndedIds } from './ended-ids';
 import { messageIdGenerator } from './message-id-generator';
 import { MessageRuns } from './message-runs';
 import type { ProducerOps, WireChunk } from './producer-ops';
@@ -37,11 +39,17 @@ export interface ChatProducerDeps {
   retry: RetryOptions;
   access: AccessControl;
   logger: Logger;
-  now: () => number;
+  clock: Clock;
+  /** Ended message IDs remembered to refuse a re-open (`MESSAGE_ENDED`) when the store cannot say. */
+  endedIdWindow: number;
 }
 
 interface OpenMessage {
   topic: string;
+  /** Who opened it: only they may open it again (the idempotent retry). */
+  owner: Principal;
+  /** Resolves with the `msg.open` event ID once it is on the topic. */
+  opened: Promise<string>;
   firstEventId: string;
   lastEventId: string;
   /** Topic appends not settled yet: a snapshot waits for them, so it never covers a chunk whose delta is not on the topic. */
@@ -65,9 +73,16 @@ const decoder = new TextDecoder();
  * The life of one chat message (ARCHITECTURE): `open` registers it in the StreamCache and
  * puts `msg.open` on the channel topic; each chunk is validated by the cache and goes out
  * as `msg.delta`; on completion (end, cancel, timeout) the message is saved to the store
- * through retry + circuit breaker, then `msg.end` goes out with `persisted`, then a record
- * goes to the broker stream `spool:completed`. A message whose save finally fails still
- * gets its `msg.end` (`persisted: false`) and is kept as a dead letter.
+ * through retry + circuit breaker, then `msg.end` goes out with `persisted`, then exactly
+ * one record goes to the broker stream `spool:completed` (`xaddOnce`, keyed by message ID).
+ * A message whose save finally fails still gets its `msg.end` (`persisted: false`) and is
+ * kept as a dead letter.
+ *
+ * A message ID names one message (docs/protocol.md "msg.open"): opening an ended ID is
+ * refused with `MESSAGE_ENDED` while the ended-ID window or the store knows it; opening an
+ * open ID again is the idempotent retry for the principal that opened it, and
+ * `STREAM_EXISTS` for anyone else. Every operation names its principal; {@link SYSTEM}
+ * (the server's own producers) is the only one not authorized.
  *
  * @example
  * const { messageId } = await chat.open({ channelId: 'general', channelType: 1 }, principal);
@@ -78,21 +93,28 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   readonly runs: MessageRuns;
   readonly deadLetters: DeadLetter[] = [];
   private readonly open_ = new Map<string, OpenMessage>();
+  private readonly ended: EndedIds;
   private readonly nextId: () => string;
   /** Completions in flight, so `close()` can wait for them. */
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: ChatProducerDeps) {
-    this.nextId = messageIdGenerator(deps.now);
-    this.runs = new MessageRuns({
-      openAsServer: async (meta) => {
-        const r = await this.openMessage(meta, undefined);
-        return { ...r, topic: this.open_.get(r.messageId)!.topic };
+    this.nextId = messageIdGenerator(() => deps.clock.now());
+    this.ended = new EndedIds(deps.endedIdWindow);
+    this.runs = new MessageRuns(
+      {
+        open: (meta, principal) => this.open(meta, principal),
+        append: (messageId, chunkId, payload, principal) =>
+          this.appendChunk(messageId, chunkId, payload, principal),
+        end: (messageId, reason, principal) => this.end(messageId, reason, principal),
       },
-      appendAsServer: (messageId, chunkId, chunk) => this.appendChunk(messageId, chunkId, chunk, undefined),
-      endAsServer: (messageId, reason) => this.end(messageId, reason, undefined),
+      deps.clock,
+    );
+    deps.cache.on('end', (meta, reason) => {
+      // Only messages this producer opened: a failed open is not an ended message.
+      if (this.open_.has(meta.messageId)) this.ended.add(meta.messageId);
+      this.runs.ended(meta.messageId, reason);
     });
-    deps.cache.on('end', (meta, reason) => this.runs.ended(meta.messageId, reason));
   }
 
   /**
@@ -151,63 +173,68 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
       text: joinChunks(chunks),
       meta: toWireMeta(meta),
       error: err instanceof Error ? err.message : String(err),
-      at: this.deps.now(),
+      at: this.deps.clock.now(),
     });
     if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
     await this.track(this.finish(messageId, open, meta, meta.endReason ?? 'force', false));
   };
 
+  /**
+   * Opens a message. Opening an open ID again is the idempotent retry for its principal
+   * (the same IDs come back), `STREAM_EXISTS` for any other; an ended ID is `MESSAGE_ENDED`.
+   * @throws SpoolError `UNAUTHENTICATED` (no principal), `FORBIDDEN`, `MESSAGE_ENDED`,
+   *   `STREAM_EXISTS`, and the StreamCache's codes
+   */
   async open(meta: WireOpenMeta, principal: Principal): Promise<{ messageId: string; id: string }> {
-    return this.openMessage(meta, principal);
-  }
-
-  async append(messageId: string, chunkId: number, chunk: WireChunk, principal: Principal): Promise<string> {
-    const payload = 'b64' in chunk ? decodeBase64(chunk.b64) : chunk.text;
-    return this.appendChunk(messageId, chunkId, payload, principal);
-  }
-
-  async end(messageId: string, reason: WireEndReason, principal: Principal | undefined): Promise<void> {
-    const id = toMessageId(messageId);
-    const open = this.open_.get(id);
-    if (!open) throw notFound(id);
-    if (principal) await this.deps.access.authorize(principal, 'produce', open.topic);
-    this.deps.cache.endStream(id, reason);
-  }
-
-  /** Open messages' count, for stats. */
-  get openCount(): number {
-    return this.open_.size;
-  }
-
-  /** Waits for completions in flight (shutdown). */
-  async drain(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
-  }
-
-  private async openMessage(meta: WireOpenMeta, principal: Principal | undefined) {
+    assertPrincipal(principal);
     if (typeof meta !== 'object' || meta === null) {
       throw new SpoolError('INVALID_MESSAGE', '`meta` must be an object with channelId and channelType.');
     }
     if (typeof meta.channelId !== 'string' || meta.channelId === '') {
       throw new SpoolError('INVALID_STREAM_META', '`meta.channelId` must be a non-empty string.');
     }
-    const messageId = meta.messageId === undefined ? this.nextId() : toMessageId(meta.messageId);
+    const given = meta.messageId !== undefined;
+    const messageId = given ? toMessageId(meta.messageId!) : this.nextId();
     const topic = channelTopic(meta.channelType, meta.channelId);
-    if (principal) await this.deps.access.authorize(principal, 'produce', topic);
+    await this.authorize(principal, topic);
+    // Only a caller-chosen ID can name an old message; the generator's IDs are new.
+    if (given && !this.open_.has(messageId)) await this.assertNotEnded(messageId);
+    // Also after the await, and for a message that ended but is still completing (still in `open_`).
+    if (this.ended.has(messageId)) throw messageEnded(messageId);
+    const existing = this.open_.get(messageId);
+    if (existing) {
+      if (existing.topic !== topic || !sameOwner(existing.owner, principal)) {
+        throw new SpoolError(
+          'STREAM_EXISTS',
+          `Message ${messageId} is already open by another producer or in another channel; choose a new message ID.`,
+        );
+      }
+      return { messageId, id: await existing.opened };
+    }
     const opened = this.deps.cache.openStream({
       messageId,
       channelId: meta.channelId,
       channelType: meta.channelType,
-      fromUid: meta.fromUid ?? (principal ? principal.id : ''),
+      fromUid: meta.fromUid ?? (principal === SYSTEM ? '' : principal.id),
       clientMsgNo: meta.clientMsgNo,
       timestamp: meta.timestamp,
       customFields: meta.customFields,
     });
-    // Registered before the await: a chunk or an end may follow before the topic answers.
-    const open: OpenMessage = { topic, firstEventId: '', lastEventId: '', inflight: new Set() };
+    // Registered before the await: a chunk, an end or a retried open may follow before the topic answers.
+    const inflight = new Set<Promise<unknown>>();
+    const appended = this.appendEvent(topic, inflight, 'msg.open', { messageId, meta: toWireMeta(opened) });
+    const open: OpenMessage = {
+      topic,
+      owner: principal,
+      opened: appended.then((r) => r.id),
+      firstEventId: '',
+      lastEventId: '',
+      inflight,
+    };
+    open.opened.catch(() => {}); // awaited only by a retried open, if any
     this.open_.set(messageId, open);
     try {
-      const { id } = await this.appendEvent(open, 'msg.open', { messageId, meta: toWireMeta(opened) });
+      const { id } = await appended;
       open.firstEventId = id;
       open.lastEventId = id;
       return { messageId, id };
@@ -222,30 +249,83 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     }
   }
 
+  /** Appends a chunk; resolves with the `msg.delta` event ID. */
+  async append(messageId: string, chunkId: number, chunk: WireChunk, principal: Principal): Promise<string> {
+    assertPrincipal(principal);
+    const payload = 'b64' in chunk ? decodeBase64(chunk.b64) : chunk.text;
+    return this.appendChunk(messageId, chunkId, payload, principal);
+  }
+
+  /** Ends a message with `reason` (`cancelled` for a cancel); its completion follows. */
+  async end(messageId: string, reason: WireEndReason, principal: Principal): Promise<void> {
+    assertPrincipal(principal);
+    const id = toMessageId(messageId);
+    const open = this.open_.get(id);
+    if (!open) throw notFound(id);
+    await this.authorize(principal, open.topic);
+    this.deps.cache.endStream(id, reason);
+  }
+
+  /** Open messages' count, for stats. */
+  get openCount(): number {
+    return this.open_.size;
+  }
+
+  /** Waits for completions in flight (shutdown). */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** `produce` on the topic; the server itself ({@link SYSTEM}) needs no permission. */
+  private async authorize(principal: Principal, topic: string): Promise<void> {
+    if (principal !== SYSTEM) await this.deps.access.authorize(principal, 'produce', topic);
+  }
+
+  /**
+   * Refuses an ID that has ended: the window first, then the store. A store that cannot
+   * answer (down, breaker open) leaves the decision to the window.
+   */
+  private async assertNotEnded(messageId: string): Promise<void> {
+    if (this.ended.has(messageId)) throw messageEnded(messageId);
+    const { store, storeBreaker, logger } = this.deps;
+    let stored: unknown;
+    try {
+      stored = await storeBreaker.execute(() => store.get(messageId));
+    } catch (err) {
+      logger.warn(
+        { err, messageId },
+        'the store could not tell whether a message ended; the ended-ID window decides',
+      );
+      return;
+    }
+    if (stored) throw messageEnded(messageId);
+  }
+
   private async appendChunk(
     messageId: string,
     chunkId: number,
     payload: string | Uint8Array,
-    principal: Principal | undefined,
+    principal: Principal,
   ): Promise<string> {
+    assertPrincipal(principal);
     const id = toMessageId(messageId);
     const open = this.open_.get(id);
     if (!open) throw notFound(id);
-    if (principal) await this.deps.access.authorize(principal, 'produce', open.topic);
+    await this.authorize(principal, open.topic);
     this.deps.cache.appendChunk({ messageId: id, chunkId, payload });
     const data =
       typeof payload === 'string'
         ? { messageId: id, chunkId, text: payload }
         : { messageId: id, chunkId, b64: Buffer.from(payload).toString('base64') };
-    const { id: eventId } = await this.appendEvent(open, 'msg.delta', data);
+    const { id: eventId } = await this.appendEvent(open.topic, open.inflight, 'msg.delta', data);
     open.lastEventId = eventId;
     return eventId;
   }
 
-  private appendEvent(open: OpenMessage, event: string, data: unknown) {
-    const appended = this.deps.topics.getOrCreate(open.topic).append(event, data);
-    open.inflight.add(appended);
-    const settle = () => open.inflight.delete(appended);
+  private appendEvent(topic: string, inflight: Set<Promise<unknown>>, event: string, data: unknown) {
+    const appended = this.deps.topics.getOrCreate(topic).append(event, data);
+    inflight.add(appended);
+    const settle = () => inflight.delete(appended);
     appended.then(settle, settle);
     return appended;
   }
@@ -303,7 +383,13 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
         reason,
         persisted: String(persisted),
       };
-      await retry(() => brokerBreaker.execute(() => broker.xadd(COMPLETED_STREAM, fields)), this.deps.retry);
+      // Keyed by message ID: a retry after a lost reply finds the first record, so consumer
+      // groups see each message once.
+      await retry(
+        () =>
+          brokerBreaker.execute(() => broker.xaddOnce(COMPLETED_STREAM, completionKey(messageId), fields)),
+        this.deps.retry,
+      );
     } catch (err) {
       logger.error({ err, messageId }, `adding the completion record to ${COMPLETED_STREAM} failed`);
     }
@@ -360,6 +446,41 @@ function decodeBase64(b64: string): Uint8Array {
     throw new SpoolError('INVALID_MESSAGE', '`b64` must be standard base64 (RFC 4648 §4, padded).');
   }
   return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+/**
+ * The `xaddOnce` key of a message's one completion record on `spool:completed`.
+ *
+ * @example completionKey('1843563473929170944') // 'spool:completed:1843563473929170944'
+ */
+export function completionKey(messageId: string): string {
+  return `${COMPLETED_STREAM}:${messageId}`;
+}
+
+function sameOwner(a: Principal, b: Principal): boolean {
+  // SYSTEM only matches itself, never a principal that merely shares its id.
+  return a === b || (a !== SYSTEM && b !== SYSTEM && a.id === b.id);
+}
+
+/**
+ * A principal is required on every producer operation: nothing may reach one unauthorized
+ * by leaving it out (the server itself passes {@link SYSTEM}).
+ */
+function assertPrincipal(principal: unknown): asserts principal is Principal {
+  const p = principal as Partial<Principal> | null | undefined;
+  if (typeof p !== 'object' || p === null || typeof p.id !== 'string' || p.id === '') {
+    throw new SpoolError(
+      'UNAUTHENTICATED',
+      "A producer operation needs the caller's principal (SYSTEM for the server itself).",
+    );
+  }
+}
+
+function messageEnded(messageId: string): SpoolError {
+  return new SpoolError(
+    'MESSAGE_ENDED',
+    `Message ${messageId} has already ended; a message ID names one message, so open a new one.`,
+  );
 }
 
 function notFound(messageId: string): SpoolError {

@@ -1,9 +1,22 @@
-import { SpoolError, type WireEndReason, type WireOpenMeta } from '@spool/core';
+import {
+  type Clock,
+  channelTopic,
+  chunkPacer,
+  SpoolError,
+  type WireEndReason,
+  type WireOpenMeta,
+} from '@spool/core';
+import { type Principal, SYSTEM } from '../auth/principal';
 
 /**
  * The work function of `spool.run`, as seed 003's `NewStream(id, workFunc)`: it writes the
  * message chunk by chunk and returns (success) or throws (error). `signal` aborts when the
- * message is cancelled from elsewhere (`msg.cancel`, a channel end, a timeout, shutdown).
+ * message is cancelled from elsewhere (`msg.cancel`, a channel end, a timeout, shutdown),
+ * and when a chunk finally failed (the message then ends with `error`).
+ *
+ * `write` is paced like the client's writer: awaiting it is backpressure; not awaiting it
+ * is safe (text written while a chunk is being applied merges into the next one, up to 4
+ * MiB waiting) and never an unhandled rejection. It resolves with the `msg.delta` event ID.
  */
 export type RunWork = (
   write: (chunk: string | Uint8Array) => Promise<string>,
@@ -23,11 +36,16 @@ export interface RunHandle {
   cancel(): Promise<void>;
 }
 
-/** What {@link MessageRuns} drives: the chat producer, as the server itself. */
+/** What {@link MessageRuns} drives: the chat producer, called with the {@link SYSTEM} principal. */
 export interface RunTarget {
-  openAsServer(meta: WireOpenMeta): Promise<{ messageId: string; id: string; topic: string }>;
-  appendAsServer(messageId: string, chunkId: number, chunk: string | Uint8Array): Promise<string>;
-  endAsServer(messageId: string, reason: WireEndReason): Promise<void>;
+  open(meta: WireOpenMeta, principal: Principal): Promise<{ messageId: string; id: string }>;
+  append(
+    messageId: string,
+    chunkId: number,
+    payload: string | Uint8Array,
+    principal: Principal,
+  ): Promise<string>;
+  end(messageId: string, reason: WireEndReason, principal: Principal): Promise<void>;
 }
 
 interface RunState {
@@ -50,7 +68,10 @@ interface RunState {
 export class MessageRuns {
   private readonly runs = new Map<string, RunState>();
 
-  constructor(private readonly target: RunTarget) {}
+  constructor(
+    private readonly target: RunTarget,
+    private readonly clock?: Clock,
+  ) {}
 
   get active(): number {
     return this.runs.size;
@@ -63,7 +84,8 @@ export class MessageRuns {
         '`spool.run(meta, work)`: `work` must be a function (write, signal) => Promise<void>.',
       );
     }
-    const { messageId, id, topic } = await this.target.openAsServer(meta);
+    const { messageId, id } = await this.target.open(meta, SYSTEM);
+    const topic = channelTopic(meta.channelType, meta.channelId);
     const controller = new AbortController();
     let resolveDone!: (reason: WireEndReason) => void;
     const done = new Promise<WireEndReason>((resolve) => {
@@ -72,29 +94,43 @@ export class MessageRuns {
     const state: RunState = { controller, resolveDone, ending: false };
     this.runs.set(messageId, state);
 
-    let nextChunkId = 0;
-    let chain: Promise<unknown> = Promise.resolve();
-    const write = (chunk: string | Uint8Array): Promise<string> => {
-      if (controller.signal.aborted || state.ending) {
-        return Promise.reject(
-          new SpoolError('STREAM_CLOSED', `Message ${messageId} has ended; stop writing.`),
-        );
-      }
-      const chunkId = nextChunkId++;
-      // Chained, so chunks reach the topic in the order written even if the work does not await.
-      const appended = chain.then(() => this.target.appendAsServer(messageId, chunkId, chunk));
-      chain = appended.catch(() => {});
-      return appended;
-    };
-
+    const end = (reason: WireEndReason) =>
+      this.target.end(messageId, reason, SYSTEM).catch(() => {
+        // Already ended elsewhere (a cancel raced the work's return): the end event settles `done`.
+      });
     const finish = async (reason: WireEndReason) => {
       if (state.ending || controller.signal.aborted) return;
       state.ending = true;
-      await chain;
-      await this.target.endAsServer(messageId, reason).catch(() => {
-        // Already ended elsewhere (a cancel raced the work's return): the end event settles `done`.
-      });
+      await pacer.drained();
+      // A chunk that finally failed leaves a hole: never `success` then.
+      await end(pacer.failure === undefined ? reason : 'error');
     };
+    // One chunk applied at a time keeps the deltas in order on the topic; what the work
+    // writes meanwhile merges into the next chunk.
+    const pacer = chunkPacer((chunkId, payload) => this.target.append(messageId, chunkId, payload, SYSTEM), {
+      window: 1,
+      clock: this.clock,
+      onFail: (err) => {
+        void finish('error');
+        controller.abort(err);
+      },
+    });
+    const write = (chunk: string | Uint8Array): Promise<string> => {
+      if (controller.signal.aborted || state.ending) {
+        const closed = Promise.reject(
+          new SpoolError('STREAM_CLOSED', `Message ${messageId} has ended; stop writing.`),
+        );
+        closed.catch(() => {});
+        return closed;
+      }
+      if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) {
+        pacer.fail(
+          new SpoolError('INVALID_PAYLOAD', `\`write\` takes a string or a Uint8Array, got ${typeof chunk}.`),
+        );
+      }
+      return pacer.push(chunk) as Promise<string>;
+    };
+
     queueMicrotask(() => {
       Promise.resolve()
         .then(() => work(write, controller.signal))
@@ -112,7 +148,7 @@ export class MessageRuns {
       cancel: async () => {
         if (state.ending || controller.signal.aborted) return;
         state.ending = true;
-        await this.target.endAsServer(messageId, 'cancelled').catch(() => {});
+        await end('cancelled');
       },
     };
   }

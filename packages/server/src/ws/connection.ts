@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import type { ClientMessage, Clock, ServerMessage, TopicRegistry } from '@spool/core';
-import { decodeClientMessage, isEventId, SpoolError, WsCloseCode } from '@spool/core';
+import { decodeClientMessage, isEventId, isSpoolError, SpoolError, WsCloseCode } from '@spool/core';
 import type WebSocket from 'ws';
 import type { AccessControl } from '../auth/access-control';
 import type { Principal } from '../auth/principal';
-import { toSpoolError } from '../http/errors';
+import { retryAfterMsOf, toSpoolError } from '../http/errors';
 import type { ProducerOps } from '../producers/producer-ops';
 import { frameText } from './frame';
 import { type IdempotencyWindow, TokenBucket } from './limits';
@@ -42,11 +42,23 @@ export interface ConnectionHealth {
 
 let nextConnectionId = 1;
 
+/** Messages a connection remembers as its own, at most (the oldest goes first: it then counts against the rate). */
+const MAX_OWN_MESSAGES = 10_000;
+/**
+ * The wait suggested to a client past its append window: the window drains as fast as the
+ * topic takes appends, a few ms for a full window on one instance.
+ */
+const WINDOW_RETRY_MS = 20;
+
 /**
  * One WebSocket: its subscriptions (at most one per topic), its bounded send queue, its
- * limits (publish rate, malformed frames) and the v1 operations. Frames are handled one
- * at a time in arrival order, so a producer's `msg.append`s land in the order sent even
- * though each one awaits the topic.
+ * limits (operation rate, append window, malformed frames) and the v1 operations. Frames
+ * are handled one at a time in arrival order, so a producer's `msg.append`s land in the
+ * order sent even though each one awaits the topic.
+ *
+ * Appends to a message this connection opened are paced by a window, not the rate: a long
+ * reply sends tens of thousands of chunks, and the writer already keeps at most
+ * `appendWindow` unanswered (docs/protocol.md "Producing a long message").
  */
 export class Connection {
   readonly id = nextConnectionId++;
@@ -60,6 +72,12 @@ export class Connection {
   private inbox: ClientMessage[] | undefined;
   private busy = false;
   private bucket: TokenBucket | undefined;
+  /** Messages opened (or re-opened) on this connection and not ended through it, oldest first. */
+  private own: Set<string> | undefined;
+  /** Appends to own messages received and not answered yet: the window's fill. */
+  private ownPending = 0;
+  /** Per received `msg.append` to an own message: true when it counts in the window, false when refused at arrival. */
+  private paced: WeakMap<ClientMessage, boolean> | undefined;
   private badFrames = 0;
   private closed = false;
   private onRoom: (() => void) | undefined;
@@ -98,8 +116,16 @@ export class Connection {
       this.rejectFrame(decoded.error, decoded.ref, decoded.topic);
       return;
     }
+    const m = decoded.value;
+    // The window is measured on arrival: what the peer sent and has no answer for yet.
+    if (m.op === 'msg.append' && this.own?.has(m.messageId)) {
+      this.paced ??= new WeakMap();
+      const fits = this.ownPending < this.ctx.options.appendWindow;
+      if (fits) this.ownPending++;
+      this.paced.set(m, fits);
+    }
     this.inbox ??= [];
-    this.inbox.push(decoded.value);
+    this.inbox.push(m);
     if (!this.busy) void this.drainInbox();
   }
 
@@ -115,6 +141,8 @@ export class Connection {
     const message: ServerMessage = { op: 'err', code: e.code, message: e.message };
     if (ref !== undefined) message.ref = ref;
     if (topic !== undefined) message.topic = topic;
+    const retryAfterMs = retryAfterMsOf(e);
+    if (retryAfterMs !== undefined) message.retryAfterMs = retryAfterMs;
     this.sendControl(message);
   }
 
@@ -233,6 +261,7 @@ export class Connection {
         return;
       }
       case 'sub':
+        this.limitRate();
         return this.subscribe(m.topic, m.after, m.compact === true, m.credit);
       case 'unsub': {
         const sub = this.subs?.get(m.topic);
@@ -256,25 +285,32 @@ export class Connection {
       case 'msg.open': {
         this.limitRate();
         const { messageId, id } = await this.ctx.producer.open(m.meta, this.principal);
+        this.noteOwn(messageId);
         this.sendControl({ op: 'ack', ref: m.ref, id, messageId });
         return;
       }
       case 'msg.append': {
-        this.limitRate();
-        const chunk = m.b64 === undefined ? { text: m.text ?? '' } : { b64: m.b64 };
-        const id = await this.ctx.producer.append(m.messageId, m.chunkId, chunk, this.principal);
-        this.sendControl({ op: 'ack', ref: m.ref, id });
+        const paced = this.paced?.get(m);
+        if (paced === false) throw this.windowFull();
+        if (paced === undefined) this.limitRate();
+        try {
+          const chunk = m.b64 === undefined ? { text: m.text ?? '' } : { b64: m.b64 };
+          const id = await this.ctx.producer.append(m.messageId, m.chunkId, chunk, this.principal);
+          this.sendControl({ op: 'ack', ref: m.ref, id });
+        } catch (err) {
+          if (isSpoolError(err, 'STREAM_NOT_FOUND')) this.own?.delete(m.messageId);
+          throw err;
+        } finally {
+          if (paced) this.ownPending--;
+        }
         return;
       }
-      case 'msg.end': {
-        this.limitRate();
-        await this.ctx.producer.end(m.messageId, m.reason ?? 'success', this.principal);
-        this.sendControl({ op: 'ack', ref: m.ref, messageId: m.messageId });
-        return;
-      }
+      case 'msg.end':
       case 'msg.cancel': {
-        this.limitRate();
-        await this.ctx.producer.end(m.messageId, 'cancelled', this.principal);
+        if (!this.own?.has(m.messageId)) this.limitRate();
+        const reason = m.op === 'msg.cancel' ? 'cancelled' : (m.reason ?? 'success');
+        await this.ctx.producer.end(m.messageId, reason, this.principal);
+        this.own?.delete(m.messageId);
         this.sendControl({ op: 'ack', ref: m.ref, messageId: m.messageId });
         return;
       }
@@ -333,11 +369,30 @@ export class Connection {
     const o = this.ctx.options;
     this.bucket ??= new TokenBucket(o.publishRatePerSec, o.publishBurst, this.ctx.clock);
     if (!this.bucket.take()) {
+      const retryAfterMs = this.bucket.retryAfterMs();
       throw new SpoolError(
         'RATE_LIMITED',
-        `Publish rate limit: at most ${o.publishRatePerSec} operations per second per connection; retry later.`,
+        `Rate limit: at most ${o.publishRatePerSec} operations per second per connection; retry in ${retryAfterMs} ms.`,
+        { details: { retryAfterMs } },
       );
     }
+  }
+
+  private windowFull(): SpoolError {
+    const window = this.ctx.options.appendWindow;
+    return new SpoolError(
+      'RATE_LIMITED',
+      `More than ${window} appends await their answer on this connection (ws.appendWindow); send this chunk again once earlier ones are acknowledged.`,
+      { details: { retryAfterMs: WINDOW_RETRY_MS } },
+    );
+  }
+
+  /** A message this connection opened: its appends are paced by the window from now on. */
+  private noteOwn(messageId: string): void {
+    this.own ??= new Set();
+    this.own.delete(messageId);
+    this.own.add(messageId);
+    if (this.own.size > MAX_OWN_MESSAGES) this.own.delete(this.own.values().next().value!);
   }
 }
 

@@ -11,6 +11,19 @@ describe('TokenBucket', () => {
     clock.advance(100);
     expect([bucket.take(), bucket.take()]).toEqual([true, false]);
   });
+
+  it('says how long until the next token after a refusal', () => {
+    const clock = createManualClock(0);
+    const bucket = new TokenBucket(10, 1, clock);
+    bucket.take();
+    expect(bucket.take()).toBe(false);
+    expect(bucket.retryAfterMs()).toBe(100);
+    clock.advance(60);
+    expect(bucket.take()).toBe(false);
+    expect(bucket.retryAfterMs()).toBe(40);
+    clock.advance(40);
+    expect(bucket.take()).toBe(true);
+  });
 });
 
 describe('IdempotencyWindow', () => {

@@ -32,6 +32,11 @@ export class TokenBucket {
     this.tokens -= 1;
     return true;
   }
+
+  /** After a refused `take()`: ms until the next token, at least 1. */
+  retryAfterMs(): number {
+    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSec));
+  }
 }
 
 /**

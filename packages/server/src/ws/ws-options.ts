@@ -27,10 +27,23 @@ export interface WsOptions {
   defaultCredit?: number;
   /** Upper bound of a subscription's credit. @default 16384 */
   maxCredit?: number;
-  /** Publish and producer operations per second per connection. @default 500 */
+  /**
+   * Operations per second per connection, refilled continuously: `pub`, `msg.open`, `sub`,
+   * and producer operations on messages this connection did not open. Past it they are
+   * refused with `RATE_LIMITED` and `retryAfterMs`.
+   * @default 500
+   */
   publishRatePerSec?: number;
-  /** Burst of the publish rate limit. @default 1000 */
+  /** Burst of the operation rate limit. @default 1000 */
   publishBurst?: number;
+  /**
+   * `msg.append`s to messages this connection opened are paced by this window instead of
+   * the rate limit: at most this many may await their `ack` or `err`. One past it is
+   * refused with `RATE_LIMITED` and `retryAfterMs` (never dropped). The client's writer
+   * keeps the same window, so it is never refused (docs/protocol.md "Producing a long message").
+   * @default 256
+   */
+  appendWindow?: number;
   /** Malformed frames tolerated (each answered with `err`) before closing with 1007/1008. @default 3 */
   maxBadFrames?: number;
   /**
@@ -55,6 +68,7 @@ export const wsDefaults: ResolvedWsOptions = Object.freeze({
   maxCredit: 16_384,
   publishRatePerSec: 500,
   publishBurst: 1000,
+  appendWindow: 256,
   maxBadFrames: 3,
   heartbeatIntervalMs: 30_000,
   idempotencyWindow: 1000,

@@ -88,7 +88,14 @@ export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
     { requiredKeys: ['op', 'ref'] },
   ),
   fc.record(
-    { op: fc.constant('err' as const), ref, topic, code: fc.string({ minLength: 1 }), message: fc.string() },
+    {
+      op: fc.constant('err' as const),
+      ref,
+      topic,
+      code: fc.string({ minLength: 1 }),
+      message: fc.string(),
+      retryAfterMs: ref,
+    },
     { requiredKeys: ['op', 'code', 'message'] },
   ),
   fc.record({ op: fc.constant('pong' as const), ref }),
