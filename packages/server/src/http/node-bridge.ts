@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import { mustCloseAfter, requestBodyStream, settleUnreadBody } from './request-body';
 
 /**
  * The thin Node bridge: `IncomingMessage` → WHATWG `Request`, and a `Response` piped back
@@ -7,6 +7,20 @@ import { Readable } from 'node:stream';
  * small: the request's signal aborts when the client goes away, and the body pump waits
  * for `drain` instead of buffering without bound.
  */
+
+/** Options of {@link writeResponse} and {@link nodeListener}. */
+export interface NodeBridgeOptions {
+  /**
+   * How much of a request body nobody read (a refused upload: 413, 405, 401...) the
+   * bridge reads and throws away after the response, to keep a keep-alive connection
+   * usable. A larger or unknown (chunked) remainder gets `Connection: close` instead.
+   * @default 1048576 (1 MiB)
+   */
+  maxUnreadBodyBytes?: number;
+}
+
+/** The defaults of {@link NodeBridgeOptions}. */
+export const nodeBridgeDefaults = Object.freeze({ maxUnreadBodyBytes: 1024 * 1024 });
 
 /** Remote and local addresses of the socket a request arrived on (not part of WHATWG Request). */
 export interface ConnectionInfo {
@@ -50,7 +64,7 @@ export function toRequest(req: IncomingMessage, res?: ServerResponse): Request {
   const hasBody = method !== 'GET' && method !== 'HEAD';
   const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: controller.signal };
   if (hasBody) {
-    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    init.body = requestBodyStream(req);
     init.duplex = 'half'; // required by undici for a streamed request body
   }
   const request = new Request(url, init);
@@ -64,9 +78,24 @@ export function toRequest(req: IncomingMessage, res?: ServerResponse): Request {
 /**
  * Writes a WHATWG `Response` to a node:http response, streaming the body with
  * backpressure: it awaits `drain` whenever `write` returns false, and cancels the body
- * when the client disconnects (so an SSE stream's cleanup runs).
+ * when the client disconnects (so an SSE stream's cleanup runs). A request body the
+ * handler left unread is then thrown away (up to `maxUnreadBodyBytes`), or the response
+ * says `Connection: close`, so a keep-alive connection never waits on it.
  */
-export async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+export async function writeResponse(
+  res: ServerResponse,
+  response: Response,
+  options: NodeBridgeOptions = {},
+): Promise<void> {
+  const maxUnread = options.maxUnreadBodyBytes ?? nodeBridgeDefaults.maxUnreadBodyBytes;
+  try {
+    await writeHeadAndBody(res, response, maxUnread);
+  } finally {
+    settleUnreadBody(res, maxUnread);
+  }
+}
+
+async function writeHeadAndBody(res: ServerResponse, response: Response, maxUnread: number): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, key) => {
     if (key === 'set-cookie') return;
@@ -74,6 +103,7 @@ export async function writeResponse(res: ServerResponse, response: Response): Pr
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers['set-cookie'] = cookies;
+  if (mustCloseAfter(res.req, maxUnread)) headers.connection = 'close';
   res.writeHead(response.status, response.statusText || undefined, headers);
 
   const body = response.body;
@@ -128,18 +158,24 @@ function drained(res: ServerResponse): Promise<void> {
 export function nodeListener(
   handler: (request: Request) => Promise<Response>,
   onError?: (err: unknown) => void,
+  options: NodeBridgeOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const request = toRequest(req, res);
     handler(request)
-      .then((response) => writeResponse(res, response))
+      .then((response) => writeResponse(res, response, options))
       .catch((err: unknown) => {
         onError?.(err);
         if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-          res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal server error.' } }));
-        } else res.destroy();
-      });
+          const internal = new Response(
+            JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal server error.' } }),
+            { status: 500, headers: { 'content-type': 'application/json; charset=utf-8' } },
+          );
+          return writeResponse(res, internal, options);
+        }
+        res.destroy();
+      })
+      .catch(() => res.destroy());
   };
 }
 
