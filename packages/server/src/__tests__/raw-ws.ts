@@ -41,7 +41,7 @@ export class RawWsClient {
     socket.on('error', () => {}); // an RST after the close is fine: 'close' follows
   }
 
-  /** Connects and completes the opening handshake (subprotocol `spool.v1`). */
+  /** Connects and completes the opening handshake (subprotocol `spool.v1`); `headers` may replace `Host`. */
   static async connect(
     port: number,
     path = '/v1/ws',
@@ -53,9 +53,10 @@ export class RawWsClient {
       socket.once('error', reject);
     });
     const key = randomBytes(16).toString('base64');
-    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`);
+    const all = { Host: `127.0.0.1:${port}`, ...headers };
+    const extra = Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`);
     socket.write(
-      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `GET ${path} HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: spool.v1\r\n${extra.join('')}\r\n`,
     );
     const rest = await new Promise<Buffer>((resolve, reject) => {

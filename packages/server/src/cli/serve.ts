@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import type { AuthOptions } from '../auth/access-control';
 import { RedisBroker } from '../broker';
 import { type Demo, type DemoOptions, startDemo } from '../demo/demo';
+import { errorResponse } from '../http/errors';
 import { nodeListener } from '../http/node-bridge';
 import { createSpool, type Spool } from '../spool';
 import { dashboardAssets } from './dashboard-assets';
@@ -120,6 +121,11 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
   const assets = dashboardAssets(dashboardDir);
   const handler = async (request: Request): Promise<Response> => {
     const { pathname } = new URL(request.url);
+    try {
+      s.access.checkHostAndOrigin(request); // the dashboard's pages too, not only the API
+    } catch (err) {
+      return errorResponse(err);
+    }
     // API paths always get the API's answer (a JSON 404 for unknown ones); the dashboard gets the rest.
     if (!pathname.startsWith('/v1/') && s.router.match(request.method, pathname).kind === 'not-found') {
       const page = await assets(request);

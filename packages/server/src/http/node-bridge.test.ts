@@ -120,6 +120,37 @@ describe('node bridge', () => {
     expect(await seen).toBe('errored');
   });
 
+  it('answers a malformed Host or target with 400, never with an uncaught exception', async () => {
+    let calls = 0;
+    const url = await serve(async () => {
+      calls++;
+      return new Response('ok');
+    });
+    const port = Number(new URL(url).port);
+    const raw = (head: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        let text = '';
+        socket.on('data', (d: Buffer) => {
+          text += d.toString('latin1');
+        });
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(text));
+        socket.write(`${head}\r\nConnection: close\r\n\r\n`);
+      });
+    for (const head of [
+      'GET / HTTP/1.1\r\nHost: a b',
+      'GET / HTTP/1.1\r\nHost: a%zz',
+      'GET * HTTP/1.1\r\nHost: x',
+    ]) {
+      const reply = await raw(head);
+      expect(reply.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect(reply).toContain('"code":"BAD_REQUEST"');
+    }
+    expect(calls).toBe(0);
+    expect((await fetch(url)).status).toBe(200);
+  });
+
   it('gives a 500 JSON error when the handler throws', async () => {
     const url = await serve(async () => {
       throw new Error('boom');

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SpoolError } from '@spool/core';
+import { errorResponse } from './errors';
 import { mustCloseAfter, requestBodyStream, settleUnreadBody } from './request-body';
 
 /**
@@ -35,9 +37,41 @@ export function connectionInfoOf(request: Request): ConnectionInfo | undefined {
   return connectionInfo.get(request);
 }
 
+// RFC 3986 §3.2.2 host (a reg-name or an IP literal) and an optional port: nothing that
+// a URL parser would read as user info, a path or another authority.
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]{0,5})?$/;
+
+/**
+ * The URL of a node:http request. The host comes from `Host` (validated) and the path is
+ * appended to it, never resolved against it: the target `//127.0.0.1/v1/stats` sent to
+ * `Host: evil.example` is a path on evil.example, not a request for 127.0.0.1, which
+ * matters to the Host check of the open local mode. An absolute-form target (what
+ * proxies get) carries its own authority, which wins over `Host` (RFC 9112 §3.2.2).
+ *
+ * @throws SpoolError `BAD_REQUEST` (a malformed `Host` or target)
+ */
+function requestUrl(req: IncomingMessage, secure: boolean): URL {
+  const target = req.url ?? '/';
+  const host = req.headers.host ?? 'localhost';
+  let url: URL | undefined;
+  try {
+    if (!target.startsWith('/')) url = new URL(target);
+    else if (HOST.test(host)) url = new URL(`${secure ? 'https' : 'http'}://${host}${target}`);
+  } catch {
+    // reported below
+  }
+  if (url && (url.protocol === 'http:' || url.protocol === 'https:')) return url;
+  throw new SpoolError(
+    'BAD_REQUEST',
+    `The Host header ${JSON.stringify(host.slice(0, 100))} or the request target ${JSON.stringify(target.slice(0, 100))} is not valid.`,
+  );
+}
+
 /**
  * Converts a node:http request to a WHATWG `Request`. The request's `signal` aborts when
  * the response closes before it finished (the client went away).
+ *
+ * @throws SpoolError `BAD_REQUEST` when the `Host` header or the target is malformed
  *
  * @example
  * const request = toRequest(req, res);
@@ -52,9 +86,8 @@ export function toRequest(req: IncomingMessage, res?: ServerResponse): Request {
     });
   } else req.once('close', abort);
 
-  const host = req.headers.host ?? 'localhost';
   const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
-  const url = new URL(req.url ?? '/', `${secure ? 'https' : 'http'}://${host}`);
+  const url = requestUrl(req, secure);
 
   const headers = new Headers();
   const raw = req.rawHeaders;
@@ -161,7 +194,14 @@ export function nodeListener(
   options: NodeBridgeOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const request = toRequest(req, res);
+    let request: Request;
+    try {
+      request = toRequest(req, res);
+    } catch (err) {
+      // A malformed Host or target: answered, never thrown out of the 'request' event.
+      writeResponse(res, errorResponse(err), options).catch(() => res.destroy());
+      return;
+    }
     handler(request)
       .then((response) => writeResponse(res, response, options))
       .catch((err: unknown) => {
@@ -182,14 +222,14 @@ export function nodeListener(
 /**
  * A body-less `Request` for an HTTP upgrade (the WebSocket handshake), so the same
  * `authenticate(request)` hook serves HTTP, SSE and WebSocket.
+ *
+ * @throws SpoolError `BAD_REQUEST` when the `Host` header or the target is malformed
  */
 export function upgradeRequest(req: IncomingMessage): Request {
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-  const request = new Request(new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`), {
-    headers,
-  });
+  const request = new Request(requestUrl(req, false), { headers });
   connectionInfo.set(request, {
     remoteAddress: req.socket.remoteAddress,
     localAddress: req.socket.localAddress,

@@ -116,11 +116,18 @@ export class WsAdapter {
   }
 
   private async admit(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    let request: Request;
+    try {
+      request = upgradeRequest(req);
+    } catch {
+      // A malformed Host or target: not a client worth a handshake.
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     let principal: Principal | undefined;
     let refusal: SpoolError | undefined;
     try {
-      const request = upgradeRequest(req);
-      this.deps.access.checkOrigin(request);
+      this.deps.access.checkHostAndOrigin(request); // DNS rebinding and foreign pages: close 1008
       principal = await this.deps.access.authenticate(request);
       await this.deps.access.authorize(principal, 'connect');
     } catch (err) {
