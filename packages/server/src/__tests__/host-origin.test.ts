@@ -70,6 +70,16 @@ describe('the open local mode against DNS rebinding', () => {
     expect([curl.status, codeOf(curl)]).toEqual([403, 'HOST_NOT_ALLOWED']);
   });
 
+  it('guards the SSE endpoint when it is mounted on its own, outside the router', async () => {
+    spool = createSpool();
+    close = () => spool!.close();
+    const rebound = await spool.sse.handle(new Request('http://evil.example:8080/v1/topics/t/events'), 't');
+    expect([rebound.status, (await rebound.json()).error.code]).toEqual([403, 'HOST_NOT_ALLOWED']);
+    const local = await spool.sse.handle(new Request('http://localhost:8080/v1/topics/t/events'), 't');
+    expect(local.status).toBe(200);
+    await local.body!.cancel();
+  });
+
   it('cannot be fooled by a target that names another authority', async () => {
     const port = await start();
     const r = await send(port, 'GET', '//127.0.0.1/v1/stats', { host: `evil.example:${port}` });

@@ -123,7 +123,7 @@ export class AccessControl {
   }
 
   /**
-   * The origin check alone (part of {@link checkHostAndOrigin}; SSE repeats it for its fetch-style handler).
+   * The origin check alone (part of {@link checkHostAndOrigin}).
    * @throws SpoolError `ORIGIN_NOT_ALLOWED`
    */
   checkOrigin(request: Request): void {
