@@ -8,7 +8,8 @@
  * - `spool`: `createSpool()` with its WebSocket adapter, publishing through `spool.publish`.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createSpool, type Spool } from '@spool/server';
 import { Server as IoServer } from 'socket.io';
 import { WebSocketServer } from 'ws';
@@ -96,12 +97,14 @@ function frame(payload: string): Buffer {
 
 export async function referenceServer(): Promise<BenchServer> {
   const http = createServer();
-  const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
-  const sockets = new Set<Socket>();
-  wss.on('connection', (ws) => {
-    const socket = (ws as unknown as { _socket: Socket })._socket;
-    sockets.add(socket);
-    ws.on('close', () => sockets.delete(socket));
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const sockets = new Set<Duplex>();
+  // The socket handed over by `upgrade` is the one ws speaks on: write there, never `ws._socket`.
+  http.on('upgrade', (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(socket);
+      ws.on('close', () => sockets.delete(socket));
+    });
   });
   let pending: Buffer[] = [];
   let scheduled = false;

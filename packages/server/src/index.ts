@@ -41,7 +41,13 @@ export {
   retryAfterMsOf,
   toSpoolError,
 } from './http/errors';
-export { nodeListener, toRequest, writeResponse } from './http/node-bridge';
+export {
+  type NodeBridgeOptions,
+  nodeBridgeDefaults,
+  nodeListener,
+  toRequest,
+  writeResponse,
+} from './http/node-bridge';
 export { readJson } from './http/read-json';
 export { ANONYMOUS, type RouteContext } from './http/route-context';
 export {

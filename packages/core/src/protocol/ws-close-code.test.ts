@@ -7,6 +7,7 @@ describe('wsCloseCodeFor', () => {
     ['FRAME_TOO_LARGE', 1009],
     ['PAYLOAD_TOO_LARGE', 1009],
     ['ORIGIN_NOT_ALLOWED', 1008],
+    ['HOST_NOT_ALLOWED', 1008],
     ['RATE_LIMITED', 1008],
     ['UNAUTHENTICATED', 4401],
     ['FORBIDDEN', 4403],

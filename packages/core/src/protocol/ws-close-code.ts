@@ -11,7 +11,7 @@ export const WsCloseCode = {
   GoingAway: 1001,
   /** A frame was not UTF-8 text or not JSON (`BAD_FRAME`). */
   BadPayload: 1007,
-  /** A policy was broken: origin not allowed, or a rate limit. */
+  /** A policy was broken: origin or Host not allowed, or a rate limit. */
   PolicyViolation: 1008,
   /** A frame was larger than the limit (`FRAME_TOO_LARGE`, `PAYLOAD_TOO_LARGE`). */
   TooBig: 1009,
@@ -44,6 +44,7 @@ export function wsCloseCodeFor(code: ErrorCode): WsCloseCode {
     case 'FORBIDDEN':
       return WsCloseCode.Forbidden;
     case 'ORIGIN_NOT_ALLOWED':
+    case 'HOST_NOT_ALLOWED':
     case 'RATE_LIMITED':
       return WsCloseCode.PolicyViolation;
     default:

@@ -21,10 +21,10 @@ const down = () => new SpoolError('BROKER_UNAVAILABLE', 'broker down');
 describe('fetch dispatch', () => {
   it('answers unknown paths with 404 NOT_FOUND and wrong methods with 405 and Allow', async () => {
     const spool = createSpool();
-    const missing = await spool.fetch(new Request('http://local/v1/nope'));
+    const missing = await spool.fetch(new Request('http://localhost/v1/nope'));
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
-    const wrong = await spool.fetch(new Request('http://local/healthz', { method: 'DELETE' }));
+    const wrong = await spool.fetch(new Request('http://localhost/healthz', { method: 'DELETE' }));
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('GET');
     expect(await wrong.json()).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
@@ -49,7 +49,7 @@ describe('fetch dispatch', () => {
     });
     const echo = await spool.fetch(
       new Request(
-        'http://local/v1/echo',
+        'http://localhost/v1/echo',
         as('user-secret-1', {
           method: 'POST',
           body: '{"a":1}',
@@ -60,7 +60,7 @@ describe('fetch dispatch', () => {
     expect(await echo.json()).toEqual({ body: { a: 1 }, who: 'user' });
     const big = await spool.fetch(
       new Request(
-        'http://local/v1/echo',
+        'http://localhost/v1/echo',
         as('user-secret-1', { method: 'POST', body: JSON.stringify({ a: 'x'.repeat(100) }) }),
       ),
     );
@@ -70,19 +70,19 @@ describe('fetch dispatch', () => {
     ]);
     const notJson = await spool.fetch(
       new Request(
-        'http://local/v1/echo',
+        'http://localhost/v1/echo',
         as('user-secret-1', { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } }),
       ),
     );
     expect(notJson.status).toBe(400);
-    expect((await spool.fetch(new Request('http://local/v1/admin-only', as('user-secret-1')))).status).toBe(
-      403,
-    );
-    expect((await spool.fetch(new Request('http://local/v1/admin-only', as('admin-secret-1')))).status).toBe(
-      200,
-    );
-    expect((await spool.fetch(new Request('http://local/v1/admin-only'))).status).toBe(401);
-    const boom = await spool.fetch(new Request('http://local/v1/boom', as('user-secret-1')));
+    expect(
+      (await spool.fetch(new Request('http://localhost/v1/admin-only', as('user-secret-1')))).status,
+    ).toBe(403);
+    expect(
+      (await spool.fetch(new Request('http://localhost/v1/admin-only', as('admin-secret-1')))).status,
+    ).toBe(200);
+    expect((await spool.fetch(new Request('http://localhost/v1/admin-only'))).status).toBe(401);
+    const boom = await spool.fetch(new Request('http://localhost/v1/boom', as('user-secret-1')));
     expect(boom.status).toBe(500);
     expect(JSON.stringify(await boom.json())).not.toContain('secret detail');
     await spool.close();

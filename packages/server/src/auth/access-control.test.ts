@@ -92,6 +92,26 @@ describe('AccessControl', () => {
     );
   });
 
+  it('checks the Host only in the open local mode, and the Origin in every mode', () => {
+    const local = new AccessControl();
+    for (const url of ['http://localhost:8080/', 'http://127.0.0.1/', 'http://[::1]:1/'])
+      expect(() => local.checkHostAndOrigin(req(url))).not.toThrow();
+    expect(() => local.checkHostAndOrigin(req('http://evil.example:8080/'))).toThrow(
+      expect.objectContaining({ code: 'HOST_NOT_ALLOWED' }),
+    );
+    expect(() =>
+      local.checkHostAndOrigin(req('http://localhost/', { origin: 'http://evil.example' })),
+    ).toThrow(expect.objectContaining({ code: 'ORIGIN_NOT_ALLOWED' }));
+    const tokens = new AccessControl({
+      tokens: { admin: ['admin-token-1'] },
+      allowedOrigins: ['https://a.example'],
+    });
+    expect(() => tokens.checkHostAndOrigin(req('http://spool.example/'))).not.toThrow();
+    expect(() =>
+      tokens.checkHostAndOrigin(req('http://spool.example/', { origin: 'https://b.example' })),
+    ).toThrow(expect.objectContaining({ code: 'ORIGIN_NOT_ALLOWED' }));
+  });
+
   it('validates its options', () => {
     expect(() => new AccessControl({ authorize: 'yes' as never })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),

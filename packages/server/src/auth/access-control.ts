@@ -1,7 +1,7 @@
 import { SpoolError, SYS_TOPIC } from '@spool/core';
 import { connectionInfoOf } from '../http/node-bridge';
 import { isLoopback } from './loopback';
-import { checkOrigin } from './origin';
+import { checkLoopbackHost, checkOrigin } from './origin';
 import { type Action, LOCAL_PRINCIPAL, type Principal } from './principal';
 import { hasTokens, type TokenConfig, tokenAuthenticator } from './token-auth';
 
@@ -23,8 +23,9 @@ export interface AuthOptions {
    */
   authorize?: (principal: Principal, action: Action, topic: string | undefined) => boolean | Promise<boolean>;
   /**
-   * Browser origins allowed on the WebSocket and SSE (`'*'` for any). Requests without an
-   * `Origin` header always pass.
+   * Browser origins allowed on every route, SSE and the WebSocket (`'*'` for any); others
+   * get 403 `ORIGIN_NOT_ALLOWED`, and allowed ones the CORS headers. Requests without an
+   * `Origin` header (not a browser) always pass.
    * @default undefined (any origin with tokens; loopback origins only in the open local mode)
    */
   allowedOrigins?: string[];
@@ -122,10 +123,23 @@ export class AccessControl {
   }
 
   /**
-   * The origin check for browsers (WebSocket and SSE).
+   * The origin check alone (part of {@link checkHostAndOrigin}).
    * @throws SpoolError `ORIGIN_NOT_ALLOWED`
    */
   checkOrigin(request: Request): void {
+    checkOrigin(request, this.allowedOrigins, this.mode === 'local');
+  }
+
+  /**
+   * The first check of every request, on every route, SSE and the WebSocket alike: a
+   * browser's `Origin` must pass {@link checkOrigin}, and in the open local mode the `Host`
+   * must be a loopback name or address too, against DNS rebinding (a rebound page has no
+   * token, so the other modes need no Host check). See docs/http-api.md, "Host, Origin
+   * and CORS".
+   * @throws SpoolError `HOST_NOT_ALLOWED`, `ORIGIN_NOT_ALLOWED`
+   */
+  checkHostAndOrigin(request: Request): void {
+    if (this.mode === 'local') checkLoopbackHost(request);
     checkOrigin(request, this.allowedOrigins, this.mode === 'local');
   }
 

@@ -59,6 +59,19 @@ describe('spool serve (child process)', () => {
     expect(run.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['draining', 'spool stopped']));
   });
 
+  it('exits after SIGTERM when its stdout was closed early (spool serve --demo | head -c 10)', async () => {
+    const run = spoolCli(['serve', '--demo', '--port', '0', '--shutdown-timeout-ms', '5000'], {
+      SPOOL_LOG_LEVEL: 'info',
+    });
+    child = run.proc;
+    await run.log((l) => typeof l.url === 'string'); // listening, and logging to the pipe
+    run.proc.stdout!.destroy(); // the reader goes away: every later write gets EPIPE
+    run.proc.kill('SIGTERM');
+    // A clean drain (0), not the drain timeout (1) and not a hang (the test would time out).
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toMatch(/^spool: stdout is closed \(EPIPE\); log lines from now on are dropped\n/m);
+  });
+
   it('prints every flag for --help, and exits 2 with one clear line on a bad configuration', async () => {
     const help = spoolCli(['--help']);
     child = help.proc;

@@ -36,6 +36,14 @@ export async function runCli(
     return 0;
   }
   const config = command.config;
+  // Signals are caught before the server starts: one that arrives right after the bound
+  // URL is logged (or during start-up) asks for a drain; Node's default would kill at once.
+  const early: string[] = [];
+  let onSignal = (signal: string) => {
+    early.push(signal);
+  };
+  io.onSignal('SIGTERM', () => onSignal('SIGTERM'));
+  io.onSignal('SIGINT', () => onSignal('SIGINT'));
   let serve: Awaited<ReturnType<typeof startServe>>;
   try {
     serve = await startServe(config, deps);
@@ -45,7 +53,7 @@ export async function runCli(
   }
   return new Promise<number>((resolve) => {
     let signalled = false;
-    const onSignal = (signal: string) => {
+    onSignal = (signal: string) => {
       if (signalled) {
         io.stderr(`spool: ${signal} again, exiting without waiting for the drain\n`);
         resolve(1);
@@ -69,7 +77,6 @@ export async function runCli(
         },
       );
     };
-    io.onSignal('SIGTERM', () => onSignal('SIGTERM'));
-    io.onSignal('SIGINT', () => onSignal('SIGINT'));
+    for (const signal of early.splice(0)) onSignal(signal);
   });
 }

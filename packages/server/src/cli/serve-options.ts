@@ -86,7 +86,7 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     kind: 'list',
     default: undefined,
     shown: 'loopback origins without tokens, any with tokens',
-    help: 'Browser origins allowed on WebSocket and SSE, comma-separated (`*` for any).',
+    help: 'Browser origins allowed on every route, SSE and the WebSocket, comma-separated (`*` for any).',
   },
   {
     key: 'redisUrl',

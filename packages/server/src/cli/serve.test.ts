@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -135,8 +135,8 @@ describe('startServe', () => {
         Object.assign(Readable.from([]), {
           method,
           url: path,
-          headers: { host: 'spool.test' },
-          rawHeaders: ['host', 'spool.test'],
+          headers: { host: 'localhost' },
+          rawHeaders: ['host', 'localhost'],
           socket: { remoteAddress, localAddress: '127.0.0.1' },
         }) as unknown as IncomingMessage,
       );
@@ -149,6 +149,21 @@ describe('startServe', () => {
       expect([path, remote.status]).toEqual([path, 401]);
     }
     expect((await serve.spool.fetch(from('127.0.0.1', '/v1/stats'))).status).toBe(200);
+  });
+
+  it('without tokens, refuses a rebound Host on the dashboard pages as on the API', async () => {
+    serve = await startServe(config(), { dashboardDir: await missingDashboard(), logger: silent });
+    const page = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${serve!.url}/`, { headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await page('evil.example')).toBe(403);
+    expect(await page('localhost')).toBe(200);
   });
 
   it('uses RedisBroker when SPOOL_REDIS_URL is set', async () => {

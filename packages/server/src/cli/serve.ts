@@ -5,9 +5,11 @@ import pino, { type Logger } from 'pino';
 import type { AuthOptions } from '../auth/access-control';
 import { RedisBroker } from '../broker';
 import { type Demo, type DemoOptions, startDemo } from '../demo/demo';
+import { errorResponse } from '../http/errors';
 import { nodeListener } from '../http/node-bridge';
 import { createSpool, type Spool } from '../spool';
 import { dashboardAssets } from './dashboard-assets';
+import { LogDestination } from './log-destination';
 import type { ServeConfig } from './serve-options';
 
 /** What `startServe` takes besides the configuration (tests inject a store, a clock, a logger). */
@@ -57,7 +59,9 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
       'SPOOL_DATABASE_URL (--database-url) is set, but the PostgreSQL message store is not available yet. Unset it to use the in-memory store.',
     );
   }
-  const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'spool' } });
+  // Not pino's default destination: logging must never keep a draining process alive (log-destination.ts).
+  const destination = deps.logger ? undefined : stdoutLogDestination();
+  const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'spool' } }, destination);
   const auth: AuthOptions = {};
   if (config.adminTokens.length + config.userTokens.length > 0) {
     auth.tokens = { admin: config.adminTokens, user: config.userTokens };
@@ -120,6 +124,11 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
   const assets = dashboardAssets(dashboardDir);
   const handler = async (request: Request): Promise<Response> => {
     const { pathname } = new URL(request.url);
+    try {
+      s.access.checkHostAndOrigin(request); // the dashboard's pages too, not only the API
+    } catch (err) {
+      return errorResponse(err);
+    }
     // API paths always get the API's answer (a JSON 404 for unknown ones); the dashboard gets the rest.
     if (!pathname.startsWith('/v1/') && s.router.match(request.method, pathname).kind === 'not-found') {
       const page = await assets(request);
@@ -176,9 +185,26 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
       server.closeAllConnections();
       await closed;
       logger.info({ reason }, 'spool stopped');
+      if (destination && destination.dropped > 0) {
+        toStderr(`spool: ${destination.dropped} log line(s) dropped: stdout could not take them\n`);
+      }
     })());
 
   return { spool: s, server, broker, url, demo, shutdown };
+}
+
+/** `spool serve`'s log lines on stdout, never holding the process up (a closed or stalled pipe). */
+function stdoutLogDestination(): LogDestination {
+  return new LogDestination(process.stdout, {
+    onBroken: (err) => {
+      const code = (err as NodeJS.ErrnoException).code ?? err.message;
+      toStderr(`spool: stdout is closed (${code}); log lines from now on are dropped\n`);
+    },
+  });
+}
+
+function toStderr(text: string): void {
+  if (process.stderr.writable) process.stderr.write(text);
 }
 
 function redactUrl(url: string): string {

@@ -1,14 +1,17 @@
 import { SpoolError } from '@spool/core';
 import type { Spool } from '../spool';
+import { optionsResponse, withCors } from './cors';
 import { errorResponse } from './errors';
 import { readJson } from './read-json';
 import { ANONYMOUS, type RouteContext } from './route-context';
 
 /**
- * The fetch-style entry point: match a route, authenticate unless it is public, check the
- * admin role for admin routes, run the handler, and turn any error into the JSON error
- * body with its status. Unknown paths get 404 `NOT_FOUND`; a known path with another
- * method gets 405 `METHOD_NOT_ALLOWED` with `Allow`.
+ * The fetch-style entry point: check the Host and the Origin (403 before anything else),
+ * match a route, authenticate unless it is public, check the admin role for admin
+ * routes, run the handler, and turn any error into the JSON error body with its status.
+ * Unknown paths get 404 `NOT_FOUND`; `OPTIONS` on a known path gets 204 (a CORS
+ * preflight's answer); another method gets 405 `METHOD_NOT_ALLOWED` with `Allow`. A
+ * browser's request (one with `Origin`) gets the CORS headers on every answer.
  */
 export async function dispatch(spool: Spool, request: Request): Promise<Response> {
   // [issue 6] request durations for /metrics, labelled by route pattern (bounded cardinality)
@@ -32,11 +35,29 @@ async function dispatchRoute(
   } catch {
     return errorResponse(new SpoolError('BAD_REQUEST', 'The request URL is not valid.'));
   }
+  try {
+    // First of all: a rebound or foreign page is refused before any route runs.
+    spool.access.checkHostAndOrigin(request);
+  } catch (err) {
+    return errorResponse(err);
+  }
+  const origin = request.headers.get('origin');
+  const response = await routeResponse(spool, request, url, matched);
+  return origin === null ? response : withCors(response, origin);
+}
+
+async function routeResponse(
+  spool: Spool,
+  request: Request,
+  url: URL,
+  matched: (pattern: string) => void,
+): Promise<Response> {
   const match = spool.router.match(request.method, url.pathname);
   if (match.kind === 'not-found') {
     return errorResponse(new SpoolError('NOT_FOUND', `No route for ${request.method} ${url.pathname}.`));
   }
   if (match.kind === 'method-not-allowed') {
+    if (request.method === 'OPTIONS') return optionsResponse(request, match.allow);
     return errorResponse(
       new SpoolError(
         'METHOD_NOT_ALLOWED',

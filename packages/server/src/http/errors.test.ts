@@ -13,6 +13,7 @@ describe('httpStatusOf', () => {
       ['UNAUTHENTICATED', 401],
       ['FORBIDDEN', 403],
       ['ORIGIN_NOT_ALLOWED', 403],
+      ['HOST_NOT_ALLOWED', 403],
       ['NOT_FOUND', 404],
       ['STREAM_NOT_FOUND', 404],
       ['MESSAGE_NOT_FOUND', 404],

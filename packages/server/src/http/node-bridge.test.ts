@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectionInfoOf, nodeListener, toRequest } from './node-bridge';
 
@@ -93,6 +93,62 @@ describe('node bridge', () => {
     let total = 0;
     for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) total += part.byteLength;
     expect(total).toBe(256 * chunk.byteLength);
+  });
+
+  it('errors the request body when the client goes away mid-upload, instead of leaving the reader waiting', async () => {
+    let outcome!: (o: string) => void;
+    const seen = new Promise<string>((r) => {
+      outcome = r;
+    });
+    let arrived!: () => void;
+    const started = new Promise<void>((r) => {
+      arrived = r;
+    });
+    const url = await serve(async (request) => {
+      arrived();
+      await request.text().then(
+        () => outcome('read'),
+        () => outcome('errored'),
+      );
+      return new Response('never seen');
+    });
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write('POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\npartial');
+    await started;
+    socket.destroy();
+    expect(await seen).toBe('errored');
+  });
+
+  it('answers a malformed Host or target with 400, never with an uncaught exception', async () => {
+    let calls = 0;
+    const url = await serve(async () => {
+      calls++;
+      return new Response('ok');
+    });
+    const port = Number(new URL(url).port);
+    const raw = (head: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        let text = '';
+        socket.on('data', (d: Buffer) => {
+          text += d.toString('latin1');
+        });
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(text));
+        socket.write(`${head}\r\nConnection: close\r\n\r\n`);
+      });
+    for (const head of [
+      'GET / HTTP/1.1\r\nHost: a b',
+      'GET / HTTP/1.1\r\nHost: a%zz',
+      'GET * HTTP/1.1\r\nHost: x',
+    ]) {
+      const reply = await raw(head);
+      expect(reply.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect(reply).toContain('"code":"BAD_REQUEST"');
+    }
+    expect(calls).toBe(0);
+    expect((await fetch(url)).status).toBe(200);
   });
 
   it('gives a 500 JSON error when the handler throws', async () => {

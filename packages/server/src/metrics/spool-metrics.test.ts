@@ -124,7 +124,7 @@ describe('GET /metrics', () => {
     spools.push(spool);
     const anonymous = await apiOf(spool, 'nobody').get('/metrics');
     expect(anonymous.status).toBe(401);
-    await spool.fetch(new Request('http://spool.test/v1/nope', { method: 'PROPFIND' }));
+    await spool.fetch(new Request('http://localhost/v1/nope', { method: 'PROPFIND' }));
     const families = parsePrometheusText(await spool.metrics.text());
     expect(
       value(families, 'spool_http_request_duration_seconds_count', {
@@ -140,7 +140,7 @@ describe('spool_lag_cuts_total', () => {
   it('counts subscriptions cut back to catchup, and keeps counting after they close', async () => {
     const spool = createSpool({ sse: { maxQueuedBytes: 1024 } });
     spools.push(spool);
-    const res = await spool.fetch(new Request('http://spool.test/v1/topics/firehose/events'));
+    const res = await spool.fetch(new Request('http://localhost/v1/topics/firehose/events'));
     expect(res.status).toBe(200);
     // Nobody reads the body: a few KiB of events fill its 1 KiB queue while it is live.
     for (let i = 0; i < 10; i++) await spool.publish('firehose', 'message', { blob: 'x'.repeat(500) });

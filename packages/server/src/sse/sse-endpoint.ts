@@ -89,7 +89,7 @@ export class SseEndpoint {
     let compact: boolean;
     let t: Topic;
     try {
-      this.access.checkOrigin(request);
+      this.access.checkHostAndOrigin(request); // also when mounted without the router
       const principal = await this.access.authenticate(request);
       await this.access.authorize(principal, 'subscribe', topic);
       const url = new URL(request.url);

@@ -41,7 +41,10 @@ function onClose(this: Tagged): void {
   this[kConnection]?.dispose();
 }
 function onError(this: Tagged): void {
-  // ws emits 'close' right after 'error' (bad UTF-8, frame too big → 1007/1009): cleanup happens there.
+  // ws has written its Close frame (bad UTF-8 → 1007, frame too big → 1009) or lost the
+  // socket. 'close' only follows once the peer answers or ws's close timer fires (30 s),
+  // so the subscriptions are released now: nothing more can be sent on this socket.
+  this[kConnection]?.dispose();
 }
 
 /**
@@ -113,11 +116,18 @@ export class WsAdapter {
   }
 
   private async admit(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    let request: Request;
+    try {
+      request = upgradeRequest(req);
+    } catch {
+      // A malformed Host or target: not a client worth a handshake.
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     let principal: Principal | undefined;
     let refusal: SpoolError | undefined;
     try {
-      const request = upgradeRequest(req);
-      this.deps.access.checkOrigin(request);
+      this.deps.access.checkHostAndOrigin(request); // DNS rebinding and foreign pages: close 1008
       principal = await this.deps.access.authenticate(request);
       await this.deps.access.authorize(principal, 'connect');
     } catch (err) {
@@ -130,12 +140,13 @@ export class WsAdapter {
         ws.close(wsCloseCodeFor(code), code);
         return;
       }
-      this.accept(ws as Tagged, principal);
+      // `socket` is what ws now speaks on: the connection writes its frames there.
+      this.accept(ws as Tagged, socket, principal);
     });
   }
 
-  private accept(ws: Tagged, principal: Principal): void {
-    const connection = new Connection(ws, principal, this.ctx);
+  private accept(ws: Tagged, socket: Duplex, principal: Principal): void {
+    const connection = new Connection(ws, socket, principal, this.ctx);
     ws[kConnection] = connection;
     this.connections.add(connection);
     ws.on('message', onMessage);

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ClientMessage, Clock, ServerMessage, TopicRegistry } from '@spool/core';
 import { decodeClientMessage, isEventId, isSpoolError, SpoolError, WsCloseCode } from '@spool/core';
 import type WebSocket from 'ws';
@@ -81,18 +81,21 @@ export class Connection {
   private badFrames = 0;
   private closed = false;
   private onRoom: (() => void) | undefined;
-  private readonly socket: Socket;
 
+  /**
+   * `socket` is the one the HTTP `upgrade` event handed over, which ws then speaks on.
+   * Data frames are written to it directly (see frame.ts): clean because
+   * permessage-deflate is off, so ws's Sender never queues, and its own writes (ping,
+   * pong, close) are whole frames written synchronously, so frames never interleave. The
+   * send queue writes only while `ws` is OPEN, so nothing follows ws's Close frame.
+   */
   constructor(
     readonly ws: WebSocket,
+    private readonly socket: Duplex,
     readonly principal: Principal,
     private readonly ctx: ConnectionContext,
   ) {
-    // ws keeps the net.Socket here. Data frames are written to it directly (see frame.ts):
-    // clean because permessage-deflate is off, so ws's Sender never queues, and its own
-    // writes (ping, pong, close) are synchronous socket writes that keep their order.
-    this.socket = (ws as unknown as { _socket: Socket })._socket;
-    this.queue = new SendQueue(this.socket, ctx.options.maxQueuedBytes, ctx.batch);
+    this.queue = new SendQueue(socket, ws, ctx.options.maxQueuedBytes, ctx.batch);
   }
 
   get subscriptionCount(): number {

@@ -16,13 +16,15 @@ class FakeSocket implements WritableSocket {
   uncork(): void {}
 }
 
+const open = { readyState: 1 };
+
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
 describe('SendQueue', () => {
   it('makes one write per turn however many frames were queued, sharing a lone frame as is', async () => {
     const batch = new FlushBatch();
     const socket = new FakeSocket();
-    const queue = new SendQueue(socket, 1 << 20, batch);
+    const queue = new SendQueue(socket, open, 1 << 20, batch);
     const shared = Buffer.from('frame');
     queue.push(shared);
     await turn();
@@ -39,7 +41,7 @@ describe('SendQueue', () => {
 
   it('corks big batches instead of copying them', async () => {
     const socket = new FakeSocket();
-    const queue = new SendQueue(socket, 1 << 24, new FlushBatch());
+    const queue = new SendQueue(socket, open, 1 << 24, new FlushBatch());
     const big = Buffer.alloc(CONCAT_LIMIT_BYTES);
     queue.push(big);
     queue.push(big);
@@ -50,7 +52,7 @@ describe('SendQueue', () => {
 
   it('bounds queued bytes together with the socket buffer, and resumes below half', () => {
     const socket = new FakeSocket();
-    const queue = new SendQueue(socket, 100, new FlushBatch());
+    const queue = new SendQueue(socket, open, 100, new FlushBatch());
     queue.push(Buffer.alloc(40));
     socket.writableLength = 50;
     expect(queue.queuedBytes).toBe(90);
@@ -63,7 +65,7 @@ describe('SendQueue', () => {
 
   it('calls onFlushed after a flush that left the socket room, and drops everything once closed', async () => {
     const socket = new FakeSocket();
-    const queue = new SendQueue(socket, 100, new FlushBatch());
+    const queue = new SendQueue(socket, open, 100, new FlushBatch());
     let flushed = 0;
     queue.onFlushed = () => flushed++;
     queue.push(Buffer.from('a'));
@@ -77,6 +79,21 @@ describe('SendQueue', () => {
     queue.close();
     await turn();
     expect(socket.writes).toHaveLength(2);
+    expect(queue.queuedBytes).toBe(0);
+  });
+
+  it('checks the WebSocket state when the batch flushes: frames queued while OPEN are dropped once it is CLOSING', async () => {
+    const socket = new FakeSocket();
+    const peer = { readyState: 1 };
+    const queue = new SendQueue(socket, peer, 1 << 20, new FlushBatch());
+    queue.push(Buffer.from('before'));
+    await turn();
+    queue.push(Buffer.from('queued while open'));
+    peer.readyState = 2; // ws wrote its Close frame in the same turn
+    await turn();
+    queue.push(Buffer.from('after'));
+    await turn();
+    expect(socket.writes.map((w) => Buffer.from(w).toString())).toEqual(['before']);
     expect(queue.queuedBytes).toBe(0);
   });
 });

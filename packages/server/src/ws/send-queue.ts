@@ -39,6 +39,17 @@ export interface Flushable {
 /** Above this many queued bytes a flush writes the frames corked (writev) instead of copying them into one buffer. */
 export const CONCAT_LIMIT_BYTES = 64 * 1024;
 
+/**
+ * The WebSocket a queue's frames belong to: only its state is read. Frames go out only
+ * while it is OPEN (RFC 6455 §5.5.1: nothing after a Close frame).
+ */
+export interface FramedPeer {
+  readonly readyState: number;
+}
+
+/** `WebSocket.OPEN`, the only state in which a queue writes. */
+export const OPEN = 1;
+
 /** The socket side of a send queue: net.Socket's writable API. */
 export interface WritableSocket {
   readonly writableLength: number;
@@ -55,14 +66,20 @@ export interface WritableSocket {
  * every other subscriber of the same event. A flush makes one `write`: one frame as is,
  * small batches joined into one buffer, and big ones corked so Node issues one `writev`.
  *
+ * The state of the WebSocket is checked when the batch flushes, not when a frame is
+ * queued: ws may write its own Close frame (1007, 1009, a close from the peer) in between,
+ * and then the queue drops what it holds and writes nothing more. A subscriber that
+ * reconnects resumes from its last event ID, so the dropped frames are not lost.
+ *
  * @example
- * const queue = new SendQueue(socket, 1 << 20, batch);
+ * const queue = new SendQueue(socket, ws, 1 << 20, batch);
  * if (queue.hasRoom(frame.length)) queue.push(frame);
  */
 export class SendQueue implements Flushable {
   private frames: Buffer[] = [];
   private bytes = 0;
   private marked = false;
+  private closed = false;
   /** Bytes handed to the socket so far (for stats). */
   bytesOut = 0;
   /** Called after a flush that left the socket with room (to resume lagging subscriptions). */
@@ -70,6 +87,7 @@ export class SendQueue implements Flushable {
 
   constructor(
     private readonly socket: WritableSocket,
+    private readonly peer: FramedPeer,
     readonly maxBytes: number,
     private readonly batch: FlushBatch,
   ) {}
@@ -91,6 +109,7 @@ export class SendQueue implements Flushable {
 
   /** Queues a frame for this turn's flush. Callers check `hasRoom` first for data frames. */
   push(frame: Buffer): void {
+    if (this.closed) return;
     this.frames.push(frame);
     this.bytes += frame.length;
     if (!this.marked) {
@@ -98,8 +117,6 @@ export class SendQueue implements Flushable {
       this.batch.mark(this);
     }
   }
-
-  private closed = false;
 
   /** Drops everything queued and refuses further writes: the socket is closing. */
   close(): void {
@@ -114,6 +131,10 @@ export class SendQueue implements Flushable {
     const frames = this.frames;
     const bytes = this.bytes;
     if (frames.length === 0 || this.closed) return;
+    if (this.peer.readyState !== OPEN) {
+      this.close();
+      return;
+    }
     this.bytes = 0;
     const socket = this.socket;
     if (frames.length === 1) socket.write(frames[0]!);

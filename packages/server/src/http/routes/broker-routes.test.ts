@@ -172,7 +172,7 @@ describe('broker routes', () => {
 
     const controller = new AbortController();
     const left = spool.fetch(
-      new Request('http://spool.test/v1/streams/jobs/groups/workers/consumers/w1?block=0', {
+      new Request('http://localhost/v1/streams/jobs/groups/workers/consumers/w1?block=0', {
         headers: { authorization: 'Bearer user-token-0001' },
         signal: controller.signal,
       }),

@@ -29,9 +29,7 @@ export function apiOf(spool: Spool, as: As = 'admin') {
     let payload: string | undefined = init.rawBody;
     if (body !== undefined) payload = JSON.stringify(body);
     if (payload !== undefined) headers['content-type'] ??= 'application/json';
-    const res = await spool.fetch(
-      new Request(`http://spool.test${path}`, { method, headers, body: payload }),
-    );
+    const res = await spool.fetch(new Request(`http://localhost${path}`, { method, headers, body: payload }));
     const text = await res.text();
     let parsed: unknown = text;
     try {
