@@ -149,6 +149,7 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
         meta: toWireMeta(view.meta),
         text: view.text(),
         chunks: view.chunkCount,
+        lastChunkId: view.lastChunkId ?? -1,
         bytes: view.bytes,
         status: 'streaming',
       });
@@ -166,6 +167,7 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
       meta: stored.meta,
       text: stored.text,
       chunks: stored.lastChunkId + 1,
+      lastChunkId: stored.lastChunkId,
       bytes: utf8ByteLength(stored.text),
       status: 'ended',
       reason: stored.reason,
