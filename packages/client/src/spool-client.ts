@@ -109,9 +109,11 @@ export class SpoolClient {
 
   /**
    * Listens to state changes, or to errors not tied to one request or subscription: a
-   * frame that is not protocol v1 (`BAD_FRAME`), or the server closing the connection with
-   * a code (`UNAUTHENTICATED`, `FORBIDDEN`, ...; the client keeps retrying, with a fresh
-   * token from `getToken`). Returns the function that stops listening.
+   * frame that is not protocol v1 (`BAD_FRAME`); a refused connection (close 4401 or HTTP
+   * 401: retried with a fresh token from `getToken`; close 4403 or HTTP 403/404: the client
+   * stops, `closed`); `CONNECT_FAILED` after attempts that never open (retrying goes on);
+   * `RETRY_EXHAUSTED`; a failed `message(id)` lookup. See docs/protocol.md "Close codes".
+   * Returns the function that stops listening.
    */
   on(type: 'state', listener: (state: ConnectionState) => void): () => void;
   on(type: 'error', listener: (err: SpoolError) => void): () => void;
