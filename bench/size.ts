@@ -4,8 +4,11 @@
  * (esbuild: bundle, minify, platform browser, ESM; gzip -9 through node:zlib).
  *
  * The main entry is the WebSocket client with resume, producing and assembly, bundled
- * together with whatever it imports from @spool/core. The SSE and React entries are
- * separate subpath exports, reported on their own (React itself left out).
+ * together with whatever it imports from @spool/core. Its budget is 6,144 B gzipped,
+ * which leaves room for failover and token refresh; `pnpm size` exits with 1 past it, so
+ * CI (.ci/run) fails. Beside it: the subscribe-only import (`SpoolClient` alone, what an
+ * app that only subscribes pulls in). The SSE and React entries are separate subpath
+ * exports, reported on their own (React itself left out).
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -13,7 +16,8 @@ import { build } from 'esbuild';
 import { report } from './harness';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const TARGET_BYTES = 5 * 1024;
+/** The main entry's budget, min+gzip. */
+export const CLIENT_BUDGET_BYTES = 6 * 1024;
 
 interface Measured {
   min: number;
@@ -37,8 +41,10 @@ async function measure(source: string, external: string[] = []): Promise<Measure
   return { min: code.length, gz: gzipSync(code, { level: 9 }).length };
 }
 
-export default async function run(): Promise<void> {
+/** Measures and reports; resolves whether the main entry is within {@link CLIENT_BUDGET_BYTES}. */
+export default async function run(): Promise<boolean> {
   const client = await measure("export * from '@spool/client';");
+  const subscribeOnly = await measure("export { SpoolClient } from '@spool/client';");
   const sse = await measure("export * from '@spool/client/sse';");
   const react = await measure("export * from '@spool/client/react';", ['react', 'react-dom']);
   const peers = {
@@ -52,8 +58,9 @@ export default async function run(): Promise<void> {
       name: '@spool/client (WS, resume, produce, assemble)',
       value: client.gz,
       unit: 'B',
-      target: `<= ${TARGET_BYTES} B (5 KB)`,
+      target: `<= ${CLIENT_BUDGET_BYTES} B (6 KiB)`,
     },
+    { name: '  subscribe-only import (SpoolClient alone)', value: subscribeOnly.gz, unit: 'B' },
     ...Object.entries(peers).map(([peer, m]) => ({
       name: `  vs ${peer}`,
       value: m.gz,
@@ -66,6 +73,7 @@ export default async function run(): Promise<void> {
   ]);
   report('Bundle size, minified only (bytes)', [
     { name: '@spool/client', value: client.min, unit: 'B' },
+    { name: '  subscribe-only import (SpoolClient alone)', value: subscribeOnly.min, unit: 'B' },
     ...Object.entries(peers).map(([peer, m]) => ({
       name: `  vs ${peer}`,
       value: m.min,
@@ -76,10 +84,14 @@ export default async function run(): Promise<void> {
     { name: '@spool/client/sse', value: sse.min, unit: 'B' },
     { name: '@spool/client/react', value: react.min, unit: 'B' },
   ]);
+  const ok = client.gz <= CLIENT_BUDGET_BYTES;
   console.log(
-    `\n  @spool/client ${client.gz <= TARGET_BYTES ? 'meets' : 'MISSES'} the 5 KB budget (${client.gz} of ${TARGET_BYTES} B gzipped).`,
+    `\n  @spool/client ${ok ? 'meets' : 'EXCEEDS'} its budget: ${client.gz} of ${CLIENT_BUDGET_BYTES} B gzipped (subscribe-only import: ${subscribeOnly.gz} B).`,
   );
+  return ok;
 }
 
-// `pnpm size` runs this file directly; bench/run.ts imports it.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run();
+// `pnpm size` runs this file directly (and fails past the budget); bench/run.ts imports it.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (!(await run())) process.exitCode = 1;
+}

@@ -47,6 +47,10 @@ test.describe('live streams', () => {
     await saveScreenshot(page, testInfo, 'stream-watch');
 
     await page.getByRole('button', { name: 'End stream' }).click();
+    // Asked first; the stream ends only once confirmed.
+    const confirm = page.getByRole('alertdialog', { name: `End message ${messageId} now (reason success)?` });
+    await expect(page.getByTestId('watch-status')).toHaveText('streaming');
+    await confirm.getByRole('button', { name: 'End', exact: true }).click();
     await expect(page.getByTestId('watch-status')).toHaveText('ended (success)');
     await expect(row).toHaveCount(0);
     const stored = await api.message(messageId);

@@ -8,8 +8,11 @@ import type {
 } from '@spool/core';
 import type { ExternalStore, SpoolEvent, SpoolEventSource } from './spool-event';
 
-/** `error` when the message ended with reason `error`. */
-export type MessageStatus = 'streaming' | 'ended' | 'error';
+/**
+ * `unknown` until the first event (or the server's answer) about the message; `error`
+ * when it ended with reason `error`.
+ */
+export type MessageStatus = 'unknown' | 'streaming' | 'ended' | 'error';
 
 /** A chat message as assembled so far; a new object after every change. */
 export interface AssembledMessage {
@@ -64,6 +67,7 @@ export class ChatAssembler {
     if (typeof id !== 'string' || !ev.event.startsWith('msg.')) return;
     const e = this.#entry(id, ev.topic);
     const s = { ...e.snap };
+    if (s.status === 'unknown') s.status = 'streaming';
     if (d!.meta) s.meta = d!.meta;
     if (ev.event === 'msg.delta' && d!.chunkId! >= e.next) e.parts.set(d!.chunkId!, d as MsgDeltaData);
     if (ev.event === 'msg.snapshot' && d!.lastChunkId! >= e.next) {
@@ -102,7 +106,7 @@ export class ChatAssembler {
     let e = this.#entries.get(messageId);
     if (!e) {
       e = {
-        snap: { messageId, text: '', status: 'streaming' },
+        snap: { messageId, text: '', status: 'unknown' },
         topic,
         next: 0,
         parts: new Map(),
@@ -131,8 +135,8 @@ export class ChatAssembler {
   }
 
   /**
-   * One message as a store. A message not seen yet reads as empty and streaming until
-   * its first event arrives.
+   * One message as a store. A message not seen yet reads as empty, with status
+   * `unknown`, until its first event arrives.
    */
   message(messageId: string): ExternalStore<AssembledMessage> {
     return {

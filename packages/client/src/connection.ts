@@ -1,4 +1,4 @@
-import { PROTOCOL_V1, type TimerHandle } from '@spool/core';
+import { PROTOCOL_V1, SpoolError, type TimerHandle } from '@spool/core';
 import type { ResolvedClientOptions, WebSocketLike } from './options';
 
 /** `connecting` only before the first connection; `reconnecting` while waiting or retrying after one. */
@@ -10,23 +10,44 @@ export interface ConnectionEvents {
   /** A socket opened: resubscribe and resend. */
   open(): void;
   frame(data: unknown): void;
-  /** `backoff.attempts` failed attempts in a row: the connection is `closed` until `reconnect()`. */
-  giveUp(attempts: number): void;
-  /** The server closed the socket naming an error code (e.g. `UNAUTHENTICATED` with 1008). */
-  refused(code: string): void;
+  /**
+   * Something the application should hear about (see docs/protocol.md "Close codes"): a
+   * refusal (4401, 4403, an HTTP status), attempts that never open, or giving up. With
+   * `stop` the connection is `closed` until `reconnect()`; otherwise it keeps retrying.
+   */
+  error(err: SpoolError, stop: boolean): void;
 }
 
 const OPEN = 1;
+/** Attempts in a row that never open before `CONNECT_FAILED` is reported (and again every as many). */
+export const CONNECT_FAILED_AFTER = 5;
 const noop = () => {};
+
+/** The error for an HTTP status answering the upgrade (only Node's `ws` shows it). */
+function statusError(status: number): SpoolError {
+  return new SpoolError(
+    status === 401
+      ? 'UNAUTHENTICATED'
+      : status === 403
+        ? 'FORBIDDEN'
+        : status === 404
+          ? 'NOT_FOUND'
+          : 'CONNECT_FAILED',
+    `HTTP ${status} to the WebSocket upgrade${status === 404 ? ': is this the /v1/ws endpoint?' : ''}`,
+    { details: { status } },
+  );
+}
 
 /**
  * The socket under a SpoolClient, kept alive: reconnect with exponential backoff and full
  * jitter, retry at once when the browser comes back online or the tab becomes visible, a
  * liveness timeout when nothing (not even the server's `hb`) arrives, and a fresh token
- * from `getToken` for every attempt.
+ * from `getToken` for every attempt. Refusals are reported, never retried in silence:
+ * 4401 and HTTP 401 retry (with a fresh token), 4403 and HTTP 403/404 stop, and attempts
+ * that never open are reported as `CONNECT_FAILED` every {@link CONNECT_FAILED_AFTER} in a row.
  *
  * @example
- * const conn = new Connection(url, resolveClientOptions(url, { WebSocket }), { state, open, frame, giveUp });
+ * const conn = new Connection(url, resolveClientOptions(url, { WebSocket }), { state, open, frame, error });
  * conn.send('{"op":"ping","ref":1}');
  */
 export class Connection {
@@ -35,6 +56,9 @@ export class Connection {
   /** Bumped whenever the current attempt is abandoned, so its late callbacks do nothing. */
   #gen = 0;
   #attempt = 0;
+  /** Attempts in a row that never reached `open`. */
+  #failed = 0;
+  #opened = false;
   #retryTimer: TimerHandle | undefined;
   #liveTimer: TimerHandle | undefined;
   #seen = 0;
@@ -79,6 +103,7 @@ export class Connection {
     const gen = ++this.#gen;
     const o = this.o;
     this.#retryTimer = undefined;
+    this.#opened = false;
     if (this.state !== 'connecting') this.#setState('reconnecting');
     this.#alive();
     try {
@@ -91,6 +116,8 @@ export class Connection {
       const mine = (f: (e: { data: unknown }) => void) => (e: { data: unknown }) => ws === this.#ws && f(e);
       this.#ws = Object.assign(ws, {
         onopen: mine(() => {
+          this.#opened = true;
+          this.#failed = 0;
           this.#alive();
           this.#setState('open');
           this.on.open();
@@ -102,13 +129,30 @@ export class Connection {
           this.on.frame(e.data);
         }),
         onclose: mine((e) => {
-          // The server accepts the upgrade and then closes with the code as the reason,
-          // since a browser cannot read the status of a refused upgrade.
-          const reason = (e as { reason?: string }).reason;
-          if (reason && /^[A-Z_]+$/.test(reason)) this.on.refused(reason);
-          this.#drop();
+          // A refused client is let in and then closed with 4401/4403 and the code as the
+          // reason, since a browser cannot read the status of a refused upgrade.
+          const { code, reason } = e as { code?: number; reason?: string };
+          const named = reason && /^[A-Z_]+$/.test(reason) ? (reason as SpoolError['code']) : undefined;
+          if (code === 4401 || code === 4403 || named) {
+            const err = new SpoolError(
+              named ?? (code === 4403 ? 'FORBIDDEN' : 'UNAUTHENTICATED'),
+              `Closed by the server: ${code} ${reason}`,
+              { details: { close: code } },
+            );
+            // 4401: a fresh token from getToken may get in; 4403: these credentials never will.
+            this.#fail(err, code === 4403);
+          } else this.#drop();
         }),
         onerror: mine(() => this.#drop()),
+      });
+      // Node's `ws` shows the HTTP status of a refused upgrade (a wrong path answers 404);
+      // browsers never do, which is what the never-open count is for.
+      (
+        ws as { on?: (type: string, listener: (req: unknown, res: { statusCode: number }) => void) => void }
+      ).on?.('unexpected-response', (_req, res) => {
+        if (ws !== this.#ws) return;
+        const status = res.statusCode;
+        this.#fail(statusError(status), status === 403 || status === 404);
       });
     } catch {
       // getToken failed or the constructor threw: both are just a failed attempt.
@@ -129,6 +173,19 @@ export class Connection {
     this.#liveTimer = clock.setTimeout(check, livenessTimeoutMs);
   }
 
+  /** Reports `err`; then stops (state `closed`) or retries as after any failed attempt. */
+  #fail(err: SpoolError, stop: boolean): void {
+    if (!stop) {
+      // The cause first: the retry below may itself give up (RETRY_EXHAUSTED).
+      this.on.error(err, false);
+      this.#drop();
+      return;
+    }
+    this.#drop(false);
+    this.#setState('closed');
+    this.on.error(err, true);
+  }
+
   /** Abandons the current socket (if any) and, unless told not to, schedules the next attempt. */
   #drop(retry = true): void {
     const { clock, backoff, random } = this.o;
@@ -147,11 +204,25 @@ export class Connection {
     this.#liveTimer = this.#retryTimer = undefined;
     if (!retry || this.#closed) return;
     if (this.#attempt >= backoff.attempts) {
-      this.#setState('closed');
-      this.on.giveUp(this.#attempt);
+      this.#fail(
+        new SpoolError(
+          'RETRY_EXHAUSTED',
+          `Gave up after ${this.#attempt} failed connection attempts; call reconnect() to try again.`,
+        ),
+        true,
+      );
       return;
     }
     this.#setState('reconnecting');
+    if (!this.#opened && ++this.#failed % CONNECT_FAILED_AFTER === 0) {
+      this.on.error(
+        new SpoolError(
+          'CONNECT_FAILED',
+          `${this.#failed} attempts in a row never opened ${this.url}: is the server up, and is this its /v1/ws?`,
+        ),
+        false,
+      );
+    }
     // Full jitter: uniform in [0, min(maxMs, baseMs * 2^attempt)], as core's backoffDelay
     // computes it; inlined because its per-call validation (options are checked once, in
     // the constructor) would cost the bundle more than the whole formula.
@@ -162,7 +233,7 @@ export class Connection {
   /** Drops the socket and connects again at once, with the backoff started over. */
   reconnect(): void {
     this.#drop(false);
-    this.#attempt = 0;
+    this.#attempt = this.#failed = 0;
     this.#setState('reconnecting');
     this.#connect();
   }

@@ -70,6 +70,14 @@ export interface SpoolClientOptions {
    * @default 1000
    */
   maxMessages?: number;
+  /**
+   * The HTTP API's base URL, for `message(id)` to read a message it has not seen
+   * (`GET /v1/messages/:id`).
+   * @default the WebSocket URL with http(s) for ws(s), less its `/v1/ws` path and query
+   */
+  httpUrl?: string;
+  /** The fetch function, for `message(id)`. @default globalThis.fetch */
+  fetch?: typeof fetch;
   /** Timers and time, for tests. @default realClock */
   clock?: Clock;
   /** Uniform random numbers in [0, 1) for jitter and message IDs, for tests. @default Math.random */
@@ -92,8 +100,9 @@ export const spoolClientDefaults = {
 
 export type ResolvedClientOptions = Omit<
   Required<SpoolClientOptions>,
-  'token' | 'getToken' | 'WebSocket' | 'backoff'
+  'token' | 'getToken' | 'WebSocket' | 'backoff' | 'fetch'
 > & {
+  fetch?: typeof fetch;
   token?: string;
   getToken?: () => string | Promise<string>;
   WebSocket: WebSocketConstructor;
@@ -110,6 +119,15 @@ export function checkNumber(name: string, value: number, min: number, int?: bool
   return value;
 }
 
+/**
+ * The HTTP base of a Spool WebSocket URL: `ws://h:8080/v1/ws?x` → `http://h:8080`, and a
+ * prefix before `/v1/ws` is kept (`wss://h/spool/v1/ws` → `https://h/spool`).
+ */
+export function httpBase(url: string): string {
+  const u = new URL(url.replace(/^ws/, 'http'));
+  return u.origin + (/^(.*)\/v1\/ws\/?$/.exec(u.pathname)?.[1] ?? '');
+}
+
 /** Merges options over {@link spoolClientDefaults} and validates them. */
 export function resolveClientOptions(url: string, options: SpoolClientOptions = {}): ResolvedClientOptions {
   if (!/^wss?:\/\//.test(url))
@@ -121,6 +139,8 @@ export function resolveClientOptions(url: string, options: SpoolClientOptions = 
     ...options,
   } as ResolvedClientOptions;
   o.backoff = { ...spoolClientDefaults.backoff, ...options.backoff };
+  o.fetch ??= globalThis.fetch;
+  o.httpUrl ??= httpBase(url);
   o.WebSocket ??= (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket!;
   if (typeof o.WebSocket !== 'function')
     throw bad(

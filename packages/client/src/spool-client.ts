@@ -1,6 +1,7 @@
 import { type ClientMessage, channelTopic, SpoolError, type WireOpenMeta } from '@spool/core';
 import { type AssembledMessage, type ChannelStore, ChatAssembler } from './chat-assembler';
 import { Connection, type ConnectionState } from './connection';
+import { lookupMessage } from './message-lookup';
 import { MessageWriter, type MessageWriterOptions } from './message-writer';
 import { type ResolvedClientOptions, resolveClientOptions, type SpoolClientOptions } from './options';
 import { readServerFrame } from './read-server-frame';
@@ -64,6 +65,10 @@ export class SpoolClient {
   #writers = new Set<MessageWriter>();
   #listeners = { state: new Set<(s: ConnectionState) => void>(), error: new Set<(e: SpoolError) => void>() };
   #chat: ChatAssembler;
+  /** Messages `message()` asked the server about, so each is fetched once (bounded by maxMessages). */
+  #asked = new Set<string>();
+  /** Why the connection stopped (4403, HTTP 403/404, retries exhausted), until `reconnect()`. */
+  #halt: SpoolError | undefined;
   #link: SubscriptionLink = {
     drop: (sub) => {
       const w = this.#wires.get(sub.topic);
@@ -93,15 +98,13 @@ export class SpoolClient {
         for (const p of resend) this.#sendRequest(p);
       },
       frame: (data) => this.#onFrame(data),
-      refused: (code) =>
-        this.#emitError(
-          new SpoolError(code as SpoolError['code'], `The server closed the connection: ${code}`),
-        ),
-      giveUp: (n) =>
-        this.#rejectAll(
-          'RETRY_EXHAUSTED',
-          `Gave up after ${n} failed connection attempts; call reconnect() to try again.`,
-        ),
+      error: (err, stop) => {
+        if (stop) {
+          this.#halt = err;
+          this.#rejectAll(err);
+        }
+        this.#emitError(err);
+      },
     });
   }
 
@@ -112,9 +115,11 @@ export class SpoolClient {
 
   /**
    * Listens to state changes, or to errors not tied to one request or subscription: a
-   * frame that is not protocol v1 (`BAD_FRAME`), or the server closing the connection with
-   * a code (`UNAUTHENTICATED`, `FORBIDDEN`, ...; the client keeps retrying, with a fresh
-   * token from `getToken`). Returns the function that stops listening.
+   * frame that is not protocol v1 (`BAD_FRAME`); a refused connection (close 4401 or HTTP
+   * 401: retried with a fresh token from `getToken`; close 4403 or HTTP 403/404: the client
+   * stops, `closed`); `CONNECT_FAILED` after attempts that never open (retrying goes on);
+   * `RETRY_EXHAUSTED`; a failed `message(id)` lookup. See docs/protocol.md "Close codes".
+   * Returns the function that stops listening.
    */
   on(type: 'state', listener: (state: ConnectionState) => void): () => void;
   on(type: 'error', listener: (err: SpoolError) => void): () => void;
@@ -271,7 +276,10 @@ export class SpoolClient {
     return new Promise((ok, ko) => {
       this.#assertOpen();
       if (this.state === 'closed')
-        throw new SpoolError('RETRY_EXHAUSTED', 'The client gave up reconnecting; call reconnect() first.');
+        throw (
+          this.#halt ??
+          new SpoolError('RETRY_EXHAUSTED', 'The client gave up reconnecting; call reconnect() first.')
+        );
       if (!paced && this.state !== 'open' && this.#pending.size >= this.options.offlineQueueMax) {
         throw new SpoolError(
           'QUEUE_FULL',
@@ -298,7 +306,7 @@ export class SpoolClient {
   openMessage(meta: WireOpenMeta, options?: MessageWriterOptions): MessageWriter {
     this.#assertOpen();
     this.#pruneWriters();
-    const w = new MessageWriter((f) => this.#request(f, true), meta, this.options.random, {
+    const w = new MessageWriter((f) => this.#produce(f), meta, this.options.random, {
       clock: this.options.clock,
       ...options,
     });
@@ -312,15 +320,58 @@ export class SpoolClient {
   }
 
   /**
-   * One chat message, assembled from the `msg.*` events of every subscription of this
-   * client, as a store (text so far, status, reason).
+   * Sends a writer's request and shows it in the client's own assembly, so `message(id)`
+   * follows a message this client writes without subscribing to its channel: the open at
+   * once, each chunk and the end once the server has applied them (their acks).
+   */
+  #produce(f: ClientMessage): Promise<{ id?: string; messageId?: string }> {
+    const show = (event: string, data: object, topic = '') =>
+      this.#chat.apply({ topic, id: '', event, data });
+    if (f.op === 'msg.open') {
+      const { meta } = f;
+      show('msg.open', { messageId: meta.messageId, meta }, channelTopic(meta.channelType, meta.channelId));
+    }
+    return this.#request(f, true).then(
+      (ack) => {
+        // The frames carry what the events would: messageId, chunkId, text or b64, reason.
+        if (f.op === 'msg.append') show('msg.delta', f);
+        else if (f.op === 'msg.end') show('msg.end', { ...f, reason: f.reason ?? 'success' });
+        else if (f.op === 'msg.cancel') show('msg.end', { ...f, reason: 'cancelled' });
+        return ack;
+      },
+      (err) => {
+        // A message the server never opened will get no events: do not leave it streaming.
+        if (f.op === 'msg.open') show('msg.end', { messageId: f.meta.messageId, reason: 'error' });
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * One chat message as a store (text so far, status, reason), assembled from the
+   * `msg.*` events of every subscription of this client and from the messages it writes.
+   * A message it knows nothing of reads `status: 'unknown'` and is fetched once over
+   * HTTP (`GET /v1/messages/:id`); a failed fetch is reported on `on('error')`. To follow
+   * a message of another producer live, subscribe to its channel (`channel()`).
    *
    * @example
    * const store = client.message(messageId);
    * store.subscribe(() => console.log(store.getSnapshot().text));
    */
   message(messageId: string): ExternalStore<AssembledMessage> {
-    return this.#chat.message(messageId);
+    const store = this.#chat.message(messageId);
+    const asked = this.#asked;
+    const { fetch, httpUrl, getToken, token, maxMessages } = this.options;
+    if (store.getSnapshot().status === 'unknown' && !asked.has(messageId) && fetch) {
+      asked.add(messageId);
+      if (asked.size > maxMessages) asked.delete(asked.values().next().value!);
+      (async () => lookupMessage(fetch, httpUrl, messageId, getToken ? await getToken() : token))().then(
+        (ev) => this.#chat.apply(ev),
+        (err) =>
+          this.#emitError(err instanceof SpoolError ? err : new SpoolError('UNAVAILABLE', String(err))),
+      );
+    }
+    return store;
   }
 
   /**
@@ -344,6 +395,7 @@ export class SpoolClient {
   /** Drops the connection and resumes at once (tests, the dashboard's playground). */
   reconnect(): void {
     this.#assertOpen();
+    this.#halt = undefined;
     this.#conn.reconnect();
   }
 
@@ -352,13 +404,13 @@ export class SpoolClient {
     if (this.#closed) return;
     this.#closed = true;
     this.#conn.close();
-    this.#rejectAll('CONNECTION_CLOSED', 'The client was closed.');
+    this.#rejectAll(new SpoolError('CONNECTION_CLOSED', 'The client was closed.'));
     for (const w of this.#wires.values()) for (const s of w.subs) s.end();
     this.#wires.clear();
   }
 
-  #rejectAll(code: 'CONNECTION_CLOSED' | 'RETRY_EXHAUSTED', message: string): void {
-    for (const p of this.#pending.values()) p.ko(new SpoolError(code, message));
+  #rejectAll(err: SpoolError): void {
+    for (const p of this.#pending.values()) p.ko(err);
     this.#pending.clear();
   }
 

@@ -62,6 +62,8 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   NOT_FOUND: 'NOT_FOUND',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The token was valid but has expired (WebSocket: close 4401); get a fresh one. */
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   FORBIDDEN: 'FORBIDDEN',
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
   HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
@@ -75,6 +77,8 @@ export const ErrorCode = {
   INTERNAL: 'INTERNAL',
   CONNECTION_CLOSED: 'CONNECTION_CLOSED',
   QUEUE_FULL: 'QUEUE_FULL',
+  /** Client only: connection attempts in a row never opened (server down, wrong URL or path). */
+  CONNECT_FAILED: 'CONNECT_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -3,16 +3,14 @@
  * `spool serve [flags]`; see `spool --help`. From source:
  * `node --import tsx/esm --conditions=@spool/source packages/server/src/cli.ts serve --demo`.
  */
-import { fileURLToPath } from 'node:url';
 import { runCli } from './cli/run-cli';
-
-// The same relative path works from src/cli.ts and from the built dist/cli.js.
-const dashboardDir = fileURLToPath(new URL('../../../apps/dashboard/dist/', import.meta.url));
+import { bundledDashboardDir } from './dashboard/bundled-dashboard';
 
 process.exitCode = await runCli(
   process.argv.slice(2),
   process.env,
-  { dashboardDir },
+  // Inside the installed package (dist/dashboard), or the repository's build from the sources.
+  { dashboardDir: bundledDashboardDir() },
   {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),

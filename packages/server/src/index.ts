@@ -18,6 +18,8 @@ export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from './bro
 export { dashboardAssets } from './cli/dashboard-assets';
 export { type ServeDeps, type ServeHandle, startServe } from './cli/serve';
 export { parseServeArgs, type ServeCommand, type ServeConfig, serveHelp } from './cli/serve-options';
+export { bundledDashboardDir } from './dashboard/bundled-dashboard';
+export { type WithDashboardOptions, withDashboard } from './dashboard/with-dashboard';
 export { type Demo, type DemoOptions, startDemo } from './demo/demo';
 export {
   DEMO_CHANNELS,

@@ -7,6 +7,10 @@ export interface ConfirmButtonProps {
   question: string;
   /** Text of the confirming button. @default "Confirm" */
   confirmLabel?: string;
+  /** Text of the button that backs out (when the action itself is a "cancel"). @default "Cancel" */
+  dismissLabel?: string;
+  /** Classes of the trigger. @default "btn btn-danger" */
+  className?: string;
   onConfirm(): void;
   disabled?: boolean;
   /** Accessible name of the trigger when its text alone is ambiguous in a list. */
@@ -24,6 +28,8 @@ export function ConfirmButton({
   children,
   question,
   confirmLabel = 'Confirm',
+  dismissLabel = 'Cancel',
+  className = 'btn btn-danger',
   onConfirm,
   disabled,
   ariaLabel,
@@ -54,7 +60,7 @@ export function ConfirmButton({
       <button
         ref={triggerRef}
         type="button"
-        className="btn btn-danger"
+        className={className}
         disabled={disabled}
         aria-label={ariaLabel}
         onClick={() => setOpen(true)}
@@ -77,7 +83,7 @@ export function ConfirmButton({
         {question}
       </span>
       <button ref={cancelRef} type="button" className="btn" onClick={close}>
-        Cancel
+        {dismissLabel}
       </button>
       <button
         type="button"

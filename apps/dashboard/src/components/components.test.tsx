@@ -30,7 +30,29 @@ describe('LineChart', () => {
     const points = container.querySelector('polyline')?.getAttribute('points')?.split(' ');
     expect(points).toHaveLength(3);
     expect(points?.at(-1)?.startsWith('600.0,')).toBe(true);
-    expect(screen.getByRole('img', { name: 'Rate: now 2, peak 5' })).toBeTruthy();
+    // The peak is the largest sample (3); the axis runs to the next round number (5).
+    expect(screen.getByRole('img', { name: 'Rate: now 2, peak 3, axis up to 5' })).toBeTruthy();
+    expect(screen.getByTestId('chart-peak').textContent).toBe('peak 3');
+  });
+
+  it('labels the y axis with values from zero to its maximum, on the grid lines', () => {
+    const { container } = render(
+      <LineChart values={[120, 340, 80]} capacity={10} label="Rate" format={(n) => `${n}/s`} />,
+    );
+    const ticks = [...screen.getByTestId('chart-y-axis').querySelectorAll('span')];
+    expect(ticks.map((t) => t.textContent)).toEqual(['500/s', '375/s', '250/s', '125/s', '0/s']);
+    const grid = [...container.querySelectorAll('line.chart-grid')].map((l) => Number(l.getAttribute('y1')));
+    // Each label sits at the height of its grid line (top as a share of the 160-unit-high plot).
+    expect(ticks.map((t) => Number.parseFloat(t.style.top))).toEqual(grid.map((g) => (g / 160) * 100));
+    // The largest sample, 340, is drawn at 340/500 of the height above the zero line.
+    const ys = container
+      .querySelector('polyline')!
+      .getAttribute('points')!
+      .split(' ')
+      .map((p) => Number(p.split(',')[1]));
+    const zero = grid.at(-1)!;
+    const top = grid[0]!;
+    expect((zero - ys[1]!) / (zero - top)).toBeCloseTo(340 / 500, 2);
   });
 
   it('says when there is no data yet', () => {

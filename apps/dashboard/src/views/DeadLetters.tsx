@@ -3,13 +3,17 @@ import { useEntriesQuery } from '../api/queries';
 import { formatCountOf } from '../components/format';
 import { Empty, ErrorState, Loading } from '../components/states';
 
-/** Dead-letter streams (`<stream>:dead`): messages whose processing gave up after `maxDeliveries`. */
+/**
+ * Dead-letter streams (`<stream>:dead`): broker entries whose consumers gave up after
+ * `maxDeliveries`. Not the Overview's "Unsaved messages" (completions that failed to persist).
+ */
 export function DeadLetters({ streams }: { streams: BrokerStreamSnapshot[] }) {
   return (
     <section className="card" aria-labelledby="dead-title">
-      <h2 id="dead-title">Dead letters</h2>
+      <h2 id="dead-title">Dead-letter streams</h2>
+      <p className="muted">Entries a consumer group gave up on after too many deliveries.</p>
       {streams.length === 0 ? (
-        <Empty title="No dead-letter stream: nothing has been dead-lettered." />
+        <Empty title="No dead-letter stream: no consumer has given up on an entry." />
       ) : (
         streams.map((s) => <DeadLetterStream key={s.key} stream={s} />)
       )}

@@ -251,7 +251,7 @@ describe('GroupsView', () => {
     );
     renderDashboard('groups');
     expect(await screen.findByText('No broker streams yet.')).toBeTruthy();
-    expect(screen.getByText('No dead-letter stream: nothing has been dead-lettered.')).toBeTruthy();
+    expect(screen.getByText('No dead-letter stream: no consumer has given up on an entry.')).toBeTruthy();
   });
 
   it('shows the error state when GET /v1/streams fails', async () => {

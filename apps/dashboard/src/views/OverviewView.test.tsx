@@ -29,7 +29,23 @@ describe('OverviewView', () => {
     expect(streams.getAttribute('data-level')).toBe('ok');
 
     expect(screen.getByTestId('breaker-broker').textContent).toContain('half-open');
+    // Operators' words first, the breaker state as the detail.
+    expect(screen.getByTestId('breaker-store').textContent).toBe('store healthy (breaker closed)');
+    expect(screen.getByTestId('breaker-broker').textContent).toBe('broker degraded (breaker half-open)');
+    // Failed completions and the broker's dead letters do not share a name.
+    expect(screen.getByText('Unsaved messages')).toBeTruthy();
+    expect(screen.queryByText(/dead.letter/i)).toBeNull();
     expect(screen.getByRole('img', { name: /Events per second.*now 12\.5/ })).toBeTruthy();
+  });
+
+  it('reads an open breaker as down, in the critical colour', async () => {
+    server.use(statsHandler(spoolStats({ breakers: { store: 'open', broker: 'closed' } })));
+    renderDashboard('overview');
+    const store = await screen.findByTestId('breaker-store');
+    expect(store.textContent).toBe('store down (breaker open)');
+    expect(store.className).toContain('breaker-down');
+    expect(store.getAttribute('title')).toContain('calls are refused');
+    expect(screen.getByTestId('breaker-broker').className).toContain('breaker-healthy');
   });
 
   it('updates live from $sys stats events and marks a critical memory gauge', async () => {
@@ -48,7 +64,9 @@ describe('OverviewView', () => {
     expect(screen.getByTestId('stat-connections').textContent).toBe('42');
     expect(screen.getByTestId('stat-events-per-sec').textContent).toBe('250');
     expect(screen.getByTestId('memory-gauge').getAttribute('data-level')).toBe('critical');
-    expect(screen.getByRole('img', { name: /now 250, peak 500/ })).toBeTruthy();
+    // The peak is the largest sample shown (250), not the axis maximum (500).
+    expect(screen.getByRole('img', { name: /now 250, peak 250, axis up to 500/ })).toBeTruthy();
+    expect(screen.getByTestId('chart-peak').textContent).toBe('peak 250');
   });
 
   it('ignores a pushed snapshot older than the one shown', async () => {

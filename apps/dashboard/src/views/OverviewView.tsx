@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { useStatsQuery } from '../api/queries';
 import { useStats } from '../app/env';
 import { routeHref } from '../app/router';
+import { BREAKER_DETAIL, dependencyHealth } from '../components/dependencyHealth';
 import { formatBytes, formatCount, formatCountOf, formatDuration, formatRate } from '../components/format';
 import { Gauge } from '../components/Gauge';
 import { LineChart } from '../components/LineChart';
@@ -82,9 +83,9 @@ export function OverviewView() {
               <dt>Completion failures</dt>
               <dd>{formatCount(cache.completionFailures)}</dd>
             </div>
-            <div>
-              <dt>Dead-lettered</dt>
-              <dd data-testid="stat-dead-lettered">{formatCount(cache.deadLettered)}</dd>
+            <div title="Messages that ended but could not be saved to the store after every retry; they went out with persisted: false and are kept for operators. Not the broker's dead letters (Groups).">
+              <dt>Unsaved messages</dt>
+              <dd data-testid="stat-unsaved">{formatCount(cache.deadLettered)}</dd>
             </div>
             <div>
               <dt>Bytes out</dt>
@@ -104,11 +105,20 @@ export function OverviewView() {
           <p className="muted">No circuit breakers (in-memory engine).</p>
         ) : (
           <ul className="breakers">
-            {breakers.map(([name, state]) => (
-              <li key={name} className={`breaker breaker-${state}`} data-testid={`breaker-${name}`}>
-                <span className="breaker-name">{name}</span> <span className="breaker-state">{state}</span>
-              </li>
-            ))}
+            {breakers.map(([name, state]) => {
+              const health = dependencyHealth(state);
+              return (
+                <li
+                  key={name}
+                  className={`breaker breaker-${health}`}
+                  data-testid={`breaker-${name}`}
+                  title={BREAKER_DETAIL[state]}
+                >
+                  <span className="breaker-name">{name}</span> <span className="breaker-state">{health}</span>{' '}
+                  <span className="breaker-detail">(breaker {state})</span>
+                </li>
+              );
+            })}
           </ul>
         )}
       </section>

@@ -78,22 +78,24 @@ export function StreamWatch({
             {status === 'streaming' && <span className="caret" aria-hidden="true" />}
           </pre>
           <div className="toolbar">
-            <button
-              type="button"
+            <ConfirmButton
               className="btn"
               disabled={status === 'ended' || endMessage.isPending}
-              onClick={() => endMessage.mutate({ messageId, reason: 'success' })}
+              question={`End message ${messageId} now (reason success)?`}
+              confirmLabel="End"
+              onConfirm={() => endMessage.mutate({ messageId, reason: 'success' })}
             >
               End stream
-            </button>
-            <button
-              type="button"
-              className="btn btn-danger"
+            </ConfirmButton>
+            <ConfirmButton
               disabled={status === 'ended' || endMessage.isPending}
-              onClick={() => endMessage.mutate({ messageId, reason: 'cancelled' })}
+              question={`Cancel message ${messageId}? Its producer is told to stop.`}
+              confirmLabel="Cancel message"
+              dismissLabel="Keep it"
+              onConfirm={() => endMessage.mutate({ messageId, reason: 'cancelled' })}
             >
               Cancel stream
-            </button>
+            </ConfirmButton>
             <ConfirmButton
               question={`End every stream in ${topic}?`}
               confirmLabel="End all"

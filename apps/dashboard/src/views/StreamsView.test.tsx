@@ -138,6 +138,10 @@ describe('StreamsView', () => {
     renderDashboard('streams');
     await screen.findByTestId(`stream-row-${ID}`);
     await userEvent.click(screen.getByRole('button', { name: `End message ${ID}` }));
+    // Asked first: nothing is sent until the operator confirms.
+    const dialog = screen.getByRole('alertdialog', { name: `End message ${ID} now (reason success)?` });
+    expect(calls).toEqual([]);
+    await userEvent.click(within(dialog).getByRole('button', { name: 'End' }));
     await waitFor(() =>
       expect(calls).toEqual([
         { method: 'POST', path: `/v1/messages/${ID}/end`, body: { reason: 'success' } },
@@ -155,7 +159,19 @@ describe('StreamsView', () => {
     );
     renderDashboard('streams');
     await screen.findByTestId(`stream-row-${ID}`);
-    await userEvent.click(screen.getByRole('button', { name: `Cancel message ${ID}` }));
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: `Cancel message ${ID}` }));
+    const dialog = screen.getByRole('alertdialog', {
+      name: `Cancel message ${ID}? Its producer is told to stop.`,
+    });
+    // The safe choice has focus and backs out without a request.
+    expect(document.activeElement?.textContent).toBe('Keep it');
+    await user.click(within(dialog).getByRole('button', { name: 'Keep it' }));
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(calls).toEqual([]);
+
+    await user.click(screen.getByRole('button', { name: `Cancel message ${ID}` }));
+    await user.click(screen.getByRole('button', { name: 'Cancel message' }));
     await waitFor(() =>
       expect(calls).toEqual([
         { method: 'POST', path: `/v1/messages/${ID}/end`, body: { reason: 'cancelled' } },
@@ -172,6 +188,7 @@ describe('StreamsView', () => {
     renderDashboard('streams');
     await screen.findByTestId(`stream-row-${ID}`);
     await userEvent.click(screen.getByRole('button', { name: `End message ${ID}` }));
+    await userEvent.click(screen.getByRole('button', { name: 'End' }));
     expect((await screen.findByRole('alert')).textContent).toBe('STREAM_NOT_FOUND: already ended');
   });
 
@@ -248,6 +265,43 @@ describe('StreamsView', () => {
     });
     expect(screen.getByTestId('watch-status').textContent).toBe('ended (success)');
     expect((screen.getByRole('button', { name: 'End stream' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('a watched stream is ended or cancelled only after confirming', async () => {
+    const calls: Call[] = [];
+    server.use(
+      statsHandler(),
+      messagesHandler(),
+      http.get(`${ORIGIN}/v1/messages/${ID}`, () =>
+        HttpResponse.json({
+          meta: { messageId: ID, channelId: 'general', channelType: 1 },
+          text: 'Hel',
+          chunks: 1,
+          lastChunkId: 0,
+          bytes: 3,
+          status: 'streaming',
+        }),
+      ),
+      recordPost(`/v1/messages/${ID}/end`, { messageId: ID, reason: 'cancelled' }, calls),
+    );
+    renderDashboard(`streams/${ID}`);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Cancel stream' }));
+    const dialog = screen.getByRole('alertdialog', {
+      name: `Cancel message ${ID}? Its producer is told to stop.`,
+    });
+    await user.click(within(dialog).getByRole('button', { name: 'Keep it' }));
+    await user.click(screen.getByRole('button', { name: 'End stream' }));
+    await user.keyboard('{Escape}');
+    expect(calls).toEqual([]);
+
+    await user.click(screen.getByRole('button', { name: 'Cancel stream' }));
+    await user.click(screen.getByRole('button', { name: 'Cancel message' }));
+    await waitFor(() =>
+      expect(calls).toEqual([
+        { method: 'POST', path: `/v1/messages/${ID}/end`, body: { reason: 'cancelled' } },
+      ]),
+    );
   });
 
   it('shows the error state of a watched message that does not exist', async () => {

@@ -249,24 +249,27 @@ function StreamTable({
                   >
                     Watch
                   </a>
-                  <button
-                    type="button"
+                  <ConfirmButton
                     className="btn btn-small"
                     disabled={busy}
-                    aria-label={`End message ${s.messageId}`}
-                    onClick={() => onEnd(s.messageId, 'success')}
+                    ariaLabel={`End message ${s.messageId}`}
+                    question={`End message ${s.messageId} now (reason success)?`}
+                    confirmLabel="End"
+                    onConfirm={() => onEnd(s.messageId, 'success')}
                   >
                     End
-                  </button>
-                  <button
-                    type="button"
+                  </ConfirmButton>
+                  <ConfirmButton
                     className="btn btn-small btn-danger"
                     disabled={busy}
-                    aria-label={`Cancel message ${s.messageId}`}
-                    onClick={() => onEnd(s.messageId, 'cancelled')}
+                    ariaLabel={`Cancel message ${s.messageId}`}
+                    question={`Cancel message ${s.messageId}? Its producer is told to stop.`}
+                    confirmLabel="Cancel message"
+                    dismissLabel="Keep it"
+                    onConfirm={() => onEnd(s.messageId, 'cancelled')}
                   >
                     Cancel
-                  </button>
+                  </ConfirmButton>
                 </div>
               </td>
             </tr>

@@ -24,6 +24,8 @@ export interface FakeConnection {
   sendRaw(text: string): void;
   /** Cuts the TCP connection without a close frame. */
   terminate(): void;
+  /** Closes with a close frame (code and reason), as a server refusing the client does. */
+  close(code: number, reason?: string): void;
   closed: Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function startFakeServer(): Promise<FakeServer> {
       send: (frame) => socket.send(JSON.stringify(frame)),
       sendRaw: (text) => socket.send(text),
       terminate: () => socket.terminate(),
+      close: (code, reason) => socket.close(code, reason),
       closed: new Promise((resolve) => {
         closedResolve = resolve;
       }),

@@ -93,8 +93,10 @@ export function useTopic(topic: string, options: UseTopicOptions = {}): TopicVie
 }
 
 /**
- * One chat message as assembled by the client from its subscriptions' `msg.*` events
- * (subscribe to the channel with `useChannel` or `useTopic`). At most one render per frame.
+ * One chat message as the client knows it (see `client.message(id)`): assembled from its
+ * subscriptions' `msg.*` events (subscribe to the channel with `useChannel` or `useTopic`
+ * to follow it live) and from the messages it writes; one it has not seen is fetched once
+ * and reads `status: 'unknown'` until then. At most one render per frame.
  *
  * @example
  * const { text, status } = useMessage(messageId);

@@ -51,7 +51,9 @@ export function snapshotFromEvents(events: readonly TopicEvent[]): MsgSnapshotDa
   }
   const snapshot: MsgSnapshotData = {
     messageId,
-    meta,
+    // The meta of `msg.open` was taken while the message was open; the snapshot of an
+    // ended one says what the store's copy says (docs/protocol.md "Chat events").
+    meta: end ? { ...meta, closed: true, endReason: end.reason } : meta,
     text,
     lastChunkId,
     status: end ? 'ended' : 'streaming',

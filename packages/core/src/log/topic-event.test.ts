@@ -38,7 +38,9 @@ describe('encodeTopicPayload', () => {
     expect(codeOf(() => encodeTopicPayload('', 1))).toBe('INVALID_EVENT');
     expect(codeOf(() => encodeTopicPayload('a\nb', 1))).toBe('INVALID_EVENT');
     expect(codeOf(() => encodeTopicPayload(' lead', 1))).toBe('INVALID_EVENT');
-    expect(codeOf(() => encodeTopicPayload('x'.repeat(201), 1))).toBe('INVALID_EVENT');
+    // The socket's codec and docs/protocol.md allow 256 characters: the log agrees.
+    expect(encodeTopicPayload('x'.repeat(256), 1).event).toHaveLength(256);
+    expect(codeOf(() => encodeTopicPayload('x'.repeat(257), 1))).toBe('INVALID_EVENT');
     expect(codeOf(() => encodeTopicPayload('message', { id: 1n }))).toBe('INVALID_EVENT');
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;

@@ -1,5 +1,6 @@
 import { utf8ByteLength } from '../cache/memory-cost';
 import { SpoolError } from '../errors';
+import { wireLimits } from '../protocol/decode-client-message';
 import { type EventId, formatEventId, type ParsedEventId } from '../protocol/event-id';
 import type { MessageId } from '../protocol/message-id';
 
@@ -71,12 +72,13 @@ export function createTopicEvent(id: ParsedEventId, payload: TopicEventPayload, 
   return ev;
 }
 
-const MAX_EVENT_NAME = 200;
+// One limit for the socket's codec, the HTTP publish route and the log (docs/protocol.md `pub`).
+const MAX_EVENT_NAME = wireLimits.maxEventNameLength;
 
 /**
  * Checks an event name and serialises its data, once: the payload of an append.
  *
- * Names are 1 to 200 characters, with no CR/LF (an SSE `event:` line ends at one) and no
+ * Names are 1 to 256 characters, with no CR/LF (an SSE `event:` line ends at one) and no
  * leading space (the SSE parser strips one). Data must be JSON-serialisable; `undefined`
  * becomes `null`.
  *

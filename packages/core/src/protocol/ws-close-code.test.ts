@@ -10,6 +10,7 @@ describe('wsCloseCodeFor', () => {
     ['HOST_NOT_ALLOWED', 1008],
     ['RATE_LIMITED', 1008],
     ['UNAUTHENTICATED', 4401],
+    ['TOKEN_EXPIRED', 4401],
     ['FORBIDDEN', 4403],
     ['INTERNAL', 1011],
     ['STORE_UNAVAILABLE', 1011],

@@ -17,7 +17,7 @@ export const WsCloseCode = {
   TooBig: 1009,
   /** The server hit an unexpected error (`INTERNAL`): reconnect with backoff. */
   InternalError: 1011,
-  /** No valid credentials (`UNAUTHENTICATED`): do not reconnect with the same token. */
+  /** No valid credentials (`UNAUTHENTICATED`, `TOKEN_EXPIRED`): reconnect only with a fresh token. */
   Unauthenticated: 4401,
   /** The credentials are valid but not allowed (`FORBIDDEN`): do not reconnect as is. */
   Forbidden: 4403,
@@ -40,6 +40,7 @@ export function wsCloseCodeFor(code: ErrorCode): WsCloseCode {
     case 'PAYLOAD_TOO_LARGE':
       return WsCloseCode.TooBig;
     case 'UNAUTHENTICATED':
+    case 'TOKEN_EXPIRED':
       return WsCloseCode.Unauthenticated;
     case 'FORBIDDEN':
       return WsCloseCode.Forbidden;

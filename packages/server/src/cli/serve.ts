@@ -4,18 +4,22 @@ import { type Clock, MemoryBroker, type MessageStore, SpoolError, type StreamBro
 import pino, { type Logger } from 'pino';
 import type { AuthOptions } from '../auth/access-control';
 import { RedisBroker } from '../broker';
+import { bundledDashboardDir } from '../dashboard/bundled-dashboard';
+import { withDashboard } from '../dashboard/with-dashboard';
 import { type Demo, type DemoOptions, startDemo } from '../demo/demo';
 import { errorResponse } from '../http/errors';
 import { nodeListener } from '../http/node-bridge';
 import { createSpool, type Spool } from '../spool';
-import { dashboardAssets } from './dashboard-assets';
 import { LogDestination } from './log-destination';
 import type { ServeConfig } from './serve-options';
 
 /** What `startServe` takes besides the configuration (tests inject a store, a clock, a logger). */
 export interface ServeDeps {
-  /** The built dashboard, when the configuration names none. */
-  dashboardDir: string;
+  /**
+   * The built dashboard, when the configuration names none.
+   * @default bundledDashboardDir(): the build shipped in this package (or the repository's)
+   */
+  dashboardDir?: string;
   /** @default pino at `config.logLevel`, JSON lines on stdout */
   logger?: Logger;
   /** @default an in-memory store owned (and closed) by the server */
@@ -120,22 +124,9 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
   }
   const s = spool;
 
-  const dashboardDir = config.dashboardDir ?? deps.dashboardDir;
-  const assets = dashboardAssets(dashboardDir);
-  const handler = async (request: Request): Promise<Response> => {
-    const { pathname } = new URL(request.url);
-    try {
-      s.access.checkHostAndOrigin(request); // the dashboard's pages too, not only the API
-    } catch (err) {
-      return errorResponse(err);
-    }
-    // API paths always get the API's answer (a JSON 404 for unknown ones); the dashboard gets the rest.
-    if (!pathname.startsWith('/v1/') && s.router.match(request.method, pathname).kind === 'not-found') {
-      const page = await assets(request);
-      if (page) return page;
-    }
-    return s.fetch(request);
-  };
+  const dashboardDir = config.dashboardDir ?? deps.dashboardDir ?? bundledDashboardDir();
+  // API paths always get the API's answer (a JSON 404 for unknown ones); the dashboard gets the rest.
+  const handler = withDashboard(s, { dir: dashboardDir });
   const server = createServer();
   s.attach(server, { requests: false });
   server.on(

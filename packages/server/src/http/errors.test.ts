@@ -11,6 +11,7 @@ describe('httpStatusOf', () => {
       ['DUPLICATE_CHUNK', 400],
       ['SYNTAX_ERROR', 400],
       ['UNAUTHENTICATED', 401],
+      ['TOKEN_EXPIRED', 401],
       ['FORBIDDEN', 403],
       ['ORIGIN_NOT_ALLOWED', 403],
       ['HOST_NOT_ALLOWED', 403],

@@ -55,6 +55,7 @@ describe('the message lifecycle over HTTP', () => {
       text: 'Hello, world',
       status: 'streaming',
       chunks: 2,
+      lastChunkId: 1,
       bytes: 12,
       meta: { messageId: id },
     });
@@ -86,6 +87,7 @@ describe('the message lifecycle over HTTP', () => {
       status: 'ended',
       reason: 'success',
       chunks: 2,
+      lastChunkId: 1,
       bytes: 12,
     });
   });

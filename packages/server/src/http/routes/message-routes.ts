@@ -109,10 +109,14 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
   router.post('/v1/messages/:id/chunks', async (_req, params, ctx) => {
     const messageId = toMessageId(params.id!);
     const body = await readBody(ctx, chunkBody, 'POST /v1/messages/:id/chunks');
-    if (body.text !== undefined && body.b64 !== undefined) {
-      throw new SpoolError('BAD_REQUEST', 'A chunk carries `text` or `b64` (binary, base64), not both.');
+    // Exactly one, as `msg.append` on the socket: an empty chunk is `"text": ""`, never a missing field.
+    if ((body.text === undefined) === (body.b64 === undefined)) {
+      throw new SpoolError(
+        'BAD_REQUEST',
+        'Invalid body of POST /v1/messages/:id/chunks: give exactly one of `text` (a string) and `b64` (base64 bytes).',
+      );
     }
-    const chunk = body.b64 === undefined ? { text: body.text ?? '' } : { b64: body.b64 };
+    const chunk = body.b64 === undefined ? { text: body.text! } : { b64: body.b64 };
     const id = await ctx.spool.messages.append(messageId, body.chunkId, chunk, ctx.principal);
     return jsonResponse({ id });
   });
@@ -149,6 +153,7 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
         meta: toWireMeta(view.meta),
         text: view.text(),
         chunks: view.chunkCount,
+        lastChunkId: view.lastChunkId ?? -1,
         bytes: view.bytes,
         status: 'streaming',
       });
@@ -166,6 +171,7 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
       meta: stored.meta,
       text: stored.text,
       chunks: stored.lastChunkId + 1,
+      lastChunkId: stored.lastChunkId,
       bytes: utf8ByteLength(stored.text),
       status: 'ended',
       reason: stored.reason,

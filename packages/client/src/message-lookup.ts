@@ -1,0 +1,35 @@
+import { channelTopic, type MsgSnapshotData, SpoolError } from '@spool/core';
+import type { SpoolEvent } from './spool-event';
+
+/**
+ * Reads one message over HTTP (`GET /v1/messages/:id`, docs/http-api.md) as the
+ * `msg.snapshot` event that stands for it, for `client.message(id)` to fill in a message
+ * its subscriptions have not shown. Rejects with the server's code (`MESSAGE_NOT_FOUND`,
+ * `FORBIDDEN`, ...) and the HTTP status in `details.status`.
+ *
+ * @example
+ * chat.apply(await lookupMessage(fetch, 'http://127.0.0.1:8080', '1843563473929170944'));
+ */
+export async function lookupMessage(
+  fetcher: typeof fetch,
+  base: string,
+  messageId: string,
+  token?: string,
+): Promise<SpoolEvent<MsgSnapshotData>> {
+  const res = await fetcher(`${base}/v1/messages/${encodeURIComponent(messageId)}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    throw new SpoolError(body.error?.code ?? 'UNAVAILABLE', body.error?.message ?? `HTTP ${res.status}`, {
+      details: { status: res.status },
+    });
+  }
+  const { meta, text, lastChunkId, status, reason } = body;
+  return {
+    topic: channelTopic(meta.channelType, meta.channelId),
+    id: '',
+    event: 'msg.snapshot',
+    data: { messageId, meta, text, lastChunkId, status, reason },
+  };
+}
