@@ -1,0 +1,390 @@
+import {
+  beforeEventId,
+  beforeMessageId,
+  type Clock,
+  COMPLETED_STREAM,
+  completionFields,
+  copyStoredMessage,
+  type EventId,
+  fieldQuery,
+  type ListAfterOptions,
+  listAfterLimit,
+  type MessageId,
+  type MessageStore,
+  pageLimit,
+  parseEventId,
+  realClock,
+  SpoolError,
+  type StoreChannel,
+  type StoredMessage,
+  type StoredMessageInput,
+  type StoredMessagePage,
+  type StoreFieldValue,
+  type StorePageOptions,
+  senderQuery,
+  toMessageId,
+  toStoredMessage,
+} from '@spool/core';
+import {
+  fromRow,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+  rowParams,
+  SELECT_LIST,
+  valuesList,
+} from './message-rows';
+import { assertSchemaCurrent, migrate } from './migrate';
+import { type OutboxBroker, OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+import { SaveBatcher } from './save-batcher';
+import { quoteSchema } from './schema-name';
+import { isDataError, toStoreError } from './sql-errors';
+import type { SqlQueryable, SqlRunner } from './sql-runner';
+
+/** Options of {@link PostgresMessageStore}. */
+export interface PostgresMessageStoreOptions {
+  /**
+   * The schema that holds the tables; created if absent.
+   * @default 'spool'
+   */
+  schema?: string;
+  /**
+   * Apply missing migrations when the store opens (under an advisory lock, so several
+   * processes may open at once). With `false`, the schema must already be current, as
+   * after `spool migrate`.
+   * @default true
+   */
+  migrate?: boolean;
+  /**
+   * Record each saved message's completion (`spool:completed` fields) in the outbox, in
+   * the save's own transaction, for an {@link OutboxRelay} to write to the broker exactly
+   * once. `false` turns it off (the caller then writes completion records itself).
+   * @default { stream: 'spool:completed' }
+   */
+  completions?: false | { stream?: string };
+  /**
+   * Most messages one batched INSERT writes (saves made while a batch is in flight
+   * wait for the next one). At 14 parameters a row, 4,000 stays under PostgreSQL's 65,535.
+   * @default 500
+   */
+  maxBatchSize?: number;
+  /** Stamps `persistedAt`. @default realClock */
+  clock?: Clock;
+}
+
+/** Defaults of {@link PostgresMessageStoreOptions}. */
+export const postgresMessageStoreDefaults = {
+  schema: 'spool',
+  migrate: true,
+  completions: { stream: COMPLETED_STREAM },
+  maxBatchSize: 500,
+} as const;
+
+const MAX_BATCH_SIZE = Math.floor(65_535 / MESSAGE_COLUMNS.length);
+
+/** What {@link PostgresMessageStore.stats} reports, for `/readyz` and the dashboard. */
+export interface PostgresStoreStats {
+  kind: 'postgres' | 'pglite';
+  schema: string;
+  messages: number;
+  /** Completion records committed but not yet written to the broker. */
+  outboxBacklog: number;
+  /** Saves waiting for the next batch. */
+  queuedSaves: number;
+}
+
+/**
+ * A {@link MessageStore} on PostgreSQL, through node-postgres or PGlite (the same SQL, the
+ * same migrations). Finished messages outlive every process; history queries page on
+ * indexes; concurrent saves are batched into one multi-row INSERT per round trip; and a
+ * save records the message's completion in an outbox table in the same transaction, so
+ * an {@link OutboxRelay} gives exactly one `spool:completed` record per message, across
+ * crashes (see packages/server/README.md, "PostgreSQL message store").
+ *
+ * Open it with `connectPostgresStore` (`@spool/server/postgres`), `openPgliteStore`
+ * (`@spool/server/pglite`), or {@link PostgresMessageStore.open} over your own runner.
+ *
+ * @example
+ * const store = await PostgresMessageStore.open(pgRunner(pool), { schema: 'chat' });
+ * const relay = store.createRelay(broker);
+ * relay.start();
+ */
+export class PostgresMessageStore implements MessageStore {
+  readonly kind: 'postgres' | 'pglite';
+  readonly schema: string;
+  /**
+   * True when saves record completions in the outbox: the chat pipeline then leaves the
+   * `spool:completed` record to the relay instead of writing it itself.
+   */
+  readonly recordsCompletions: boolean;
+  readonly #runner: SqlRunner;
+  readonly #clock: Clock;
+  readonly #stream: string;
+  readonly #batcher: SaveBatcher<StoredMessage>;
+  readonly #relays = new Set<OutboxRelay>();
+  readonly #t: { messages: string; outbox: string };
+  #closed = false;
+
+  private constructor(runner: SqlRunner, options: PostgresMessageStoreOptions) {
+    this.#runner = runner;
+    this.kind = runner.kind;
+    this.schema = options.schema ?? postgresMessageStoreDefaults.schema;
+    const quoted = quoteSchema(this.schema);
+    this.#t = { messages: `${quoted}.messages`, outbox: `${quoted}.outbox` };
+    this.#clock = options.clock ?? realClock;
+    const completions = options.completions ?? postgresMessageStoreDefaults.completions;
+    this.recordsCompletions = completions !== false;
+    this.#stream = (completions !== false && completions.stream) || COMPLETED_STREAM;
+    if (typeof this.#stream !== 'string' || this.#stream.length === 0)
+      throw new SpoolError('INVALID_OPTION', '`completions.stream` must be a non-empty stream key.');
+    const maxBatchSize = options.maxBatchSize ?? postgresMessageStoreDefaults.maxBatchSize;
+    if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 1 || maxBatchSize > MAX_BATCH_SIZE)
+      throw new SpoolError(
+        'INVALID_OPTION',
+        `\`maxBatchSize\` must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${String(maxBatchSize)}.`,
+      );
+    this.#batcher = new SaveBatcher<StoredMessage>({
+      maxBatchSize,
+      keyOf: (m) => m.messageId,
+      isolate: isDataError,
+      write: (rows) => this.#writeRows(rows),
+    });
+  }
+
+  /**
+   * Opens a store on `runner`: checks the options, then migrates the schema (or checks
+   * that it is current with `migrate: false`). On failure the runner is left open: the
+   * caller that made it closes it.
+   *
+   * @throws SpoolError `INVALID_OPTION`, `STORE_UNAVAILABLE`
+   * @example const store = await PostgresMessageStore.open(pgRunner(pool), { schema: 'spool' });
+   */
+  static async open(
+    runner: SqlRunner,
+    options: PostgresMessageStoreOptions = {},
+  ): Promise<PostgresMessageStore> {
+    const store = new PostgresMessageStore(runner, options);
+    if (options.migrate ?? postgresMessageStoreDefaults.migrate)
+      await migrate(runner, { schema: store.schema });
+    else await assertSchemaCurrent(runner, store.schema);
+    return store;
+  }
+
+  async save(input: StoredMessageInput): Promise<StoredMessage> {
+    this.#assertOpen();
+    const message = toStoredMessage(input, this.#clock.now());
+    await this.#batcher.add(message);
+    return copyStoredMessage(message);
+  }
+
+  async get(messageId: MessageId): Promise<StoredMessage | undefined> {
+    this.#assertOpen();
+    const id = toMessageId(messageId);
+    const rows = await this.#select(`WHERE message_id = $1::bigint`, [id], 'Reading a message');
+    return rows[0];
+  }
+
+  async listAfter(
+    channel: StoreChannel,
+    after: EventId,
+    options?: ListAfterOptions,
+  ): Promise<StoredMessage[]> {
+    this.#assertOpen();
+    const from = parseEventId(after);
+    const limit = listAfterLimit(options);
+    return this.#select(
+      `WHERE channel_type = $1::bigint AND channel_id = $2 AND (last_ms, last_seq) > ($3::bigint, $4::bigint)
+       ORDER BY last_ms, last_seq, message_id LIMIT $5`,
+      [String(channel.channelType), channel.channelId, String(from.ms), String(from.seq), limit],
+      'Listing a channel',
+    );
+  }
+
+  async listBefore(
+    channel: StoreChannel,
+    before?: EventId,
+    options?: StorePageOptions,
+  ): Promise<StoredMessagePage<EventId>> {
+    this.#assertOpen();
+    const until = beforeEventId(before);
+    const limit = pageLimit(options);
+    const where = 'channel_type = $1::bigint AND channel_id = $2';
+    const params: unknown[] = [String(channel.channelType), channel.channelId];
+    const below = until ? ` AND (first_ms, first_seq) < ($3::bigint, $4::bigint)` : '';
+    if (until) params.push(String(until.ms), String(until.seq));
+    const rows = await this.#select(
+      `WHERE ${where}${below} ORDER BY first_ms DESC, first_seq DESC, message_id DESC LIMIT $${params.length + 1}`,
+      [...params, limit + 1],
+      'Reading channel history',
+    );
+    if (rows.length <= limit) return { items: rows, next: null };
+    const items = rows.slice(0, limit);
+    const edge = items[limit - 1]!;
+    if (rows[limit]!.firstEventId !== edge.firstEventId) return { items, next: edge.firstEventId };
+    // The page would end inside a group of messages sharing one first event ID, and the
+    // next page starts strictly below it: take the rest of the group now.
+    const at = parseEventId(edge.firstEventId);
+    const tie = [String(channel.channelType), channel.channelId, String(at.ms), String(at.seq)];
+    items.push(
+      ...(await this.#select(
+        `WHERE ${where} AND first_ms = $3::bigint AND first_seq = $4::bigint AND message_id < $5::bigint
+         ORDER BY message_id DESC`,
+        [...tie, items.at(-1)!.messageId],
+        'Reading channel history',
+      )),
+    );
+    const older = await this.#query<{ one: number }>(
+      `SELECT 1 AS one FROM ${this.#t.messages}
+       WHERE ${where} AND (first_ms, first_seq) < ($3::bigint, $4::bigint) LIMIT 1`,
+      tie,
+      'Reading channel history',
+    );
+    return { items, next: older.length > 0 ? edge.firstEventId : null };
+  }
+
+  async listBySender(
+    fromUid: string,
+    before?: MessageId,
+    options?: StorePageOptions,
+  ): Promise<StoredMessagePage<MessageId>> {
+    this.#assertOpen();
+    const sender = senderQuery(fromUid);
+    return this.#idPage('from_uid = $1', [sender], beforeMessageId(before), pageLimit(options));
+  }
+
+  async listByField(
+    field: string,
+    value: StoreFieldValue,
+    before?: MessageId,
+    options?: StorePageOptions,
+  ): Promise<StoredMessagePage<MessageId>> {
+    this.#assertOpen();
+    const query = fieldQuery(field, value);
+    return this.#idPage(
+      `meta -> 'customFields' @> $1::jsonb`,
+      [JSON.stringify({ [query.field]: query.value })],
+      beforeMessageId(before),
+      pageLimit(options),
+    );
+  }
+
+  /**
+   * A relay that writes this store's outbox to `broker`. Saves wake it, so records go
+   * out as soon as they commit; it also polls, for rows other processes committed.
+   * Call `start()` on it; `close()` stops it.
+   *
+   * @example
+   * const relay = store.createRelay(redisBroker, { pollIntervalMs: 500 });
+   * relay.start();
+   */
+  createRelay(broker: OutboxBroker, options: OutboxRelayOptions = {}): OutboxRelay {
+    this.#assertOpen();
+    const relay = new OutboxRelay(this.#runner, broker, { schema: this.schema, ...options });
+    this.#relays.add(relay);
+    relay.onStop(() => this.#relays.delete(relay));
+    return relay;
+  }
+
+  /** Counts for `/readyz` and the dashboard. */
+  async stats(): Promise<PostgresStoreStats> {
+    this.#assertOpen();
+    const rows = await this.#query<{ messages: string; backlog: string }>(
+      `SELECT (SELECT count(*) FROM ${this.#t.messages})::text AS messages,
+              (SELECT count(*) FROM ${this.#t.outbox})::text AS backlog`,
+      [],
+      'Reading store stats',
+    );
+    return {
+      kind: this.kind,
+      schema: this.schema,
+      messages: Number(rows[0]!.messages),
+      outboxBacklog: Number(rows[0]!.backlog),
+      queuedSaves: this.#batcher.queued,
+    };
+  }
+
+  /** Lets pending saves commit, stops the relays it created, then closes the runner. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#batcher.drain();
+    await Promise.all([...this.#relays].map((r) => r.stop()));
+    await this.#runner.close();
+  }
+
+  async #writeRows(rows: StoredMessage[]): Promise<void> {
+    try {
+      await this.#runner.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO ${this.#t.messages} (${MESSAGE_COLUMNS.join(', ')}) VALUES ${valuesList(rows.length)}
+           ON CONFLICT (message_id) DO UPDATE SET ${MESSAGE_COLUMNS.slice(1)
+             .map((c) => `${c} = EXCLUDED.${c}`)
+             .join(', ')}`,
+          rows.flatMap(rowParams),
+        );
+        if (this.recordsCompletions) await this.#recordCompletions(tx, rows);
+      });
+    } catch (err) {
+      throw toStoreError(err, rows.length === 1 ? 'Saving a message' : `Saving ${rows.length} messages`);
+    }
+    if (this.recordsCompletions) for (const relay of this.#relays) relay.wake();
+  }
+
+  /**
+   * One outbox row per message. A message saved again (a retried save) keeps its row, or,
+   * if the relay has already written and deleted it, gets a new one that the broker's
+   * `xaddOnce` then recognises by message ID: one record either way.
+   */
+  async #recordCompletions(tx: SqlQueryable, rows: StoredMessage[]): Promise<void> {
+    const values = rows.map((_, i) => `($1, $${2 * i + 2}, $${2 * i + 3}::jsonb)`).join(', ');
+    const params: string[] = [this.#stream];
+    for (const m of rows) params.push(m.messageId, JSON.stringify(Object.entries(completionFields(m, true))));
+    await tx.query(
+      `INSERT INTO ${this.#t.outbox} (stream, once_key, fields) VALUES ${values}
+       ON CONFLICT (stream, once_key) DO NOTHING`,
+      params,
+    );
+  }
+
+  async #idPage(
+    condition: string,
+    params: unknown[],
+    until: MessageId | undefined,
+    limit: number,
+  ): Promise<StoredMessagePage<MessageId>> {
+    const below = until ? ` AND message_id < $${params.length + 1}::bigint` : '';
+    const all = until ? [...params, until] : params;
+    const rows = await this.#select(
+      `WHERE ${condition}${below} ORDER BY message_id DESC LIMIT $${all.length + 1}`,
+      [...all, limit + 1],
+      'Listing messages',
+    );
+    if (rows.length <= limit) return { items: rows, next: null };
+    const items = rows.slice(0, limit);
+    return { items, next: items.at(-1)!.messageId };
+  }
+
+  async #select(where: string, params: unknown[], doing: string): Promise<StoredMessage[]> {
+    const rows = await this.#query<MessageRow>(
+      `SELECT ${SELECT_LIST} FROM ${this.#t.messages} ${where}`,
+      params,
+      doing,
+    );
+    return rows.map(fromRow);
+  }
+
+  async #query<Row>(text: string, params: unknown[], doing: string): Promise<Row[]> {
+    try {
+      return (await this.#runner.query<Row>(text, params)).rows;
+    } catch (err) {
+      throw toStoreError(err, doing);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed)
+      throw new SpoolError(
+        'STORE_UNAVAILABLE',
+        `This PostgresMessageStore (schema "${this.schema}") has been closed.`,
+      );
+  }
+}
