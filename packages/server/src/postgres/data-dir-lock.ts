@@ -82,7 +82,8 @@ export class DataDirLock {
   }
 }
 
-function takeOverStale(dir: string, path: string, staleText: string): void {
+/** One step of {@link DataDirLock.acquire}, exported for the test of its interleavings. @internal */
+export function takeOverStale(dir: string, path: string, staleText: string): void {
   const guard = join(dir, TAKEOVER_FILE);
   const me: LockOwner = {
     pid: process.pid,

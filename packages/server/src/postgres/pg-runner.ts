@@ -33,6 +33,13 @@ export function pgRunner(pool: pg.Pool, options: { owned?: boolean } = {}): SqlR
     async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let discard: Error | undefined;
+      // A checked-out client emits `error` when its connection dies (the pool only listens
+      // to idle ones); unheard, that event would end the process. The pending query rejects
+      // on its own, so noting the error is enough.
+      const onError = (err: Error) => {
+        discard = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const value = await fn(wrap(client));
@@ -47,6 +54,7 @@ export function pgRunner(pool: pg.Pool, options: { owned?: boolean } = {}): SqlR
         }
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(discard);
       }
     },
