@@ -26,6 +26,7 @@ export async function connectPostgresStore(
   options: PostgresConnectOptions & PostgresMessageStoreOptions,
 ): Promise<PostgresMessageStore> {
   const { connectionString, pool: poolConfig, onPoolError, ...storeOptions } = options;
+  PostgresMessageStore.checkOptions(storeOptions);
   const runner = pgRunner(createPgPool(poolSettings(connectionString, poolConfig), onPoolError), {
     owned: true,
   });

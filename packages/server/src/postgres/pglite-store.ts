@@ -28,6 +28,7 @@ export interface PgliteStoreOptions extends PostgresMessageStoreOptions {
  */
 export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise<PostgresMessageStore> {
   const { dataDir, ...storeOptions } = options;
+  PostgresMessageStore.checkOptions(storeOptions);
   const lock = dataDir === undefined ? undefined : DataDirLock.acquire(dataDir);
   let db: PGlite;
   try {

@@ -124,30 +124,30 @@ export class PostgresMessageStore implements MessageStore {
   readonly #t: { messages: string; outbox: string };
   #closed = false;
 
-  private constructor(runner: SqlRunner, options: PostgresMessageStoreOptions) {
+  private constructor(runner: SqlRunner, config: ResolvedStoreConfig) {
     this.#runner = runner;
     this.kind = runner.kind;
-    this.schema = options.schema ?? postgresMessageStoreDefaults.schema;
-    const quoted = quoteSchema(this.schema);
-    this.#t = { messages: `${quoted}.messages`, outbox: `${quoted}.outbox` };
-    this.#clock = options.clock ?? realClock;
-    const completions = options.completions ?? postgresMessageStoreDefaults.completions;
-    this.recordsCompletions = completions !== false;
-    this.#stream = (completions !== false && completions.stream) || COMPLETED_STREAM;
-    if (typeof this.#stream !== 'string' || this.#stream.length === 0)
-      throw new SpoolError('INVALID_OPTION', '`completions.stream` must be a non-empty stream key.');
-    const maxBatchSize = options.maxBatchSize ?? postgresMessageStoreDefaults.maxBatchSize;
-    if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 1 || maxBatchSize > MAX_BATCH_SIZE)
-      throw new SpoolError(
-        'INVALID_OPTION',
-        `\`maxBatchSize\` must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${String(maxBatchSize)}.`,
-      );
+    this.schema = config.schema;
+    this.#t = { messages: `${config.quoted}.messages`, outbox: `${config.quoted}.outbox` };
+    this.#clock = config.clock;
+    this.recordsCompletions = config.stream !== undefined;
+    this.#stream = config.stream ?? COMPLETED_STREAM;
     this.#batcher = new SaveBatcher<StoredMessage>({
-      maxBatchSize,
+      maxBatchSize: config.maxBatchSize,
       keyOf: (m) => m.messageId,
       isolate: isDataError,
       write: (rows) => this.#writeRows(rows),
     });
+  }
+
+  /**
+   * Checks the options without touching a database, so a caller that must start one
+   * first (PGlite takes seconds) can fail fast on a typo.
+   *
+   * @throws SpoolError `INVALID_OPTION`
+   */
+  static checkOptions(options: PostgresMessageStoreOptions = {}): void {
+    resolveConfig(options);
   }
 
   /**
@@ -162,7 +162,7 @@ export class PostgresMessageStore implements MessageStore {
     runner: SqlRunner,
     options: PostgresMessageStoreOptions = {},
   ): Promise<PostgresMessageStore> {
-    const store = new PostgresMessageStore(runner, options);
+    const store = new PostgresMessageStore(runner, resolveConfig(options));
     if (options.migrate ?? postgresMessageStoreDefaults.migrate)
       await migrate(runner, { schema: store.schema });
     else await assertSchemaCurrent(runner, store.schema);
@@ -387,4 +387,32 @@ export class PostgresMessageStore implements MessageStore {
         `This PostgresMessageStore (schema "${this.schema}") has been closed.`,
       );
   }
+}
+
+interface ResolvedStoreConfig {
+  schema: string;
+  quoted: string;
+  clock: Clock;
+  /** The completion stream; undefined when completions are off. */
+  stream: string | undefined;
+  maxBatchSize: number;
+}
+
+function resolveConfig(options: PostgresMessageStoreOptions): ResolvedStoreConfig {
+  const schema = options.schema ?? postgresMessageStoreDefaults.schema;
+  const quoted = quoteSchema(schema);
+  const completions = options.completions ?? postgresMessageStoreDefaults.completions;
+  let stream: string | undefined;
+  if (completions !== false) {
+    stream = completions.stream ?? COMPLETED_STREAM;
+    if (typeof stream !== 'string' || stream.length === 0)
+      throw new SpoolError('INVALID_OPTION', '`completions.stream` must be a non-empty stream key.');
+  }
+  const maxBatchSize = options.maxBatchSize ?? postgresMessageStoreDefaults.maxBatchSize;
+  if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 1 || maxBatchSize > MAX_BATCH_SIZE)
+    throw new SpoolError(
+      'INVALID_OPTION',
+      `\`maxBatchSize\` must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${String(maxBatchSize)}.`,
+    );
+  return { schema, quoted, clock: options.clock ?? realClock, stream, maxBatchSize };
 }
