@@ -55,6 +55,34 @@ export function storeContract(name: string, makeStore: () => StoreFixture | Prom
       expect(read).toEqual({ ...input, persistedAt: saved.persistedAt });
     });
 
+    it('keeps text and fields that look like SQL, JSON or array syntax exactly', async () => {
+      const tricky = [
+        'NULL',
+        '',
+        'a "quoted", {braced} \\ back\\slash',
+        "it's; DROP TABLE x; --",
+        ' spaced ',
+        'line\nbreak\ttab\r',
+      ];
+      for (const [i, text] of tricky.entries()) {
+        const id = String(i + 1);
+        const m = meta(id, { fromUid: text, clientMsgNo: text, customFields: { [`k${text}`]: text } });
+        await store.save(
+          message({ messageId: id, text, meta: m, firstEventId: `1-${i}`, lastEventId: `1-${i}` }),
+        );
+      }
+      for (const [i, text] of tricky.entries()) {
+        const read = await store.get(String(i + 1));
+        expect(read?.text).toBe(text);
+        expect(read?.meta).toEqual(
+          meta(String(i + 1), { fromUid: text, clientMsgNo: text, customFields: { [`k${text}`]: text } }),
+        );
+      }
+      expect((await store.listBySender('NULL')).items.map((m) => m.messageId)).toEqual(['1']);
+      expect((await store.listBySender('')).items.map((m) => m.messageId)).toEqual(['2']);
+      expect((await store.listByField('kNULL', 'NULL')).items.map((m) => m.messageId)).toEqual(['1']);
+    });
+
     it('returns undefined for a message it does not hold', async () => {
       expect(await store.get('42')).toBeUndefined();
     });

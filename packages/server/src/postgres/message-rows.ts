@@ -6,7 +6,7 @@ import { type EventId, parseEventId, type StoredMessage } from '@spool/core';
  * driver ever turns them into an imprecise JS number), and the row → message mapping.
  */
 
-/** Columns in the order {@link rowParams} produces them. */
+/** The columns written, in order. */
 export const MESSAGE_COLUMNS = [
   'message_id',
   'channel_type',
@@ -24,36 +24,47 @@ export const MESSAGE_COLUMNS = [
   'persisted_at',
 ] as const;
 
-/** SQL casts per column, so the parameters can all travel as text. */
-const CASTS: Record<(typeof MESSAGE_COLUMNS)[number], string> = {
-  message_id: '::bigint',
-  channel_type: '::bigint',
-  channel_id: '',
-  from_uid: '',
-  client_msg_no: '',
-  meta: '::jsonb',
-  text: '',
-  last_chunk_id: '::bigint',
-  reason: '',
-  first_ms: '::bigint',
-  first_seq: '::bigint',
-  last_ms: '::bigint',
-  last_seq: '::bigint',
-  persisted_at: '::timestamptz',
+/** The array type of each column's parameter in {@link INSERT_ROWS}. */
+const ARRAY_TYPES: Record<(typeof MESSAGE_COLUMNS)[number], string> = {
+  message_id: 'bigint[]',
+  channel_type: 'bigint[]',
+  channel_id: 'text[]',
+  from_uid: 'text[]',
+  client_msg_no: 'text[]',
+  meta: 'jsonb[]',
+  text: 'text[]',
+  last_chunk_id: 'bigint[]',
+  reason: 'text[]',
+  first_ms: 'bigint[]',
+  first_seq: 'bigint[]',
+  last_ms: 'bigint[]',
+  last_seq: 'bigint[]',
+  persisted_at: 'timestamptz[]',
 };
 
-/** `($1::bigint, $2::bigint, ...), (...)` for `rows` rows. */
-export function valuesList(rows: number): string {
-  const out: string[] = [];
-  let n = 0;
-  for (let r = 0; r < rows; r++) {
-    out.push(`(${MESSAGE_COLUMNS.map((c) => `$${++n}${CASTS[c]}`).join(', ')})`);
-  }
-  return out.join(', ');
+/**
+ * `INSERT INTO <table> (...) SELECT * FROM unnest($1::bigint[], ...)`: any number of rows
+ * in 14 parameters, one array per column ({@link columnArrays}). Compared with a VALUES
+ * list of 14 parameters a row, the statement stays the same size, parses and plans in
+ * constant time, and has no 65,535-parameter ceiling.
+ */
+export function insertRows(table: string, onConflict: string): string {
+  const arrays = MESSAGE_COLUMNS.map((c, i) => `$${i + 1}::${ARRAY_TYPES[c]}`).join(', ');
+  return `INSERT INTO ${table} (${MESSAGE_COLUMNS.join(', ')}) SELECT * FROM unnest(${arrays}) ${onConflict}`;
 }
 
-/** The parameters of one row, matching {@link MESSAGE_COLUMNS}. */
-export function rowParams(m: StoredMessage): Array<string | null> {
+/** One array per column of {@link MESSAGE_COLUMNS}, each holding every row's value. */
+export function columnArrays(messages: readonly StoredMessage[]): Array<Array<string | null>> {
+  const columns = MESSAGE_COLUMNS.map(() => [] as Array<string | null>);
+  for (const m of messages) {
+    const row = rowParams(m);
+    for (let c = 0; c < row.length; c++) columns[c]!.push(row[c]!);
+  }
+  return columns;
+}
+
+/** The values of one row, as text, matching {@link MESSAGE_COLUMNS}. */
+function rowParams(m: StoredMessage): Array<string | null> {
   const first = parseEventId(m.firstEventId);
   const last = parseEventId(m.lastEventId);
   return [

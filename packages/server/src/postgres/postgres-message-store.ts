@@ -26,12 +26,12 @@ import {
   toStoredMessage,
 } from '@spool/core';
 import {
+  columnArrays,
   fromRow,
+  insertRows,
   MESSAGE_COLUMNS,
   type MessageRow,
-  rowParams,
   SELECT_LIST,
-  valuesList,
 } from './message-rows';
 import { assertSchemaCurrent, migrate } from './migrate';
 import { type OutboxBroker, OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
@@ -62,9 +62,9 @@ export interface PostgresMessageStoreOptions {
    */
   completions?: false | { stream?: string };
   /**
-   * Most messages one batched INSERT writes (saves made while a batch is in flight
-   * wait for the next one). At 14 parameters a row, 4,000 stays under PostgreSQL's 65,535.
-   * @default 500
+   * Most messages one batched INSERT writes (saves made while a batch is in flight wait
+   * for the next one).
+   * @default 1000
    */
   maxBatchSize?: number;
   /** Stamps `persistedAt`. @default realClock */
@@ -76,10 +76,11 @@ export const postgresMessageStoreDefaults = {
   schema: 'spool',
   migrate: true,
   completions: { stream: COMPLETED_STREAM },
-  maxBatchSize: 500,
+  maxBatchSize: 1000,
 } as const;
 
-const MAX_BATCH_SIZE = Math.floor(65_535 / MESSAGE_COLUMNS.length);
+/** A batch is one statement and one transaction: keep it well below what a statement may hold. */
+const MAX_BATCH_SIZE = 10_000;
 
 /** What {@link PostgresMessageStore.stats} reports, for `/readyz` and the dashboard. */
 export interface PostgresStoreStats {
@@ -122,6 +123,7 @@ export class PostgresMessageStore implements MessageStore {
   readonly #batcher: SaveBatcher<StoredMessage>;
   readonly #relays = new Set<OutboxRelay>();
   readonly #t: { messages: string; outbox: string };
+  readonly #insertSql: string;
   #closed = false;
 
   private constructor(runner: SqlRunner, config: ResolvedStoreConfig) {
@@ -129,6 +131,12 @@ export class PostgresMessageStore implements MessageStore {
     this.kind = runner.kind;
     this.schema = config.schema;
     this.#t = { messages: `${config.quoted}.messages`, outbox: `${config.quoted}.outbox` };
+    this.#insertSql = insertRows(
+      this.#t.messages,
+      `ON CONFLICT (message_id) DO UPDATE SET ${MESSAGE_COLUMNS.slice(1)
+        .map((c) => `${c} = EXCLUDED.${c}`)
+        .join(', ')}`,
+    );
     this.#clock = config.clock;
     this.recordsCompletions = config.stream !== undefined;
     this.#stream = config.stream ?? COMPLETED_STREAM;
@@ -314,13 +322,7 @@ export class PostgresMessageStore implements MessageStore {
   async #writeRows(rows: StoredMessage[]): Promise<void> {
     try {
       await this.#runner.transaction(async (tx) => {
-        await tx.query(
-          `INSERT INTO ${this.#t.messages} (${MESSAGE_COLUMNS.join(', ')}) VALUES ${valuesList(rows.length)}
-           ON CONFLICT (message_id) DO UPDATE SET ${MESSAGE_COLUMNS.slice(1)
-             .map((c) => `${c} = EXCLUDED.${c}`)
-             .join(', ')}`,
-          rows.flatMap(rowParams),
-        );
+        await tx.query(this.#insertSql, columnArrays(rows));
         if (this.recordsCompletions) await this.#recordCompletions(tx, rows);
       });
     } catch (err) {
@@ -335,13 +337,15 @@ export class PostgresMessageStore implements MessageStore {
    * `xaddOnce` then recognises by message ID: one record either way.
    */
   async #recordCompletions(tx: SqlQueryable, rows: StoredMessage[]): Promise<void> {
-    const values = rows.map((_, i) => `($1, $${2 * i + 2}, $${2 * i + 3}::jsonb)`).join(', ');
-    const params: string[] = [this.#stream];
-    for (const m of rows) params.push(m.messageId, JSON.stringify(Object.entries(completionFields(m, true))));
     await tx.query(
-      `INSERT INTO ${this.#t.outbox} (stream, once_key, fields) VALUES ${values}
+      `INSERT INTO ${this.#t.outbox} (stream, once_key, fields)
+       SELECT $1, once_key, fields FROM unnest($2::text[], $3::jsonb[]) AS t(once_key, fields)
        ON CONFLICT (stream, once_key) DO NOTHING`,
-      params,
+      [
+        this.#stream,
+        rows.map((m) => m.messageId),
+        rows.map((m) => JSON.stringify(Object.entries(completionFields(m, true)))),
+      ],
     );
   }
 
