@@ -186,8 +186,10 @@ async function timeListAfter(store: PostgresMessageStore, after: string[]): Prom
   return ((performance.now() - t0) * 1000) / after.length;
 }
 
-// The query listAfter runs (postgres-message-store.ts), for EXPLAIN.
-const LIST_AFTER = (schema: string, after: number) => `SELECT message_id::text, meta::text, text
+// The query listAfter runs (postgres-message-store.ts), for EXPLAIN. Output names differ
+// from the column names, as in the store: ORDER BY must see the bigint columns.
+const LIST_AFTER = (schema: string, after: number) => `SELECT message_id::text AS "messageId",
+  meta::text AS "metaJson", text AS "body"
   FROM "${schema}".messages WHERE channel_type = 1 AND channel_id = 'general'
   AND (last_ms, last_seq) > (${after}::bigint, 4::bigint) ORDER BY last_ms, last_seq, message_id LIMIT 100`;
 
