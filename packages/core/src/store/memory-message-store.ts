@@ -16,6 +16,7 @@ import { compareMessageIds, SortedEntries } from './sorted-entries';
 import {
   beforeEventId,
   beforeMessageId,
+  channelQuery,
   fieldQuery,
   listAfterLimit,
   pageLimit,
@@ -116,6 +117,7 @@ export class MemoryMessageStore implements MessageStore {
     options: ListAfterOptions = {},
   ): Promise<StoredMessage[]> {
     this.#assertOpen();
+    channelQuery(channel);
     const from = parseEventId(after);
     const limit = listAfterLimit(options);
     const list = this.#channels.get(channelKey(channel))?.byLast;
@@ -137,6 +139,7 @@ export class MemoryMessageStore implements MessageStore {
     options?: StorePageOptions,
   ): Promise<StoredMessagePage<EventId>> {
     this.#assertOpen();
+    channelQuery(channel);
     const until = beforeEventId(before);
     const limit = pageLimit(options);
     const list = this.#channels.get(channelKey(channel))?.byFirst;

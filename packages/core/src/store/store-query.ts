@@ -5,6 +5,7 @@ import {
   type ListAfterOptions,
   listAfterDefaults,
   MAX_LIST_AFTER_LIMIT,
+  type StoreChannel,
   type StoreFieldValue,
   type StorePageOptions,
   storePageDefaults,
@@ -64,4 +65,21 @@ export function fieldQuery(field: string, value: StoreFieldValue): { field: stri
       `\`value\` must be a string, a finite number, a boolean or null, got ${t === 'number' ? String(value) : t}; a bigint field is stored as its decimal string.`,
     );
   return { field, value };
+}
+
+/** The channel of a channel query. @throws SpoolError `INVALID_OPTION` */
+export function channelQuery(channel: StoreChannel): StoreChannel {
+  if (
+    typeof channel !== 'object' ||
+    channel === null ||
+    typeof channel.channelId !== 'string' ||
+    channel.channelId === '' ||
+    !Number.isSafeInteger(channel.channelType) ||
+    channel.channelType < 0
+  )
+    throw new SpoolError(
+      'INVALID_OPTION',
+      '`channel` must be { channelId: a non-empty string, channelType: a non-negative integer }.',
+    );
+  return channel;
 }

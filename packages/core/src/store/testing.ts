@@ -193,8 +193,12 @@ export function storeContract(name: string, makeStore: () => StoreFixture | Prom
       expect(await store.listAfter(general, '0-0')).toEqual([]);
     });
 
-    it('rejects a malformed `after` or `limit`', async () => {
+    it('rejects a malformed `after`, `limit` or channel', async () => {
       await expectCode(store.listAfter(general, 'yesterday'), 'INVALID_EVENT_ID');
+      for (const channel of [{ channelId: '', channelType: 1 }, { channelId: 'g', channelType: 1.5 }, null]) {
+        await expectCode(store.listAfter(channel as never, '0-0'), 'INVALID_OPTION');
+        await expectCode(store.listBefore(channel as never), 'INVALID_OPTION');
+      }
       await expectCode(store.listAfter(general, '0-0', { limit: 0 }), 'INVALID_OPTION');
       await expectCode(store.listAfter(general, '0-0', { limit: 1.5 }), 'INVALID_OPTION');
     });

@@ -3,6 +3,7 @@ import {
   beforeMessageId,
   type Clock,
   COMPLETED_STREAM,
+  channelQuery,
   completionFields,
   copyStoredMessage,
   type EventId,
@@ -197,6 +198,7 @@ export class PostgresMessageStore implements MessageStore {
     options?: ListAfterOptions,
   ): Promise<StoredMessage[]> {
     this.#assertOpen();
+    channelQuery(channel);
     const from = parseEventId(after);
     const limit = listAfterLimit(options);
     return this.#select(
@@ -213,6 +215,7 @@ export class PostgresMessageStore implements MessageStore {
     options?: StorePageOptions,
   ): Promise<StoredMessagePage<EventId>> {
     this.#assertOpen();
+    channelQuery(channel);
     const until = beforeEventId(before);
     const limit = pageLimit(options);
     const where = 'channel_type = $1::bigint AND channel_id = $2';
