@@ -82,17 +82,18 @@ function copyMeta(meta: WireStreamMeta): WireStreamMeta {
       cause,
     });
   }
-  let storable = true;
-  const copy = JSON.parse(json, (key, value: unknown) => {
-    if (!isStorableText(key) || (typeof value === 'string' && !isStorableText(value))) storable = false;
-    return value;
-  }) as WireStreamMeta;
-  if (!storable)
+  // JSON.stringify escapes exactly these as \u0000 and \udXXX (a valid surrogate pair stays
+  // raw), so one scan of the JSON text covers every key and every string value.
+  if (UNSTORABLE_JSON_RE.test(json))
     invalid(
       '`meta` holds a NUL character or an unpaired surrogate in a key or a string, which `jsonb` rejects',
     );
-  return copy;
+  return JSON.parse(json) as WireStreamMeta;
 }
+
+// A \u0000 or \ud800..\udfff escape whose backslash is not itself escaped (an even run of
+// backslashes, possibly none, before it).
+const UNSTORABLE_JSON_RE = /(?:^|[^\\])(?:\\\\)*\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})/;
 
 /** The latest `persistedAt` a store accepts: 9999-12-31T23:59:59.999Z. */
 export const MAX_PERSISTED_AT = 253_402_300_799_999;

@@ -63,6 +63,7 @@ export function storeContract(name: string, makeStore: () => StoreFixture | Prom
         "it's; DROP TABLE x; --",
         ' spaced ',
         'line\nbreak\ttab\r',
+        'escapes spelled out, not meant: \\u0000 \\ud800 \\\\u0000',
       ];
       for (const [i, text] of tricky.entries()) {
         const id = String(i + 1);

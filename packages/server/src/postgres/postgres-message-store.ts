@@ -5,7 +5,6 @@ import {
   COMPLETED_STREAM,
   channelQuery,
   completionFields,
-  copyStoredMessage,
   type EventId,
   fieldQuery,
   type ListAfterOptions,
@@ -180,9 +179,11 @@ export class PostgresMessageStore implements MessageStore {
 
   async save(input: StoredMessageInput): Promise<StoredMessage> {
     this.#assertOpen();
+    // toStoredMessage made a detached copy that only the batch holds, and only until it is
+    // written: it can be handed out as it is.
     const message = toStoredMessage(input, this.#clock.now());
     await this.#batcher.add(message);
-    return copyStoredMessage(message);
+    return message;
   }
 
   async get(messageId: MessageId): Promise<StoredMessage | undefined> {
