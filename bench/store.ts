@@ -23,8 +23,10 @@ import {
 import { median, report } from './harness';
 
 const URL = process.env['SPOOL_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const BIG = Number(process.env['SPOOL_BENCH_STORE_ROWS'] ?? 1_000_000);
 const SMALL = 10_000;
+const BIG = Number(process.env['SPOOL_BENCH_STORE_ROWS'] ?? 1_000_000);
+if (!Number.isSafeInteger(BIG) || BIG < SMALL)
+  throw new Error(`SPOOL_BENCH_STORE_ROWS must be an integer of at least ${SMALL}, got ${String(BIG)}`);
 const BURST = 1_000;
 const SAMPLES = 5;
 const READS = 200;
