@@ -109,7 +109,6 @@ export class OutboxRelay {
   readonly #maxBackoffMs: number;
   readonly #clock: Clock;
   readonly #onError: ((error: SpoolError) => void) | undefined;
-  readonly #onStop: Array<() => void> = [];
   #running = false;
   #timer: TimerHandle | undefined;
   #tick: Promise<void> | undefined;
@@ -223,12 +222,6 @@ export class OutboxRelay {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     while (this.#tick) await this.#tick;
-    for (const fn of this.#onStop.splice(0)) fn();
-  }
-
-  /** @internal Called by the store that created the relay, to forget it. */
-  onStop(fn: () => void): void {
-    this.#onStop.push(fn);
   }
 
   #schedule(ms: number): void {

@@ -292,7 +292,6 @@ export class PostgresMessageStore implements MessageStore {
     this.#assertOpen();
     const relay = new OutboxRelay(this.#runner, broker, { schema: this.schema, ...options });
     this.#relays.add(relay);
-    relay.onStop(() => this.#relays.delete(relay));
     return relay;
   }
 
