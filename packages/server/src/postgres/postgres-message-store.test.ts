@@ -112,7 +112,7 @@ describe('PostgresMessageStore on PostgreSQL: batching, shutdown and outages', (
       const store = await connectPostgresStore({
         connectionString: url.toString(),
         schema: s,
-        pool: { max: 2, connectionTimeoutMillis: 2_000, query_timeout: 1_000 },
+        pool: { max: 2, connectionTimeoutMillis: 5_000, query_timeout: 2_000 },
       });
       cleanups.push(() => store.close());
       return store;
