@@ -4,7 +4,10 @@ import { defineConfig } from 'vitest/config';
 // Every workspace package resolves to its TypeScript source through this export
 // condition, so tests never need a build first.
 const conditions = ['@spool/source', 'module', 'browser', 'development|production'];
-const nodeConditions = ['@spool/source', 'node', 'import', 'module', 'development|production'];
+// No 'import' here: Vitest hands these to Node as --conditions, and with 'import' set, a
+// CommonJS require() picks a dual package's ESM build (pg requiring pg-pool then fails with
+// "Class extends value [object Module]"). Vite adds 'import' to ESM imports by itself.
+const nodeConditions = ['@spool/source', 'node', 'module', 'development|production'];
 
 const nodeProject = (name: string, include: string[], extra: Record<string, unknown> = {}) => ({
   resolve: { conditions: nodeConditions },

@@ -11,6 +11,7 @@ const all: Record<string, () => Promise<{ default: () => Promise<unknown> }>> = 
   broker: () => import('./broker'),
   fanout: () => import('./fanout'),
   'idle-connections': () => import('./idle-connections'),
+  store: () => import('./store'),
   size: () => import('./size'),
 };
 

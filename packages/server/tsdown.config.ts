@@ -1,7 +1,13 @@
 import { defineConfig } from 'tsdown';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts'],
+  // One entry per driver, so the main entry loads none: `pg` and PGlite are optional peers.
+  entry: {
+    index: 'src/index.ts',
+    cli: 'src/cli.ts',
+    postgres: 'src/postgres/index.ts',
+    pglite: 'src/postgres/pglite.ts',
+  },
   format: 'esm',
   platform: 'node',
   dts: true,

@@ -121,6 +121,10 @@ export class Spool {
       save: (m) => this.breakers.store.execute(() => this.store.save(m)),
       get: (id) => retryStore(() => this.store.get(id)),
       listAfter: (channel, after, o) => retryStore(() => this.store.listAfter(channel, after, o)),
+      listBefore: (channel, before, o) => retryStore(() => this.store.listBefore(channel, before, o)),
+      listBySender: (fromUid, before, o) => retryStore(() => this.store.listBySender(fromUid, before, o)),
+      listByField: (field, value, before, o) =>
+        retryStore(() => this.store.listByField(field, value, before, o)),
       close: () => this.store.close(),
     };
     const retryStore = <T>(fn: () => Promise<T>) =>

@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSpoolError } from '../errors';
+import { compareEventIds } from '../protocol/event-id';
 import { createManualClock } from '../time/clock';
 import { MemoryMessageStore } from './memory-message-store';
-import type { StoredMessageInput } from './message-store';
+import type { StoredMessage, StoredMessageInput, StoredMessagePage } from './message-store';
 import { storeContract } from './testing';
 
 storeContract('MemoryMessageStore', () => ({ store: new MemoryMessageStore() }));
@@ -48,6 +50,74 @@ describe('MemoryMessageStore', () => {
     expect((await store.listAfter(general, '0-0')).map((m) => m.messageId)).toEqual(['1', '3']);
   });
 
+  it('drops an evicted message from every index: history, sender and custom field', async () => {
+    const store = new MemoryMessageStore({ maxMessages: 1 });
+    const first = message('1', 1);
+    first.meta = { ...first.meta, fromUid: 'ann', customFields: { tag: 'x' } };
+    await store.save(first);
+    await store.save(message('2', 2));
+    expect((await store.listBefore(general)).items.map((m) => m.messageId)).toEqual(['2']);
+    expect(await store.listBySender('ann')).toEqual({ items: [], next: null });
+    expect(await store.listByField('tag', 'x')).toEqual({ items: [], next: null });
+  });
+
+  it('pages history, senders and fields exactly like a naive model (property)', async () => {
+    const save = fc.record({
+      id: fc.integer({ min: 1, max: 12 }),
+      firstMs: fc.integer({ min: 1, max: 5 }),
+      firstSeq: fc.integer({ min: 0, max: 2 }),
+      span: fc.integer({ min: 0, max: 3 }),
+      sender: fc.constantFrom('ann', 'bob', undefined),
+      tag: fc.constantFrom('x', 'y', 1, undefined),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(save, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 3, max: 15 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (saves, maxMessages, limit) => {
+          const store = new MemoryMessageStore({ maxMessages });
+          const model = new Map<string, StoredMessage>();
+          for (const s of saves) {
+            const id = String(s.id);
+            const input: StoredMessageInput = {
+              ...message(id, 0),
+              meta: {
+                messageId: id,
+                channelId: 'general',
+                channelType: 1,
+                ...(s.sender === undefined ? {} : { fromUid: s.sender }),
+                customFields: s.tag === undefined ? {} : { tag: s.tag },
+              },
+              firstEventId: `${s.firstMs}-${s.firstSeq}`,
+              lastEventId: `${s.firstMs + s.span}-${s.firstSeq}`,
+            };
+            const saved = await store.save(input);
+            model.delete(id);
+            model.set(id, saved);
+            if (model.size > maxMessages) model.delete(model.keys().next().value as string);
+          }
+          const byIdDesc = (a: StoredMessage, b: StoredMessage) => Number(b.messageId) - Number(a.messageId);
+          const all = [...model.values()];
+          expect(ids(await walk((before) => store.listBefore(general, before, { limit })))).toEqual(
+            ids(all.sort((a, b) => compareEventIds(b.firstEventId, a.firstEventId) || byIdDesc(a, b))),
+          );
+          for (const sender of ['ann', 'bob'])
+            expect(ids(await walk((before) => store.listBySender(sender, before, { limit })))).toEqual(
+              ids(all.filter((m) => m.meta.fromUid === sender).sort(byIdDesc)),
+            );
+          for (const tag of ['x', 'y', 1])
+            expect(ids(await walk((before) => store.listByField('tag', tag, before, { limit })))).toEqual(
+              ids(all.filter((m) => m.meta.customFields?.['tag'] === tag).sort(byIdDesc)),
+            );
+          expect(ids(await store.listAfter(general, '0-0', { limit: 100 }))).toEqual(
+            ids(all.sort((a, b) => compareEventIds(a.lastEventId, b.lastEventId) || -byIdDesc(a, b))),
+          );
+        },
+      ),
+    );
+  });
+
   it('validates maxMessages eagerly', () => {
     for (const maxMessages of [0, -1, 1.5, Number.NaN]) {
       let err: unknown;
@@ -60,3 +130,21 @@ describe('MemoryMessageStore', () => {
     }
   });
 });
+
+function ids(messages: StoredMessage[]): string[] {
+  return messages.map((m) => m.messageId);
+}
+
+/** Follows `next` from the newest page to the last one; fails on a page that never ends. */
+async function walk(
+  list: (before: string | undefined) => Promise<StoredMessagePage>,
+): Promise<StoredMessage[]> {
+  const out: StoredMessage[] = [];
+  let page = await list(undefined);
+  for (let guard = 0; guard < 100; guard++) {
+    out.push(...page.items);
+    if (page.next === null) return out;
+    page = await list(page.next);
+  }
+  throw new Error('paging did not end');
+}

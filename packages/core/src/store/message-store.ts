@@ -51,6 +51,36 @@ export const listAfterDefaults = { limit: 100 } as const;
 /** The most a single {@link MessageStore.listAfter} call returns. */
 export const MAX_LIST_AFTER_LIMIT = 10_000;
 
+/** Options of the paged history queries: {@link MessageStore.listBefore}, `listBySender`, `listByField`. */
+export interface StorePageOptions {
+  /**
+   * At most this many messages per page (a page may hold more only to keep messages that
+   * share the cursor together, see {@link StoredMessagePage}).
+   * @default 50
+   */
+  limit?: number;
+}
+
+/** Defaults of {@link StorePageOptions}. */
+export const storePageDefaults = { limit: 50 } as const;
+
+/**
+ * One page of a history query, newest first. Pass `next` as the `before` of the next call
+ * to get the page of older messages; `next` is `null` on the last page. A page never
+ * splits messages that share the cursor value, so paging visits each message exactly once.
+ */
+export interface StoredMessagePage<Cursor extends string = string> {
+  items: StoredMessage[];
+  next: Cursor | null;
+}
+
+/**
+ * A custom-field value that {@link MessageStore.listByField} matches: JSON primitives,
+ * compared by value (a `bigint` custom field is stored as its decimal string, as on the
+ * wire, so match it with that string).
+ */
+export type StoreFieldValue = string | number | boolean | null;
+
 /**
  * Where finished messages live, and the catchup fallback once a channel's log no longer
  * holds them (ARCHITECTURE, "The life of one chat message", step 5). Every method is
@@ -86,6 +116,52 @@ export interface MessageStore {
    *   bad `limit`.
    */
   listAfter(channel: StoreChannel, after: EventId, options?: ListAfterOptions): Promise<StoredMessage[]>;
+  /**
+   * History for a chat UI that scrolls up: the channel's messages whose `firstEventId` is
+   * less than `before` (all of them when `before` is absent), newest first, ordered by
+   * `firstEventId` compared as event IDs. `next` is the `firstEventId` of the page's
+   * oldest message, to pass as the next `before`.
+   *
+   * @throws SpoolError `INVALID_EVENT_ID` for a malformed `before`; `INVALID_OPTION` for a
+   *   bad `limit`.
+   * @example
+   * let page = await store.listBefore(channel, undefined, { limit: 50 });
+   * while (page.next) page = await store.listBefore(channel, page.next, { limit: 50 });
+   */
+  listBefore(
+    channel: StoreChannel,
+    before?: EventId,
+    options?: StorePageOptions,
+  ): Promise<StoredMessagePage<EventId>>;
+  /**
+   * Messages whose `meta.fromUid` is `fromUid`, in every channel, newest first by message
+   * ID (generated message IDs grow with time), with messages whose ID is less than
+   * `before` only. `next` is the last item's message ID.
+   *
+   * @throws SpoolError `INVALID_MESSAGE_ID` for a malformed `before`; `INVALID_OPTION` for a
+   *   non-string `fromUid` or a bad `limit`.
+   */
+  listBySender(
+    fromUid: string,
+    before?: MessageId,
+    options?: StorePageOptions,
+  ): Promise<StoredMessagePage<MessageId>>;
+  /**
+   * Messages whose custom field `field` equals `value`, in every channel, paged as
+   * {@link listBySender}. Only JSON primitives match; a field holding an object or array
+   * never does (a SQL store matches with `jsonb` containment, where `{"k":"a"}` does not
+   * match `{"k":["a"]}`).
+   *
+   * @throws SpoolError `INVALID_OPTION` for an empty `field`, a `value` that is not a JSON
+   *   primitive (or a non-finite number), or a bad `limit`; `INVALID_MESSAGE_ID` for a
+   *   malformed `before`.
+   */
+  listByField(
+    field: string,
+    value: StoreFieldValue,
+    before?: MessageId,
+    options?: StorePageOptions,
+  ): Promise<StoredMessagePage<MessageId>>;
   /** Releases the backend's resources. Later calls fail with `STORE_UNAVAILABLE`. */
   close(): Promise<void>;
 }

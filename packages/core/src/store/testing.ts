@@ -22,7 +22,7 @@ export interface StoreFixture {
  * // postgres-message-store.test.ts
  * storeContract('PostgresMessageStore', async () => {
  *   const schema = `t_${crypto.randomUUID().replaceAll('-', '')}`;
- *   const store = await PostgresMessageStore.connect({ url, schema });
+ *   const store = await connectPostgresStore({ connectionString, schema });
  *   return { store, cleanup: () => dropSchema(schema) };
  * });
  */
@@ -53,6 +53,35 @@ export function storeContract(name: string, makeStore: () => StoreFixture | Prom
       expect(typeof saved.persistedAt).toBe('number');
       const read = await store.get('1843563473929170944');
       expect(read).toEqual({ ...input, persistedAt: saved.persistedAt });
+    });
+
+    it('keeps text and fields that look like SQL, JSON or array syntax exactly', async () => {
+      const tricky = [
+        'NULL',
+        '',
+        'a "quoted", {braced} \\ back\\slash',
+        "it's; DROP TABLE x; --",
+        ' spaced ',
+        'line\nbreak\ttab\r',
+        'escapes spelled out, not meant: \\u0000 \\ud800 \\\\u0000',
+      ];
+      for (const [i, text] of tricky.entries()) {
+        const id = String(i + 1);
+        const m = meta(id, { fromUid: text, clientMsgNo: text, customFields: { [`k${text}`]: text } });
+        await store.save(
+          message({ messageId: id, text, meta: m, firstEventId: `1-${i}`, lastEventId: `1-${i}` }),
+        );
+      }
+      for (const [i, text] of tricky.entries()) {
+        const read = await store.get(String(i + 1));
+        expect(read?.text).toBe(text);
+        expect(read?.meta).toEqual(
+          meta(String(i + 1), { fromUid: text, clientMsgNo: text, customFields: { [`k${text}`]: text } }),
+        );
+      }
+      expect((await store.listBySender('NULL')).items.map((m) => m.messageId)).toEqual(['1']);
+      expect((await store.listBySender('')).items.map((m) => m.messageId)).toEqual(['2']);
+      expect((await store.listByField('kNULL', 'NULL')).items.map((m) => m.messageId)).toEqual(['1']);
     });
 
     it('returns undefined for a message it does not hold', async () => {
@@ -165,10 +194,196 @@ export function storeContract(name: string, makeStore: () => StoreFixture | Prom
       expect(await store.listAfter(general, '0-0')).toEqual([]);
     });
 
-    it('rejects a malformed `after` or `limit`', async () => {
+    it('rejects a malformed `after`, `limit` or channel', async () => {
       await expectCode(store.listAfter(general, 'yesterday'), 'INVALID_EVENT_ID');
+      for (const channel of [{ channelId: '', channelType: 1 }, { channelId: 'g', channelType: 1.5 }, null]) {
+        await expectCode(store.listAfter(channel as never, '0-0'), 'INVALID_OPTION');
+        await expectCode(store.listBefore(channel as never), 'INVALID_OPTION');
+      }
       await expectCode(store.listAfter(general, '0-0', { limit: 0 }), 'INVALID_OPTION');
       await expectCode(store.listAfter(general, '0-0', { limit: 1.5 }), 'INVALID_OPTION');
+    });
+
+    it('rejects what no SQL store can hold exactly: NUL, unpaired surrogates, odd persistedAt', async () => {
+      await expectCode(store.save(message({ text: 'a\u0000b' })), 'INVALID_MESSAGE');
+      await expectCode(store.save(message({ text: 'half \ud83d emoji' })), 'INVALID_MESSAGE');
+      await expectCode(store.save(message({ text: '\ude00 low alone' })), 'INVALID_MESSAGE');
+      await expectCode(
+        store.save(message({ meta: meta('1', { customFields: { k: 'x\u0000' } }) })),
+        'INVALID_MESSAGE',
+      );
+      await expectCode(
+        store.save(message({ meta: meta('1', { customFields: { ['\ud800']: 1 } }) })),
+        'INVALID_MESSAGE',
+      );
+      await expectCode(store.save(message({ channelId: 'g\u0000' })), 'INVALID_MESSAGE');
+      await expectCode(store.save(message({ persistedAt: 1.5 })), 'INVALID_MESSAGE');
+      await expectCode(store.save(message({ persistedAt: -1 })), 'INVALID_MESSAGE');
+      await expectCode(store.save(message({ persistedAt: 253_402_300_800_000 })), 'INVALID_MESSAGE');
+      await expectCode(store.save(message({ channelType: 2 ** 53 })), 'INVALID_MESSAGE');
+      expect(await store.listAfter(general, '0-0')).toEqual([]);
+      // the edges that are fine: a whole emoji, the last millisecond of year 9999
+      await store.save(message({ messageId: '2', text: '👋', persistedAt: 253_402_300_799_999 }));
+      expect(await store.get('2')).toMatchObject({ text: '👋', persistedAt: 253_402_300_799_999 });
+    });
+
+    describe('listBefore (chat history, newest first)', () => {
+      it('lists by firstEventId compared as IDs, newest first, below `before`', async () => {
+        await store.save(message({ messageId: '3', firstEventId: '10-0', lastEventId: '10-5' }));
+        await store.save(message({ messageId: '1', firstEventId: '9-0', lastEventId: '9-5' }));
+        await store.save(message({ messageId: '2', firstEventId: '9-1', lastEventId: '100-0' }));
+        await store.save(message({ messageId: '4', firstEventId: '100-0', lastEventId: '100-1' }));
+        const ids = (page: { items: { messageId: string }[] }) => page.items.map((m) => m.messageId);
+        expect(ids(await store.listBefore(general))).toEqual(['4', '3', '2', '1']);
+        expect(ids(await store.listBefore(general, '100-0'))).toEqual(['3', '2', '1']);
+        expect(ids(await store.listBefore(general, '9-10'))).toEqual(['2', '1']);
+        expect(ids(await store.listBefore(general, '9-1'))).toEqual(['1']);
+        expect(await store.listBefore(general, '9-0')).toEqual({ items: [], next: null });
+        expect(await store.listBefore({ channelId: 'nobody', channelType: 1 })).toEqual({
+          items: [],
+          next: null,
+        });
+        const first = await store.listBefore(general, undefined, { limit: 10 });
+        expect(first.next).toBeNull();
+        expect(first.items[0]).toEqual({
+          ...message({ messageId: '4' }),
+          firstEventId: '100-0',
+          lastEventId: '100-1',
+          persistedAt: first.items[0]!.persistedAt,
+        });
+      });
+
+      it('pages with `next`: each message exactly once, then next is null', async () => {
+        const ids: string[] = [];
+        for (let i = 1; i <= 23; i++) {
+          ids.push(String(i));
+          await store.save(message({ messageId: String(i), firstEventId: `${i}-0`, lastEventId: `${i}-3` }));
+        }
+        const seen: string[] = [];
+        let page = await store.listBefore(general, undefined, { limit: 5 });
+        for (;;) {
+          expect(page.items.length).toBeLessThanOrEqual(5);
+          seen.push(...page.items.map((m) => m.messageId));
+          if (page.next === null) break;
+          expect(page.next).toBe(page.items.at(-1)!.firstEventId);
+          page = await store.listBefore(general, page.next, { limit: 5 });
+        }
+        expect(seen).toEqual(ids.reverse());
+        // a full last page still says there is nothing older
+        expect((await store.listBefore(general, '4-0', { limit: 3 })).next).toBeNull();
+      });
+
+      it('never splits messages that share a firstEventId across pages', async () => {
+        await store.save(message({ messageId: '1', firstEventId: '5-0', lastEventId: '5-1' }));
+        for (const id of ['2', '3', '4'])
+          await store.save(message({ messageId: id, firstEventId: '7-0', lastEventId: '7-1' }));
+        await store.save(message({ messageId: '5', firstEventId: '8-0', lastEventId: '8-1' }));
+        const page = await store.listBefore(general, undefined, { limit: 2 });
+        expect(page.items.map((m) => m.messageId)).toEqual(['5', '4', '3', '2']);
+        expect(page.next).toBe('7-0');
+        const rest = await store.listBefore(general, page.next!, { limit: 2 });
+        expect(rest).toMatchObject({ next: null });
+        expect(rest.items.map((m) => m.messageId)).toEqual(['1']);
+      });
+
+      it('keeps channels apart and follows a message saved again', async () => {
+        await store.save(message({ messageId: '1', firstEventId: '1-0' }));
+        await store.save(message({ messageId: '2', channelType: 2, meta: meta('2', { channelType: 2 }) }));
+        await store.save(message({ messageId: '3', firstEventId: '2-0', lastEventId: '2-1' }));
+        await store.save(message({ messageId: '1', firstEventId: '3-0', lastEventId: '3-1' }));
+        expect((await store.listBefore(general)).items.map((m) => m.messageId)).toEqual(['1', '3']);
+        expect(
+          (await store.listBefore({ channelId: 'general', channelType: 2 })).items.map((m) => m.messageId),
+        ).toEqual(['2']);
+      });
+
+      it('rejects a malformed `before` or `limit`', async () => {
+        await expectCode(store.listBefore(general, 'yesterday'), 'INVALID_EVENT_ID');
+        await expectCode(store.listBefore(general, undefined, { limit: 0 }), 'INVALID_OPTION');
+        await expectCode(store.listBefore(general, undefined, { limit: 10_001 }), 'INVALID_OPTION');
+      });
+    });
+
+    describe('listBySender and listByField (newest first by message ID)', () => {
+      it('lists a sender across channels, by message ID compared as numbers, paged with `next`', async () => {
+        const ids = ['9', '10', '1843563473929170944', '100', '1843563473929170945'];
+        for (const [i, id] of ids.entries()) {
+          const channelId = i % 2 ? 'other' : 'general';
+          await store.save(
+            message({ messageId: id, channelId, meta: meta(id, { channelId, fromUid: 'ann' }) }),
+          );
+        }
+        await store.save(message({ messageId: '50', meta: meta('50', { fromUid: 'bob' }) }));
+        await store.save(message({ messageId: '51', meta: meta('51', { fromUid: undefined }) }));
+        const newestFirst = ['1843563473929170945', '1843563473929170944', '100', '10', '9'];
+        const all = await store.listBySender('ann');
+        expect(all).toMatchObject({ next: null });
+        expect(all.items.map((m) => m.messageId)).toEqual(newestFirst);
+        const seen: string[] = [];
+        let page = await store.listBySender('ann', undefined, { limit: 2 });
+        for (;;) {
+          seen.push(...page.items.map((m) => m.messageId));
+          if (page.next === null) break;
+          expect(page.next).toBe(page.items.at(-1)!.messageId);
+          page = await store.listBySender('ann', page.next, { limit: 2 });
+        }
+        expect(seen).toEqual(newestFirst);
+        expect((await store.listBySender('ann', '100')).items.map((m) => m.messageId)).toEqual(['10', '9']);
+        expect((await store.listBySender('bob')).items.map((m) => m.messageId)).toEqual(['50']);
+        expect(await store.listBySender('nobody')).toEqual({ items: [], next: null });
+      });
+
+      it('follows a sender change when a message is saved again', async () => {
+        await store.save(message({ messageId: '1', meta: meta('1', { fromUid: 'ann' }) }));
+        await store.save(message({ messageId: '1', meta: meta('1', { fromUid: 'bob' }) }));
+        expect((await store.listBySender('ann')).items).toEqual([]);
+        expect((await store.listBySender('bob')).items.map((m) => m.messageId)).toEqual(['1']);
+      });
+
+      it('matches a custom field by JSON value and type, never inside objects or arrays', async () => {
+        const fields: Record<string, Record<string, unknown>> = {
+          '1': { model: 'gpt', n: 3, ok: true, gone: null },
+          '2': { model: 'gpt', n: '3', ok: false },
+          '3': { model: ['gpt'], n: 3.0, nested: { model: 'gpt' } },
+          '4': { model: 'claude', n: 4 },
+        };
+        for (const [id, customFields] of Object.entries(fields))
+          await store.save(message({ messageId: id, meta: meta(id, { customFields }) }));
+        const ids = async (field: string, value: string | number | boolean | null) =>
+          (await store.listByField(field, value)).items.map((m) => m.messageId);
+        expect(await ids('model', 'gpt')).toEqual(['2', '1']);
+        expect(await ids('n', 3)).toEqual(['3', '1']);
+        expect(await ids('n', '3')).toEqual(['2']);
+        expect(await ids('ok', true)).toEqual(['1']);
+        expect(await ids('ok', false)).toEqual(['2']);
+        expect(await ids('gone', null)).toEqual(['1']);
+        expect(await ids('nested', 'gpt')).toEqual([]);
+        expect(await ids('missing', 'gpt')).toEqual([]);
+        const page = await store.listByField('model', 'gpt', undefined, { limit: 1 });
+        expect(page).toMatchObject({ next: '2' });
+        expect(await store.listByField('model', 'gpt', page.next!, { limit: 1 })).toMatchObject({
+          items: [{ messageId: '1', meta: { customFields: fields['1'] } }],
+          next: null,
+        });
+      });
+
+      it('follows a field change when a message is saved again', async () => {
+        await store.save(message({ messageId: '1', meta: meta('1', { customFields: { tag: 'a' } }) }));
+        await store.save(message({ messageId: '1', meta: meta('1', { customFields: { tag: 'b' } }) }));
+        expect((await store.listByField('tag', 'a')).items).toEqual([]);
+        expect((await store.listByField('tag', 'b')).items.map((m) => m.messageId)).toEqual(['1']);
+      });
+
+      it('rejects a bad sender, field, value, `before` or `limit`', async () => {
+        await expectCode(store.listBySender(5 as never), 'INVALID_OPTION');
+        await expectCode(store.listBySender('ann', 'x'), 'INVALID_MESSAGE_ID');
+        await expectCode(store.listBySender('ann', undefined, { limit: 1.5 }), 'INVALID_OPTION');
+        await expectCode(store.listByField('', 'x'), 'INVALID_OPTION');
+        await expectCode(store.listByField('k', { a: 1 } as never), 'INVALID_OPTION');
+        await expectCode(store.listByField('k', Number.NaN), 'INVALID_OPTION');
+        await expectCode(store.listByField('k', 1n as never), 'INVALID_OPTION');
+        await expectCode(store.listByField('k', 'v', '0'), 'INVALID_MESSAGE_ID');
+      });
     });
 
     it('fails with STORE_UNAVAILABLE once closed', async () => {
@@ -177,6 +392,9 @@ export function storeContract(name: string, makeStore: () => StoreFixture | Prom
       await expectCode(store.get('1'), 'STORE_UNAVAILABLE');
       await expectCode(store.save(message({})), 'STORE_UNAVAILABLE');
       await expectCode(store.listAfter(general, '0-0'), 'STORE_UNAVAILABLE');
+      await expectCode(store.listBefore(general), 'STORE_UNAVAILABLE');
+      await expectCode(store.listBySender('u1'), 'STORE_UNAVAILABLE');
+      await expectCode(store.listByField('k', 'v'), 'STORE_UNAVAILABLE');
     });
   });
 }

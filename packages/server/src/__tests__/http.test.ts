@@ -125,6 +125,9 @@ describe('readiness and circuit breakers', () => {
       save: async () => Promise.reject(new SpoolError('STORE_UNAVAILABLE', 'disk on fire')),
       get: (id) => real.get(id),
       listAfter: (c, a, o) => real.listAfter(c, a, o),
+      listBefore: (c, b, o) => real.listBefore(c, b, o),
+      listBySender: (u, b, o) => real.listBySender(u, b, o),
+      listByField: (f, v, b, o) => real.listByField(f, v, b, o),
       close: () => real.close(),
     };
     server = await startServer({
