@@ -4,24 +4,21 @@
  * - `socketio`: socket.io 4.8 broadcasting to a room;
  * - `naive`: a `ws` loop that serialises each event once and calls `send` per socket;
  * - `reference`: frames each event once (RFC 6455) and makes one write per socket per
- *   event-loop turn, the floor any fan-out can hope for;
- * - `spool`: `createSpool()` with its WebSocket adapter, publishing through `spool.publish`.
+ *   event-loop turn, the floor any fan-out can hope for. It answers the upgrade itself on
+ *   the socket node:http hands over, so it writes only to sockets it owns;
+ * - `spool`: `createSpool()` with its WebSocket adapter, publishing through `spool.publish`
+ *   (public API only, so the benchmark follows whatever the send path becomes).
  */
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createSpool, type Spool } from '@spool/server';
 import { Server as IoServer } from 'socket.io';
 import { WebSocketServer } from 'ws';
-import type { SubscriberKind } from './fanout-subscribers';
+import type { BenchServer } from './fanout-driver';
 
-export interface BenchServer {
-  name: string;
-  kind: SubscriberKind;
-  url: string;
-  /** Publishes one event whose data is `data` (an object carrying the publish time `t`). */
-  publish(data: { t: number; p: string }): void;
-  close(): Promise<void>;
-}
+export type { BenchServer } from './fanout-driver';
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -94,14 +91,28 @@ function frame(payload: string): Buffer {
   return out;
 }
 
+/** RFC 6455 §4.2.2: the handshake answer for a `Sec-WebSocket-Key`. */
+function acceptKey(key: string): string {
+  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+}
+
 export async function referenceServer(): Promise<BenchServer> {
   const http = createServer();
-  const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
-  const sockets = new Set<Socket>();
-  wss.on('connection', (ws) => {
-    const socket = (ws as unknown as { _socket: Socket })._socket;
+  const sockets = new Set<Duplex>();
+  http.on('upgrade', (req, socket: Duplex) => {
+    const key = req.headers['sec-websocket-key'];
+    if (typeof key !== 'string') {
+      socket.destroy();
+      return;
+    }
+    if (socket instanceof Socket) socket.setNoDelay(true);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`,
+    );
     sockets.add(socket);
-    ws.on('close', () => sockets.delete(socket));
+    socket.on('data', () => {}); // subscribers send nothing but a close frame: read and drop
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => sockets.delete(socket));
   });
   let pending: Buffer[] = [];
   let scheduled = false;
@@ -129,8 +140,7 @@ export async function referenceServer(): Promise<BenchServer> {
       }
     },
     close: async () => {
-      for (const client of wss.clients) client.terminate();
-      wss.close();
+      for (const socket of sockets) socket.destroy();
       await closeServer(http);
     },
   };
