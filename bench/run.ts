@@ -19,6 +19,8 @@ const all: Record<string, () => Promise<{ default: () => Promise<BenchOutput> }>
   broker: () => import('./broker'),
   fanout: () => import('./fanout'),
   'sse-fanout': () => import('./sse-fanout'),
+  resume: () => import('./resume'),
+  'llm-replies': () => import('./llm-replies'),
   'idle-connections': () => import('./idle-connections'),
   size: () => import('./size'),
 };
