@@ -1,9 +1,9 @@
 /** Number formatting shared by the console report, the markdown sections and the charts. */
 
-/** Thousands separators from 1,000 up; 3 significant-ish digits below. */
+/** Integers and values from 1,000 up with thousands separators; 3 significant-ish digits below. */
 export function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
-  if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
+  if (Math.abs(n) >= 1000 || Number.isInteger(n)) return Math.round(n).toLocaleString('en-US');
   return n.toFixed(Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : 2);
 }
 
