@@ -33,6 +33,8 @@ export default defineConfig({
         testTimeout: 30_000,
         hookTimeout: 30_000,
       }),
+      // The benchmark report writer (section replacement, SVG charts); the benchmarks themselves are not tests.
+      nodeProject('bench', ['bench/**/*.test.ts']),
       nodeProject('client:node', ['packages/client/src/**/*.test.ts'], { testTimeout: 30_000 }),
       {
         plugins: [react()],

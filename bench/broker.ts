@@ -29,17 +29,17 @@ import {
   XADD_IN_FLIGHT,
 } from './broker-subject';
 import { ask, forkBench } from './child';
-import { median, type Row, report } from './harness';
+import { type BenchOutput, median, pick, type Row, report, type Table } from './harness';
 
 const URL = process.env['SPOOL_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const SAMPLES = 9;
+const SAMPLES = pick(9, 2);
 /**
  * Wall-clock budget for each of the two sections: rounds stop early once it is spent (after
  * at least MIN_SAMPLES), so a slow or loaded machine still finishes in bounded time. The
  * number of rounds actually measured is printed in each section's title.
  */
 const SECTION_BUDGET_MS = Number(process.env['SPOOL_BENCH_BROKER_SECONDS'] ?? 75) * 1000;
-const MIN_SAMPLES = 3;
+const MIN_SAMPLES = pick(5, 2);
 const prefix = `spool-bench:${randomUUID()}:`;
 const NAMES: readonly SubjectName[] = ['memory', 'redis', 'bare'];
 type Children = Record<SubjectName, ReturnType<typeof forkBench>>;
@@ -151,7 +151,8 @@ function sectionRows(
   ];
 }
 
-export default async function run(): Promise<void> {
+export default async function run(): Promise<BenchOutput> {
+  const tables: Table[] = [];
   const admin = new Redis(URL, { protocol: 2 });
   await admin.ping();
   const spawn = (name: SubjectName) =>
@@ -165,33 +166,37 @@ export default async function run(): Promise<void> {
   try {
     const xs = await rounds('xadd', children);
     const ceiling = redisBenchmarkCeiling();
-    report(
-      `broker: XADD, one producer with ${XADD_IN_FLIGHT} commands in flight (median of ${xs.memory.length})`,
-      sectionRows(
-        {
-          memory: 'MemoryBroker xadd',
-          redis: 'RedisBroker xadd',
-          bare: 'bare ioredis XADD',
-          unit: 'ops/s',
-          per: 'op',
-        },
-        xs,
-        { name: 'redis-benchmark -P 16 -n 200000 XADD (wire ceiling)', value: ceiling },
+    tables.push(
+      report(
+        `broker: XADD, one producer with ${XADD_IN_FLIGHT} commands in flight (median of ${xs.memory.length})`,
+        sectionRows(
+          {
+            memory: 'MemoryBroker xadd',
+            redis: 'RedisBroker xadd',
+            bare: 'bare ioredis XADD',
+            unit: 'ops/s',
+            per: 'op',
+          },
+          xs,
+          { name: 'redis-benchmark -P 16 -n 200000 XADD (wire ceiling)', value: ceiling },
+        ),
       ),
     );
 
     const cs = await rounds('cycle', children);
-    report(
-      `broker: XREADGROUP COUNT ${BATCH} + XACK, ${CONSUMERS} consumers in flight, ${CYCLE_MESSAGES} messages (median of ${cs.memory.length})`,
-      sectionRows(
-        {
-          memory: 'MemoryBroker read+ack',
-          redis: 'RedisBroker read+ack',
-          bare: 'bare ioredis read+ack',
-          unit: 'msg/s',
-          per: 'msg',
-        },
-        cs,
+    tables.push(
+      report(
+        `broker: XREADGROUP COUNT ${BATCH} + XACK, ${CONSUMERS} consumers in flight, ${CYCLE_MESSAGES} messages (median of ${cs.memory.length})`,
+        sectionRows(
+          {
+            memory: 'MemoryBroker read+ack',
+            redis: 'RedisBroker read+ack',
+            bare: 'bare ioredis read+ack',
+            unit: 'msg/s',
+            per: 'msg',
+          },
+          cs,
+        ),
       ),
     );
   } finally {
@@ -207,4 +212,5 @@ export default async function run(): Promise<void> {
     } while (cursor !== '0');
     await admin.quit();
   }
+  return { tables };
 }

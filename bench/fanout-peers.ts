@@ -4,8 +4,10 @@
  * - `socketio`: socket.io 4.8 broadcasting to a room;
  * - `naive`: a `ws` loop that serialises each event once and calls `send` per socket;
  * - `reference`: frames each event once (RFC 6455) and makes one write per socket per
- *   event-loop turn, the floor any fan-out can hope for;
- * - `spool`: `createSpool()` with its WebSocket adapter, publishing through `spool.publish`.
+ *   event-loop turn, the floor any fan-out can hope for. It answers the upgrade itself on
+ *   the socket node:http hands over, so it writes only to sockets it owns;
+ * - `spool`: `createSpool()` with its WebSocket adapter, publishing through `spool.publish`
+ *   (public API only, so the benchmark follows whatever the send path becomes).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,16 +15,9 @@ import type { Duplex } from 'node:stream';
 import { createSpool, type Spool } from '@spool/server';
 import { Server as IoServer } from 'socket.io';
 import { WebSocketServer } from 'ws';
-import type { SubscriberKind } from './fanout-subscribers';
+import type { BenchServer } from './fanout-driver';
 
-export interface BenchServer {
-  name: string;
-  kind: SubscriberKind;
-  url: string;
-  /** Publishes one event whose data is `data` (an object carrying the publish time `t`). */
-  publish(data: { t: number; p: string }): void;
-  close(): Promise<void>;
-}
+export type { BenchServer } from './fanout-driver';
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -132,8 +127,7 @@ export async function referenceServer(): Promise<BenchServer> {
       }
     },
     close: async () => {
-      for (const client of wss.clients) client.terminate();
-      wss.close();
+      for (const socket of sockets) socket.destroy();
       await closeServer(http);
     },
   };

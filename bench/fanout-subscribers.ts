@@ -1,14 +1,16 @@
 /**
- * The subscriber side of bench/fanout.ts, run in a separate process (child_process.fork)
- * so that clients and server do not share an event loop. It opens N clients of one kind,
- * counts the events each receives, and measures latency on a sample of clients from the
- * publish timestamp carried in each event (`process.hrtime` is CLOCK_MONOTONIC, shared by
- * every process on the machine).
+ * The subscriber side of bench/fanout.ts and bench/sse-fanout.ts, run in a separate process
+ * (child_process.fork) so that clients and server do not share an event loop. It opens N
+ * clients of one kind, counts the events each receives, and measures latency on a sample of
+ * clients from the publish timestamp carried in each event (`process.hrtime` is
+ * CLOCK_MONOTONIC, shared by every process on the machine).
  */
+import { get } from 'node:http';
 import { type Socket as IoSocket, io } from 'socket.io-client';
 import WebSocket from 'ws';
 
-export type SubscriberKind = 'spool' | 'ws' | 'socketio';
+/** `spool`: Spool's WebSocket protocol; `ws`: bare text frames; `sse`: any text/event-stream. */
+export type SubscriberKind = 'spool' | 'ws' | 'socketio' | 'sse';
 
 export type ParentCommand =
   | { cmd: 'connect'; kind: SubscriberKind; url: string; count: number }
@@ -45,6 +47,51 @@ function onEvent(i: number, text: (() => string) | undefined): void {
   if (n === target && ++doneClients === received.length) send({ type: 'done' });
 }
 
+const DATA = Buffer.from('data:');
+
+/**
+ * SSE events in `chunk`: each event of these servers has exactly one `data:` field, so this
+ * counts `data:` occurrences, including one split across the previous chunk's `tail`.
+ */
+function countSseEvents(tail: Buffer, chunk: Buffer): number {
+  let n = 0;
+  for (let at = chunk.indexOf(DATA); at !== -1; at = chunk.indexOf(DATA, at + DATA.length)) n++;
+  if (tail.length > 0) {
+    const seam = Buffer.concat([tail, chunk.subarray(0, DATA.length - 1)]);
+    const at = seam.indexOf(DATA);
+    if (at !== -1 && at < tail.length) n++;
+  }
+  return n;
+}
+
+/** Opens one SSE reader; resolves on its first body bytes (sent once the server registered it). */
+function openSse(i: number, url: string, sampled: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`SSE ${url}: HTTP ${res.statusCode}`));
+        return;
+      }
+      let tail: Buffer | undefined;
+      res.on('data', (chunk: Buffer) => {
+        if (tail === undefined) {
+          tail = chunk.subarray(Math.max(0, chunk.length - (DATA.length - 1)));
+          resolve(); // the preamble (retry, comment or id): no event yet
+          return;
+        }
+        const n = countSseEvents(tail, chunk);
+        tail = chunk.subarray(Math.max(0, chunk.length - (DATA.length - 1)));
+        if (latencyOn && sampled) {
+          for (const m of chunk.toString().matchAll(/"t":(\d+)/g)) samples.push(nowUs() - Number(m[1]));
+        }
+        for (let k = 0; k < n; k++) onEvent(i, undefined);
+      });
+    });
+    req.once('error', reject);
+    closers.push(() => req.destroy());
+  });
+}
+
 async function connect(kind: SubscriberKind, url: string, count: number): Promise<void> {
   received = new Array(count).fill(0);
   target = 0;
@@ -52,7 +99,9 @@ async function connect(kind: SubscriberKind, url: string, count: number): Promis
   const opened: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
     const sampled = i % SAMPLE_EVERY === 0;
-    if (kind === 'socketio') {
+    if (kind === 'sse') {
+      opened.push(openSse(i, url, sampled));
+    } else if (kind === 'socketio') {
       const socket: IoSocket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false });
       socket.on('ev', (data: { t: number }) => {
         const n = ++received[i]!;

@@ -1,7 +1,26 @@
 /**
- * Small helpers shared by the benchmarks: medians over repeated samples, heap readings
- * and a uniform report line. Benchmarks print; they never assert.
+ * Small helpers shared by the benchmarks: medians over repeated samples, heap readings,
+ * quick mode, and a uniform report line. Benchmarks print and return their tables and
+ * charts (bench/report/); they never assert.
  */
+import type { Row, Table } from './report/bench-output';
+import { fmt } from './report/format';
+
+export type { BenchOutput, Row, Table } from './report/bench-output';
+export type { ChartSpec } from './report/chart-spec';
+export { fmt } from './report/format';
+
+/**
+ * `SPOOL_BENCH_QUICK=1`: fewer rounds and smaller sizes, to show a benchmark runs. Its figures
+ * are provisional, and the generated section says so.
+ */
+export const QUICK = process.env['SPOOL_BENCH_QUICK'] === '1';
+
+/** `full` normally, `quick` in quick mode. */
+export function pick<T>(full: T, quick: T): T {
+  return QUICK ? quick : full;
+}
+
 export function median(values: number[]): number {
   if (values.length === 0) return Number.NaN;
   const s = [...values].sort((a, b) => a - b);
@@ -12,7 +31,7 @@ export function median(values: number[]): number {
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
 /** Runs `fn` `samples` times (after one warm-up) and returns the median of its results. */
@@ -32,27 +51,13 @@ export function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
-export interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  /** The peer this row is compared with, and the ratio value/peer. */
-  peer?: string;
-  ratio?: number;
-  target?: string;
-}
-
-export function fmt(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
-  if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
-  return n.toFixed(n >= 100 ? 0 : n >= 10 ? 1 : 2);
-}
-
-export function report(title: string, rows: Row[]): void {
+/** Prints a table and returns it, for the benchmark's {@link BenchOutput}. */
+export function report(title: string, rows: Row[]): Table {
   console.log(`\n## ${title}`);
   for (const r of rows) {
     const ratio = r.ratio === undefined ? '' : `  ${r.ratio.toFixed(2)}x ${r.peer ?? ''}`;
     const target = r.target ? `  (target ${r.target})` : '';
     console.log(`  ${r.name.padEnd(48)} ${fmt(r.value).padStart(14)} ${r.unit}${ratio}${target}`);
   }
+  return { title, rows };
 }

@@ -14,10 +14,10 @@
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { createBufferPool, createPipeline, jsonArrayEncoder } from '@spool/core';
-import { median, report } from './harness';
+import { type BenchOutput, median, pick, report } from './harness';
 
-const ITEMS = 100_000;
-const ROUNDS = 15;
+const ITEMS = pick(100_000, 20_000);
+const ROUNDS = pick(15, 3);
 
 interface Item {
   id: string;
@@ -55,7 +55,7 @@ const variants: Record<string, () => Promise<number>> = {
   'pool, async source': () => drain(createPipeline({ fetcher: fromCursor, encoder, bufferPool: pool })),
 };
 
-export default async function run(): Promise<void> {
+export default async function run(): Promise<BenchOutput> {
   const names = Object.keys(variants);
   const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   const gcCount: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
@@ -127,8 +127,9 @@ export default async function run(): Promise<void> {
     peer: 'text',
     ratio: mbps('pool, async source') / mbps('text, async source'),
   });
-  report(
+  const table = report(
     `pipeline: ${ITEMS.toLocaleString('en-US')} JSON items, ${(bytes / 2 ** 20).toFixed(1)} MB, JSON array encoder, 32 KiB chunks, median of ${ROUNDS}`,
     rows,
   );
+  return { tables: [table] };
 }

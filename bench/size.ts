@@ -1,7 +1,10 @@
 /**
- * `pnpm size`: the client's bundle size, minified and gzipped, next to the reconnecting
- * WebSocket clients people reach for instead, each built the same way in the same run
- * (esbuild: bundle, minify, platform browser, ESM; gzip -9 through node:zlib).
+ * `pnpm size`: the client's bundle size, minified and gzipped, next to the clients people
+ * reach for instead, each built the same way in the same run (esbuild: bundle, minify,
+ * platform browser, ESM; gzip -9 through node:zlib):
+ * - the WebSocket client against socket.io-client, centrifuge (Centrifugo's SDK, JSON
+ *   protocol), partysocket and reconnecting-websocket;
+ * - the SSE client against the `eventsource` polyfill.
  *
  * The main entry is the WebSocket client with resume, producing and assembly, bundled
  * together with whatever it imports from @spool/core. Its budget is 6,144 B gzipped,
@@ -13,7 +16,8 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { report } from './harness';
+import { type BenchOutput, report } from './harness';
+import type { BarChartSpec } from './report/chart-spec';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** The main entry's budget, min+gzip. */
@@ -41,19 +45,29 @@ async function measure(source: string, external: string[] = []): Promise<Measure
   return { min: code.length, gz: gzipSync(code, { level: 9 }).length };
 }
 
-/** Measures and reports; resolves whether the main entry is within {@link CLIENT_BUDGET_BYTES}. */
-export default async function run(): Promise<boolean> {
+/** Measures and reports; `withinBudget` says whether the main entry is within {@link CLIENT_BUDGET_BYTES}. */
+export default async function run(): Promise<BenchOutput & { withinBudget: boolean }> {
   const client = await measure("export * from '@spool/client';");
   const subscribeOnly = await measure("export { SpoolClient } from '@spool/client';");
   const sse = await measure("export * from '@spool/client/sse';");
   const react = await measure("export * from '@spool/client/react';", ['react', 'react-dom']);
-  const peers = {
+  const wsPeers = {
     'socket.io-client': await measure("export { io, Manager, Socket } from 'socket.io-client';"),
+    centrifuge: await measure("export { Centrifuge } from 'centrifuge';"),
     partysocket: await measure("export { default } from 'partysocket';"),
     'reconnecting-websocket': await measure("export { default } from 'reconnecting-websocket';"),
   };
+  const ssePeers = { eventsource: await measure("export { EventSource } from 'eventsource';") };
 
-  report('Bundle size, minified + gzip -9 (bytes)', [
+  const vs = (of: Measured, peers: Record<string, Measured>, field: keyof Measured) =>
+    Object.entries(peers).map(([peer, m]) => ({
+      name: `  vs ${peer}`,
+      value: m[field],
+      unit: 'B',
+      peer,
+      ratio: of[field] / m[field],
+    }));
+  const gz = report('Bundle size, minified + gzip -9 (bytes)', [
     {
       name: '@spool/client (WS, resume, produce, assemble)',
       value: client.gz,
@@ -61,37 +75,44 @@ export default async function run(): Promise<boolean> {
       target: `<= ${CLIENT_BUDGET_BYTES} B (6 KiB)`,
     },
     { name: '  subscribe-only import (SpoolClient alone)', value: subscribeOnly.gz, unit: 'B' },
-    ...Object.entries(peers).map(([peer, m]) => ({
-      name: `  vs ${peer}`,
-      value: m.gz,
-      unit: 'B',
-      peer,
-      ratio: client.gz / m.gz,
-    })),
+    ...vs(client, wsPeers, 'gz'),
     { name: '@spool/client/sse', value: sse.gz, unit: 'B' },
+    ...vs(sse, ssePeers, 'gz'),
     { name: '@spool/client/react (react external)', value: react.gz, unit: 'B' },
   ]);
-  report('Bundle size, minified only (bytes)', [
+  const min = report('Bundle size, minified only (bytes)', [
     { name: '@spool/client', value: client.min, unit: 'B' },
     { name: '  subscribe-only import (SpoolClient alone)', value: subscribeOnly.min, unit: 'B' },
-    ...Object.entries(peers).map(([peer, m]) => ({
-      name: `  vs ${peer}`,
-      value: m.min,
-      unit: 'B',
-      peer,
-      ratio: client.min / m.min,
-    })),
+    ...vs(client, wsPeers, 'min'),
     { name: '@spool/client/sse', value: sse.min, unit: 'B' },
+    ...vs(sse, ssePeers, 'min'),
     { name: '@spool/client/react', value: react.min, unit: 'B' },
   ]);
-  const ok = client.gz <= CLIENT_BUDGET_BYTES;
-  console.log(
-    `\n  @spool/client ${ok ? 'meets' : 'EXCEEDS'} its budget: ${client.gz} of ${CLIENT_BUDGET_BYTES} B gzipped (subscribe-only import: ${subscribeOnly.gz} B).`,
-  );
-  return ok;
+  const withinBudget = client.gz <= CLIENT_BUDGET_BYTES;
+  const verdict = `@spool/client ${withinBudget ? 'meets' : 'EXCEEDS'} its budget: ${client.gz} of ${CLIENT_BUDGET_BYTES} B gzipped (subscribe-only import: ${subscribeOnly.gz} B).`;
+  console.log(`\n  ${verdict}`);
+  const all: Array<[string, Measured]> = [
+    ['@spool/client', client],
+    ...Object.entries(wsPeers),
+    ['@spool/client/sse', sse],
+    ...Object.entries(ssePeers),
+  ];
+  const chart: BarChartSpec = {
+    kind: 'bar',
+    id: 'bundle',
+    title: 'Client bundle size (esbuild, minified, gzip -9)',
+    subtitle: 'WebSocket clients, then SSE clients; smaller is better',
+    yLabel: 'bytes',
+    categories: all.map(([name]) => name),
+    series: [
+      { name: 'min+gzip', values: all.map(([, m]) => m.gz) },
+      { name: 'minified', values: all.map(([, m]) => m.min) },
+    ],
+  };
+  return { tables: [gz, min], charts: [chart], notes: [verdict], withinBudget };
 }
 
 // `pnpm size` runs this file directly (and fails past the budget); bench/run.ts imports it.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  if (!(await run())) process.exitCode = 1;
+  if (!(await run()).withinBudget) process.exitCode = 1;
 }

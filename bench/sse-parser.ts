@@ -14,22 +14,11 @@
  */
 import { SseParser } from '@spool/core';
 import { createParser } from 'eventsource-parser';
-import { median, report } from './harness';
+import { type BenchOutput, median, pick, report } from './harness';
+import { mulberry32 } from './random';
 
-const TARGET_BYTES = 8 * 1024 * 1024;
-const ROUNDS = 21;
-
-/** A deterministic PRNG, so every run parses the same text. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const TARGET_BYTES = pick(8, 2) * 1024 * 1024;
+const ROUNDS = pick(21, 5);
 
 const WORDS = [
   ' the',
@@ -158,7 +147,7 @@ function compare(chunks: string[], events: number, mb: number): Comparison {
   };
 }
 
-export default async function run(): Promise<void> {
+export default async function run(): Promise<BenchOutput> {
   const rand = mulberry32(20_241_118);
   const { text, events } = buildStream(rand);
   const decoded = decodedChunks(text, rand);
@@ -168,7 +157,7 @@ export default async function run(): Promise<void> {
 
   const real = compare(decoded, events, mb);
   const views = compare(sliced, events, mb);
-  report(
+  const table = report(
     `SSE parser core: ${mb.toFixed(1)} MB, ${events.toLocaleString('en-US')} LLM-like events, ${decoded.length} chunks of 1-4 KiB, median of ${ROUNDS} rounds`,
     [
       {
@@ -190,4 +179,5 @@ export default async function run(): Promise<void> {
       { name: 'eventsource-parser 3.x, sliced-string chunks', value: views.peerMbps, unit: 'MB/s' },
     ],
   );
+  return { tables: [table] };
 }

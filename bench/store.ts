@@ -20,7 +20,7 @@ import {
   pgRunner,
   type SqlRunner,
 } from '@spool/server/postgres';
-import { median, report } from './harness';
+import { type BenchOutput, median, report, type Table } from './harness';
 
 const URL = process.env['SPOOL_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SMALL = 10_000;
@@ -93,7 +93,7 @@ async function truncate(runner: SqlRunner, schema: string): Promise<void> {
   await runner.query(`TRUNCATE "${schema}".messages, "${schema}".outbox`);
 }
 
-async function saveBursts(): Promise<{ pg: number }> {
+async function saveBursts(): Promise<{ pg: number; table: Table }> {
   const pool = createPgPool({ connectionString: URL, max: 10 });
   const runner = pgRunner(pool);
   const plain = schemaName('burst');
@@ -124,7 +124,7 @@ async function saveBursts(): Promise<{ pg: number }> {
   }
   const b = median(rates.batched);
   const single = median(rates.single);
-  report(
+  const table = report(
     `store saves: a burst of ${BURST} finished messages, PostgreSQL, pool of 10 (median of ${SAMPLES})`,
     [
       { name: 'one INSERT per message, all in flight', value: single, unit: 'saves/s' },
@@ -145,7 +145,7 @@ async function saveBursts(): Promise<{ pg: number }> {
       },
     ],
   );
-  return { pg: b };
+  return { pg: b, table };
 }
 
 /** Fills `general` with `rows` messages, in SQL, in chunks. */
@@ -211,7 +211,7 @@ async function explain(runner: SqlRunner, schema: string, after: number, seqScan
   });
 }
 
-async function listAfterCost(): Promise<{ pg: number }> {
+async function listAfterCost(): Promise<{ pg: number; table: Table; notes: string[] }> {
   const pool = createPgPool({ connectionString: URL, max: 4 });
   const runner = pgRunner(pool);
   const smallSchema = schemaName('small');
@@ -248,7 +248,7 @@ async function listAfterCost(): Promise<{ pg: number }> {
     }
     const smallUs = median(s);
     const bigUs = median(b);
-    report(
+    const table = report(
       'store listAfter: 100 messages after an event ID in one channel, PostgreSQL (median µs per call)',
       [
         { name: `table of ${SMALL.toLocaleString('en-US')}`, value: smallUs, unit: 'µs' },
@@ -273,7 +273,14 @@ async function listAfterCost(): Promise<{ pg: number }> {
     for (const line of indexed.plan) console.log(`    ${line}`);
     console.log('  plan without the index (contrast):');
     for (const line of seqPlan) console.log(`    ${line}`);
-    return { pg: smallUs };
+    return {
+      pg: smallUs,
+      table,
+      notes: [
+        `listAfter plan: ${indexed.plan.join(' / ')}`,
+        `without the index (contrast): ${seqPlan.join(' / ')}`,
+      ],
+    };
   } finally {
     await small.close();
     await big.close();
@@ -282,7 +289,7 @@ async function listAfterCost(): Promise<{ pg: number }> {
   }
 }
 
-async function pgliteAgainstPostgres(pg: { saves: number; listAfterUs: number }): Promise<void> {
+async function pgliteAgainstPostgres(pg: { saves: number; listAfterUs: number }): Promise<Table> {
   const t0 = performance.now();
   const store = await openPgliteStore({ completions: false });
   const startMs = performance.now() - t0;
@@ -306,7 +313,7 @@ async function pgliteAgainstPostgres(pg: { saves: number; listAfterUs: number })
     }
     const saves = median(rates);
     const listUs = median(reads);
-    report(
+    return report(
       `store on PGlite (in-process, in memory) against PostgreSQL, same workload (median of ${SAMPLES})`,
       [
         { name: 'PGlite start-up (create + migrate)', value: startMs, unit: 'ms' },
@@ -331,8 +338,9 @@ async function pgliteAgainstPostgres(pg: { saves: number; listAfterUs: number })
   }
 }
 
-export default async function run(): Promise<void> {
+export default async function run(): Promise<BenchOutput> {
   const saves = await saveBursts();
   const reads = await listAfterCost();
-  await pgliteAgainstPostgres({ saves: saves.pg, listAfterUs: reads.pg });
+  const pglite = await pgliteAgainstPostgres({ saves: saves.pg, listAfterUs: reads.pg });
+  return { tables: [saves.table, reads.table, pglite], notes: reads.notes };
 }

@@ -14,14 +14,16 @@ import {
   Topic,
   type TopicEvent,
 } from '@spool/core';
-import { median, report } from './harness';
+import { type BenchOutput, median, pick, report, type Table } from './harness';
 
 const SUBSCRIBERS = 1_000;
-const EVENTS_PER_SAMPLE = 5_000;
+const EVENTS_PER_SAMPLE = pick(5_000, 1_000);
 const WARMUP_SAMPLES = 3;
-const SAMPLES = 7;
+const SAMPLES = pick(7, 3);
+/** The big log of the catchup comparison (quick mode: 100,000). */
+const BIG_LOG = pick(1_000_000, 100_000);
 
-async function fanOut(): Promise<void> {
+async function fanOut(): Promise<Table> {
   const topicRates: number[] = [];
   const naiveRates: number[] = [];
   const retention = { maxEvents: 10_000, maxBytes: 64 * 2 ** 20, maxAgeMs: 60_000 };
@@ -64,7 +66,7 @@ async function fanOut(): Promise<void> {
   }
   const topicRate = median(topicRates);
   const naiveRate = median(naiveRates);
-  report('topic fan-out: 1 publisher → 1,000 subscribers (median of 7)', [
+  return report(`topic fan-out: 1 publisher → 1,000 subscribers (median of ${SAMPLES})`, [
     { name: 'Topic (append → live subscriptions)', value: topicRate, unit: 'events delivered/s' },
     {
       name: 'naive array of callbacks',
@@ -121,9 +123,9 @@ function scanRead(events: TopicEvent[], after: EventId, limit: number): TopicEve
   return events.slice(i, i + limit);
 }
 
-async function catchupCost(): Promise<void> {
+async function catchupCost(): Promise<Table> {
   const small = await buildLog(1_000);
-  const big = await buildLog(1_000_000);
+  const big = await buildLog(BIG_LOG);
   const smallPoints = resumePoints(small.events, 2_000);
   const bigPoints = resumePoints(big.events, 2_000);
   // Samples alternate between the two logs, so the machine's noise hits both alike.
@@ -141,16 +143,16 @@ async function catchupCost(): Promise<void> {
   const bigUs = median(bigSamples);
   const scanSamples: number[] = [];
   for (let s = 0; s < SAMPLES; s++) {
-    const after = big.events[500_000 + s]!.id;
+    const after = big.events[BIG_LOG / 2 + s]!.id;
     const t0 = performance.now();
     if (scanRead(big.events, after, 100).length !== 100) throw new Error('short scan');
     scanSamples.push((performance.now() - t0) * 1000);
   }
   const scanUs = median(scanSamples);
-  report('topic catchup: 100 events after an ID (median µs per read)', [
+  const table = report('topic catchup: 100 events after an ID (median µs per read)', [
     { name: 'Topic.read, log of 1,000', value: smallUs, unit: 'µs' },
     {
-      name: 'Topic.read, log of 1,000,000',
+      name: `Topic.read, log of ${BIG_LOG.toLocaleString('en-US')}`,
       value: bigUs,
       unit: 'µs',
       peer: 'log of 1,000',
@@ -158,7 +160,7 @@ async function catchupCost(): Promise<void> {
       target: '≤ 1.5x',
     },
     {
-      name: 'linear scan, log of 1,000,000 (contrast)',
+      name: `linear scan, log of ${BIG_LOG.toLocaleString('en-US')} (contrast)`,
       value: scanUs,
       unit: 'µs',
       peer: 'Topic.read on the same log',
@@ -167,9 +169,9 @@ async function catchupCost(): Promise<void> {
   ]);
   await small.topic.close();
   await big.topic.close();
+  return table;
 }
 
-export default async function run(): Promise<void> {
-  await fanOut();
-  await catchupCost();
+export default async function run(): Promise<BenchOutput> {
+  return { tables: [await fanOut(), await catchupCost()] };
 }

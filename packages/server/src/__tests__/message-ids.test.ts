@@ -145,6 +145,9 @@ describe.each<Via>(['ws', 'http'])('A message ID names one message (%s)', (via) 
       },
       get: (id) => inner.get(id),
       listAfter: (c, a, o) => inner.listAfter(c, a, o),
+      listBefore: (c, b, o) => inner.listBefore(c, b, o),
+      listBySender: (u, o) => inner.listBySender(u, o),
+      listByField: (k, v, o) => inner.listByField(k, v, o),
       close: () => inner.close(),
     };
     const server = fixture.track(await startServer({ store }));
@@ -181,6 +184,9 @@ describe.each<Via>(['ws', 'http'])('A message ID names one message (%s)', (via) 
         return inner.get(id);
       },
       listAfter: (c, a, o) => inner.listAfter(c, a, o),
+      listBefore: (c, b, o) => inner.listBefore(c, b, o),
+      listBySender: (u, o) => inner.listBySender(u, o),
+      listByField: (k, v, o) => inner.listByField(k, v, o),
       close: () => inner.close(),
     };
     const server = fixture.track(await startServer({ ...fast, store }));

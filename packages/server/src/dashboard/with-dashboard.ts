@@ -1,5 +1,5 @@
-import { errorResponse } from '../http/errors';
 import { dashboardAssets } from '../cli/dashboard-assets';
+import { errorResponse } from '../http/errors';
 import type { Spool } from '../spool';
 import { bundledDashboardDir } from './bundled-dashboard';
 

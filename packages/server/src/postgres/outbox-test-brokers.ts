@@ -13,7 +13,7 @@ export class OnceMemoryBroker extends MemoryBroker implements OutboxBroker {
   /** Runs before each xaddOnce: a test makes it wait, fail or signal. */
   before: (onceKey: string) => void | Promise<void> = () => undefined;
 
-  async xaddOnce(key: string, onceKey: string, fields: Readonly<Record<string, string>>) {
+  override async xaddOnce(key: string, onceKey: string, fields: Readonly<Record<string, string>>) {
     this.calls.set(onceKey, (this.calls.get(onceKey) ?? 0) + 1);
     await this.before(onceKey);
     const existing = this.#seen.get(`${key}\n${onceKey}`);

@@ -1,0 +1,130 @@
+/**
+ * The publisher side shared by the WebSocket and SSE fan-out benchmarks: a handle on the
+ * subscriber process (bench/fanout-subscribers.ts) and the two measures, closed-loop
+ * throughput and p99 latency at a fixed offered rate.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { forkBench } from './child';
+import type { ChildReply, ParentCommand, SubscriberKind } from './fanout-subscribers';
+import { median, percentile } from './harness';
+
+/** A 1-publisher broadcast server under test. */
+export interface BenchServer {
+  name: string;
+  kind: SubscriberKind;
+  url: string;
+  /** Publishes one event whose data is `data` (an object carrying the publish time `t`). */
+  publish(data: { t: number; p: string }): void;
+  close(): Promise<void>;
+}
+
+export const PER_TURN = 16;
+const PAD = 'x'.repeat(40);
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+/** 64 bytes of JSON data: {"t":<16 digits>,"p":"<40 x>"} (t in µs on the monotonic clock). */
+export const payload = () => ({ t: nowUs(), p: PAD });
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class Subscribers {
+  private readonly child: ChildProcess;
+  private waiters: Array<{
+    type: ChildReply['type'];
+    resolve: (r: ChildReply) => void;
+    reject: (err: Error) => void;
+  }> = [];
+  private exited: Error | undefined;
+
+  constructor() {
+    this.child = forkBench(new URL('./fanout-subscribers.ts', import.meta.url));
+    this.child.on('message', (r: ChildReply) => {
+      const i = this.waiters.findIndex((w) => w.type === r.type);
+      if (i !== -1) this.waiters.splice(i, 1)[0]!.resolve(r);
+    });
+    this.child.once('exit', (code, signal) => {
+      this.exited = new Error(`the subscriber process exited (${code ?? signal})`);
+      for (const w of this.waiters.splice(0)) w.reject(this.exited);
+    });
+  }
+
+  /** Sends `command` and waits for the child's reply of type `reply`. */
+  request<T extends ChildReply['type']>(
+    command: ParentCommand,
+    reply: T,
+  ): Promise<Extract<ChildReply, { type: T }>> {
+    const waiting = this.wait(reply);
+    this.child.send(command);
+    return waiting;
+  }
+
+  wait<T extends ChildReply['type']>(reply: T): Promise<Extract<ChildReply, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      if (this.exited) return reject(this.exited);
+      this.waiters.push({ type: reply, resolve: resolve as (r: ChildReply) => void, reject });
+    });
+  }
+
+  send(command: ParentCommand): void {
+    this.child.send(command);
+  }
+
+  kill(): void {
+    this.child.kill();
+  }
+}
+
+/**
+ * Events delivered per second: median over `rounds` of (burst × subscribers) / time until
+ * every subscriber has the whole burst. Round 0 warms up and is not kept.
+ */
+export async function throughput(
+  server: BenchServer,
+  subs: Subscribers,
+  count: number,
+  rounds: number,
+  deliveriesPerRound: number,
+): Promise<number> {
+  const rates: number[] = [];
+  const turns = Math.max(2, Math.round(deliveriesPerRound / count / PER_TURN));
+  for (let round = 0; round <= rounds; round++) {
+    const events = PER_TURN * turns;
+    const done = subs.wait('done');
+    subs.send({ cmd: 'expect', events });
+    await nextTurn();
+    const start = performance.now();
+    for (let t = 0; t < turns; t++) {
+      for (let i = 0; i < PER_TURN; i++) server.publish(payload());
+      await nextTurn();
+    }
+    await done;
+    const seconds = (performance.now() - start) / 1000;
+    if (round > 0) rates.push((events * count) / seconds);
+  }
+  return median(rates);
+}
+
+/**
+ * p99 latency (ms) from publish to receipt while publishing `rate` events/s, 16 per turn at
+ * most, for `durationMs`; the subscribers sample every 10th client. The window closes once
+ * every subscriber has every event, so the tail is always in the sample.
+ */
+export async function latency(
+  server: BenchServer,
+  subs: Subscribers,
+  rate: number,
+  durationMs: number,
+): Promise<number> {
+  subs.send({ cmd: 'latency', on: true });
+  const start = performance.now();
+  let sent = 0;
+  while (performance.now() - start < durationMs) {
+    const due = Math.floor(((performance.now() - start) / 1000) * rate);
+    const n = Math.min(PER_TURN, due - sent);
+    for (let i = 0; i < n; i++) server.publish(payload());
+    sent += Math.max(0, n);
+    // Pacing the offered rate is the workload here, not a wait for a result.
+    await (n < PER_TURN ? new Promise<void>((resolve) => setTimeout(resolve, 1)) : nextTurn());
+  }
+  await subs.request({ cmd: 'expect', events: sent }, 'done');
+  const { samples } = await subs.request({ cmd: 'latency', on: false }, 'latency');
+  return percentile(samples, 99) / 1000;
+}

@@ -1,0 +1,97 @@
+/**
+ * Spool as an LLM-reply subject, in its current mode (memory topics, memory store): the
+ * producer is `spool.run` writing one token per tick on the channel topic `chan:1:<id>`; the
+ * client speaks protocol v1 over `ws` (docs/protocol.md): `sub` with `after: "0-0"` first,
+ * then `after: <last event ID>` to resume. No Redis.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { createSpool, type Spool } from '@spool/server';
+import WebSocket from 'ws';
+import type { LlmSubject, ReplyClient, ReplyConnection, ReplyHandlers, Ticker } from './llm-subject';
+
+interface WireEvent {
+  op: string;
+  id?: string;
+  event?: string;
+  data?: { chunkId?: number; text?: string; lastChunkId?: number };
+  code?: string;
+  message?: string;
+}
+
+export async function spoolMemorySubject(ticker: Ticker): Promise<LlmSubject> {
+  const spool: Spool = createSpool();
+  const { url, close } = await spool.listen({ host: '127.0.0.1', port: 0 });
+  const wsUrl = `${url.replace('http', 'ws')}/v1/ws`;
+  const produced = new Map<string, number>();
+  const running: Promise<unknown>[] = [];
+
+  function connectClient(
+    topic: string,
+    after: string,
+    client: { lastId: string },
+    h: ReplyHandlers,
+  ): ReplyConnection {
+    let socket: Socket | undefined;
+    const ws = new WebSocket(wsUrl, ['spool.v1'], {
+      perMessageDeflate: false,
+      // Our own TCP connection, so the bytes it reads can be counted through public API.
+      createConnection: ((options: { host: string; port: number }) => {
+        socket = netConnect(options);
+        return socket;
+      }) as never,
+    });
+    let cut = false;
+    ws.on('open', () => ws.send(JSON.stringify({ op: 'sub', topic, after, credit: 16_384 })));
+    ws.on('message', (raw: Buffer) => {
+      if (cut) return;
+      const m = JSON.parse(raw.toString()) as WireEvent;
+      if (m.op === 'ev') {
+        client.lastId = m.id!;
+        if (m.event === 'msg.delta') h.token(m.data!.text!);
+        else if (m.event === 'msg.snapshot') h.snapshot(m.data!.text!, m.data!.lastChunkId! + 1);
+        else if (m.event === 'msg.end') h.end();
+      } else if (m.op === 'reset') h.reset();
+      else if (m.op === 'err') h.error(new Error(`Spool err ${m.code}: ${m.message}`));
+    });
+    ws.on('error', (err) => {
+      if (!cut) h.error(err);
+    });
+    return {
+      bytesRead: () => socket?.bytesRead ?? 0,
+      cut: () => {
+        cut = true;
+        ws.terminate();
+      },
+    };
+  }
+
+  return {
+    name: 'Spool (memory topics)',
+    reply(id, tokens): ReplyClient {
+      produced.set(id, 0);
+      running.push(
+        spool
+          .run({ channelId: id, channelType: 1 }, async (write) => {
+            for (const token of tokens) {
+              await ticker.next();
+              await write(token);
+              produced.set(id, produced.get(id)! + 1);
+            }
+          })
+          .then((run) => run.done),
+      );
+      const topic = `chan:1:${id}`;
+      const client = { lastId: '0-0' };
+      return {
+        open: (h) => connectClient(topic, '0-0', client, h),
+        resume: (h) => connectClient(topic, client.lastId, client, h),
+      };
+    },
+    produced: (id) => produced.get(id) ?? 0,
+    drained: async () => {
+      await Promise.all(running.splice(0));
+    },
+    redisCommands: () => 0,
+    close,
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * SSE fan-out: 1 publisher to 1,000 `text/event-stream` readers on loopback, 64-byte events
+ * published 16 per event-loop turn, readers in a separate process (plain node:http GETs that
+ * count `data:` fields). Spool's SSE endpoint against better-sse's channel broadcast and a
+ * raw `res.write` loop, each in the same run: events delivered per second (closed loop,
+ * median of rounds) and p99 latency at half of the slowest peer's maximum.
+ */
+import { type BenchServer, latency, Subscribers, throughput } from './fanout-driver';
+import { type BenchOutput, pick, QUICK, type Row, report } from './harness';
+import type { BarChartSpec } from './report/chart-spec';
+import { betterSseServer, rawSseServer, spoolSseServer } from './sse-fanout-peers';
+
+const COUNT = 1000;
+const DELIVERIES_PER_ROUND = pick(64_000, 32_000);
+const ROUNDS = pick(5, 3);
+const LATENCY_MS = pick(3000, 1000);
+
+const PEERS = [
+  ['betterSse', betterSseServer],
+  ['raw', rawSseServer],
+  ['spool', spoolSseServer],
+] as const;
+type Key = (typeof PEERS)[number][0];
+
+export default async function run(): Promise<BenchOutput> {
+  const subs = new Subscribers();
+  const rate = {} as Record<Key, number>;
+  const p99 = {} as Record<Key, number>;
+  const names = {} as Record<Key, string>;
+  let offered = 0;
+  try {
+    // The peers' maxima come first; half the slowest one is every server's offered rate.
+    for (const [key, make] of PEERS) {
+      const server: BenchServer = await make();
+      names[key] = server.name;
+      try {
+        await subs.request({ cmd: 'connect', kind: server.kind, url: server.url, count: COUNT }, 'connected');
+        rate[key] = await throughput(server, subs, COUNT, ROUNDS, DELIVERIES_PER_ROUND);
+        await subs.request({ cmd: 'disconnect' }, 'disconnected');
+      } finally {
+        await server.close();
+      }
+    }
+    offered = Math.min(rate.betterSse, rate.raw) / COUNT / 2;
+    for (const [key, make] of PEERS) {
+      const server = await make();
+      try {
+        await subs.request({ cmd: 'connect', kind: server.kind, url: server.url, count: COUNT }, 'connected');
+        p99[key] = await latency(server, subs, offered, LATENCY_MS);
+        await subs.request({ cmd: 'disconnect' }, 'disconnected');
+      } finally {
+        await server.close();
+      }
+    }
+  } finally {
+    subs.kill();
+  }
+  const rows: Row[] = PEERS.map(([key]) => ({
+    name: `${names[key]}: delivered`,
+    value: rate[key],
+    unit: 'events/s',
+  }));
+  rows.push(
+    {
+      name: 'Spool vs better-sse (delivered/s)',
+      value: rate.spool,
+      unit: 'events/s',
+      peer: 'better-sse',
+      ratio: rate.spool / rate.betterSse,
+    },
+    {
+      name: 'Spool vs raw res.write (delivered/s)',
+      value: rate.spool,
+      unit: 'events/s',
+      peer: 'raw res.write',
+      ratio: rate.spool / rate.raw,
+    },
+  );
+  for (const [key] of PEERS) {
+    rows.push({ name: `${names[key]}: p99 @ ${Math.round(offered)} ev/s`, value: p99[key], unit: 'ms' });
+  }
+  rows.push({
+    name: 'Spool p99 vs better-sse p99',
+    value: p99.spool,
+    unit: 'ms',
+    peer: 'better-sse',
+    ratio: p99.spool / p99.betterSse,
+  });
+  const table = report(
+    `SSE fan-out, 1 publisher → ${COUNT.toLocaleString('en-US')} readers, 64-byte events, 16/turn (medians of ${ROUNDS} rounds)`,
+    rows,
+  );
+  const order: Key[] = ['spool', 'raw', 'betterSse'];
+  const chart: BarChartSpec = {
+    kind: 'bar',
+    id: 'throughput',
+    title: `SSE fan-out to ${COUNT.toLocaleString('en-US')} readers: events delivered per second`,
+    subtitle: `1 publisher, 64-byte events, median of ${ROUNDS} rounds${QUICK ? ' · quick mode, provisional' : ''}`,
+    yLabel: 'events delivered/s',
+    categories: ['delivered/s'],
+    series: order.map((key) => ({ name: names[key], values: [rate[key]] })),
+  };
+  return { tables: [table], charts: [chart] };
+}
