@@ -4,12 +4,19 @@
  * reset's `earliest`, and everything the server holds follows from there; a graceful
  * shutdown gets every open message's `msg.end` out before the sockets close.
  */
-import { channelTopic, eventIdAfter, eventIdBefore } from '@spool/core';
+import { channelTopic, createManualClock, eventIdAfter, eventIdBefore, type ManualClock } from '@spool/core';
 import { describe, expect, it } from 'vitest';
 import { type Frame, serverFixture, startServer, type TestClient, type TestServer } from './helpers';
 
 const fixture = serverFixture();
 let server: TestServer;
+let clock: ManualClock;
+
+/** A server on a manual clock, so that tests place events in distinct milliseconds. */
+async function startManual(): Promise<TestServer> {
+  clock = createManualClock(1_000_000);
+  return fixture.track(await startServer({ clock }));
+}
 
 /** Subscribes and returns every frame of the topic up to `subok` and the `n`-th `ev`. */
 async function subscribe(c: TestClient, topic: string, after: string | undefined, n: number) {
@@ -29,14 +36,14 @@ async function publishN(topic: string, n: number): Promise<string[]> {
   for (let i = 0; i < n; i++) {
     ids.push(await server.spool.publish(topic, 'message', i));
     // a new millisecond now and then, so that IDs between two events exist
-    if (i % 2 === 1) await new Promise((r) => setTimeout(r, 2));
+    if (i % 2 === 1) clock.advance(5);
   }
   return ids;
 }
 
 describe('the resume rule over the WebSocket', () => {
   it('resets a future ID once: subok.from is earliest, then every retained event, then live', async () => {
-    server = fixture.track(await startServer());
+    server = await startManual();
     const ids = await publishN('t', 3);
     const c = await fixture.client();
     const frames = await subscribe(c, 't', '9999999999999-0', 3);
@@ -50,7 +57,7 @@ describe('the resume rule over the WebSocket', () => {
   });
 
   it('resets an ID that never existed between two that do, and serves the log exactly from its own IDs', async () => {
-    server = fixture.track(await startServer());
+    server = await startManual();
     const ids = await publishN('t', 4);
     const [ms] = ids[1]!.split('-');
     const between = `${ms}-${Number(ids[1]!.split('-')[1]) + 7}`;
@@ -65,7 +72,7 @@ describe('the resume rule over the WebSocket', () => {
   });
 
   it('gives a live start a resumable position: the ID after the topic’s last (or its floor)', async () => {
-    server = fixture.track(await startServer());
+    server = await startManual();
     const empty = await subscribe(await fixture.client(), 'e', undefined, 0);
     const [ready] = empty;
     expect(ready!.op).toBe('subok');
@@ -96,7 +103,7 @@ describe('the resume rule over SSE', () => {
   }
 
   it('resets a future Last-Event-ID (header or query) with an id just below earliest', async () => {
-    server = fixture.track(await startServer());
+    server = await startManual();
     const ids = await publishN('s', 2);
     const url = `${server.url}/v1/topics/s/events`;
     for (const res of [
