@@ -381,7 +381,7 @@ export class Topic {
     return topicEventFrame(this.name, ev);
   }
 
-  /** The ID the next append would get now (a live subscription's `subok.from`). */
+  /** The ID the next append would get now, on the topic's clock. */
   nextIdHint(): EventId {
     return formatEventId(nextEventId(this.#last ?? parseEventId(this.#log.floor), this.#clock.now()));
   }
