@@ -1,5 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
+
+// Fixes fast-check's seed from SPOOL_TEST_SEED (see scripts/test-seeds.mjs).
+const seedSetup = fileURLToPath(new URL('./scripts/vitest-seed.ts', import.meta.url));
 
 // Every workspace package resolves to its TypeScript source through this export
 // condition, so tests never need a build first.
@@ -12,7 +16,7 @@ const nodeConditions = ['@spool/source', 'node', 'module', 'development|producti
 const nodeProject = (name: string, include: string[], extra: Record<string, unknown> = {}) => ({
   resolve: { conditions: nodeConditions },
   ssr: { resolve: { conditions: nodeConditions } },
-  test: { name, include, environment: 'node', ...extra },
+  test: { name, include, environment: 'node', setupFiles: [seedSetup], ...extra },
 });
 
 export default defineConfig({
@@ -27,6 +31,7 @@ export default defineConfig({
           include: ['packages/core/src/**/*.test.ts'],
           exclude: ['packages/core/src/**/*.node.test.ts'],
           environment: 'happy-dom',
+          setupFiles: [seedSetup],
         },
       },
       nodeProject('server', ['packages/server/src/**/*.test.ts'], {
@@ -44,6 +49,7 @@ export default defineConfig({
           include: ['packages/client/src/**/*.test.{ts,tsx}'],
           exclude: ['packages/client/src/**/*.node.test.ts'],
           environment: 'happy-dom',
+          setupFiles: [seedSetup],
         },
       },
       {
@@ -54,7 +60,7 @@ export default defineConfig({
           root: 'apps/dashboard',
           include: ['src/**/*.test.{ts,tsx}'],
           environment: 'jsdom',
-          setupFiles: ['./src/test/setup.ts'],
+          setupFiles: [seedSetup, './src/test/setup.ts'],
         },
       },
     ],

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assembleChannel, ChatAssembler } from './chat-assembler';
-import type { SpoolEvent } from './spool-event';
+import { RESET_EVENT, type SpoolEvent } from './spool-event';
 
 const T = 'chan:1:g';
 let seq = 0;
@@ -152,6 +152,32 @@ describe('ChatAssembler', () => {
         .map((m) => m.messageId),
     ).toEqual(['1', '3']);
     expect(watched.getSnapshot().text).toBe('a');
+  });
+
+  it('marks the streaming messages of a reset topic interrupted; a later event of one replaces it', () => {
+    const chat = new ChatAssembler();
+    chat.apply(delta('1', 0, 'a'));
+    chat.apply(delta('2', 0, 'b'));
+    chat.apply(delta('3', 0, 'c'));
+    chat.apply(end('3'));
+    chat.apply(ev('msg.delta', { messageId: '4', chunkId: 0, text: 'other' }, 'chan:1:other'));
+    const changes: string[] = [];
+    chat.channel(T).subscribe(() => changes.push('channel'));
+    chat.apply({ topic: T, id: '5-0', event: RESET_EVENT, data: { earliest: '5-0' } });
+    const status = (id: string) => chat.message(id).getSnapshot().status;
+    expect(['1', '2', '3', '4'].map(status)).toEqual(['interrupted', 'interrupted', 'ended', 'streaming']);
+    expect(changes).toEqual(['channel']);
+    expect(chat.message('1').getSnapshot().text).toBe('a');
+    // not final: a delta shows it goes on, an end or an ended snapshot ends it
+    chat.apply(delta('1', 1, 'b'));
+    chat.apply(
+      ev('msg.snapshot', { messageId: '2', text: 'b', lastChunkId: 0, status: 'ended', reason: 'force' }),
+    );
+    expect(chat.message('1').getSnapshot()).toMatchObject({ status: 'streaming', text: 'ab' });
+    expect(chat.message('2').getSnapshot()).toMatchObject({ status: 'ended', reason: 'force' });
+    // a second reset changes nothing that is not streaming
+    chat.interrupt('chan:1:nobody');
+    expect(status('1')).toBe('streaming');
   });
 
   it('assembleChannel feeds a store from any event source', () => {

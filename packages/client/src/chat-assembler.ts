@@ -6,13 +6,15 @@ import type {
   WireEndReason,
   WireStreamMeta,
 } from '@spool/core';
-import type { ExternalStore, SpoolEvent, SpoolEventSource } from './spool-event';
+import { type ExternalStore, RESET_EVENT, type SpoolEvent, type SpoolEventSource } from './spool-event';
 
 /**
  * `unknown` until the first event (or the server's answer) about the message; `error`
- * when it ended with reason `error`.
+ * when it ended with reason `error`. `interrupted`: it was streaming when its topic was
+ * reset, and nothing has said since that it goes on or ended (a server killed mid-reply).
+ * Not final: a later event of the message replaces it.
  */
-export type MessageStatus = 'unknown' | 'streaming' | 'ended' | 'error';
+export type MessageStatus = 'unknown' | 'streaming' | 'ended' | 'error' | 'interrupted';
 
 /** A chat message as assembled so far; a new object after every change. */
 export interface AssembledMessage {
@@ -60,8 +62,15 @@ export class ChatAssembler {
 
   constructor(readonly maxMessages = 1000) {}
 
-  /** Applies one event; events that are not `msg.*` with a `messageId` are ignored. */
+  /**
+   * Applies one event; events that are not `msg.*` with a `messageId` are ignored. A
+   * {@link RESET_EVENT} item marks the topic's streaming messages {@link interrupt}ed.
+   */
   apply(ev: SpoolEvent): void {
+    if (ev.event === RESET_EVENT) {
+      this.interrupt(ev.topic);
+      return;
+    }
     const d = ev.data as ChatData | null;
     const id = d?.messageId;
     if (typeof id !== 'string' || !ev.event.startsWith('msg.')) return;
@@ -69,6 +78,9 @@ export class ChatAssembler {
     const s = { ...e.snap };
     if (s.status === 'unknown') s.status = 'streaming';
     if (d!.meta) s.meta = d!.meta;
+    // Any event of an interrupted message shows it goes on; an end or an ended snapshot
+    // below sets the final status.
+    if (s.status === 'interrupted') s.status = 'streaming';
     if (ev.event === 'msg.delta' && d!.chunkId! >= e.next) e.parts.set(d!.chunkId!, d as MsgDeltaData);
     if (ev.event === 'msg.snapshot' && d!.lastChunkId! >= e.next) {
       // The snapshot covers chunks 0..lastChunkId; text we assembled beyond it is newer.
@@ -90,6 +102,23 @@ export class ChatAssembler {
     e.snap = s;
     for (const l of e.listeners) l();
     this.#changed(e.topic);
+  }
+
+  /**
+   * The topic was reset (docs/protocol.md, "Interrupted messages"): every message of it
+   * still `streaming` becomes `interrupted` until a later event of it arrives. After a
+   * reset the server snapshots (or replays) every message it still has, so once that
+   * catchup is over, exactly the messages it neither continued nor ended stay interrupted.
+   */
+  interrupt(topic: string): void {
+    let changed = false;
+    for (const e of this.#entries.values()) {
+      if (e.topic !== topic || e.snap.status !== 'streaming') continue;
+      e.snap = { ...e.snap, status: 'interrupted' };
+      changed = true;
+      for (const l of e.listeners) l();
+    }
+    if (changed) this.#changed(topic);
   }
 
   #decode(e: Entry, p: MsgDeltaData): string {

@@ -267,6 +267,64 @@ describe('SpoolClient subscriptions', () => {
     expect(sub.lastEventId).toBe('50-0');
   });
 
+  it('after a reset takes every event from earliest, even below its old position, and resumes just below it', async () => {
+    const client = connect();
+    const got: string[] = [];
+    const resets: string[] = [];
+    const sub = client.subscribe('t', {
+      after: '9000-0',
+      onEvent: (e) => got.push(e.id),
+      onReset: (e) => resets.push(e),
+    });
+    const conn = await opened(client, 0);
+    expect(await conn.next((f) => f.op === 'sub')).toMatchObject({ after: '9000-0' });
+    // a restarted server whose IDs are all below the client's last one
+    conn.send({ op: 'subok', topic: 't', from: '50-0' });
+    conn.send({ op: 'reset', topic: 't', earliest: '50-0' });
+    await until(() => resets.length === 1, 'reset');
+    expect(sub.lastEventId).toBe(`49-${Number.MAX_SAFE_INTEGER}`);
+    // cut before the first event: the resume asks for exactly what follows earliest
+    const second = await cutAndResume(client, 0);
+    expect(await second.next((f) => f.op === 'sub')).toMatchObject({
+      after: `49-${Number.MAX_SAFE_INTEGER}`,
+    });
+    second.send(ev('t', '50-0'));
+    second.send(ev('t', '60-0'));
+    await until(() => got.length === 2, 'events after the reset');
+    expect(got).toEqual(['50-0', '60-0']);
+    expect(resets).toEqual(['50-0']);
+    // a live joiner of the same topic starts after the wire's new position, not the old one
+    const late = client.subscribe('t', { onEvent: (e) => got.push(`late ${e.id}`) });
+    expect(late.lastEventId).toBe('60-0');
+  });
+
+  it('marks the streaming messages of a reset topic interrupted until the new history says otherwise', async () => {
+    const client = connect();
+    client.channel(1, 'g');
+    const conn = await opened(client, 0);
+    await conn.next((f) => f.op === 'sub');
+    const open = (id: string, at: string) =>
+      conn.send(ev('chan:1:g', at, { messageId: id, meta: { messageId: id } }, 'msg.open'));
+    open('1', '1-0');
+    open('2', '1-1');
+    conn.send(ev('chan:1:g', '1-2', { messageId: '2', chunkId: 0, text: 'to' }, 'msg.delta'));
+    await until(() => client.message('2').getSnapshot().text === 'to', 'streaming');
+    conn.send({ op: 'reset', topic: 'chan:1:g', earliest: '1-0' });
+    await until(() => client.message('1').getSnapshot().status === 'interrupted', 'interrupted');
+    expect(client.message('2').getSnapshot()).toMatchObject({ status: 'interrupted', text: 'to' });
+    // the new history snapshots message 2: it goes on; message 1 is never mentioned again
+    conn.send(
+      ev(
+        'chan:1:g',
+        '1-2',
+        { messageId: '2', meta: { messageId: '2' }, text: 'to', lastChunkId: 0, status: 'streaming' },
+        'msg.snapshot',
+      ),
+    );
+    await until(() => client.message('2').getSnapshot().status === 'streaming', 'snapshot');
+    expect(client.message('1').getSnapshot().status).toBe('interrupted');
+  });
+
   it('grants credit as the application consumes, and none while an iterator lags', async () => {
     const client = connect({ credit: 4 });
     const sub = client.subscribe('t', { after: '0-0' });

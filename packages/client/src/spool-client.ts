@@ -187,6 +187,9 @@ export class SpoolClient {
       w.pos ??= eventIdBefore(m.from);
       for (const s of w.subs) s.lastEventId ??= w.pos;
     } else if (m.op === 'reset' && w) {
+      // The new history starts at `earliest`, perhaps below what this wire had seen.
+      w.pos = eventIdBefore(m.earliest);
+      this.#chat.interrupt(m.topic);
       for (const s of w.subs) s.reset(m.earliest);
     } else if (m.op === 'ack') {
       const p = this.#pending.get(m.ref);

@@ -40,11 +40,11 @@ describe('Subscription', () => {
     expect((await waiting).value!.id).toBe('4-0');
   });
 
-  it('yields a reset item without moving lastEventId', async () => {
+  it('yields a reset item and moves lastEventId to just below earliest, even backwards', async () => {
     const sub = new Subscription('t', { after: '3-0' }, link().link);
     const it = sub[Symbol.asyncIterator]();
     sub.reset('10-0');
-    expect(sub.lastEventId).toBe('3-0');
+    expect(sub.lastEventId).toBe(`9-${Number.MAX_SAFE_INTEGER}`);
     expect((await it.next()).value).toEqual({
       topic: 't',
       id: '10-0',
@@ -52,6 +52,11 @@ describe('Subscription', () => {
       data: { earliest: '10-0' },
     });
     expect(sub.deliver(ev('10-0'))).toBe(true);
+    // a restarted server's history may lie below everything seen before: none of it is dropped
+    expect(sub.deliver(ev('12-0'))).toBe(true);
+    sub.reset('2-5');
+    expect(sub.lastEventId).toBe('2-4');
+    expect(sub.deliver(ev('2-5'))).toBe(true);
   });
 
   it('calls onSnapshot for msg.snapshot events', () => {

@@ -1,5 +1,5 @@
 import type { SpoolError } from '@spool/core';
-import { isAfter, RESET_EVENT, type SpoolEvent, type SpoolEventSource } from './spool-event';
+import { eventIdBefore, isAfter, RESET_EVENT, type SpoolEvent, type SpoolEventSource } from './spool-event';
 
 export interface SubscribeOptions {
   /** Start after this event ID (`"0-0"`: everything retained). Absent: start live. */
@@ -10,7 +10,11 @@ export interface SubscribeOptions {
   onEvent?(ev: SpoolEvent): void;
   /** Called with the data of each `msg.snapshot` event (after `onEvent`). */
   onSnapshot?(data: unknown): void;
-  /** The server no longer holds the range after `lastEventId`; events resume at `earliest`. */
+  /**
+   * The server cannot serve exactly what follows `lastEventId` (the range is gone, or the
+   * position never existed there: a restart, a forged or future ID). Everything it holds
+   * follows from `earliest`, which may be below the old `lastEventId`.
+   */
   onReset?(earliest: string): void;
   /** The subscription failed for good (e.g. `FORBIDDEN`) and is over. */
   onError?(err: SpoolError): void;
@@ -77,8 +81,14 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
     return true;
   }
 
-  /** Surfaces a `reset`; `lastEventId` stays, since `earliest` itself has not arrived yet. */
+  /**
+   * Surfaces a `reset` and moves `lastEventId` to just below `earliest`: the new history
+   * starts there, possibly below the old position, and none of it may be dropped as
+   * "already seen" (docs/protocol.md, "The resume rule").
+   */
   reset(earliest: string): void {
+    if (this.#done) return;
+    this.lastEventId = eventIdBefore(earliest);
     this.options.onReset?.(earliest);
     this.#emit({ topic: this.topic, id: earliest, event: RESET_EVENT, data: { earliest } });
   }

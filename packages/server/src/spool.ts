@@ -239,15 +239,22 @@ export class Spool {
     return readiness(this);
   }
 
-  /** Closes sockets and streams, ends open messages (`force`), waits for their completion. */
+  /**
+   * Shuts down gracefully: refuses new sockets and streams, ends every open message with
+   * reason `force` and waits for its completion (store, `msg.end`, `spool:completed`), so
+   * that connected clients get each `msg.end` before their socket closes with 1001 and
+   * their SSE stream ends (docs/protocol.md, "Close codes"). Idempotent.
+   */
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.statsPublisher.stop();
-      this.ws.close();
-      this.sse.close();
+      this.ws.refuseNew();
+      this.sse.refuseNew();
       this.messages.runs.abortAll();
       await this.cache.close();
       await this.messages.drain();
+      this.ws.close();
+      this.sse.close();
       await this.topics.close();
       if (this.owns.broker) await this.broker.close();
       if (this.owns.store) await this.store.close();

@@ -1,5 +1,5 @@
 import type { SpoolStats } from '@spool/core';
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useSyncExternalStore } from 'react';
 import { useEnv } from '../app/env';
 import type { LiveState } from './connection';
 import { SYS_TOPIC } from './topics';
@@ -43,19 +43,19 @@ export function useSysStats(enabled: boolean): void {
  */
 export function useChannelFeed(topic: string | null): void {
   const { live, messages } = useEnv();
-  // A `reset` means the range after our last event is gone: subscribe again from
-  // everything retained, compacted, so each message's snapshot repairs its text.
-  const [epoch, setEpoch] = useState(0);
   useEffect(() => {
     if (!topic) return;
-    const apply = messages.getState().applyEvent;
+    const { applyEvent, interrupt } = messages.getState();
     return live.subscribe(topic, {
       after: '0-0',
       compact: true,
-      onEvent: (ev) => apply(topic, ev.event, ev.data, ev.id),
-      onReset: () => setEpoch(epoch + 1),
+      onEvent: (ev) => applyEvent(topic, ev.event, ev.data, ev.id),
+      // After a `reset` the server sends everything it still holds from `earliest`, as
+      // snapshots here, and the client takes all of it: what was streaming and is not in
+      // that history (a server restarted mid-reply) stays interrupted.
+      onReset: () => interrupt(topic),
     });
-  }, [topic, live, messages, epoch]);
+  }, [topic, live, messages]);
 }
 
 function isStats(data: unknown): data is SpoolStats {

@@ -21,6 +21,31 @@ describe('createMessageStore', () => {
     });
   });
 
+  it('interrupts the streaming messages of a reset topic; a later event of one replaces it', () => {
+    const store = createMessageStore();
+    const { applyEvent, interrupt } = store.getState();
+    applyEvent(T, 'msg.delta', { messageId: '1', chunkId: 0, text: 'a' });
+    applyEvent(T, 'msg.delta', { messageId: '2', chunkId: 0, text: 'b' });
+    applyEvent(T, 'msg.end', { messageId: '2', reason: 'success', persisted: true });
+    applyEvent(T, 'msg.delta', { messageId: '3', chunkId: 0, text: 'c' });
+    applyEvent('chan:1:other', 'msg.delta', { messageId: '4', chunkId: 0, text: 'd' });
+    const before = store.getState().messages;
+    interrupt(T);
+    const status = () => Object.values(store.getState().messages).map((m) => `${m.messageId}:${m.status}`);
+    expect(status()).toEqual(['1:interrupted', '2:ended', '3:interrupted', '4:streaming']);
+    expect(store.getState().messages['1']!.text).toBe('a');
+    // nothing streaming left: no new state object
+    const after = store.getState().messages;
+    interrupt(T);
+    expect(store.getState().messages).toBe(after);
+    expect(after).not.toBe(before);
+    // not final: a delta shows it goes on, a snapshot that says ended ends it
+    applyEvent(T, 'msg.delta', { messageId: '1', chunkId: 1, text: 'b' });
+    applyEvent(T, 'msg.snapshot', { messageId: '3', meta: null, text: 'c', lastChunkId: 0, status: 'ended' });
+    expect(status()).toEqual(['1:streaming', '2:ended', '3:ended', '4:streaming']);
+    expect(store.getState().messages['1']!.text).toBe('ab');
+  });
+
   it('ignores a repeated delta and one already covered by a snapshot', () => {
     const store = createMessageStore();
     const { applyEvent } = store.getState();

@@ -22,7 +22,12 @@ export interface AssembledMessage {
   lastChunkId: number;
   /** Chunks that arrived ahead of a gap, by chunk ID. */
   waiting: Record<number, string>;
-  status: 'streaming' | 'ended';
+  /**
+   * `interrupted`: it was streaming when its topic was reset and nothing has said since
+   * that it goes on or ended (docs/protocol.md, "Interrupted messages"); a later event of
+   * the message replaces it.
+   */
+  status: 'streaming' | 'ended' | 'interrupted';
   reason: WireEndReason | null;
   persisted: boolean | null;
   /** Deltas received live (not counting those covered by a snapshot). */
@@ -38,6 +43,8 @@ export interface MessageState {
   messages: Record<string, AssembledMessage>;
   /** Applies one channel event (`msg.open`, `msg.delta`, `msg.end`, `msg.snapshot`); others are ignored. */
   applyEvent(topic: string, event: string, data: unknown, id?: string): void;
+  /** The topic was reset: its messages still `streaming` become `interrupted`. */
+  interrupt(topic: string): void;
   clear(): void;
 }
 
@@ -70,6 +77,16 @@ export function createMessageStore(): MessageStore {
       }
       set({ messages });
     },
+    interrupt(topic) {
+      const all = get().messages;
+      let messages: Record<string, AssembledMessage> | undefined;
+      for (const [id, m] of Object.entries(all)) {
+        if (m.topic !== topic || m.status !== 'streaming') continue;
+        messages ??= { ...all };
+        messages[id] = { ...m, status: 'interrupted' };
+      }
+      if (messages) set({ messages });
+    },
     clear() {
       set({ messages: {} });
     },
@@ -92,7 +109,13 @@ function emptyMessage(messageId: string, topic: string): AssembledMessage {
   };
 }
 
-function reduce(msg: AssembledMessage, event: string, data: unknown): AssembledMessage {
+function reduce(previous: AssembledMessage, event: string, data: unknown): AssembledMessage {
+  // Any event of an interrupted message shows it goes on; an end or an ended snapshot
+  // below sets the final status.
+  const msg: AssembledMessage =
+    previous.status === 'interrupted' && event.startsWith('msg.')
+      ? { ...previous, status: 'streaming' }
+      : previous;
   switch (event) {
     case 'msg.open': {
       const d = data as MsgOpenData;
@@ -141,7 +164,7 @@ function reduce(msg: AssembledMessage, event: string, data: unknown): AssembledM
       };
     }
     default:
-      return msg;
+      return previous;
   }
 }
 

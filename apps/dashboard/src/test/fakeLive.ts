@@ -8,6 +8,8 @@ export interface FakeLive extends LiveConnection {
   setState(state: LiveState): void;
   /** Delivers an event to every subscription of `topic`; returns how many received it. */
   emit(topic: string, event: string, data: unknown, id?: string): number;
+  /** Delivers a `reset` to every subscription of `topic`; returns how many received it. */
+  reset(topic: string, earliest: string): number;
 }
 
 /**
@@ -53,6 +55,11 @@ export function createFakeLive(initial: LiveState = 'open'): FakeLive {
     emit(topic, event, data, id = `${Date.now()}-${seq++}`) {
       const handlers = subscriptions.get(topic) ?? [];
       for (const h of handlers) h.onEvent?.({ topic, id, event, data });
+      return handlers.length;
+    },
+    reset(topic, earliest) {
+      const handlers = subscriptions.get(topic) ?? [];
+      for (const h of handlers) h.onReset?.(earliest);
       return handlers.length;
     },
   };

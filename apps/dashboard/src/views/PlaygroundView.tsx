@@ -24,7 +24,7 @@ export function PlaygroundView() {
   const start = useStartDemoReply();
   useChannelFeed(current?.topic ?? null);
   const message = useMessages((s) => (current ? s.messages[current.messageId] : undefined));
-  const streaming = !!current && message?.status !== 'ended';
+  const streaming = !!current && message?.status !== 'ended' && message?.status !== 'interrupted';
 
   const drop = () => {
     live.reconnect();
@@ -114,6 +114,7 @@ function ReplyView({
   message: AssembledMessage | undefined;
 }) {
   const ended = message?.status === 'ended';
+  const interrupted = message?.status === 'interrupted';
   return (
     <>
       <dl className="facts">
@@ -134,13 +135,13 @@ function ReplyView({
         <div>
           <dt>Status</dt>
           <dd data-testid="playground-status">
-            {message ? (ended ? `ended (${message.reason})` : 'streaming') : 'waiting'}
+            {message ? (ended ? `ended (${message.reason})` : message.status) : 'waiting'}
           </dd>
         </div>
       </dl>
       <pre className="message-text" data-testid="playground-text">
         {message?.text ?? ''}
-        {!ended && <span className="caret" aria-hidden="true" />}
+        {!ended && !interrupted && <span className="caret" aria-hidden="true" />}
       </pre>
       {ended && message && <Verification messageId={messageId} text={message.text} />}
     </>

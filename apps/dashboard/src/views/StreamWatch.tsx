@@ -31,8 +31,12 @@ export function StreamWatch({
 
   const useLive = !!assembled && (assembled.lastChunkId >= 0 || assembled.status === 'ended');
   const text = useLive ? assembled.text : (detail.data?.text ?? '');
+  // The live feed knows best once it has ended or interrupted the message (the server may
+  // have restarted, so the HTTP detail can be gone or stale).
   const status =
-    assembled?.status === 'ended' ? 'ended' : (detail.data?.status ?? assembled?.status ?? 'streaming');
+    assembled?.status === 'ended' || assembled?.status === 'interrupted'
+      ? assembled.status
+      : (detail.data?.status ?? assembled?.status ?? 'streaming');
   const reason = assembled?.reason ?? detail.data?.reason ?? null;
   const chunks = useLive ? assembled.lastChunkId + 1 : (detail.data?.chunks ?? row?.chunks ?? 0);
 

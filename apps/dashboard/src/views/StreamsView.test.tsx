@@ -304,6 +304,39 @@ describe('StreamsView', () => {
     );
   });
 
+  it('shows a watched message interrupted when its channel is reset, until its history goes on', async () => {
+    server.use(
+      statsHandler(),
+      messagesHandler(),
+      http.get(`${ORIGIN}/v1/messages/${ID}`, () =>
+        HttpResponse.json({
+          meta: { messageId: ID, channelId: 'general', channelType: 1, fromUid: 'bot' },
+          text: 'Hel',
+          chunks: 1,
+          bytes: 3,
+          status: 'streaming',
+        }),
+      ),
+    );
+    const { live } = renderDashboard(`streams/${ID}`);
+    await waitFor(() => expect(live.subscriptions.get('chan:1:general')).toHaveLength(1));
+    act(() => {
+      live.emit('chan:1:general', 'msg.delta', { messageId: ID, chunkId: 0, text: 'Hel' });
+    });
+    expect(screen.getByTestId('watch-status').textContent).toBe('streaming');
+    // the server restarted mid-reply: the subscription stays, and the message is cut off
+    act(() => {
+      expect(live.reset('chan:1:general', '1-0')).toBe(1);
+    });
+    expect(screen.getByTestId('watch-status').textContent).toBe('interrupted');
+    expect(screen.getByTestId('watch-text').textContent).toBe('Hel');
+    expect(live.subscriptions.get('chan:1:general')).toHaveLength(1);
+    act(() => {
+      live.emit('chan:1:general', 'msg.end', { messageId: ID, reason: 'force', persisted: true });
+    });
+    expect(screen.getByTestId('watch-status').textContent).toBe('ended (force)');
+  });
+
   it('shows the error state of a watched message that does not exist', async () => {
     server.use(
       statsHandler(idleStats()),

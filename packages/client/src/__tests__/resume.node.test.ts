@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { channelTopic, type MsgDeltaData } from '@spool/core';
 import { createSpool } from '@spool/server';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { assembleChannel } from '../chat-assembler';
 import type { SpoolClientOptions } from '../options';
 import { SpoolClient } from '../spool-client';
@@ -55,7 +55,13 @@ const clientOptions: SpoolClientOptions = {
  * so small budgets cut mid-handshake, the rest mid-frame or mid-catchup. 2,000 deltas are
  * about 300 KB, so a 4,000-byte cap cuts a consumer about 150 times.
  */
-async function proxy(seed: number, maxBytes: number): Promise<ChaosProxy> {
+async function proxy(n: number, maxBytes: number): Promise<ChaosProxy> {
+  // `SPOOL_TEST_SEED` (pnpm test:seeds) moves every proxy's seed; a failure prints it.
+  const base = Number(process.env.SPOOL_TEST_SEED ?? 0);
+  const seed = base + n;
+  onTestFailed(() => {
+    console.error(`chaos proxy ${n} used seed ${seed}: replay with SPOOL_TEST_SEED=${base}`);
+  });
   const p = await startChaosProxy({ target: port, minBytes: 0, maxBytes, random: seeded(seed) });
   cleanup.push(() => p.close());
   return p;

@@ -66,6 +66,11 @@ function Channel() {
   return <p data-testid="channel">{messages.map((m) => `${m.messageId}=${m.text}`).join(',')}</p>;
 }
 
+function Statuses() {
+  const messages = useChannel(1, 'g');
+  return <p data-testid="statuses">{messages.map((m) => `${m.messageId}:${m.status}`).join(',')}</p>;
+}
+
 describe('React hooks', () => {
   // First in this file: React warns about an unstable snapshot only once per module.
   it('useChannel gives React a stable snapshot before its subscription exists', async () => {
@@ -134,6 +139,37 @@ describe('React hooks', () => {
     expect(screen.getByTestId('channel').textContent).toBe(`42=${text}`);
     // 301 events; a render per event would be a storm.
     expect(renders).toBeLessThan(30);
+  });
+
+  it('useMessage and useChannel show a message interrupted by a reset, until the new history goes on', async () => {
+    withClient(
+      <>
+        <Statuses />
+        <Message id="7" />
+      </>,
+    );
+    const conn = await subscribed('chan:1:g');
+    const topic = 'chan:1:g';
+    conn.send({
+      op: 'ev',
+      topic,
+      id: '1-0',
+      event: 'msg.delta',
+      data: { messageId: '7', chunkId: 0, text: 'hal' },
+    });
+    await waitFor(() => expect(screen.getByTestId('msg').textContent).toBe('streaming:hal'));
+    // the server restarted mid-reply: its history no longer has message 7
+    conn.send({ op: 'reset', topic, earliest: '1-0' });
+    await waitFor(() => expect(screen.getByTestId('msg').textContent).toBe('interrupted:hal'));
+    expect(screen.getByTestId('statuses').textContent).toBe('7:interrupted');
+    conn.send({
+      op: 'ev',
+      topic,
+      id: '1-1',
+      event: 'msg.end',
+      data: { messageId: '7', reason: 'force', persisted: true },
+    });
+    await waitFor(() => expect(screen.getByTestId('msg').textContent).toBe('ended:hal'));
   });
 
   it('useSpoolClient outside a provider says how to fix it', () => {

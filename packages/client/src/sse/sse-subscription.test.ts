@@ -195,6 +195,25 @@ describe('subscribeSse', () => {
     expect(resets).toEqual(['9-0']);
   });
 
+  it('after a reset takes events below its old position and resumes just below earliest', async () => {
+    const got: string[] = [];
+    const sub = open('t', { after: '9000-0', onEvent: (e) => got.push(e.id) });
+    await until(() => f.calls.length === 1);
+    f.calls[0]!.write(`id: 49-${Number.MAX_SAFE_INTEGER}\nevent: reset\ndata: {"earliest":"50-0"}\n\n`);
+    await until(() => sub.lastEventId !== '9000-0');
+    expect(sub.lastEventId).toBe(`49-${Number.MAX_SAFE_INTEGER}`);
+    f.calls[0]!.write(frame('50-0', 'a'));
+    await until(() => got.length === 1);
+    f.calls[0]!.fail();
+    await until(() => sub.state === 'reconnecting');
+    await clock.advanceAsync(1000);
+    await until(() => f.calls.length === 2);
+    expect(f.calls[1]!.headers).toMatchObject({ 'last-event-id': '50-0' });
+    f.calls[1]!.write(frame('50-0', 'a') + frame('51-0', 'b'));
+    await until(() => got.length === 2);
+    expect(got).toEqual(['50-0', '51-0']);
+  });
+
   it('aborts a silent response after livenessTimeoutMs and comes back', async () => {
     const sub = open('t');
     await until(() => f.calls.length === 1 && sub.state === 'open');

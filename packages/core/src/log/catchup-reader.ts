@@ -2,6 +2,7 @@ import {
   compareParsedEventIds,
   type EventId,
   formatEventId,
+  idAfter,
   MIN_EVENT_ID,
   type ParsedEventId,
   parseEventId,
@@ -18,8 +19,10 @@ export interface CatchupPage {
   events: TopicEvent[];
   /**
    * Set when part of the range is gone: the earliest ID still available (the first of
-   * `events`, or the next ID to be assigned when nothing follows). It applies before
-   * `events`.
+   * `events`, or, when nothing follows yet, the ID right after the reader's position at
+   * the end of the log). It applies before `events`. The reader may have moved back for
+   * it (a position the log never held), so `earliest` can be below the old position: a
+   * subscriber takes "just below `earliest`" as its position.
    */
   reset?: EventId;
   /** True when the reader had reached the end of the log when this page was read. */
@@ -33,12 +36,10 @@ export interface CatchupHost {
     fromStart: boolean,
     compact: boolean,
     due: ReadonlyMap<MessageId, EventId>,
-  ): Promise<CatchupPlan & { floor: EventId }>;
+  ): Promise<CatchupPlan & { floor: EventId; rewind?: boolean }>;
   readLog(after: EventId, limit: number): Promise<TopicLogPage>;
   /** Holds the topic's catchup gate for one page (see `persistAndClear`). */
   acquire(): Promise<() => void>;
-  /** The ID the next append would get; names a reset's earliest ID when nothing follows. */
-  nextIdHint(): EventId;
   readonly pageSize: number;
 }
 
@@ -147,7 +148,9 @@ export class CatchupReader {
       if (done && compareParsedEventIds(this.#logCursor, this.#position) > 0)
         this.#position = this.#logCursor;
       const page: CatchupPage = { events, done };
-      if (reset) page.reset = events[0]?.id ?? this.#host.nextIdHint();
+      // With nothing to deliver the reader stands at the log's end (its last event or its
+      // floor), so "just below earliest" is exactly that position: resumable, no reset again.
+      if (reset) page.reset = events[0]?.id ?? formatEventId(idAfter(this.#position));
       return page;
     } finally {
       release();
@@ -169,7 +172,17 @@ export class CatchupReader {
     const plan = await this.#host.plan(formatEventId(this.#cursor), fromStart, this.#compact, due);
     this.#fromStart = fromStart;
     if (plan.reset) this.#resetPending = true;
-    if (plan.from !== undefined) {
+    if (plan.rewind) {
+      // The position never existed in this log: start over from where the plan starts,
+      // delivering again what lies below the old position. Covers of snapshots delivered
+      // before belong to the old history.
+      const from = parseEventId(plan.from ?? MIN_EVENT_ID);
+      this.#cursor = from;
+      this.#position = from;
+      this.#covers.clear();
+      this.#overlay = [];
+      this.#overlayAt = 0;
+    } else if (plan.from !== undefined) {
       const from = parseEventId(plan.from);
       if (compareParsedEventIds(from, this.#cursor) > 0) this.#cursor = from;
       if (compareParsedEventIds(from, this.#position) > 0) this.#position = from;

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSpoolError } from '../errors';
-import { compareEventIds, type EventId } from '../protocol/event-id';
+import { compareEventIds, type EventId, eventIdBefore } from '../protocol/event-id';
 import type { MsgSnapshotData } from '../protocol/messages';
 import { MemoryMessageStore } from '../store/memory-message-store';
+import { createManualClock } from '../time/clock';
 import { CHANNEL, ChatSim, type ChatSimOptions } from './__tests__/chat-sim';
 import { record } from './__tests__/topic-test-kit';
 import { ChannelCatchup } from './channel-catchup';
@@ -24,10 +25,9 @@ async function resume(sim: ChatSim, x: EventId, compact: boolean) {
   return client;
 }
 
-/** Every resume point of the history (and one before it), in both modes. */
+/** Every resume point of the history (and the floor before it), in both modes. */
 async function expectEveryResumeExact(sim: ChatSim): Promise<void> {
-  const first = sim.history[0]!;
-  const points = [`${first.ms - 1}-0`, ...sim.history.map((e) => e.id)];
+  const points = [sim.start, ...sim.history.map((e) => e.id)];
   for (const x of points) {
     for (const compact of [false, true]) {
       const client = await resume(sim, x, compact);
@@ -123,8 +123,7 @@ describe('ChannelCatchup: resume from every event ID', () => {
             } else if (o.kind === 'delta') await sim.delta(open[o.m % open.length]!);
             else await sim.end(open.splice(o.m % open.length, 1)[0]!);
           }
-          const first = sim.history[0]!;
-          const points = [`${first.ms - 1}-0`, ...sim.history.map((e) => e.id)];
+          const points = [sim.start, ...sim.history.map((e) => e.id)];
           const x = points[pick % points.length]!;
           const client = await resume(sim, x, compact);
           expect(client.resets).toEqual([]);
@@ -140,7 +139,7 @@ describe('ChannelCatchup: resume from every event ID', () => {
 describe('ChannelCatchup: what the snapshots carry', () => {
   it('places each snapshot at the ID of the last event it covers', async () => {
     const sim = await interleaved({ retention: { maxEvents: 3, hardMaxEvents: 1_000 } });
-    const client = await resume(sim, `${sim.history[0]!.ms - 1}-0`, false);
+    const client = await resume(sim, sim.start, false);
     const snapshots = client.received.filter((e) => e.event === 'msg.snapshot');
     expect(snapshots.length).toBeGreaterThan(0);
     for (const s of snapshots) {
@@ -154,7 +153,7 @@ describe('ChannelCatchup: what the snapshots carry', () => {
 
   it('compacts a log that holds everything into one snapshot per message, at its last event', async () => {
     const sim = await interleaved({ retention: { maxEvents: 1_000 } });
-    const before = `${sim.history[0]!.ms - 1}-0`;
+    const before = sim.start;
     const page = await sim.topic.read(before, 100, { compact: true });
     const lastOf = new Map<string, string>();
     for (const e of sim.history) if (e.messageId) lastOf.set(e.messageId, e.id);
@@ -186,7 +185,7 @@ describe('ChannelCatchup: what the snapshots carry', () => {
 describe('ChannelCatchup: paging', () => {
   it('serves the same events one at a time through a kept reader as in one page', async () => {
     const sim = await interleaved({ retention: { maxEvents: 2, hardMaxEvents: 5 } });
-    const start = `${sim.history[0]!.ms - 1}-0`;
+    const start = sim.start;
     for (const compact of [false, true]) {
       const whole = await sim.topic.read(start, 1_000, { compact });
       expect(whole.done).toBe(true);
@@ -290,7 +289,7 @@ describe('ChannelCatchup: loss is never silent', () => {
     const end = await sim.end('1');
     // message 1 lost its open and first delta; its second delta and its end remain
     expect(sim.topic.stats().firstId).toBe(sim.history[2]!.id);
-    const page = await sim.topic.read(`${sim.history[0]!.ms - 1}-0`, 100);
+    const page = await sim.topic.read(sim.start, 100);
     expect(page.reset).toBe(page.events[0]!.id);
     expect(page.events.map((e) => e.id)).toEqual([sim.history[2]!.id, end.id]);
   });
@@ -307,6 +306,75 @@ describe('ChannelCatchup: loss is never silent', () => {
     expect(code(() => new ChannelCatchup({ store: new MemoryMessageStore(), storePageSize: 0 }))).toBe(
       'INVALID_OPTION',
     );
+  });
+});
+
+describe('ChannelCatchup: the resume rule across a restart', () => {
+  /** A store that kept two messages of a previous life, and a fresh topic over it (a restart). */
+  async function restarted() {
+    const clock = createManualClock(5_000);
+    const store = new MemoryMessageStore({ clock });
+    const meta = (id: string) => ({ messageId: id, channelId: 'general', channelType: 1 });
+    for (const [id, first, last] of [
+      ['1', '1000-0', '1000-2'],
+      ['2', '2000-0', '2000-1'],
+    ] as const)
+      await store.save({
+        messageId: id,
+        channelId: 'general',
+        channelType: 1,
+        meta: meta(id),
+        text: `text ${id}`,
+        lastChunkId: 0,
+        reason: 'success',
+        firstEventId: first,
+        lastEventId: last,
+      });
+    const topic = new Topic(CHANNEL, { clock, catchup: new ChannelCatchup({ store }) });
+    const open = await topic.append('msg.open', { messageId: '3', meta: meta('3') });
+    clock.advance(10);
+    const delta = await topic.append('msg.delta', { messageId: '3', chunkId: 0, text: 'new' });
+    return { topic, open, delta };
+  }
+
+  const kinds = (page: { events: { id: string; event: string }[] }) =>
+    page.events.map((e) => `${e.id} ${e.event}`);
+
+  it('resets a position from before the log (a previous life), then serves the store, then the tail', async () => {
+    const { topic, open, delta } = await restarted();
+    // a client that saw message 1 whole: the store still covers message 2, but nothing
+    // says what else the previous life had, so the resume starts with a reset
+    const page = await topic.read('1000-2', 100);
+    expect(page.reset).toBe('2000-1');
+    expect(kinds(page)).toEqual(['2000-1 msg.snapshot', `${open.id} msg.open`, `${delta.id} msg.delta`]);
+    // the log's floor and its own events are served exactly, with no reset
+    expect((await topic.read(eventIdBefore(open.id), 100)).reset).toBeUndefined();
+    expect((await topic.read(open.id, 100)).reset).toBeUndefined();
+  });
+
+  it('resets a forged or future position, then serves everything it holds from the earliest ID', async () => {
+    const { topic, open, delta } = await restarted();
+    // a future ID, and one that never existed between two that do
+    const between = `${open.ms + 5}-0`;
+    expect(compareEventIds(open.id, between)).toBeLessThan(0);
+    expect(compareEventIds(between, delta.id)).toBeLessThan(0);
+    for (const forged of ['9999999999999-0', between]) {
+      const page = await topic.read(forged, 100);
+      expect(page.reset, forged).toBe('1000-2');
+      expect(kinds(page), forged).toEqual([
+        '1000-2 msg.snapshot',
+        '2000-1 msg.snapshot',
+        `${open.id} msg.open`,
+        `${delta.id} msg.delta`,
+      ]);
+    }
+    const compact = await topic.read('9999999999999-0', 100, { compact: true });
+    expect(compact.reset).toBe('1000-2');
+    expect(kinds(compact)).toEqual([
+      '1000-2 msg.snapshot',
+      '2000-1 msg.snapshot',
+      `${delta.id} msg.snapshot`,
+    ]);
   });
 });
 

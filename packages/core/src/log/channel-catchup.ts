@@ -100,7 +100,10 @@ export class ChannelCatchup implements TopicCatchup {
     const floor = parseEventId(ctx.floor);
     let from = parseEventId(ctx.after);
     const gap = !ctx.fromStart && compareParsedEventIds(from, floor) < 0;
-    let reset = false;
+    // Before the ledger's knowledge (a previous life of the topic) nothing says what is
+    // missing, so the resume is never "fully covered": a reset, then the store's snapshots
+    // from `from` on, which are whole messages, then the tail (docs/protocol.md).
+    let reset = gap && compareParsedEventIds(from, ledger.since) < 0;
     if (gap && compareParsedEventIds(from, ledger.lostThrough) < 0) {
       reset = true;
       from = ledger.lostThrough;
@@ -115,8 +118,13 @@ export class ChannelCatchup implements TopicCatchup {
       /** StreamCache snapshots at or before the floor: they go in the prefix. */
       const extra: TopicEvent[] = [];
       let missing: ParsedEventId | undefined;
-      // Copies: the ledger moves on while the store and the StreamCache are asked.
-      for (const [messageId, entry] of [...ledger.straddlers()]) {
+      // One picture of the ledger, taken at one instant: appends go on while the store and
+      // the StreamCache are asked, and a squeezed message whose next event arrives in
+      // between turns into a straddler. Copied one loop at a time, it would be in neither
+      // copy and its snapshot would be missing from the plan.
+      const straddlers = [...ledger.straddlers()];
+      const squeezed = [...ledger.squeezed()].filter(([messageId]) => !ledger.has(messageId));
+      for (const [messageId, entry] of straddlers) {
         const last = entry.events.at(-1)!;
         // The client lacks the trimmed part (a gap), or compact wants the whole message.
         const needed = !ctx.fromStart && compareEventTo(entry.trimmedThrough!, from) > 0;
@@ -139,8 +147,8 @@ export class ChannelCatchup implements TopicCatchup {
       // Messages squeezed out whole before they were persisted: the StreamCache rebuilds
       // them (or the store, if they were persisted since; its listing places them).
       if (!ctx.fromStart) {
-        for (const [messageId, through] of [...ledger.squeezed()]) {
-          if (ledger.has(messageId) || compareEventTo(through, from) <= 0) continue;
+        for (const [messageId, through] of squeezed) {
+          if (compareEventTo(through, from) <= 0) continue;
           const open = await openSnapshot(messageId);
           if (open) {
             const at = parseEventId(open.lastEventId);

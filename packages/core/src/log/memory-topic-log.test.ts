@@ -38,7 +38,8 @@ describe('MemoryTopicLog', () => {
   });
 
   it('appends with an explicit ID only when it is greater than the last', async () => {
-    const log = new MemoryTopicLog({ clock: createManualClock(50) });
+    // A replica of older IDs declares where its history starts.
+    const log = new MemoryTopicLog({ clock: createManualClock(50), creationFloor: '0-0' });
     await log.append({ ...payload(0), id: { ms: 10, seq: 5 } });
     for (const id of [
       { ms: 10, seq: 5 },
@@ -52,8 +53,30 @@ describe('MemoryTopicLog', () => {
     expect(log.length).toBe(2);
   });
 
+  it('starts with its floor just below the first ID it issues, and keeps it until it trims', async () => {
+    const clock = createManualClock(1_700_000_000_000);
+    const log = new MemoryTopicLog({ clock });
+    expect(log.creationFloor).toBe('1699999999999-9007199254740991');
+    expect(log.floor).toBe(log.creationFloor);
+    expect(await log.read(log.creationFloor, 0)).toEqual({
+      events: [],
+      floor: log.creationFloor,
+      holdsAfter: false,
+    });
+    const [a, b] = await fill(log, 2);
+    expect(a!.id).toBe('1700000000000-0');
+    // nothing can lie between the floor and the first ID
+    expect(compareEventIds(log.floor, a!.id)).toBeLessThan(0);
+    expect(await log.trim(rules({ maxEvents: 1 }))).toBe(1);
+    expect([log.floor, log.creationFloor]).toEqual([a!.id, '1699999999999-9007199254740991']);
+    expect((await log.read(b!.id, 0)).holdsAfter).toBe(true);
+    expect((await log.read(a!.id, 0)).holdsAfter).toBe(false);
+    // at time 0 the floor is 0-0, the smallest ID
+    expect(new MemoryTopicLog({ clock: createManualClock(0) }).floor).toBe('0-0');
+  });
+
   it('refuses an explicit ID at or below its floor', async () => {
-    const log = new MemoryTopicLog({ clock: createManualClock(50), floor: '40-0' });
+    const log = new MemoryTopicLog({ clock: createManualClock(50), creationFloor: '40-0' });
     const err = await log.append({ ...payload(0), id: { ms: 40, seq: 0 } }).catch((e: unknown) => e);
     expect(isSpoolError(err) && err.code).toBe('ID_TOO_SMALL');
     expect((await log.append(payload(1))).id).toBe('50-0');
@@ -82,6 +105,7 @@ describe('MemoryTopicLog', () => {
             const page = await log.read(after, limit);
             const expected = retained.filter((e) => compareEventIds(e.id, after) > 0).slice(0, limit);
             expect(page.events.map((e) => e.id)).toEqual(expected.map((e) => e.id));
+            expect(page.holdsAfter, after).toBe(retained.some((e) => e.id === after));
           }
         },
       ),

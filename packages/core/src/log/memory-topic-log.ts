@@ -3,7 +3,7 @@ import {
   compareParsedEventIds,
   type EventId,
   formatEventId,
-  MIN_EVENT_ID,
+  idBefore,
   nextEventId,
   type ParsedEventId,
   parseEventId,
@@ -18,12 +18,15 @@ export interface MemoryTopicLogOptions {
   /** Generates IDs and stamps `time`. @default realClock */
   clock?: Clock;
   /**
-   * The log holds every event after this ID. Leave `0-0` for a new topic; give the last ID
-   * of a previous life (or the current time as `<ms>-0`) when history may exist that this
-   * log does not hold, so resumes from before it go to the catchup source.
-   * @default '0-0'
+   * The log's floor when it is created: it holds every event it is given after this ID,
+   * and nothing at or before it. The default sits just below the first ID the log would
+   * issue now, so a position from a previous life of the topic (a restart, another
+   * process) is never mistaken for "nothing missed" (docs/protocol.md, "The resume rule").
+   * Give an explicit ID to place a log after a known history, e.g. the last ID of a
+   * replica it replaces.
+   * @default the ID just below `<clock.now()>-0`
    */
-  floor?: EventId;
+  creationFloor?: EventId;
 }
 
 /** Below this many dead slots the array is not compacted (shifting would cost more). */
@@ -52,10 +55,13 @@ export class MemoryTopicLog implements TopicLog {
   #bytes = 0;
   #last: ParsedEventId | undefined;
   #floor: ParsedEventId;
+  readonly #creationFloor: EventId;
 
   constructor(options: MemoryTopicLogOptions = {}) {
     this.#clock = options.clock ?? realClock;
-    this.#floor = parseEventId(options.floor ?? MIN_EVENT_ID);
+    this.#creationFloor =
+      options.creationFloor ?? formatEventId(idBefore(nextEventId(undefined, this.#clock.now())));
+    this.#floor = parseEventId(this.#creationFloor);
   }
 
   get length(): number {
@@ -72,6 +78,9 @@ export class MemoryTopicLog implements TopicLog {
   }
   get floor(): EventId {
     return formatEventId(this.#floor);
+  }
+  get creationFloor(): EventId {
+    return this.#creationFloor;
   }
 
   // `async` with no await inside: the work happens synchronously at call time, so IDs
@@ -101,9 +110,16 @@ export class MemoryTopicLog implements TopicLog {
   }
 
   async read(after: EventId, limit: number): Promise<TopicLogPage> {
-    const from = this.#firstAfter(parseEventId(after));
+    const id = parseEventId(after);
+    const from = this.#firstAfter(id);
     const end = Math.min(this.#events.length, from + Math.max(0, limit));
-    return { events: this.#events.slice(from, end) as TopicEvent[], floor: formatEventId(this.#floor) };
+    const held =
+      from > this.#head && this.#keys[2 * from - 2] === id.ms && this.#keys[2 * from - 1] === id.seq;
+    return {
+      events: this.#events.slice(from, end) as TopicEvent[],
+      floor: formatEventId(this.#floor),
+      holdsAfter: held,
+    };
   }
 
   async trim(rules: TrimRules): Promise<number> {

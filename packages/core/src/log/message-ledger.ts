@@ -42,10 +42,25 @@ export class MessageLedger {
   /** Unpersisted messages with squeezed events: the last one squeezed, oldest first. */
   readonly #squeezed = new Map<MessageId, TopicEvent>();
   readonly #maxRemembered: number;
+  readonly #since: ParsedEventId;
   #lostThrough: ParsedEventId = parseEventId(MIN_EVENT_ID);
 
-  constructor(maxRemembered: number) {
+  /**
+   * @param since The log's floor when the ledger starts: it sees every event after it, and
+   *   knows nothing of what came before (a previous life of the topic, say).
+   */
+  constructor(maxRemembered: number, since: ParsedEventId = parseEventId(MIN_EVENT_ID)) {
     this.#maxRemembered = maxRemembered;
+    this.#since = { ms: since.ms, seq: since.seq };
+  }
+
+  /**
+   * The ledger knows every event after this ID. A range that starts below it may hold
+   * events nothing can rebuild (plain publishes, messages cut off by a restart), so a
+   * resume from there always starts with a `reset`, even when the store covers part of it.
+   */
+  get since(): ParsedEventId {
+    return this.#since;
   }
 
   /** Every trimmed event up to this ID that no source can rebuild; `0-0` when none. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSpoolError } from '../errors';
+import { anyString } from '../protocol/__tests__/any-string';
 import { createTopicEvent, encodeTopicPayload, topicEventFrame, utf8Length } from './topic-event';
 
 function codeOf(fn: () => unknown): unknown {
@@ -51,7 +52,7 @@ describe('encodeTopicPayload', () => {
 describe('utf8Length', () => {
   it('equals what TextEncoder writes, for any string (lone surrogates included)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary' }), (s) => utf8Length(s) === new TextEncoder().encode(s).length),
+      fc.property(anyString({ maxLength: 40 }), (s) => utf8Length(s) === new TextEncoder().encode(s).length),
       { numRuns: 300 },
     );
   });

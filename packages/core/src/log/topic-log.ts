@@ -13,11 +13,17 @@ export interface TopicLogPage {
   /** Events with an ID greater than `after`, oldest first. */
   events: TopicEvent[];
   /**
-   * The log holds every event ever appended after this ID (`0-0` when nothing has been
-   * trimmed from a log that started empty). A reader whose position is below it may have
-   * missed events.
+   * The log holds every event it was ever given after this ID: the last ID trimmed, or the
+   * creation floor while nothing has been trimmed. A reader whose position is below it may
+   * have missed events.
    */
   floor: EventId;
+  /**
+   * True when the log holds an event whose ID is exactly `after`. With `floor`, it is what
+   * the resume rule needs: a position is served from the log alone when it is the floor or
+   * an event the log holds (docs/protocol.md, "The resume rule").
+   */
+  holdsAfter: boolean;
 }
 
 /**
@@ -32,6 +38,7 @@ export interface TopicLogPage {
  *   topic fans events out in order.
  * - Trimming only ever removes the oldest events (a prefix), so "everything after
  *   `floor`" is always contiguous.
+ * - The floor starts at `creationFloor`, below every ID the log issues, and only rises.
  * - The getters may return cached values for a remote log; they are for stats.
  *
  * @example
@@ -43,7 +50,7 @@ export interface TopicLog {
    * rules' hooks for what enters and leaves.
    */
   append(input: TopicLogAppend, rules?: TrimRules): Promise<TopicEvent>;
-  /** At most `limit` events with an ID greater than `after`. */
+  /** At most `limit` events with an ID greater than `after` (`limit` 0: only the floor and `holdsAfter`). */
   read(after: EventId, limit: number): Promise<TopicLogPage>;
   /** Trims the oldest events by `rules` (calling `onDrop` for each); resolves to how many went. */
   trim(rules: TrimRules): Promise<number>;
@@ -57,6 +64,12 @@ export interface TopicLog {
   readonly lastId: EventId | undefined;
   /** See {@link TopicLogPage.floor}. It may lag (never lead) on a remote log: pages correct it. */
   readonly floor: EventId;
+  /**
+   * The floor the log was created with: just below the first ID it issues, so that a
+   * position from before its life is never taken for "nothing missed". A Redis log records
+   * it when it creates the stream; its floor is then max(max-deleted-entry-id, this).
+   */
+  readonly creationFloor: EventId;
   /** Releases resources; called when the topic closes. */
   close?(): Promise<void>;
 }

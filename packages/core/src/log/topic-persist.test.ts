@@ -108,7 +108,7 @@ describe('persistAndClear: the race of the seed ("Race Condition Prevention")', 
     const slow = new Topic('slow', {
       retainUntilPersisted: 'events',
       retention: { maxEvents: 1 },
-      floor: '5-0',
+      creationFloor: '5-0',
       catchupSource: () => slowSource.promise,
     });
     await slow.append('x', 1);

@@ -1,4 +1,11 @@
-import { type EventId, formatEventId, MIN_EVENT_ID, type ParsedEventId } from '../protocol/event-id';
+import {
+  type EventId,
+  formatEventId,
+  idAfter,
+  idBefore,
+  type ParsedEventId,
+  parseEventId,
+} from '../protocol/event-id';
 import type { CatchupReader } from './catchup-reader';
 import { compareEventTo, type TopicEvent } from './topic-event';
 
@@ -11,9 +18,20 @@ export interface TopicSubscribeOptions {
   after?: EventId | undefined;
   /** Catch up with one `msg.snapshot` per message instead of its deltas (channel topics). */
   compact?: boolean;
-  /** Each event, in strictly increasing ID order, catchup first, then live. */
+  /** Each event, in strictly increasing ID order, catchup first, then live (a reset may restart the order). */
   onEvent(ev: TopicEvent): void;
-  /** Part of the missed range is gone; `earliest` is the first ID still available. */
+  /**
+   * Called once, before anything else is delivered, with the first ID that can follow (a
+   * WebSocket `subok.from`): on a live start, the ID right after the topic's position; on
+   * a resume, the ID right after `after`, or `earliest` when the resume starts with a
+   * reset. On a resume it waits for the first catchup page, which decides that.
+   */
+  onReady?(from: EventId): void;
+  /**
+   * Part of the missed range is gone, or the position never existed in this log;
+   * `earliest` is the first ID still available. Events from `earliest` on follow, even
+   * ones below the old position: the subscription's position is now just below it.
+   */
   onReset?(earliest: EventId): void;
   /** Catchup is over; events now arrive as they are appended. */
   onLive?(): void;
@@ -35,6 +53,8 @@ export type TopicSubscriptionState = 'catchup' | 'live' | 'paused' | 'closed';
 export interface SubscriptionHost {
   /** The last ID fanned out; undefined while the topic is empty. */
   lastParsed(): ParsedEventId | undefined;
+  /** Where a live start stands: the last ID fanned out, else the log's floor. */
+  position(): ParsedEventId;
   reader(after: EventId, compact: boolean): CatchupReader;
   addLive(sub: TopicSubscription): void;
   removeLive(sub: TopicSubscription): void;
@@ -64,7 +84,10 @@ export class TopicSubscription {
   #position: ParsedEventId | undefined;
   /** The last event delivered; `#startId` until there is one. */
   #delivered: TopicEvent | undefined;
-  readonly #startId: EventId | undefined;
+  /** Where delivery started: `after`, a live start's position, or just below a reset's `earliest`. */
+  #startId: EventId | undefined;
+  /** `onReady` is still due. */
+  #unready = true;
   readonly #onEvent: (ev: TopicEvent) => void;
   /** Just went live: the first live events may be ones catchup already delivered. */
   #fresh = true;
@@ -82,9 +105,12 @@ export class TopicSubscription {
     this.#startId = options.after;
     this.#onEvent = options.onEvent;
     if (options.after === undefined) {
-      this.#position = host.lastParsed();
+      const at = host.position();
+      this.#position = at;
+      this.#startId = formatEventId(at);
       this.#state = 'live';
       host.addLive(this);
+      this.#ready(formatEventId(idAfter(at)));
     } else {
       this.#reader = host.reader(options.after, options.compact === true);
       this.#state = 'catchup';
@@ -101,6 +127,11 @@ export class TopicSubscription {
 
   get state(): TopicSubscriptionState {
     return this.#state;
+  }
+
+  // A getter, so TypeScript does not narrow `#state` across the awaits that may close it.
+  get #closed(): boolean {
+    return this.#state === 'closed';
   }
 
   /** The ID of the last event delivered (or the `after` it started from): where a resume continues. */
@@ -122,7 +153,7 @@ export class TopicSubscription {
   resume(): void {
     if (this.#state !== 'paused') return;
     this.#reader ??= this.#host.reader(
-      this.#position ? formatEventId(this.#position) : MIN_EVENT_ID,
+      this.#position ? formatEventId(this.#position) : this.#startId!,
       this.#options.compact === true,
     );
     this.#state = 'catchup';
@@ -168,8 +199,13 @@ export class TopicSubscription {
         if (!this.#deliverPending()) return;
         const reader = this.#reader!;
         const page = await reader.next(this.#host.pageSize);
+        if (this.#closed) return;
         this.#pendingReset = page.reset;
         this.#pending = page.events;
+        if (this.#unready) {
+          this.#ready(page.reset ?? formatEventId(idAfter(parseEventId(this.#startId!))));
+          if (this.#closed) return;
+        }
         if (!this.#deliverPending()) return;
         const last = this.#host.lastParsed();
         // Synchronously with the check, so no append can slip between catchup and live.
@@ -196,7 +232,13 @@ export class TopicSubscription {
     if (this.#pendingReset !== undefined) {
       const earliest = this.#pendingReset;
       this.#pendingReset = undefined;
+      // Delivery starts over just below `earliest`, which may lie below the old position
+      // (the reader moved back for a position the log never held).
+      this.#position = undefined;
+      this.#delivered = undefined;
+      this.#startId = formatEventId(idBefore(parseEventId(earliest)));
       this.#options.onReset?.(earliest);
+      if (this.#state !== 'catchup') return false;
     }
     const events = this.#pending;
     for (let i = 0; i < events.length; i++) {
@@ -219,14 +261,24 @@ export class TopicSubscription {
     return this.#state === 'catchup';
   }
 
+  #ready(from: EventId): void {
+    this.#unready = false;
+    try {
+      this.#options.onReady?.(from);
+    } catch (err) {
+      this.#failed(err, true);
+    }
+  }
+
   #max(id: ParsedEventId): ParsedEventId {
     const at = this.#position;
     return at === undefined || compareEventTo(id, at) > 0 ? { ms: id.ms, seq: id.seq } : at;
   }
 
+  /** Reports `err` first, then closes (fatal) or pauses: a subscription never ends silently. */
   #failed(err: unknown, fatal: boolean): void {
-    if (fatal) this.close();
-    else if (this.#state === 'catchup') this.#state = 'paused';
+    if (!fatal && this.#state === 'catchup') this.#state = 'paused';
     this.#options.onError?.(err);
+    if (fatal) this.close();
   }
 }

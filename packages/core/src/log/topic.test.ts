@@ -121,15 +121,19 @@ describe('Topic: catchup from the retained log', () => {
     expect(after.log).toEqual(all.slice(61).map((e) => e.id));
   });
 
-  it('resumes after an ID that names no event (between two) with the next one', async () => {
+  it('resets a position that names no event between two that do, then serves everything from earliest', async () => {
     const clock = createManualClock(10);
     const topic = new Topic('t', { clock });
-    await topic.append('message', 'a');
+    const a = await topic.append('message', 'a');
     clock.advance(10);
     const b = await topic.append('message', 'b');
     const s = record(topic, { after: '15-0' });
     await s.live;
-    expect(s.log).toEqual([b.id]);
+    expect(s.log).toEqual([`reset:${a.id}`, a.id, b.id]);
+    // the log's own positions stay exact: no reset
+    const held = record(topic, { after: a.id });
+    await held.live;
+    expect(held.log).toEqual([b.id]);
   });
 
   it('hands over from catchup to live with no gap and no duplicate while appends keep coming', async () => {
@@ -167,12 +171,17 @@ describe('Topic: catchup from the retained log', () => {
     expect(ids).toEqual(all.map((e) => e.id));
   });
 
-  it('treats an ID past the end as a place: only later events follow', async () => {
+  it('resets a future ID, serves everything retained from earliest, then goes live', async () => {
     const topic = new Topic('t', { clock: createManualClock(10) });
-    await appendN(topic, 2);
-    const s = record(topic, { after: '99-0' });
+    const all = await appendN(topic, 2);
+    const ready: string[] = [];
+    const s = record(topic, { after: '99-0', onReady: (from) => ready.push(from) });
     await s.live;
-    expect(s.events).toEqual([]);
+    expect(s.log).toEqual([`reset:${all[0]!.id}`, ...all.map((e) => e.id)]);
+    expect(ready).toEqual([all[0]!.id]);
+    expect(s.sub.lastId).toBe(all[1]!.id);
+    const next = await topic.append('message', 'live');
+    expect(s.log.at(-1)).toBe(next.id);
   });
 });
 
@@ -196,7 +205,13 @@ describe('Topic: gaps, the catchup source and reset', () => {
     const source = vi.fn(async (_topic: string, after: string) =>
       asSource(archive.slice(0, 17).filter((e) => compareEventIds(e.id, after) > 0)).reverse(),
     );
-    const topic = new Topic('t', { clock, retention: { maxEvents: 5 }, catchupSource: source });
+    // a replica of the archive's IDs: its history starts where the archive's does
+    const topic = new Topic('t', {
+      clock,
+      creationFloor: '0-0',
+      retention: { maxEvents: 5 },
+      catchupSource: source,
+    });
     for (const e of archive) await topic.append(e.event, e.data, { id: e.id });
     for (const start of [0, 3, 13, 14]) {
       const s = record(topic, { after: archive[start]!.id });
@@ -214,6 +229,7 @@ describe('Topic: gaps, the catchup source and reset', () => {
     const { clock, archive } = await trimmed();
     const topic = new Topic('t', {
       clock,
+      creationFloor: '0-0',
       retention: { maxEvents: 5 },
       catchupSource: async () => undefined,
     });
@@ -230,22 +246,29 @@ describe('Topic: gaps, the catchup source and reset', () => {
     expect(exact.events).toHaveLength(5);
   });
 
-  it('resets (without a source) naming the next ID when every event was trimmed', async () => {
+  it('resets (without a source) naming the ID after the floor when every event was trimmed', async () => {
     const clock = createManualClock(500);
     const topic = new Topic('t', { clock, retention: { maxEvents: 1, maxAgeMs: 10 } });
-    const [a] = await appendN(topic, 2);
+    const [a, b] = await appendN(topic, 2);
     clock.advance(50);
     await topic.trim();
     expect(topic.stats().retainedEvents).toBe(0);
     const page = await topic.read(a!.id, 10);
-    expect(page).toMatchObject({ events: [], reset: '550-0', done: true });
+    // just below `earliest` is the floor (the last ID trimmed): a resume from there is exact
+    expect(page).toMatchObject({ events: [], reset: '500-2', done: true });
+    expect(b!.id).toBe('500-1');
+    expect((await topic.read(b!.id, 10)).reset).toBeUndefined();
     // "0-0" means everything retained: never a reset
     expect((await topic.read('0-0', 10)).reset).toBeUndefined();
   });
 
   it('treats history before the log as unknown when given a floor (a restarted process)', async () => {
     const source = vi.fn(async () => [{ id: '150-0', event: 'message', data: 'old' }]);
-    const topic = new Topic('t', { clock: createManualClock(200), floor: '199-99', catchupSource: source });
+    const topic = new Topic('t', {
+      clock: createManualClock(200),
+      creationFloor: '199-99',
+      catchupSource: source,
+    });
     const ev = await topic.append('message', 'new');
     expect(ev.id).toBe('200-0');
     const s = record(topic, { after: '100-0' });

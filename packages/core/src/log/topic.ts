@@ -1,5 +1,6 @@
 import { SpoolError } from '../errors';
 import {
+  compareEventIds,
   type EventId,
   formatEventId,
   MIN_EVENT_ID,
@@ -54,8 +55,11 @@ export interface TopicOptions {
   maxTombstones?: number;
   /** Events per catchup page of a subscription. @default 256 */
   catchupPageSize?: number;
-  /** The default log's floor (see {@link MemoryTopicLogOptions.floor}). @default '0-0' */
-  floor?: EventId;
+  /**
+   * The default log's creation floor (see {@link MemoryTopicLogOptions.creationFloor}).
+   * @default the ID just below `<clock.now()>-0`
+   */
+  creationFloor?: EventId;
   /** Where an exception thrown by an `onAppend` listener goes. @default globalThis.reportError, else console.error */
   onError?: (err: unknown) => void;
 }
@@ -112,7 +116,11 @@ export class Topic {
     this.#clock = options.clock ?? realClock;
     this.#retention = resolveTopicRetention(options.retention);
     this.#log =
-      options.log ?? new MemoryTopicLog({ clock: this.#clock, floor: options.floor ?? MIN_EVENT_ID });
+      options.log ??
+      new MemoryTopicLog({
+        clock: this.#clock,
+        ...(options.creationFloor === undefined ? {} : { creationFloor: options.creationFloor }),
+      });
     this.#mode = options.retainUntilPersisted ?? (parseChannelTopic(name) ? 'messages' : 'none');
     if (!['none', 'events', 'messages'].includes(this.#mode))
       throw new SpoolError(
@@ -131,7 +139,10 @@ export class Topic {
           `\`${key}\` must be a positive integer, got ${String(value)}.`,
         );
     }
-    this.#ledger = this.#mode === 'messages' ? new MessageLedger(maxTombstones) : undefined;
+    // The ledger learns of trims from now on: what the log had already lost (its floor now)
+    // is before its knowledge, so a resume from there is never taken for fully covered.
+    this.#ledger =
+      this.#mode === 'messages' ? new MessageLedger(maxTombstones, parseEventId(this.#log.floor)) : undefined;
     this.#catchup = options.catchup ?? logCatchup();
     this.#source = options.catchupSource;
     this.#onError = options.onError ?? defaultReport;
@@ -148,12 +159,17 @@ export class Topic {
     this.#lastActivity = this.createdAt;
     this.#catchupHost = {
       plan: async (after, fromStart, compact, due) => {
-        // The getter may lag on a remote log; the reader re-plans when a page shows the
-        // floor past its position, so a stale floor is only ever corrected, never trusted.
-        const floor = this.#log.floor;
+        // One empty read gives the floor (fresh even on a remote log, whose getter may lag)
+        // and whether the log holds `after` itself: the two facts the resume rule needs.
+        const { floor, holdsAfter } = await this.#log.read(after, 0);
+        // The resume rule (docs/protocol.md): a position above the floor that the log does
+        // not hold never existed here (a restart, a failover, a forged or future ID). It
+        // gets a reset, then everything this topic holds, planned as a resume from `0-0`
+        // that claims nothing was seen, so every tier rebuilds what it can.
+        const rewind = !fromStart && !holdsAfter && compareEventIds(after, floor) > 0;
         const plan = await this.#catchup.plan({
           topic: this.name,
-          after,
+          after: rewind ? MIN_EVENT_ID : after,
           fromStart,
           compact,
           floor,
@@ -162,15 +178,16 @@ export class Topic {
           due,
           now: this.#clock.now(),
         });
-        return { ...plan, floor };
+        if (!rewind) return { ...plan, floor };
+        return { ...plan, reset: true, rewind: true, from: plan.from ?? MIN_EVENT_ID, floor };
       },
       readLog: (after, limit) => this.#log.read(after, limit),
       acquire: () => this.#gate.acquire('catchup'),
-      nextIdHint: () => this.nextIdHint(),
       pageSize: this.#pageSize,
     };
     this.#subHost = {
       lastParsed: () => this.#last,
+      position: () => this.#last ?? parseEventId(this.#log.floor),
       reader: (after, compact) => this.catchup(after, { compact }),
       addLive: (sub) => {
         this.#live = [...this.#live, sub];
@@ -364,7 +381,7 @@ export class Topic {
     return topicEventFrame(this.name, ev);
   }
 
-  /** The ID the next append would get now (a live subscription's `subok.from`). */
+  /** The ID the next append would get now, on the topic's clock. */
   nextIdHint(): EventId {
     return formatEventId(nextEventId(this.#last ?? parseEventId(this.#log.floor), this.#clock.now()));
   }

@@ -4,7 +4,11 @@ import type { SpoolError } from '../errors';
 import {
   compareEventIds,
   compareParsedEventIds,
+  eventIdAfter,
+  eventIdBefore,
   formatEventId,
+  idAfter,
+  idBefore,
   isEventId,
   MIN_EVENT_ID,
   nextEventId,
@@ -203,6 +207,35 @@ describe('nextEventId', () => {
           now += step;
           last = nextEventId(last, now);
           expect(last).toEqual({ ms: now, seq: 0 });
+        }
+      }),
+    );
+  });
+});
+
+describe('idAfter / idBefore: the neighbours of an ID', () => {
+  it('step by one seq, carrying across a millisecond, and stop at the ends', () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    expect(eventIdAfter('7-1')).toBe('7-2');
+    expect(eventIdAfter(`7-${max}`)).toBe('8-0');
+    expect(eventIdBefore('7-2')).toBe('7-1');
+    expect(eventIdBefore('8-0')).toBe(`7-${max}`);
+    expect(eventIdBefore('0-0')).toBe('0-0');
+    expect(codeOf(() => eventIdAfter(`${max}-${max}`))).toBe('INVALID_EVENT_ID');
+    expect(codeOf(() => eventIdBefore('nope'))).toBe('INVALID_EVENT_ID');
+  });
+
+  it('are inverses, and nothing lies strictly between an ID and its neighbours', () => {
+    fc.assert(
+      fc.property(anyId, (id) => {
+        fc.pre(id.ms < Number.MAX_SAFE_INTEGER);
+        const after = idAfter(id);
+        expect(compareParsedEventIds(after, id)).toBeGreaterThan(0);
+        expect(idBefore(after)).toEqual(id);
+        if (id.ms > 0 || id.seq > 0) {
+          const before = idBefore(id);
+          expect(compareParsedEventIds(before, id)).toBeLessThan(0);
+          expect(idAfter(before)).toEqual(id);
         }
       }),
     );

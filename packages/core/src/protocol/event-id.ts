@@ -108,3 +108,45 @@ export function nextEventId(last: ParsedEventId | undefined, nowMs: number): Par
     `No event ID can follow ${formatEventId({ ms: lastMs, seq: lastSeq })}: the log has used the largest possible ID.`,
   );
 }
+
+/**
+ * The smallest ID greater than `id`: the lower bound of whatever can follow a position
+ * (`subok.from`, a reset's `earliest` when nothing follows yet).
+ *
+ * @throws SpoolError `INVALID_EVENT_ID` for the largest possible ID, which nothing follows.
+ * @example idAfter({ ms: 5, seq: 1 }) // { ms: 5, seq: 2 }
+ */
+export function idAfter(id: ParsedEventId): ParsedEventId {
+  return nextEventId(id, 0);
+}
+
+/**
+ * The greatest ID smaller than `id`, or `0-0` for `0-0`: the position "just below" an ID,
+ * from which a resume gets that ID first (the inverse of {@link idAfter}).
+ *
+ * @example idBefore({ ms: 5, seq: 0 }) // { ms: 4, seq: 9007199254740991 }
+ */
+export function idBefore(id: ParsedEventId): ParsedEventId {
+  if (id.seq > 0) return { ms: id.ms, seq: id.seq - 1 };
+  return id.ms > 0 ? { ms: id.ms - 1, seq: MAX_PART } : { ms: 0, seq: 0 };
+}
+
+/**
+ * {@link idAfter} on event ID strings.
+ *
+ * @throws SpoolError `INVALID_EVENT_ID`
+ * @example eventIdAfter('1731900000000-3') // '1731900000000-4'
+ */
+export function eventIdAfter(id: EventId): EventId {
+  return formatEventId(idAfter(parseEventId(id)));
+}
+
+/**
+ * {@link idBefore} on event ID strings.
+ *
+ * @throws SpoolError `INVALID_EVENT_ID`
+ * @example eventIdBefore('1731900000000-0') // '1731899999999-9007199254740991'
+ */
+export function eventIdBefore(id: EventId): EventId {
+  return formatEventId(idBefore(parseEventId(id)));
+}

@@ -55,7 +55,12 @@ describe('SSE endpoint', () => {
     expect(res.headers.get('cache-control')).toBe('no-cache');
     expect(res.headers.get('x-accel-buffering')).toBe('no');
     const text = await readUntil(res, (t) => t.includes(': hb'));
-    expect(text.startsWith(': topic chan:1:general\nretry: 1500\nid: 0-0\n\n')).toBe(true);
+    expect(text.startsWith(': topic chan:1:general\nretry: 1500\n\n')).toBe(true);
+    // then the position of this live start on an empty topic: its log's floor, just below
+    // the first ID it will issue
+    const id = /^id: (\d+)-(\d+)\n\n/m.exec(text.slice(text.indexOf('\n\n') + 2));
+    expect(id?.[2]).toBe(String(Number.MAX_SAFE_INTEGER));
+    expect(Number(id?.[1])).toBeLessThan(Date.now());
   });
 
   it('names the position of a live start, so a reader cut before its first event misses nothing', async () => {

@@ -1,5 +1,5 @@
 import type { Clock, Topic, TopicRegistry } from '@spool/core';
-import { encodeSseEvent, isEventId, MIN_EVENT_ID, SpoolError } from '@spool/core';
+import { encodeSseEvent, isEventId, SpoolError } from '@spool/core';
 import type { AccessControl } from '../auth/access-control';
 import { errorResponse } from '../http/errors';
 import { SseSubscription } from './sse-subscription';
@@ -134,17 +134,8 @@ export class SseEndpoint {
             close: () => controller.close(),
           };
           // The `retry:` field first, so even a client that never gets an event knows it.
-          // A live start also names its position with an `id:` and no data: by the WHATWG
-          // rules that sets the last event ID without dispatching, so a reader cut before
-          // its first event resumes from here instead of live again, missing what came between.
           sink.enqueue(
-            encoder.encode(
-              encodeSseEvent({
-                retry: this.options.retryMs,
-                comment: `topic ${topic}`,
-                id: after === undefined ? (t.lastId ?? MIN_EVENT_ID) : undefined,
-              }),
-            ),
+            encoder.encode(encodeSseEvent({ retry: this.options.retryMs, comment: `topic ${topic}` })),
           );
           sub = new SseSubscription(t, sink, this.options.maxQueuedBytes, {
             after,
@@ -200,7 +191,12 @@ export class SseEndpoint {
     return { connections: this.streams.size, lagging, delivered, bytesOut, lagCuts };
   }
 
-  /** Ends every stream (clients reconnect elsewhere with their Last-Event-ID). */
+  /** Refuses new streams (503 `UNAVAILABLE`) and keeps the open ones: the start of a shutdown. */
+  refuseNew(): void {
+    this.closed = true;
+  }
+
+  /** Ends every stream after what is queued for it (clients reconnect elsewhere with their Last-Event-ID). */
   close(): void {
     this.closed = true;
     this.clock.clearTimeout(this.timer);

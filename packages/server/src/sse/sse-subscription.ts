@@ -1,4 +1,10 @@
-import { encodeSseEvent, type Topic, type TopicEvent, type TopicSubscription } from '@spool/core';
+import {
+  encodeSseEvent,
+  eventIdBefore,
+  type Topic,
+  type TopicEvent,
+  type TopicSubscription,
+} from '@spool/core';
 import { type FrameMemo, frameMemoOf } from '../fanout/frame-memo';
 import { toSpoolError } from '../http/errors';
 
@@ -39,9 +45,26 @@ export class SseSubscription {
       after: options.after,
       compact: options.compact,
       onEvent: (ev) => this.onEvent(ev),
-      // Resets on SSE: an `event: reset` with `{ earliest }`.
+      // A live start names its position with an `id:` and no data: by the WHATWG rules that
+      // sets the last event ID without dispatching, so a reader cut before its first event
+      // resumes from there instead of live again, missing what came between.
+      onReady: (from) => {
+        if (options.after === undefined)
+          this.write(encoder.encode(encodeSseEvent({ id: eventIdBefore(from) })));
+      },
+      // Resets on SSE: an `event: reset` with `{ earliest }`, whose `id:` is the position
+      // just below `earliest`, so that an EventSource resumes from there and never takes the
+      // new history for events it already has (docs/protocol.md, "The resume rule").
       onReset: (earliest) =>
-        this.write(encoder.encode(encodeSseEvent({ event: 'reset', data: JSON.stringify({ earliest }) }))),
+        this.write(
+          encoder.encode(
+            encodeSseEvent({
+              id: eventIdBefore(earliest),
+              event: 'reset',
+              data: JSON.stringify({ earliest }),
+            }),
+          ),
+        ),
       onLive: () => {
         this.lagging = false;
       },

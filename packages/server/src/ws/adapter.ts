@@ -66,6 +66,8 @@ export class WsAdapter {
   private sweepTimer: unknown;
   private closedTotals = { delivered: 0, bytesOut: 0, lagCuts: 0 }; // [issue 6] lagCuts
   private closing = false;
+  /** Set when a shutdown starts: new sockets are refused, open ones stay until `close()`. */
+  private refusing = false;
 
   constructor(private readonly deps: WsAdapterDeps) {
     const o = deps.options;
@@ -107,7 +109,7 @@ export class WsAdapter {
   /** Handles an `upgrade` event; returns false when the path is not the WebSocket path. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (!this.handles(req)) return false;
-    if (this.closing) {
+    if (this.closing || this.refusing) {
       socket.destroy();
       return true;
     }
@@ -135,7 +137,7 @@ export class WsAdapter {
       if (refusal.code === 'INTERNAL') this.deps.onInternalError(err);
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (refusal || !principal || this.closing) {
+      if (refusal || !principal || this.closing || this.refusing) {
         const code = refusal?.code ?? 'UNAVAILABLE';
         ws.close(wsCloseCodeFor(code), code);
         return;
@@ -198,7 +200,12 @@ export class WsAdapter {
     return { connections: this.connections.size, lagging, delivered, bytesOut, lagCuts };
   }
 
-  /** Closes every socket with 1001 (going away) and stops the sweep. */
+  /** Refuses new sockets (they are closed at once) and keeps the open ones: the start of a shutdown. */
+  refuseNew(): void {
+    this.refusing = true;
+  }
+
+  /** Closes every socket with 1001 (going away), after what is queued for it, and stops the sweep. */
   close(): void {
     this.closing = true;
     this.deps.clock.clearTimeout(this.sweepTimer);

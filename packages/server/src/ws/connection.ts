@@ -360,11 +360,7 @@ export class Connection {
       );
     }
     const t = this.ctx.topics.getOrCreate(topic);
-    this.sendControl({
-      op: 'subok',
-      topic,
-      from: after === undefined ? t.nextIdHint() : firstIdAfter(after),
-    });
+    // The subscription sends `subok` itself, once it knows where delivery starts.
     subs.set(topic, new WsSubscription(t, this, { after, compact, credit: initial, maxCredit: o.maxCredit }));
   }
 
@@ -404,10 +400,4 @@ function notSubscribed(topic: string): SpoolError {
     'NOT_SUBSCRIBED',
     `Not subscribed to ${JSON.stringify(topic)}; send {"op":"sub"} first.`,
   );
-}
-
-/** The smallest ID that can follow `id` (a lower bound for `subok.from`). */
-function firstIdAfter(id: string): string {
-  const dash = id.indexOf('-');
-  return `${id.slice(0, dash)}-${Number(id.slice(dash + 1)) + 1}`;
 }

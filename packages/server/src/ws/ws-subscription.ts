@@ -35,6 +35,9 @@ export class WsSubscription {
       after: options.after,
       compact: options.compact,
       onEvent: (ev) => this.onEvent(ev),
+      // `subok` waits for the first catchup page, so that after a reset its `from` is the
+      // reset's `earliest` (docs/protocol.md, "The resume rule").
+      onReady: (from) => connection.sendControl({ op: 'subok', topic: name, from }),
       onReset: (earliest) => connection.sendControl({ op: 'reset', topic: name, earliest }),
       onLive: () => {
         this.lagging = false;

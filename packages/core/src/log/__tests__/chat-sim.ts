@@ -15,6 +15,7 @@ import type {
 import { MemoryMessageStore } from '../../store/memory-message-store';
 import { createManualClock, type ManualClock } from '../../time/clock';
 import { ChannelCatchup, type OpenMessageSnapshot } from '../channel-catchup';
+import { MemoryTopicLog } from '../memory-topic-log';
 import type { TopicRetention } from '../retention';
 import { Topic } from '../topic';
 import type { TopicEvent } from '../topic-event';
@@ -46,6 +47,9 @@ export class ChatSim {
   readonly store = new MemoryMessageStore({ clock: this.clock });
   readonly messages = new Map<string, SimMessage>();
   readonly history: TopicEvent[] = [];
+  readonly log = new MemoryTopicLog({ clock: this.clock });
+  /** The log's creation floor: the position of a client that has seen nothing of this topic. */
+  readonly start = this.log.creationFloor;
   readonly topic: Topic;
   openCalls = 0;
 
@@ -70,6 +74,7 @@ export class ChatSim {
       },
     };
     this.topic = new Topic(CHANNEL, {
+      log: this.log,
       clock: this.clock,
       retention: options.retention ?? {},
       catchupPageSize: options.catchupPageSize ?? 256,

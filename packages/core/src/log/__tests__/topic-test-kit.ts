@@ -69,8 +69,15 @@ export async function settle(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
 }
 
-/** Waits (on promise callbacks only, no timers) until `sub` is live; fails if it never gets there. */
-export async function untilLive(sub: TopicSubscription, rounds = 500): Promise<void> {
+/**
+ * Waits (on promise callbacks only, no timers) until `sub` is live; fails if it never gets
+ * there, with the errors the subscription reported (pass its recording's `errors`), so a
+ * failure names its cause instead of only the state it ended in.
+ */
+export async function untilLive(sub: TopicSubscription, errors: unknown[] = [], rounds = 500): Promise<void> {
   for (let i = 0; i < rounds && sub.state !== 'live'; i++) await settle(5);
-  if (sub.state !== 'live') throw new Error(`subscription stuck in state ${sub.state}`);
+  if (sub.state !== 'live') {
+    const why = errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ');
+    throw new Error(`subscription stuck in state ${sub.state}${why ? `; it reported: ${why}` : ''}`);
+  }
 }
