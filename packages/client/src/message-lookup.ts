@@ -1,4 +1,5 @@
-import { channelTopic, type MsgSnapshotData, SpoolError } from '@spool/core';
+import { SpoolError } from '@spool/core';
+import { channelTopic, type MsgSnapshotData } from '@spool/core/protocol';
 import type { SpoolEvent } from './spool-event';
 
 /**

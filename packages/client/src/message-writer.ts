@@ -136,7 +136,7 @@ export class MessageWriter {
       this.send({ op: 'msg.open', ref: 0, meta: this.#meta })
         .then((ack) => {
           if (ack.id !== this.#openId)
-            throw new SpoolError('STREAM_NOT_FOUND', `The server lost message ${this.messageId}`);
+            throw new SpoolError('STREAM_NOT_FOUND', `Message ${this.messageId} lost by the server`);
         })
         .catch((err: unknown) => this.#pacer.fail(err));
     }
@@ -160,12 +160,7 @@ export class MessageWriter {
   }
 
   #closed(): Promise<never> {
-    const p = Promise.reject(
-      new SpoolError(
-        'STREAM_CLOSED',
-        `Message ${this.messageId} was already ended or cancelled by this writer.`,
-      ),
-    );
+    const p = Promise.reject(new SpoolError('STREAM_CLOSED', `Message ${this.messageId} already ended`));
     p.catch(noop);
     return p;
   }

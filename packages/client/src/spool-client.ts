@@ -1,11 +1,18 @@
-import { type ClientMessage, channelTopic, SpoolError, type WireOpenMeta } from '@spool/core';
+import { SpoolError } from '@spool/core';
+import {
+  type ClientMessage,
+  channelTopic,
+  eventIdJustBefore,
+  isEventIdAfter,
+  readServerFrame,
+  type WireOpenMeta,
+} from '@spool/core/protocol';
 import { type AssembledMessage, type ChannelStore, ChatAssembler } from './chat-assembler';
-import { Connection, type ConnectionState } from './connection';
+import { type Connection, type ConnectionState, connect } from './connection';
 import { lookupMessage } from './message-lookup';
 import { MessageWriter, type MessageWriterOptions } from './message-writer';
 import { type ResolvedClientOptions, resolveClientOptions, type SpoolClientOptions } from './options';
-import { readServerFrame } from './read-server-frame';
-import { type ExternalStore, eventIdBefore, isAfter, type SpoolEvent } from './spool-event';
+import type { ExternalStore, SpoolEvent } from './spool-event';
 import { type SubscribeOptions, Subscription, type SubscriptionLink } from './subscription';
 
 export type { ConnectionState } from './connection';
@@ -85,7 +92,7 @@ export class SpoolClient {
     this.options = resolveClientOptions(url, options);
     this.#chat = new ChatAssembler(this.options.maxMessages);
     this.#id = Date.now().toString(36) + Math.random().toString(36).slice(2);
-    this.#conn = new Connection(url, this.options, {
+    this.#conn = connect(url, this.options, {
       state: (state) => {
         for (const l of this.#listeners.state) l(state);
       },
@@ -146,7 +153,7 @@ export class SpoolClient {
     let backlog = 0;
     for (const s of w.subs) {
       const id = s.lastEventId;
-      if (id && (!after || isAfter(after, id))) after = id;
+      if (id && (!after || isEventIdAfter(after, id))) after = id;
       backlog = Math.max(backlog, s.buffer.length);
     }
     w.recv = w.granted = 0;
@@ -177,18 +184,18 @@ export class SpoolClient {
     if (m.op === 'ev') {
       if (!w) return;
       w.recv++;
-      if (isAfter(m.id, w.pos)) w.pos = m.id;
+      if (isEventIdAfter(m.id, w.pos)) w.pos = m.id;
       const ev: SpoolEvent = { topic: m.topic, id: m.id, event: m.event, data: m.data };
       this.#chat.apply(ev);
       for (const s of w.subs) s.deliver(ev);
       this.#grant(m.topic);
     } else if (m.op === 'subok' && w) {
       // Subscriptions that started live resume from just before the first ID that follows.
-      w.pos ??= eventIdBefore(m.from);
+      w.pos ??= eventIdJustBefore(m.from);
       for (const s of w.subs) s.lastEventId ??= w.pos;
     } else if (m.op === 'reset' && w) {
       // The new history starts at `earliest`, perhaps below what this wire had seen.
-      w.pos = eventIdBefore(m.earliest);
+      w.pos = eventIdJustBefore(m.earliest);
       this.#chat.interrupt(m.topic);
       for (const s of w.subs) s.reset(m.earliest);
     } else if (m.op === 'ack') {
@@ -248,7 +255,7 @@ export class SpoolClient {
     // others drop the repeats, since each dedupes by its own last event ID).
     const earlier =
       options.after !== undefined &&
-      [...w.subs].some((s) => !s.lastEventId || isAfter(s.lastEventId, options.after!));
+      [...w.subs].some((s) => !s.lastEventId || isEventIdAfter(s.lastEventId, options.after!));
     if (options.after === undefined) sub.lastEventId = w.pos;
     w.subs.add(sub);
     if (earlier && this.#send({ op: 'unsub', topic })) this.#subscribe(topic);
@@ -279,15 +286,9 @@ export class SpoolClient {
     return new Promise((ok, ko) => {
       this.#assertOpen();
       if (this.state === 'closed')
-        throw (
-          this.#halt ??
-          new SpoolError('RETRY_EXHAUSTED', 'The client gave up reconnecting; call reconnect() first.')
-        );
+        throw this.#halt ?? new SpoolError('RETRY_EXHAUSTED', 'Gave up; call reconnect()');
       if (!paced && this.state !== 'open' && this.#pending.size >= this.options.offlineQueueMax) {
-        throw new SpoolError(
-          'QUEUE_FULL',
-          `${this.#pending.size} requests already wait for the connection (offlineQueueMax); retry once it is open.`,
-        );
+        throw new SpoolError('QUEUE_FULL', `${this.#pending.size} requests wait (offlineQueueMax)`);
       }
       const ref = ++this.#ref;
       const p: Pending = { frame: { ...frame, ref } as Pending['frame'], ok, ko };
@@ -407,7 +408,7 @@ export class SpoolClient {
     if (this.#closed) return;
     this.#closed = true;
     this.#conn.close();
-    this.#rejectAll(new SpoolError('CONNECTION_CLOSED', 'The client was closed.'));
+    this.#rejectAll(new SpoolError('CONNECTION_CLOSED', 'SpoolClient closed'));
     for (const w of this.#wires.values()) for (const s of w.subs) s.end();
     this.#wires.clear();
   }
@@ -418,7 +419,6 @@ export class SpoolClient {
   }
 
   #assertOpen(): void {
-    if (this.#closed)
-      throw new SpoolError('CONNECTION_CLOSED', 'This SpoolClient was closed; create a new one.');
+    if (this.#closed) throw new SpoolError('CONNECTION_CLOSED', 'SpoolClient closed');
   }
 }

@@ -1,5 +1,6 @@
 import type { SpoolError } from '@spool/core';
-import { eventIdBefore, isAfter, RESET_EVENT, type SpoolEvent, type SpoolEventSource } from './spool-event';
+import { eventIdJustBefore, isEventIdAfter } from '@spool/core/protocol';
+import { RESET_EVENT, type SpoolEvent, type SpoolEventSource } from './spool-event';
 
 export interface SubscribeOptions {
   /** Start after this event ID (`"0-0"`: everything retained). Absent: start live. */
@@ -73,7 +74,7 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
 
   /** Delivers `ev` unless it is at or before `lastEventId`. Returns whether it was new. */
   deliver(ev: SpoolEvent): boolean {
-    if (this.#done || !isAfter(ev.id, this.lastEventId)) return false;
+    if (this.#done || !isEventIdAfter(ev.id, this.lastEventId)) return false;
     this.lastEventId = ev.id;
     this.options.onEvent?.(ev);
     if (ev.event === 'msg.snapshot') this.options.onSnapshot?.(ev.data);
@@ -88,7 +89,7 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
    */
   reset(earliest: string): void {
     if (this.#done) return;
-    this.lastEventId = eventIdBefore(earliest);
+    this.lastEventId = eventIdJustBefore(earliest);
     this.options.onReset?.(earliest);
     this.#emit({ topic: this.topic, id: earliest, event: RESET_EVENT, data: { earliest } });
   }
