@@ -80,7 +80,6 @@ export function connect(url: string, o: ResolvedClientOptions, on: ConnectionEve
   let closed = false;
   let retryTimer: TimerHandle | undefined;
   let liveTimer: TimerHandle | undefined;
-  let seen = 0;
 
   const wake = () => {
     // Back online or visible again: retry now instead of waiting out the backoff.
@@ -162,29 +161,21 @@ export function connect(url: string, o: ResolvedClientOptions, on: ConnectionEve
     }
   };
 
-  /** Arms the liveness check: a connection that stays silent this long is dropped. */
+  /** Restarts the liveness timer: a connection that stays silent this long is dropped. */
   const alive = () => {
-    seen = clock.now();
-    if (liveTimer !== undefined) return;
-    const check = () => {
-      const left = livenessTimeoutMs - (clock.now() - seen);
-      liveTimer = left > 0 ? clock.setTimeout(check, left) : undefined;
-      if (left <= 0) drop();
-    };
-    liveTimer = clock.setTimeout(check, livenessTimeoutMs);
+    clock.clearTimeout(liveTimer);
+    liveTimer = clock.setTimeout(drop, livenessTimeoutMs);
   };
 
   /** Reports `err`; then stops (state `closed`) or retries as after any failed attempt. */
   const fail = (err: SpoolError, stop: boolean) => {
-    if (!stop) {
-      // The cause first: the retry below may itself give up (RETRY_EXHAUSTED).
-      on.error(err, false);
-      drop();
-      return;
+    if (stop) {
+      drop(false);
+      setState('closed');
     }
-    drop(false);
-    setState('closed');
-    on.error(err, true);
+    on.error(err, stop);
+    // The cause first: the retry that follows may itself give up (RETRY_EXHAUSTED).
+    if (!stop) drop();
   };
 
   /** Abandons the current socket (if any) and, unless told not to, schedules the next attempt. */

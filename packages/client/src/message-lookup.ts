@@ -26,11 +26,12 @@ export async function lookupMessage(
       details: { status: res.status },
     });
   }
-  const { meta, text, lastChunkId, status, reason } = body;
+  // The body is the snapshot's data (meta, text, lastChunkId, status, reason; docs/http-api.md).
+  const { meta } = body;
   return {
     topic: channelTopic(meta.channelType, meta.channelId),
     id: '',
     event: 'msg.snapshot',
-    data: { messageId, meta, text, lastChunkId, status, reason },
+    data: { ...body, messageId },
   };
 }

@@ -91,7 +91,7 @@ export interface SpoolClientOptions {
  * new SpoolClient(url, { backoff: { ...spoolClientDefaults.backoff, maxMs: 2000 } });
  */
 export const spoolClientDefaults = {
-  backoff: { baseMs: 250, maxMs: 10_000, attempts: Number.POSITIVE_INFINITY },
+  backoff: { baseMs: 250, maxMs: 10_000, attempts: Infinity },
   livenessTimeoutMs: 45_000,
   credit: 1024,
   offlineQueueMax: 1000,

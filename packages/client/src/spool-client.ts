@@ -45,6 +45,9 @@ const DONE_ON_RETRY: Record<string, string> = {
   'msg.cancel': 'STREAM_NOT_FOUND STREAM_CLOSED',
 };
 
+/** The most items an iterator of the wire's subscriptions has not pulled yet. */
+const backlog = (w: Wire) => Math.max(0, ...[...w.subs].map((s) => s.buffer.length));
+
 /**
  * Spool's WebSocket client: one socket, many topic subscriptions, each resumed from its
  * last event ID after every reconnect, so events arrive exactly once and in order.
@@ -150,15 +153,13 @@ export class SpoolClient {
   #subscribe(topic: string): void {
     const w = this.#wires.get(topic)!;
     let after: string | undefined;
-    let backlog = 0;
     for (const s of w.subs) {
       const id = s.lastEventId;
       if (id && (!after || isEventIdAfter(after, id))) after = id;
-      backlog = Math.max(backlog, s.buffer.length);
     }
     w.recv = w.granted = 0;
     // Items still unread by an iterator count against the window, so a reconnect never doubles it.
-    w.base = Math.max(1, this.options.credit - backlog);
+    w.base = Math.max(1, this.options.credit - backlog(w));
     const compact = [...w.subs].every((s) => s.options.compact);
     this.#send({ op: 'sub', topic, after, compact, credit: w.base });
   }
@@ -168,9 +169,7 @@ export class SpoolClient {
     const w = this.#wires.get(topic);
     if (!w) return;
     const credit = this.options.credit;
-    let backlog = 0;
-    for (const s of w.subs) backlog = Math.max(backlog, s.buffer.length);
-    const n = credit - backlog - (w.base + w.granted - w.recv);
+    const n = credit - backlog(w) - (w.base + w.granted - w.recv);
     if (n * 2 >= credit && this.#send({ op: 'credit', topic, n })) w.granted += n;
   }
 
@@ -180,7 +179,8 @@ export class SpoolClient {
       this.#emitError(m);
       return;
     }
-    const w = 'topic' in m && m.topic !== undefined ? this.#wires.get(m.topic) : undefined;
+    // Frames without a topic find no wire (no wire is keyed `undefined`).
+    const w = this.#wires.get((m as { topic: string }).topic);
     if (m.op === 'ev') {
       if (!w) return;
       w.recv++;
@@ -209,7 +209,7 @@ export class SpoolClient {
         m.message,
         typeof after === 'number' ? { details: { retryAfterMs: after } } : undefined,
       );
-      const p = m.ref === undefined ? undefined : this.#pending.get(m.ref);
+      const p = this.#pending.get(m.ref!);
       if (p) {
         this.#pending.delete(p.frame.ref);
         if (p.again && DONE_ON_RETRY[p.frame.op]?.includes(m.code)) p.ok({});
