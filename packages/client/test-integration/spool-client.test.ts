@@ -1,15 +1,9 @@
 import { createManualClock, type ManualClock, type SpoolError } from '@spool/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type FakeConnection,
-  type FakeServer,
-  startFakeServer,
-  TestWebSocket,
-  until,
-} from './__tests__/fake-server';
-import type { SpoolClientOptions } from './options';
-import { type ConnectionState, SpoolClient } from './spool-client';
-import { RESET_EVENT, type SpoolEvent } from './spool-event';
+import type { SpoolClientOptions } from '../src/options';
+import { type ConnectionState, SpoolClient } from '../src/spool-client';
+import { RESET_EVENT, type SpoolEvent } from '../src/spool-event';
+import { type FakeConnection, type FakeServer, startFakeServer, TestWebSocket, until } from './fake-server';
 
 let server: FakeServer;
 let clock: ManualClock;

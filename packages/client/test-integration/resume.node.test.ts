@@ -9,11 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { channelTopic, type MsgDeltaData } from '@spool/core';
 import { createSpool } from '@spool/server';
 import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
-import { assembleChannel } from '../chat-assembler';
-import type { SpoolClientOptions } from '../options';
-import { SpoolClient } from '../spool-client';
-import type { SpoolEvent } from '../spool-event';
-import { subscribeSse } from '../sse/sse-subscription';
+import { assembleChannel } from '../src/chat-assembler';
+import type { SpoolClientOptions } from '../src/options';
+import { SpoolClient } from '../src/spool-client';
+import type { SpoolEvent } from '../src/spool-event';
+import { subscribeSse } from '../src/sse/sse-subscription';
 import { type ChaosProxy, seeded, startChaosProxy } from './chaos-proxy';
 import { until, ws } from './fake-server';
 

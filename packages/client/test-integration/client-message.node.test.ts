@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { SpoolError } from '@spool/core';
 import { createSpool } from '@spool/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SpoolClient } from '../spool-client';
+import { SpoolClient } from '../src/spool-client';
 import { until, ws } from './fake-server';
 
 const USER = 'user-token-00001';

@@ -8,8 +8,8 @@
 import type { AddressInfo } from 'node:net';
 import { createSpool, type SpoolOptions } from '@spool/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SpoolClientOptions } from '../options';
-import { SpoolClient } from '../spool-client';
+import type { SpoolClientOptions } from '../src/options';
+import { SpoolClient } from '../src/spool-client';
 import { type ChaosProxy, seeded, startChaosProxy } from './chaos-proxy';
 import { until, ws } from './fake-server';
 

@@ -1,9 +1,9 @@
 /** `client.message(id)`: the client's own messages, a lookup for unknown ones, `unknown` until it knows. */
 import { createManualClock, type SpoolError } from '@spool/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeServer, startFakeServer, TestWebSocket, until } from './__tests__/fake-server';
-import { httpBase, type SpoolClientOptions } from './options';
-import { SpoolClient } from './spool-client';
+import { httpBase, type SpoolClientOptions } from '../src/options';
+import { SpoolClient } from '../src/spool-client';
+import { type FakeServer, startFakeServer, TestWebSocket, until } from './fake-server';
 
 let server: FakeServer;
 const clients: SpoolClient[] = [];
