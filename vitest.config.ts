@@ -56,6 +56,19 @@ export default defineConfig({
           setupFiles: [seedSetup],
         },
       },
+      // Type tests of the client's public API (`*.test-d.ts`): type-checked, never run.
+      {
+        test: {
+          name: 'client:types',
+          include: [],
+          typecheck: {
+            enabled: true,
+            only: true,
+            include: ['packages/client/src/**/*.test-d.ts'],
+            tsconfig: 'packages/client/tsconfig.typecheck.json',
+          },
+        },
+      },
       {
         plugins: [react()],
         resolve: { conditions },
