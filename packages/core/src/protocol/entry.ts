@@ -2,7 +2,9 @@
  * `@spool/core/protocol`: the part of the wire protocol a peer needs, as a small entry of
  * its own (docs/protocol.md). A client imports it rather than core's whole index, and
  * bundles only what it calls: the frame guard, event-ID order and the reconnect backoff.
- * Each is the one implementation core's own users call too.
+ * The light event-ID helpers and `fullJitter` are built on the same math core's own users
+ * call; `readServerFrame` is the small check a client ships, `decodeServerMessage` the
+ * full validation.
  */
 export { type BackoffOptions, backoffDelay, fullJitter, type RandomSource } from '../flow/backoff';
 export { decodeServerMessage } from './decode-server-message';
