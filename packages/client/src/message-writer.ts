@@ -3,6 +3,7 @@ import {
   type ChunkPacerOptions,
   type ClientMessage,
   chunkPacer,
+  handledRejection,
   SpoolError,
   type WireEndReason,
   type WireOpenMeta,
@@ -160,8 +161,6 @@ export class MessageWriter {
   }
 
   #closed(): Promise<never> {
-    const p = Promise.reject(new SpoolError('STREAM_CLOSED', `Message ${this.messageId} already ended`));
-    p.catch(noop);
-    return p;
+    return handledRejection(new SpoolError('STREAM_CLOSED', `Message ${this.messageId} already ended`));
   }
 }

@@ -48,8 +48,8 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
   readonly buffer: SpoolEvent[] = [];
   #listeners = new Set<(ev: SpoolEvent) => void>();
   #iterating = false;
-  #waiter: ((r: IteratorResult<SpoolEvent>) => void) | undefined;
-  #failWaiter: ((err: unknown) => void) | undefined;
+  /** The pending `next()` of the iterator, as its resolve and reject. */
+  #waiter: [(r: IteratorResult<SpoolEvent>) => void, (err: unknown) => void] | undefined;
   #error: SpoolError | undefined;
   #done = false;
 
@@ -102,11 +102,10 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
   }
 
   #settle(value?: SpoolEvent, err?: unknown): void {
-    const ok = this.#waiter;
-    const ko = this.#failWaiter;
-    this.#waiter = this.#failWaiter = undefined;
-    if (err) ko?.(err);
-    else ok?.(value ? { value, done: false } : { value: undefined, done: true });
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    if (err) w?.[1](err);
+    else w?.[0](value ? { value, done: false } : { value: undefined, done: true });
   }
 
   /** Ends the subscription: with `err`, the iterator throws it and `onError` hears it. */
@@ -137,8 +136,7 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
         if (this.#error) return Promise.reject(this.#error);
         if (this.#done) return Promise.resolve({ value: undefined, done: true });
         return new Promise((ok, ko) => {
-          this.#waiter = ok;
-          this.#failWaiter = ko;
+          this.#waiter = [ok, ko];
         });
       },
       return: () => {
