@@ -13,7 +13,7 @@ import {
 export type SendRequest = (frame: ClientMessage) => Promise<{ id?: string; messageId?: string }>;
 
 /**
- * Options of {@link MessageWriter} (`client.openMessage(meta, options)`): the pacing of
+ * Options of {@link MessageWriter} (`SpoolProducer.openMessage(meta, options)`): the pacing of
  * core's `ChunkPacer`, whose defaults apply (`chunkPacerDefaults`: a window of 256 chunks
  * in flight, text merged up to 16 KiB per chunk behind it, at most 4 MiB waiting, 8
  * resends of a chunk refused for rate).
@@ -42,7 +42,7 @@ const noop = () => {};
  * unhandled rejection). The message ID is chosen here, so a retried open names the same message.
  *
  * @example
- * const w = client.openMessage({ channelId: 'general', channelType: 1 });
+ * const w = producer.openMessage({ channelId: 'general', channelType: 1 });
  * for await (const token of llm) w.append(token);
  * await w.end();
  */

@@ -1,6 +1,6 @@
 /**
- * Type tests of the client's public API, as users import it (the main entry and
- * `@spool/client/react`): what `client.on` hands each listener, and what the hooks return.
+ * Type tests of the client's public API, as users import it (the main entry,
+ * `@spool/client/producer` and `@spool/client/react`): what `client.on` hands each listener, and what the hooks return.
  * Checked by `tsc -b` and by Vitest's typecheck (the `client:types` project); never run, so
  * the hooks are called outside a component here.
  */
@@ -10,13 +10,13 @@ import {
   type ChannelStore,
   type ConnectionState,
   type MessageStatus,
-  type MessageWriter,
   SpoolClient,
   type SpoolError,
   type SpoolEvent,
   type SubscribeOptions,
   type Subscription,
 } from './index';
+import type { MessageWriter, SpoolProducer } from './producer';
 import {
   type TopicView,
   type UseTopicOptions,
@@ -27,6 +27,7 @@ import {
 } from './react/index';
 
 declare const client: SpoolClient;
+declare const producer: SpoolProducer;
 
 describe('client.on', () => {
   it('hands each event type its own listener argument and returns what stops it', () => {
@@ -60,7 +61,12 @@ describe('SpoolClient', () => {
     expectTypeOf(client.subscribe('chan:1:general', { after: '0-0' })).toEqualTypeOf<Subscription>();
     expectTypeOf(client.message('1').getSnapshot()).toEqualTypeOf<AssembledMessage>();
     expectTypeOf(client.channel(1, 'general')).toEqualTypeOf<ChannelStore & { subscription: Subscription }>();
-    expectTypeOf(client.openMessage({ channelId: 'general', channelType: 1 })).toEqualTypeOf<MessageWriter>();
+    expectTypeOf(
+      producer.openMessage({ channelId: 'general', channelType: 1 }),
+    ).toEqualTypeOf<MessageWriter>();
+    expectTypeOf(producer).toMatchTypeOf<SpoolClient>();
+    // @ts-expect-error writing is in @spool/client/producer, so subscribers do not bundle it
+    client.openMessage({ channelId: 'general', channelType: 1 });
     expectTypeOf<AssembledMessage['status']>().toEqualTypeOf<MessageStatus>();
     // @ts-expect-error a channel type is a number
     client.channel('1', 'general');

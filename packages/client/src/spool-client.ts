@@ -10,8 +10,8 @@ import {
 import { type AssembledMessage, type ChannelStore, ChatAssembler } from './chat-assembler';
 import { type Connection, type ConnectionState, connect } from './connection';
 import { lookupMessage } from './message-lookup';
-import { MessageWriter, type MessageWriterOptions } from './message-writer';
 import { type ResolvedClientOptions, resolveClientOptions, type SpoolClientOptions } from './options';
+import { type ProducerLink, producerLink, type Reopenable } from './producer-link';
 import type { ExternalStore, SpoolEvent } from './spool-event';
 import { type SubscribeOptions, Subscription, type SubscriptionLink } from './subscription';
 
@@ -72,7 +72,7 @@ export class SpoolClient {
   #pending = new Map<number, Pending>();
   #wires = new Map<string, Wire>();
   /** Writers whose message may need opening again on a new connection. */
-  #writers = new Set<MessageWriter>();
+  #writers = new Set<Reopenable>();
   #listeners = { state: new Set<(s: ConnectionState) => void>(), error: new Set<(e: SpoolError) => void>() };
   #chat: ChatAssembler;
   /** Messages `message()` asked the server about, so each is fetched once (bounded by maxMessages). */
@@ -298,24 +298,16 @@ export class SpoolClient {
   }
 
   /**
-   * Opens a chat message to stream from this client (an LLM worker, a chat UI). The writer
-   * paces itself (a window of chunks in flight, its own bounded queue, not
-   * `offlineQueueMax`), so `append` needs no `await`; `end()` rejects if a chunk finally failed.
-   *
-   * @example
-   * const w = client.openMessage({ channelId: 'general', channelType: 1, fromUid: 'bot' });
-   * for await (const token of llm) w.append(token);
-   * await w.end();
+   * The writer path, for {@link SpoolProducer} (`@spool/client/producer`), kept out of this
+   * class so that a subscriber's bundle carries no pacing code (docs/architecture.md, "The
+   * client's entries"): checks the client is open, and returns the function a writer's
+   * frames go through and where the writer registers to open its message again after a reconnect.
+   * @internal
    */
-  openMessage(meta: WireOpenMeta, options?: MessageWriterOptions): MessageWriter {
+  [producerLink](): ProducerLink {
     this.#assertOpen();
     this.#pruneWriters();
-    const w = new MessageWriter((f) => this.#produce(f), meta, this.options.random, {
-      clock: this.options.clock,
-      ...options,
-    });
-    this.#writers.add(w);
-    return w;
+    return { send: (f) => this.#produce(f), add: (w) => this.#writers.add(w) };
   }
 
   /** Drops finished writers; with `reopen`, the others open their message again. */
