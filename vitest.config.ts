@@ -40,16 +40,33 @@ export default defineConfig({
       }),
       // The benchmark report writer (section replacement, SVG charts); the benchmarks themselves are not tests.
       nodeProject('bench', ['bench/**/*.test.ts']),
-      nodeProject('client:node', ['packages/client/src/**/*.test.ts'], { testTimeout: 30_000 }),
+      // The client's unit tests (src) and its tests against a real socket or server
+      // (test-integration, type-checked apart so that Node's types stay out of src).
+      nodeProject('client:node', ['packages/client/{src,test-integration}/**/*.test.ts'], {
+        testTimeout: 30_000,
+      }),
       {
         plugins: [react()],
         resolve: { conditions },
         test: {
           name: 'client:dom',
-          include: ['packages/client/src/**/*.test.{ts,tsx}'],
-          exclude: ['packages/client/src/**/*.node.test.ts'],
+          include: ['packages/client/{src,test-integration}/**/*.test.{ts,tsx}'],
+          exclude: ['packages/client/{src,test-integration}/**/*.node.test.ts'],
           environment: 'happy-dom',
           setupFiles: [seedSetup],
+        },
+      },
+      // Type tests of the client's public API (`*.test-d.ts`): type-checked, never run.
+      {
+        test: {
+          name: 'client:types',
+          include: [],
+          typecheck: {
+            enabled: true,
+            only: true,
+            include: ['packages/client/src/**/*.test-d.ts'],
+            tsconfig: 'packages/client/tsconfig.typecheck.json',
+          },
         },
       },
       {

@@ -49,6 +49,7 @@ async function measure(source: string, external: string[] = []): Promise<Measure
 export default async function run(): Promise<BenchOutput & { withinBudget: boolean }> {
   const client = await measure("export * from '@spool/client';");
   const subscribeOnly = await measure("export { SpoolClient } from '@spool/client';");
+  const producer = await measure("export * from '@spool/client/producer';");
   const sse = await measure("export * from '@spool/client/sse';");
   const react = await measure("export * from '@spool/client/react';", ['react', 'react-dom']);
   const wsPeers = {
@@ -69,13 +70,14 @@ export default async function run(): Promise<BenchOutput & { withinBudget: boole
     }));
   const gz = report('Bundle size, minified + gzip -9 (bytes)', [
     {
-      name: '@spool/client (WS, resume, produce, assemble)',
+      name: '@spool/client (WS, resume, assemble)',
       value: client.gz,
       unit: 'B',
       target: `<= ${CLIENT_BUDGET_BYTES} B (6 KiB)`,
     },
     { name: '  subscribe-only import (SpoolClient alone)', value: subscribeOnly.gz, unit: 'B' },
     ...vs(client, wsPeers, 'gz'),
+    { name: '@spool/client/producer (client + paced writer)', value: producer.gz, unit: 'B' },
     { name: '@spool/client/sse', value: sse.gz, unit: 'B' },
     ...vs(sse, ssePeers, 'gz'),
     { name: '@spool/client/react (react external)', value: react.gz, unit: 'B' },
@@ -84,6 +86,7 @@ export default async function run(): Promise<BenchOutput & { withinBudget: boole
     { name: '@spool/client', value: client.min, unit: 'B' },
     { name: '  subscribe-only import (SpoolClient alone)', value: subscribeOnly.min, unit: 'B' },
     ...vs(client, wsPeers, 'min'),
+    { name: '@spool/client/producer', value: producer.min, unit: 'B' },
     { name: '@spool/client/sse', value: sse.min, unit: 'B' },
     ...vs(sse, ssePeers, 'min'),
     { name: '@spool/client/react', value: react.min, unit: 'B' },

@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsdown';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/testing.ts'],
+  entry: { index: 'src/index.ts', protocol: 'src/protocol/entry.ts', testing: 'src/testing.ts' },
   format: 'esm',
   dts: true,
   fixedExtension: false,

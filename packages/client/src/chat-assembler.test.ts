@@ -21,6 +21,30 @@ describe('ChatAssembler', () => {
     expect(m.getSnapshot().text).toBe('abc');
   });
 
+  it('an ended snapshot over chunks held behind a gap keeps its text, without those chunks twice', () => {
+    const chat = new ChatAssembler();
+    chat.apply(delta('9', 0, 'a'));
+    chat.apply(delta('9', 2, 'c'));
+    chat.apply(delta('9', 3, 'd'));
+    chat.apply(ev('msg.snapshot', { messageId: '9', text: 'abcd', lastChunkId: 3, status: 'ended' }));
+    expect(chat.message('9').getSnapshot()).toMatchObject({
+      text: 'abcd',
+      status: 'ended',
+      reason: 'success',
+    });
+  });
+
+  it('an end with chunks missing keeps every chunk it has, in order', () => {
+    const chat = new ChatAssembler();
+    chat.apply(delta('8', 3, 'd'));
+    chat.apply(delta('8', 0, 'a'));
+    chat.apply(delta('8', 2, 'c'));
+    chat.apply(end('8'));
+    expect(chat.message('8').getSnapshot()).toMatchObject({ text: 'acd', status: 'ended' });
+    chat.apply(delta('8', 1, 'b'));
+    expect(chat.message('8').getSnapshot().text).toBe('acd');
+  });
+
   it('assembles exactly the produced text from any arrival order with repeats', () => {
     fc.assert(
       fc.property(

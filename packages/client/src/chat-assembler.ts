@@ -88,17 +88,22 @@ export class ChatAssembler {
       e.next = d!.lastChunkId! + 1;
     }
     const reason = d!.reason ?? (d!.status === 'ended' ? 'success' : undefined);
-    if (ev.event === 'msg.end' || reason) {
-      // An ended message gets no more chunks: a gap left now is the producer's, not ours.
-      for (const k of [...e.parts.keys()].sort((a, b) => a - b)) {
-        s.text += this.#decode(e, e.parts.get(k)!);
-        e.next = k + 1;
-      }
+    const ended = ev.event === 'msg.end' || reason;
+    if (ended) {
       s.status = reason === 'error' ? 'error' : 'ended';
       s.reason = reason;
     }
-    for (let p = e.parts.get(e.next); p; p = e.parts.get(++e.next)) s.text += this.#decode(e, p);
-    for (const k of e.parts.keys()) if (k < e.next) e.parts.delete(k);
+    // Chunks in order: those a snapshot covered are dropped, the next one is appended, and
+    // so is every one after a gap once the message ended (it gets no more chunks: a gap
+    // left now is the producer's, not ours).
+    for (const k of [...e.parts.keys()].sort((a, b) => a - b)) {
+      if (k > e.next && !ended) break;
+      if (k >= e.next) {
+        s.text += this.#decode(e, e.parts.get(k)!);
+        e.next = k + 1;
+      }
+      e.parts.delete(k);
+    }
     e.snap = s;
     for (const l of e.listeners) l();
     this.#changed(e.topic);

@@ -1,4 +1,5 @@
-import { PROTOCOL_V1, SpoolError, type TimerHandle } from '@spool/core';
+import { SpoolError, type TimerHandle } from '@spool/core';
+import { fullJitter, PROTOCOL_V1 } from '@spool/core/protocol';
 import type { ResolvedClientOptions, WebSocketLike } from './options';
 
 /** `connecting` only before the first connection; `reconnecting` while waiting or retrying after one. */
@@ -33,216 +34,199 @@ function statusError(status: number): SpoolError {
         : status === 404
           ? 'NOT_FOUND'
           : 'CONNECT_FAILED',
-    `HTTP ${status} to the WebSocket upgrade${status === 404 ? ': is this the /v1/ws endpoint?' : ''}`,
+    `HTTP ${status} on upgrade${status === 404 ? ': is the path /v1/ws?' : ''}`,
     { details: { status } },
   );
 }
 
+/** The socket under a SpoolClient, as {@link connect} returns it. */
+export interface Connection {
+  readonly state: ConnectionState;
+  /** Sends a text frame if the socket is open; returns whether it went out. */
+  send(text: string): boolean;
+  /** Drops the socket and connects again at once, with the backoff started over. */
+  reconnect(): void;
+  /** Closes for good. */
+  close(): void;
+}
+
 /**
- * The socket under a SpoolClient, kept alive: reconnect with exponential backoff and full
- * jitter, retry at once when the browser comes back online or the tab becomes visible, a
- * liveness timeout when nothing (not even the server's `hb`) arrives, and a fresh token
- * from `getToken` for every attempt. Refusals are reported, never retried in silence:
- * 4401 and HTTP 401 retry (with a fresh token), 4403 and HTTP 403/404 stop, and attempts
- * that never open are reported as `CONNECT_FAILED` every {@link CONNECT_FAILED_AFTER} in a row.
+ * Opens the socket under a SpoolClient and keeps it alive: reconnect with exponential
+ * backoff and full jitter, retry at once when the browser comes back online or the tab
+ * becomes visible, a liveness timeout when nothing (not even the server's `hb`) arrives,
+ * and a fresh token from `getToken` for every attempt. Refusals are reported, never
+ * retried in silence: 4401 and HTTP 401 retry (with a fresh token), 4403 and HTTP 403/404
+ * stop, and attempts that never open are reported as `CONNECT_FAILED` every
+ * {@link CONNECT_FAILED_AFTER} in a row.
+ *
+ * (A closure rather than a class: local names minify where `#private` names do not, and
+ * the client has a size budget, see docs/architecture.md.)
  *
  * @example
- * const conn = new Connection(url, resolveClientOptions(url, { WebSocket }), { state, open, frame, error });
+ * const conn = connect(url, resolveClientOptions(url, { WebSocket }), { state, open, frame, error });
  * conn.send('{"op":"ping","ref":1}');
  */
-export class Connection {
-  state: ConnectionState = 'connecting';
-  #ws: WebSocketLike | undefined;
+export function connect(url: string, o: ResolvedClientOptions, on: ConnectionEvents): Connection {
+  const { clock, backoff, random, livenessTimeoutMs } = o;
+  const g = globalThis as { document?: Document } & Partial<typeof globalThis>;
+  let state: ConnectionState = 'connecting';
+  let ws: WebSocketLike | undefined;
   /** Bumped whenever the current attempt is abandoned, so its late callbacks do nothing. */
-  #gen = 0;
-  #attempt = 0;
+  let gen = 0;
+  let attempt = 0;
   /** Attempts in a row that never reached `open`. */
-  #failed = 0;
-  #opened = false;
-  #retryTimer: TimerHandle | undefined;
-  #liveTimer: TimerHandle | undefined;
-  #seen = 0;
-  #closed = false;
-  #wake = () => {
+  let failed = 0;
+  let opened = false;
+  let closed = false;
+  let retryTimer: TimerHandle | undefined;
+  let liveTimer: TimerHandle | undefined;
+
+  const wake = () => {
     // Back online or visible again: retry now instead of waiting out the backoff.
-    if (this.#retryTimer !== undefined && (globalThis as { document?: Document }).document?.hidden !== true) {
-      this.o.clock.clearTimeout(this.#retryTimer);
-      this.#connect();
+    if (retryTimer !== undefined && g.document?.hidden !== true) {
+      clock.clearTimeout(retryTimer);
+      open();
     }
   };
+  const watch = (method: 'addEventListener' | 'removeEventListener') => {
+    g[method]?.('online', wake);
+    g.document?.[method]('visibilitychange', wake);
+  };
+  const setState = (next: ConnectionState) => {
+    if (state === next) return;
+    state = next;
+    on.state(next);
+  };
 
-  constructor(
-    readonly url: string,
-    readonly o: ResolvedClientOptions,
-    readonly on: ConnectionEvents,
-  ) {
-    this.#watch('addEventListener');
-    this.#connect();
-  }
-
-  #watch(method: 'addEventListener' | 'removeEventListener'): void {
-    const g = globalThis as { document?: Document } & Partial<typeof globalThis>;
-    g[method]?.('online', this.#wake);
-    g.document?.[method]('visibilitychange', this.#wake);
-  }
-
-  #setState(state: ConnectionState): void {
-    if (this.state === state) return;
-    this.state = state;
-    this.on.state(state);
-  }
-
-  /** Sends a text frame if the socket is open; returns whether it went out. */
-  send(text: string): boolean {
-    if (this.#ws?.readyState !== OPEN || this.state !== 'open') return false;
-    this.#ws.send(text);
-    return true;
-  }
-
-  async #connect(): Promise<void> {
-    const gen = ++this.#gen;
-    const o = this.o;
-    this.#retryTimer = undefined;
-    this.#opened = false;
-    if (this.state !== 'connecting') this.#setState('reconnecting');
-    this.#alive();
+  const open = async (): Promise<void> => {
+    const mine = ++gen;
+    retryTimer = undefined;
+    opened = false;
+    if (state !== 'connecting') setState('reconnecting');
+    alive();
     try {
       const token = o.getToken ? await o.getToken() : o.token;
-      if (gen !== this.#gen) return;
-      const url = token
-        ? `${this.url}${this.url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(token)}`
-        : this.url;
-      const ws = new o.WebSocket(url, PROTOCOL_V1);
-      const mine = (f: (e: { data: unknown }) => void) => (e: { data: unknown }) => ws === this.#ws && f(e);
-      this.#ws = Object.assign(ws, {
-        onopen: mine(() => {
-          this.#opened = true;
-          this.#failed = 0;
-          this.#alive();
-          this.#setState('open');
-          this.on.open();
+      if (mine !== gen) return;
+      const socket = new o.WebSocket(
+        token ? `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(token)}` : url,
+        PROTOCOL_V1,
+      );
+      const current = (f: (e: { data: unknown }) => void) => (e: { data: unknown }) => socket === ws && f(e);
+      ws = Object.assign(socket, {
+        onopen: current(() => {
+          opened = true;
+          failed = 0;
+          alive();
+          setState('open');
+          on.open();
         }),
-        onmessage: mine((e) => {
-          this.#alive();
+        onmessage: current((e) => {
+          alive();
           // Reset only once the server speaks: one that accepts and hangs up at once still backs off.
-          this.#attempt = 0;
-          this.on.frame(e.data);
+          attempt = 0;
+          on.frame(e.data);
         }),
-        onclose: mine((e) => {
+        onclose: current((e) => {
           // A refused client is let in and then closed with 4401/4403 and the code as the
           // reason, since a browser cannot read the status of a refused upgrade.
           const { code, reason } = e as { code?: number; reason?: string };
           const named = reason && /^[A-Z_]+$/.test(reason) ? (reason as SpoolError['code']) : undefined;
           if (code === 4401 || code === 4403 || named) {
-            const err = new SpoolError(
-              named ?? (code === 4403 ? 'FORBIDDEN' : 'UNAUTHENTICATED'),
-              `Closed by the server: ${code} ${reason}`,
-              { details: { close: code } },
-            );
             // 4401: a fresh token from getToken may get in; 4403: these credentials never will.
-            this.#fail(err, code === 4403);
-          } else this.#drop();
+            fail(
+              new SpoolError(
+                named ?? (code === 4403 ? 'FORBIDDEN' : 'UNAUTHENTICATED'),
+                `Closed ${code} ${reason}`,
+                { details: { close: code } },
+              ),
+              code === 4403,
+            );
+          } else drop();
         }),
-        onerror: mine(() => this.#drop()),
+        onerror: current(() => drop()),
       });
       // Node's `ws` shows the HTTP status of a refused upgrade (a wrong path answers 404);
       // browsers never do, which is what the never-open count is for.
       (
-        ws as { on?: (type: string, listener: (req: unknown, res: { statusCode: number }) => void) => void }
+        socket as {
+          on?: (type: string, listener: (req: unknown, res: { statusCode: number }) => void) => void;
+        }
       ).on?.('unexpected-response', (_req, res) => {
-        if (ws !== this.#ws) return;
         const status = res.statusCode;
-        this.#fail(statusError(status), status === 403 || status === 404);
+        if (socket === ws) fail(statusError(status), status === 403 || status === 404);
       });
     } catch {
       // getToken failed or the constructor threw: both are just a failed attempt.
-      if (gen === this.#gen) this.#drop();
+      if (mine === gen) drop();
     }
-  }
+  };
 
-  /** Arms the liveness check: a connection that stays silent this long is dropped. */
-  #alive(): void {
-    const { clock, livenessTimeoutMs } = this.o;
-    this.#seen = clock.now();
-    if (this.#liveTimer !== undefined) return;
-    const check = () => {
-      const left = livenessTimeoutMs - (clock.now() - this.#seen);
-      this.#liveTimer = left > 0 ? clock.setTimeout(check, left) : undefined;
-      if (left <= 0) this.#drop();
-    };
-    this.#liveTimer = clock.setTimeout(check, livenessTimeoutMs);
-  }
+  /** Restarts the liveness timer: a connection that stays silent this long is dropped. */
+  const alive = () => {
+    clock.clearTimeout(liveTimer);
+    liveTimer = clock.setTimeout(drop, livenessTimeoutMs);
+  };
 
   /** Reports `err`; then stops (state `closed`) or retries as after any failed attempt. */
-  #fail(err: SpoolError, stop: boolean): void {
-    if (!stop) {
-      // The cause first: the retry below may itself give up (RETRY_EXHAUSTED).
-      this.on.error(err, false);
-      this.#drop();
-      return;
+  const fail = (err: SpoolError, stop: boolean) => {
+    if (stop) {
+      drop(false);
+      setState('closed');
     }
-    this.#drop(false);
-    this.#setState('closed');
-    this.on.error(err, true);
-  }
+    on.error(err, stop);
+    // The cause first: the retry that follows may itself give up (RETRY_EXHAUSTED).
+    if (!stop) drop();
+  };
 
   /** Abandons the current socket (if any) and, unless told not to, schedules the next attempt. */
-  #drop(retry = true): void {
-    const { clock, backoff, random } = this.o;
-    this.#gen++;
-    const ws = this.#ws;
-    this.#ws = undefined;
-    if (ws) {
+  const drop = (retry = true) => {
+    gen++;
+    const old = ws;
+    ws = undefined;
+    if (old) {
       // Not null: `ws` throws an 'error' event nobody listens to (close() while connecting emits one).
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = noop;
+      old.onopen = old.onmessage = old.onclose = old.onerror = noop;
       try {
-        ws.close();
+        old.close();
       } catch {}
     }
-    clock.clearTimeout(this.#liveTimer);
-    clock.clearTimeout(this.#retryTimer);
-    this.#liveTimer = this.#retryTimer = undefined;
-    if (!retry || this.#closed) return;
-    if (this.#attempt >= backoff.attempts) {
-      this.#fail(
-        new SpoolError(
-          'RETRY_EXHAUSTED',
-          `Gave up after ${this.#attempt} failed connection attempts; call reconnect() to try again.`,
-        ),
-        true,
-      );
+    clock.clearTimeout(liveTimer);
+    clock.clearTimeout(retryTimer);
+    liveTimer = retryTimer = undefined;
+    if (!retry || closed) return;
+    if (attempt >= backoff.attempts) {
+      fail(new SpoolError('RETRY_EXHAUSTED', `Gave up after ${attempt} attempts; call reconnect()`), true);
       return;
     }
-    this.#setState('reconnecting');
-    if (!this.#opened && ++this.#failed % CONNECT_FAILED_AFTER === 0) {
-      this.on.error(
-        new SpoolError(
-          'CONNECT_FAILED',
-          `${this.#failed} attempts in a row never opened ${this.url}: is the server up, and is this its /v1/ws?`,
-        ),
-        false,
-      );
+    setState('reconnecting');
+    if (!opened && ++failed % CONNECT_FAILED_AFTER === 0) {
+      on.error(new SpoolError('CONNECT_FAILED', `${failed} attempts never opened ${url}`), false);
     }
-    // Full jitter: uniform in [0, min(maxMs, baseMs * 2^attempt)], as core's backoffDelay
-    // computes it; inlined because its per-call validation (options are checked once, in
-    // the constructor) would cost the bundle more than the whole formula.
-    const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** this.#attempt++);
-    this.#retryTimer = clock.setTimeout(() => this.#connect(), random() * ceiling);
-  }
+    retryTimer = clock.setTimeout(open, fullJitter(attempt++, backoff, random));
+  };
 
-  /** Drops the socket and connects again at once, with the backoff started over. */
-  reconnect(): void {
-    this.#drop(false);
-    this.#attempt = this.#failed = 0;
-    this.#setState('reconnecting');
-    this.#connect();
-  }
-
-  /** Closes for good. */
-  close(): void {
-    this.#closed = true;
-    this.#drop(false);
-    this.#watch('removeEventListener');
-    this.#setState('closed');
-  }
+  watch('addEventListener');
+  open();
+  return {
+    get state() {
+      return state;
+    },
+    send(text) {
+      if (ws?.readyState !== OPEN || state !== 'open') return false;
+      ws.send(text);
+      return true;
+    },
+    reconnect() {
+      drop(false);
+      attempt = failed = 0;
+      setState('reconnecting');
+      open();
+    },
+    close() {
+      closed = true;
+      drop(false);
+      watch('removeEventListener');
+      setState('closed');
+    },
+  };
 }

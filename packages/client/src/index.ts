@@ -7,7 +7,6 @@ export {
   ChatAssembler,
   type MessageStatus,
 } from './chat-assembler';
-export { MessageWriter, type MessageWriterOptions } from './message-writer';
 export {
   type ReconnectBackoff,
   type SpoolClientOptions,

@@ -1,4 +1,5 @@
-import { channelTopic, type MsgSnapshotData, SpoolError } from '@spool/core';
+import { SpoolError } from '@spool/core';
+import { channelTopic, type MsgSnapshotData } from '@spool/core/protocol';
 import type { SpoolEvent } from './spool-event';
 
 /**
@@ -25,11 +26,12 @@ export async function lookupMessage(
       details: { status: res.status },
     });
   }
-  const { meta, text, lastChunkId, status, reason } = body;
+  // The body is the snapshot's data (meta, text, lastChunkId, status, reason; docs/http-api.md).
+  const { meta } = body;
   return {
     topic: channelTopic(meta.channelType, meta.channelId),
     id: '',
     event: 'msg.snapshot',
-    data: { messageId, meta, text, lastChunkId, status, reason },
+    data: { ...body, messageId },
   };
 }

@@ -3,6 +3,7 @@ import {
   type ChunkPacerOptions,
   type ClientMessage,
   chunkPacer,
+  handledRejection,
   SpoolError,
   type WireEndReason,
   type WireOpenMeta,
@@ -12,7 +13,7 @@ import {
 export type SendRequest = (frame: ClientMessage) => Promise<{ id?: string; messageId?: string }>;
 
 /**
- * Options of {@link MessageWriter} (`client.openMessage(meta, options)`): the pacing of
+ * Options of {@link MessageWriter} (`SpoolProducer.openMessage(meta, options)`): the pacing of
  * core's `ChunkPacer`, whose defaults apply (`chunkPacerDefaults`: a window of 256 chunks
  * in flight, text merged up to 16 KiB per chunk behind it, at most 4 MiB waiting, 8
  * resends of a chunk refused for rate).
@@ -41,7 +42,7 @@ const noop = () => {};
  * unhandled rejection). The message ID is chosen here, so a retried open names the same message.
  *
  * @example
- * const w = client.openMessage({ channelId: 'general', channelType: 1 });
+ * const w = producer.openMessage({ channelId: 'general', channelType: 1 });
  * for await (const token of llm) w.append(token);
  * await w.end();
  */
@@ -136,7 +137,7 @@ export class MessageWriter {
       this.send({ op: 'msg.open', ref: 0, meta: this.#meta })
         .then((ack) => {
           if (ack.id !== this.#openId)
-            throw new SpoolError('STREAM_NOT_FOUND', `The server lost message ${this.messageId}`);
+            throw new SpoolError('STREAM_NOT_FOUND', `Message ${this.messageId} lost by the server`);
         })
         .catch((err: unknown) => this.#pacer.fail(err));
     }
@@ -160,13 +161,6 @@ export class MessageWriter {
   }
 
   #closed(): Promise<never> {
-    const p = Promise.reject(
-      new SpoolError(
-        'STREAM_CLOSED',
-        `Message ${this.messageId} was already ended or cancelled by this writer.`,
-      ),
-    );
-    p.catch(noop);
-    return p;
+    return handledRejection(new SpoolError('STREAM_CLOSED', `Message ${this.messageId} already ended`));
   }
 }

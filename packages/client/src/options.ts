@@ -91,7 +91,7 @@ export interface SpoolClientOptions {
  * new SpoolClient(url, { backoff: { ...spoolClientDefaults.backoff, maxMs: 2000 } });
  */
 export const spoolClientDefaults = {
-  backoff: { baseMs: 250, maxMs: 10_000, attempts: Number.POSITIVE_INFINITY },
+  backoff: { baseMs: 250, maxMs: 10_000, attempts: Infinity },
   livenessTimeoutMs: 45_000,
   credit: 1024,
   offlineQueueMax: 1000,
@@ -130,8 +130,7 @@ export function httpBase(url: string): string {
 
 /** Merges options over {@link spoolClientDefaults} and validates them. */
 export function resolveClientOptions(url: string, options: SpoolClientOptions = {}): ResolvedClientOptions {
-  if (!/^wss?:\/\//.test(url))
-    throw bad('url', 'a ws:// or wss:// URL such as ws://localhost:8080/v1/ws', url);
+  if (!/^wss?:\/\//.test(url)) throw bad('url', 'a ws(s):// URL such as ws://localhost:8080/v1/ws', url);
   const o = {
     ...spoolClientDefaults,
     clock: realClock,
@@ -143,11 +142,7 @@ export function resolveClientOptions(url: string, options: SpoolClientOptions = 
   o.httpUrl ??= httpBase(url);
   o.WebSocket ??= (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket!;
   if (typeof o.WebSocket !== 'function')
-    throw bad(
-      'WebSocket',
-      "a WebSocket constructor (in Node 20: `import { WebSocket } from 'ws'`)",
-      o.WebSocket,
-    );
+    throw bad('WebSocket', "a constructor (in Node: `import { WebSocket } from 'ws'`)", o.WebSocket);
   checkNumber('backoff.baseMs', o.backoff.baseMs, 0);
   checkNumber('backoff.maxMs', o.backoff.maxMs, 0);
   checkNumber('backoff.attempts', o.backoff.attempts, 0, true);

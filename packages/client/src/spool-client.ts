@@ -1,11 +1,18 @@
-import { type ClientMessage, channelTopic, SpoolError, type WireOpenMeta } from '@spool/core';
+import { SpoolError } from '@spool/core';
+import {
+  type ClientMessage,
+  channelTopic,
+  eventIdJustBefore,
+  isEventIdAfter,
+  readServerFrame,
+  type WireOpenMeta,
+} from '@spool/core/protocol';
 import { type AssembledMessage, type ChannelStore, ChatAssembler } from './chat-assembler';
-import { Connection, type ConnectionState } from './connection';
+import { type Connection, type ConnectionState, connect } from './connection';
 import { lookupMessage } from './message-lookup';
-import { MessageWriter, type MessageWriterOptions } from './message-writer';
 import { type ResolvedClientOptions, resolveClientOptions, type SpoolClientOptions } from './options';
-import { readServerFrame } from './read-server-frame';
-import { type ExternalStore, eventIdBefore, isAfter, type SpoolEvent } from './spool-event';
+import { type ProducerLink, producerLink, type Reopenable } from './producer-link';
+import type { ExternalStore, SpoolEvent } from './spool-event';
 import { type SubscribeOptions, Subscription, type SubscriptionLink } from './subscription';
 
 export type { ConnectionState } from './connection';
@@ -38,6 +45,9 @@ const DONE_ON_RETRY: Record<string, string> = {
   'msg.cancel': 'STREAM_NOT_FOUND STREAM_CLOSED',
 };
 
+/** The most items an iterator of the wire's subscriptions has not pulled yet. */
+const backlog = (w: Wire) => Math.max(0, ...[...w.subs].map((s) => s.buffer.length));
+
 /**
  * Spool's WebSocket client: one socket, many topic subscriptions, each resumed from its
  * last event ID after every reconnect, so events arrive exactly once and in order.
@@ -62,7 +72,7 @@ export class SpoolClient {
   #pending = new Map<number, Pending>();
   #wires = new Map<string, Wire>();
   /** Writers whose message may need opening again on a new connection. */
-  #writers = new Set<MessageWriter>();
+  #writers = new Set<Reopenable>();
   #listeners = { state: new Set<(s: ConnectionState) => void>(), error: new Set<(e: SpoolError) => void>() };
   #chat: ChatAssembler;
   /** Messages `message()` asked the server about, so each is fetched once (bounded by maxMessages). */
@@ -85,7 +95,7 @@ export class SpoolClient {
     this.options = resolveClientOptions(url, options);
     this.#chat = new ChatAssembler(this.options.maxMessages);
     this.#id = Date.now().toString(36) + Math.random().toString(36).slice(2);
-    this.#conn = new Connection(url, this.options, {
+    this.#conn = connect(url, this.options, {
       state: (state) => {
         for (const l of this.#listeners.state) l(state);
       },
@@ -143,15 +153,13 @@ export class SpoolClient {
   #subscribe(topic: string): void {
     const w = this.#wires.get(topic)!;
     let after: string | undefined;
-    let backlog = 0;
     for (const s of w.subs) {
       const id = s.lastEventId;
-      if (id && (!after || isAfter(after, id))) after = id;
-      backlog = Math.max(backlog, s.buffer.length);
+      if (id && (!after || isEventIdAfter(after, id))) after = id;
     }
     w.recv = w.granted = 0;
     // Items still unread by an iterator count against the window, so a reconnect never doubles it.
-    w.base = Math.max(1, this.options.credit - backlog);
+    w.base = Math.max(1, this.options.credit - backlog(w));
     const compact = [...w.subs].every((s) => s.options.compact);
     this.#send({ op: 'sub', topic, after, compact, credit: w.base });
   }
@@ -161,9 +169,7 @@ export class SpoolClient {
     const w = this.#wires.get(topic);
     if (!w) return;
     const credit = this.options.credit;
-    let backlog = 0;
-    for (const s of w.subs) backlog = Math.max(backlog, s.buffer.length);
-    const n = credit - backlog - (w.base + w.granted - w.recv);
+    const n = credit - backlog(w) - (w.base + w.granted - w.recv);
     if (n * 2 >= credit && this.#send({ op: 'credit', topic, n })) w.granted += n;
   }
 
@@ -173,22 +179,23 @@ export class SpoolClient {
       this.#emitError(m);
       return;
     }
-    const w = 'topic' in m && m.topic !== undefined ? this.#wires.get(m.topic) : undefined;
+    // Frames without a topic find no wire (no wire is keyed `undefined`).
+    const w = this.#wires.get((m as { topic: string }).topic);
     if (m.op === 'ev') {
       if (!w) return;
       w.recv++;
-      if (isAfter(m.id, w.pos)) w.pos = m.id;
+      if (isEventIdAfter(m.id, w.pos)) w.pos = m.id;
       const ev: SpoolEvent = { topic: m.topic, id: m.id, event: m.event, data: m.data };
       this.#chat.apply(ev);
       for (const s of w.subs) s.deliver(ev);
       this.#grant(m.topic);
     } else if (m.op === 'subok' && w) {
       // Subscriptions that started live resume from just before the first ID that follows.
-      w.pos ??= eventIdBefore(m.from);
+      w.pos ??= eventIdJustBefore(m.from);
       for (const s of w.subs) s.lastEventId ??= w.pos;
     } else if (m.op === 'reset' && w) {
       // The new history starts at `earliest`, perhaps below what this wire had seen.
-      w.pos = eventIdBefore(m.earliest);
+      w.pos = eventIdJustBefore(m.earliest);
       this.#chat.interrupt(m.topic);
       for (const s of w.subs) s.reset(m.earliest);
     } else if (m.op === 'ack') {
@@ -202,7 +209,7 @@ export class SpoolClient {
         m.message,
         typeof after === 'number' ? { details: { retryAfterMs: after } } : undefined,
       );
-      const p = m.ref === undefined ? undefined : this.#pending.get(m.ref);
+      const p = this.#pending.get(m.ref!);
       if (p) {
         this.#pending.delete(p.frame.ref);
         if (p.again && DONE_ON_RETRY[p.frame.op]?.includes(m.code)) p.ok({});
@@ -248,7 +255,7 @@ export class SpoolClient {
     // others drop the repeats, since each dedupes by its own last event ID).
     const earlier =
       options.after !== undefined &&
-      [...w.subs].some((s) => !s.lastEventId || isAfter(s.lastEventId, options.after!));
+      [...w.subs].some((s) => !s.lastEventId || isEventIdAfter(s.lastEventId, options.after!));
     if (options.after === undefined) sub.lastEventId = w.pos;
     w.subs.add(sub);
     if (earlier && this.#send({ op: 'unsub', topic })) this.#subscribe(topic);
@@ -279,15 +286,9 @@ export class SpoolClient {
     return new Promise((ok, ko) => {
       this.#assertOpen();
       if (this.state === 'closed')
-        throw (
-          this.#halt ??
-          new SpoolError('RETRY_EXHAUSTED', 'The client gave up reconnecting; call reconnect() first.')
-        );
+        throw this.#halt ?? new SpoolError('RETRY_EXHAUSTED', 'Gave up; call reconnect()');
       if (!paced && this.state !== 'open' && this.#pending.size >= this.options.offlineQueueMax) {
-        throw new SpoolError(
-          'QUEUE_FULL',
-          `${this.#pending.size} requests already wait for the connection (offlineQueueMax); retry once it is open.`,
-        );
+        throw new SpoolError('QUEUE_FULL', `${this.#pending.size} requests wait (offlineQueueMax)`);
       }
       const ref = ++this.#ref;
       const p: Pending = { frame: { ...frame, ref } as Pending['frame'], ok, ko };
@@ -297,24 +298,16 @@ export class SpoolClient {
   }
 
   /**
-   * Opens a chat message to stream from this client (an LLM worker, a chat UI). The writer
-   * paces itself (a window of chunks in flight, its own bounded queue, not
-   * `offlineQueueMax`), so `append` needs no `await`; `end()` rejects if a chunk finally failed.
-   *
-   * @example
-   * const w = client.openMessage({ channelId: 'general', channelType: 1, fromUid: 'bot' });
-   * for await (const token of llm) w.append(token);
-   * await w.end();
+   * The writer path, for {@link SpoolProducer} (`@spool/client/producer`), kept out of this
+   * class so that a subscriber's bundle carries no pacing code (docs/architecture.md, "The
+   * client's entries"): checks the client is open, and returns the function a writer's
+   * frames go through and where the writer registers to open its message again after a reconnect.
+   * @internal
    */
-  openMessage(meta: WireOpenMeta, options?: MessageWriterOptions): MessageWriter {
+  [producerLink](): ProducerLink {
     this.#assertOpen();
     this.#pruneWriters();
-    const w = new MessageWriter((f) => this.#produce(f), meta, this.options.random, {
-      clock: this.options.clock,
-      ...options,
-    });
-    this.#writers.add(w);
-    return w;
+    return { send: (f) => this.#produce(f), add: (w) => this.#writers.add(w) };
   }
 
   /** Drops finished writers; with `reopen`, the others open their message again. */
@@ -407,7 +400,7 @@ export class SpoolClient {
     if (this.#closed) return;
     this.#closed = true;
     this.#conn.close();
-    this.#rejectAll(new SpoolError('CONNECTION_CLOSED', 'The client was closed.'));
+    this.#rejectAll(new SpoolError('CONNECTION_CLOSED', 'SpoolClient closed'));
     for (const w of this.#wires.values()) for (const s of w.subs) s.end();
     this.#wires.clear();
   }
@@ -418,7 +411,6 @@ export class SpoolClient {
   }
 
   #assertOpen(): void {
-    if (this.#closed)
-      throw new SpoolError('CONNECTION_CLOSED', 'This SpoolClient was closed; create a new one.');
+    if (this.#closed) throw new SpoolError('CONNECTION_CLOSED', 'SpoolClient closed');
   }
 }

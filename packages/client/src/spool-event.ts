@@ -38,27 +38,3 @@ export interface ExternalStore<T> {
   subscribe(listener: () => void): () => void;
   getSnapshot(): T;
 }
-
-const parts = (id: string) => id.split('-').map(Number) as [number, number];
-
-/**
- * True when event ID `a` comes strictly after `b` (an absent `b` is before everything),
- * comparing `<ms>-<seq>` as a pair of integers. Core's `compareEventIds` also validates,
- * which costs bundle bytes; IDs here come from the server or the caller's resume point.
- */
-export function isAfter(a: string, b: string | undefined): boolean {
-  if (!b) return true;
-  const [am, as] = parts(a);
-  const [bm, bs] = parts(b);
-  return am > bm || (am === bm && as > bs);
-}
-
-/**
- * The resume point just before `from` (the first ID that will follow, from `subok`), so
- * that `after: eventIdBefore(from)` misses nothing. Sequence numbers stay within
- * `Number.MAX_SAFE_INTEGER` (see core's event-id.ts), so that is the largest seq.
- */
-export function eventIdBefore(from: string): string {
-  const [ms, seq] = parts(from);
-  return seq ? `${ms}-${seq - 1}` : ms ? `${ms - 1}-${Number.MAX_SAFE_INTEGER}` : from;
-}

@@ -1,7 +1,8 @@
 import { SpoolError } from '@spool/core';
+import { eventIdJustBefore, isEventIdAfter } from '@spool/core/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventIdBefore, isAfter, RESET_EVENT } from './spool-event';
+import { RESET_EVENT } from './spool-event';
 import { Subscription } from './subscription';
 
 const link = () => {
@@ -17,7 +18,7 @@ describe('Subscription', () => {
         const got: string[] = [];
         const sub = new Subscription('t', { onEvent: (e) => got.push(e.id) }, link().link);
         for (const [ms, seq] of pairs) sub.deliver(ev(`${ms}-${seq}`));
-        for (let i = 1; i < got.length; i++) expect(isAfter(got[i]!, got[i - 1])).toBe(true);
+        for (let i = 1; i < got.length; i++) expect(isEventIdAfter(got[i]!, got[i - 1])).toBe(true);
       }),
     );
   });
@@ -92,23 +93,23 @@ describe('Subscription', () => {
 });
 
 describe('event ID helpers', () => {
-  it('eventIdBefore gives the largest ID below, so nothing from `from` on is skipped', () => {
-    expect(eventIdBefore('5-3')).toBe('5-2');
-    expect(eventIdBefore('5-0')).toBe('4-9007199254740991');
-    expect(eventIdBefore('0-1')).toBe('0-0');
+  it('eventIdJustBefore gives the largest ID below, so nothing from `from` on is skipped', () => {
+    expect(eventIdJustBefore('5-3')).toBe('5-2');
+    expect(eventIdJustBefore('5-0')).toBe('4-9007199254740991');
+    expect(eventIdJustBefore('0-1')).toBe('0-0');
     fc.assert(
       fc.property(fc.nat(2 ** 40), fc.nat(2 ** 40), (ms, seq) => {
         const from = `${ms}-${seq}`;
         if (from === '0-0') return;
-        expect(isAfter(from, eventIdBefore(from))).toBe(true);
+        expect(isEventIdAfter(from, eventIdJustBefore(from))).toBe(true);
       }),
     );
   });
 
-  it('isAfter compares as integers, not strings', () => {
-    expect(isAfter('10-0', '9-5')).toBe(true);
-    expect(isAfter('9-10', '9-9')).toBe(true);
-    expect(isAfter('9-9', '9-9')).toBe(false);
-    expect(isAfter('1-0', undefined)).toBe(true);
+  it('isEventIdAfter compares as integers, not strings', () => {
+    expect(isEventIdAfter('10-0', '9-5')).toBe(true);
+    expect(isEventIdAfter('9-10', '9-9')).toBe(true);
+    expect(isEventIdAfter('9-9', '9-9')).toBe(false);
+    expect(isEventIdAfter('1-0', undefined)).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import type { SpoolError } from '@spool/core';
-import { eventIdBefore, isAfter, RESET_EVENT, type SpoolEvent, type SpoolEventSource } from './spool-event';
+import { eventIdJustBefore, isEventIdAfter } from '@spool/core/protocol';
+import { RESET_EVENT, type SpoolEvent, type SpoolEventSource } from './spool-event';
 
 export interface SubscribeOptions {
   /** Start after this event ID (`"0-0"`: everything retained). Absent: start live. */
@@ -47,8 +48,8 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
   readonly buffer: SpoolEvent[] = [];
   #listeners = new Set<(ev: SpoolEvent) => void>();
   #iterating = false;
-  #waiter: ((r: IteratorResult<SpoolEvent>) => void) | undefined;
-  #failWaiter: ((err: unknown) => void) | undefined;
+  /** The pending `next()` of the iterator, as its resolve and reject. */
+  #waiter: [(r: IteratorResult<SpoolEvent>) => void, (err: unknown) => void] | undefined;
   #error: SpoolError | undefined;
   #done = false;
 
@@ -73,7 +74,7 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
 
   /** Delivers `ev` unless it is at or before `lastEventId`. Returns whether it was new. */
   deliver(ev: SpoolEvent): boolean {
-    if (this.#done || !isAfter(ev.id, this.lastEventId)) return false;
+    if (this.#done || !isEventIdAfter(ev.id, this.lastEventId)) return false;
     this.lastEventId = ev.id;
     this.options.onEvent?.(ev);
     if (ev.event === 'msg.snapshot') this.options.onSnapshot?.(ev.data);
@@ -88,7 +89,7 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
    */
   reset(earliest: string): void {
     if (this.#done) return;
-    this.lastEventId = eventIdBefore(earliest);
+    this.lastEventId = eventIdJustBefore(earliest);
     this.options.onReset?.(earliest);
     this.#emit({ topic: this.topic, id: earliest, event: RESET_EVENT, data: { earliest } });
   }
@@ -101,11 +102,10 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
   }
 
   #settle(value?: SpoolEvent, err?: unknown): void {
-    const ok = this.#waiter;
-    const ko = this.#failWaiter;
-    this.#waiter = this.#failWaiter = undefined;
-    if (err) ko?.(err);
-    else ok?.(value ? { value, done: false } : { value: undefined, done: true });
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    if (err) w?.[1](err);
+    else w?.[0](value ? { value, done: false } : { value: undefined, done: true });
   }
 
   /** Ends the subscription: with `err`, the iterator throws it and `onError` hears it. */
@@ -136,8 +136,7 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
         if (this.#error) return Promise.reject(this.#error);
         if (this.#done) return Promise.resolve({ value: undefined, done: true });
         return new Promise((ok, ko) => {
-          this.#waiter = ok;
-          this.#failWaiter = ko;
+          this.#waiter = [ok, ko];
         });
       },
       return: () => {

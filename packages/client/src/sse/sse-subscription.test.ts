@@ -1,6 +1,6 @@
 import { createManualClock, type ManualClock } from '@spool/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { until } from '../__tests__/fake-server';
+import { until } from '../__tests__/until';
 import { RESET_EVENT } from '../spool-event';
 import { type SseSubscribeOptions, type SseSubscription, subscribeSse } from './sse-subscription';
 

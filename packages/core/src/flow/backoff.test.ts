@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SpoolError } from '../errors';
-import { backoffDefaults, backoffDelay } from './backoff';
+import { backoffDefaults, backoffDelay, fullJitter } from './backoff';
 
 describe('backoffDelay', () => {
   it('stays in [0, min(cap, base * 2^attempt)] for any attempt, base, cap and random draw', () => {
@@ -58,5 +58,27 @@ describe('backoffDelay', () => {
     } catch (err) {
       expect((err as SpoolError).code).toBe('INVALID_OPTION');
     }
+  });
+});
+
+describe('fullJitter', () => {
+  it('is the formula backoffDelay checks its options for: same draw, same delay', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2000 }),
+        fc.double({ min: 0, max: 1e6, noNaN: true }),
+        fc.double({ min: 0, max: 1e7, noNaN: true }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (attempt, baseMs, maxMs, r) => {
+          const delay = fullJitter(attempt, { baseMs, maxMs }, () => r);
+          expect(delay).toBe(backoffDelay(attempt, { baseMs, maxMs }, () => r));
+          expect(Number.isNaN(delay)).toBe(false);
+        },
+      ),
+    );
+  });
+
+  it('is 0 with a base of 0, however many attempts (no 0 * Infinity)', () => {
+    expect(fullJitter(5000, { baseMs: 0, maxMs: 100 }, () => 0.9)).toBe(0);
   });
 });

@@ -37,12 +37,26 @@ export function backoffDelay(
   requireInteger('attempt', attempt, 0);
   const baseMs = requireNumber('baseMs', options.baseMs ?? backoffDefaults.baseMs, 0);
   const maxMs = requireNumber('maxMs', options.maxMs ?? backoffDefaults.maxMs, 0);
+  return fullJitter(attempt, { baseMs, maxMs }, () => {
+    const r = random();
+    if (typeof r !== 'number' || !(r >= 0 && r < 1)) {
+      throw new SpoolError('INVALID_OPTION', `\`random\` must return a number in [0, 1), got ${String(r)}`);
+    }
+    return r;
+  });
+}
+
+/**
+ * The formula of {@link backoffDelay} without its checks, for a caller that validated its
+ * options once (the client's reconnect, which pays for every byte it ships): a delay drawn
+ * uniformly from `[0, min(maxMs, baseMs * 2^attempt)]`.
+ *
+ * @example
+ * const ms = fullJitter(3, { baseMs: 100, maxMs: 10_000 }, Math.random); // in [0, 800]
+ */
+export function fullJitter(attempt: number, options: Required<BackoffOptions>, random: RandomSource): number {
+  const { baseMs, maxMs } = options;
   // 2^attempt overflows to Infinity past attempt 1023; min() then picks the cap. baseMs 0
   // would make that 0 * Infinity = NaN, so it short-circuits.
-  const ceiling = baseMs === 0 ? 0 : Math.min(maxMs, baseMs * 2 ** attempt);
-  const r = random();
-  if (typeof r !== 'number' || !(r >= 0 && r < 1)) {
-    throw new SpoolError('INVALID_OPTION', `\`random\` must return a number in [0, 1), got ${String(r)}`);
-  }
-  return r * ceiling;
+  return random() * (baseMs && Math.min(maxMs, baseMs * 2 ** attempt));
 }

@@ -78,8 +78,14 @@ interface Chunk {
 
 const noop = () => {};
 
-/** A rejected promise that is already handled: a caller may ignore it safely. */
-function handled(err: unknown): Promise<never> {
+/**
+ * A rejected promise that is already handled: a caller may ignore it safely (no unhandled
+ * rejection), or await it and get `err`.
+ *
+ * @example
+ * return finished ? handledRejection(new SpoolError('STREAM_CLOSED', 'already ended')) : send();
+ */
+export function handledRejection(err: unknown): Promise<never> {
   const p = Promise.reject(err);
   p.catch(noop);
   return p;
@@ -190,13 +196,13 @@ export function chunkPacer(send: ChunkSend, options: ChunkPacerOptions = {}): Ch
 
   return {
     push(payload) {
-      if (failure !== undefined) return handled(failure);
+      if (failure !== undefined) return handledRejection(failure);
       // A string's length (UTF-16 code units: its size in a JS heap, and at most 3 UTF-8 bytes
       // each on the wire) or a byte array's: cheap, and bound enough for both.
       const bytes = payload.length;
       if (queued + bytes > o.maxQueuedSize) {
         fail(new SpoolError('QUEUE_FULL', `Over ${o.maxQueuedSize} queued: await append()`));
-        return handled(failure);
+        return handledRejection(failure);
       }
       queued += bytes;
       const last = queue[queue.length - 1];

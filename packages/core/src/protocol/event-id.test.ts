@@ -6,10 +6,12 @@ import {
   compareParsedEventIds,
   eventIdAfter,
   eventIdBefore,
+  eventIdJustBefore,
   formatEventId,
   idAfter,
   idBefore,
   isEventId,
+  isEventIdAfter,
   MIN_EVENT_ID,
   nextEventId,
   type ParsedEventId,
@@ -239,5 +241,24 @@ describe('idAfter / idBefore: the neighbours of an ID', () => {
         }
       }),
     );
+  });
+});
+
+describe('isEventIdAfter and eventIdJustBefore (IDs already checked)', () => {
+  const id = fc
+    .tuple(fc.nat(Number.MAX_SAFE_INTEGER), fc.nat(Number.MAX_SAFE_INTEGER))
+    .map(([ms, seq]) => `${ms}-${seq}`);
+
+  it('agree with the validating compareEventIds and eventIdBefore on every valid ID', () => {
+    fc.assert(
+      fc.property(id, id, (a, b) => {
+        expect(isEventIdAfter(a, b)).toBe(compareEventIds(a, b) > 0);
+        expect(eventIdJustBefore(a)).toBe(eventIdBefore(a));
+      }),
+    );
+  });
+
+  it('put an absent position before everything', () => {
+    expect(isEventIdAfter('0-0', undefined)).toBe(true);
   });
 });

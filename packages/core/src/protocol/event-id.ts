@@ -150,3 +150,33 @@ export function eventIdAfter(id: EventId): EventId {
 export function eventIdBefore(id: EventId): EventId {
   return formatEventId(idBefore(parseEventId(id)));
 }
+
+/**
+ * Reads an ID that was checked where it entered (a decoded frame, {@link parseEventId}),
+ * without checking it again: what a client compares on every event.
+ */
+const trusted = (id: EventId): ParsedEventId => {
+  const [ms, seq] = id.split('-');
+  return { ms: Number(ms), seq: Number(seq) };
+};
+
+/**
+ * True when `a` comes strictly after `b`, an absent `b` being before everything. Unlike
+ * {@link compareEventIds} it does not validate: both are IDs already checked (by a
+ * decoder, or the caller's own resume point).
+ *
+ * @example isEventIdAfter('10-0', '9-5') // true; isEventIdAfter('1-0', undefined) // true
+ */
+export function isEventIdAfter(a: EventId, b: EventId | undefined): boolean {
+  return !b || compareParsedEventIds(trusted(a), trusted(b)) > 0;
+}
+
+/**
+ * {@link eventIdBefore} for an ID already checked (see {@link isEventIdAfter}): the resume
+ * point from which `id` is the first event (docs/protocol.md, "The resume rule").
+ *
+ * @example eventIdJustBefore('5-0') // '4-9007199254740991'
+ */
+export function eventIdJustBefore(id: EventId): EventId {
+  return formatEventId(idBefore(trusted(id)));
+}

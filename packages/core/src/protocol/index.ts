@@ -4,6 +4,7 @@ export { encodeClientMessage, encodeMessage, encodeServerMessage } from './encod
 export * from './event-id';
 export * from './message-id';
 export * from './messages';
+export { readServerFrame } from './read-server-frame';
 export * from './sse-encoder';
 export * from './sse-parser';
 export * from './sse-parser-stream';

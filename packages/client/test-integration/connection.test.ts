@@ -6,10 +6,10 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo, createConnection as connectNet, createServer as createNetServer } from 'node:net';
 import { createManualClock, type ManualClock, type SpoolError } from '@spool/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeServer, startFakeServer, TestWebSocket, until, ws } from './__tests__/fake-server';
-import { CONNECT_FAILED_AFTER } from './connection';
-import type { SpoolClientOptions } from './options';
-import { SpoolClient } from './spool-client';
+import { CONNECT_FAILED_AFTER } from '../src/connection';
+import type { SpoolClientOptions } from '../src/options';
+import { SpoolClient } from '../src/spool-client';
+import { type FakeServer, startFakeServer, TestWebSocket, until, ws } from './fake-server';
 
 let server: FakeServer;
 let clock: ManualClock;

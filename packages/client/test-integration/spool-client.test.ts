@@ -1,19 +1,14 @@
 import { createManualClock, type ManualClock, type SpoolError } from '@spool/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type FakeConnection,
-  type FakeServer,
-  startFakeServer,
-  TestWebSocket,
-  until,
-} from './__tests__/fake-server';
-import type { SpoolClientOptions } from './options';
-import { type ConnectionState, SpoolClient } from './spool-client';
-import { RESET_EVENT, type SpoolEvent } from './spool-event';
+import type { SpoolClientOptions } from '../src/options';
+import { SpoolProducer } from '../src/producer';
+import type { ConnectionState } from '../src/spool-client';
+import { RESET_EVENT, type SpoolEvent } from '../src/spool-event';
+import { type FakeConnection, type FakeServer, startFakeServer, TestWebSocket, until } from './fake-server';
 
 let server: FakeServer;
 let clock: ManualClock;
-const clients: SpoolClient[] = [];
+const clients: SpoolProducer[] = [];
 
 beforeEach(async () => {
   server = await startFakeServer();
@@ -26,8 +21,8 @@ afterEach(async () => {
   vi.unstubAllGlobals();
 });
 
-function connect(options: SpoolClientOptions = {}, url = server.url): SpoolClient {
-  const client = new SpoolClient(url, {
+function connect(options: SpoolClientOptions = {}, url = server.url): SpoolProducer {
+  const client = new SpoolProducer(url, {
     WebSocket: TestWebSocket,
     clock,
     random: () => 0.5,
@@ -47,14 +42,14 @@ const ev = (topic: string, id: string, data: unknown = {}, event = 'message') =>
   data,
 });
 
-async function opened(client: SpoolClient, n: number): Promise<FakeConnection> {
+async function opened(client: SpoolProducer, n: number): Promise<FakeConnection> {
   const conn = await server.connection(n);
   await until(() => client.state === 'open', 'state open');
   return conn;
 }
 
 /** Cuts connection `n` and lets the backoff timer fire, returning connection `n + 1`. */
-async function cutAndResume(client: SpoolClient, n: number): Promise<FakeConnection> {
+async function cutAndResume(client: SpoolProducer, n: number): Promise<FakeConnection> {
   const conn = server.connections[n]!;
   conn.terminate();
   await until(() => client.state === 'reconnecting', 'state reconnecting');
@@ -62,7 +57,7 @@ async function cutAndResume(client: SpoolClient, n: number): Promise<FakeConnect
   return opened(client, n + 1);
 }
 
-describe('SpoolClient options', () => {
+describe('SpoolProducer options', () => {
   it.each([
     ['url', 'http://x/v1/ws', {}],
     ['credit', 'ws://x', { credit: 0 }],
@@ -72,7 +67,7 @@ describe('SpoolClient options', () => {
     ['backoff.baseMs', 'ws://x', { backoff: { baseMs: -1 } }],
   ])('rejects a bad %s with INVALID_OPTION', (name, url, options) => {
     try {
-      new SpoolClient(url, { WebSocket: TestWebSocket, ...options });
+      new SpoolProducer(url, { WebSocket: TestWebSocket, ...options });
       expect.unreachable();
     } catch (err) {
       expect((err as SpoolError).code).toBe('INVALID_OPTION');
@@ -83,7 +78,7 @@ describe('SpoolClient options', () => {
   it('asks for a WebSocket constructor when the runtime has none', () => {
     vi.stubGlobal('WebSocket', undefined);
     try {
-      new SpoolClient('ws://127.0.0.1:1/v1/ws');
+      new SpoolProducer('ws://127.0.0.1:1/v1/ws');
       expect.unreachable();
     } catch (err) {
       expect((err as SpoolError).code).toBe('INVALID_OPTION');
@@ -92,7 +87,7 @@ describe('SpoolClient options', () => {
   });
 });
 
-describe('SpoolClient connection', () => {
+describe('SpoolProducer connection', () => {
   it('connects with subprotocol spool.v1 and reports its states', async () => {
     const states: ConnectionState[] = [];
     const client = connect();
@@ -207,7 +202,7 @@ describe('SpoolClient connection', () => {
   });
 });
 
-describe('SpoolClient subscriptions', () => {
+describe('SpoolProducer subscriptions', () => {
   it('subscribes with after, compact and credit, and delivers events once and in order', async () => {
     const client = connect({ credit: 64 });
     const got: string[] = [];
@@ -410,7 +405,7 @@ describe('SpoolClient subscriptions', () => {
   });
 });
 
-describe('SpoolClient publish and producing', () => {
+describe('SpoolProducer publish and producing', () => {
   it('resolves a publish with the acknowledged event ID', async () => {
     const client = connect();
     const conn = await opened(client, 0);

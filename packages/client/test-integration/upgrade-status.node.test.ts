@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createManualClock, type SpoolError } from '@spool/core';
 import { createSpool } from '@spool/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SpoolClient } from '../spool-client';
+import { SpoolClient } from '../src/spool-client';
 import { until, ws } from './fake-server';
 
 const cleanup: Array<() => unknown> = [];

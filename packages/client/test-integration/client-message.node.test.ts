@@ -4,14 +4,14 @@ import type { AddressInfo } from 'node:net';
 import type { SpoolError } from '@spool/core';
 import { createSpool } from '@spool/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SpoolClient } from '../spool-client';
+import { SpoolProducer } from '../src/producer';
 import { until, ws } from './fake-server';
 
 const USER = 'user-token-00001';
 let spool: ReturnType<typeof createSpool>;
 let http: Server;
 let url: string;
-const clients: SpoolClient[] = [];
+const clients: SpoolProducer[] = [];
 
 beforeEach(async () => {
   spool = createSpool({ auth: { tokens: { user: [USER] } } });
@@ -28,8 +28,8 @@ afterEach(async () => {
   await new Promise((resolve) => http.close(resolve));
 });
 
-function client(): { c: SpoolClient; errors: SpoolError[] } {
-  const c = new SpoolClient(url, { WebSocket: ws.WebSocket, token: USER });
+function client(): { c: SpoolProducer; errors: SpoolError[] } {
+  const c = new SpoolProducer(url, { WebSocket: ws.WebSocket, token: USER });
   clients.push(c);
   const errors: SpoolError[] = [];
   c.on('error', (e) => errors.push(e));

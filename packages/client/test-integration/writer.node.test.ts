@@ -8,8 +8,8 @@
 import type { AddressInfo } from 'node:net';
 import { createSpool, type SpoolOptions } from '@spool/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SpoolClientOptions } from '../options';
-import { SpoolClient } from '../spool-client';
+import type { SpoolClientOptions } from '../src/options';
+import { SpoolProducer } from '../src/producer';
 import { type ChaosProxy, seeded, startChaosProxy } from './chaos-proxy';
 import { until, ws } from './fake-server';
 
@@ -43,8 +43,8 @@ const clientOptions: SpoolClientOptions = {
   livenessTimeoutMs: 10_000,
 };
 
-function client(url: string): SpoolClient {
-  const c = new SpoolClient(url, clientOptions);
+function client(url: string): SpoolProducer {
+  const c = new SpoolProducer(url, clientOptions);
   cleanup.push(() => c.close());
   return c;
 }

@@ -8,10 +8,10 @@
  */
 import { channelTopic, eventIdAfter, type MsgDeltaData } from '@spool/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assembleChannel, type ChannelStore } from '../chat-assembler';
-import { SpoolClient } from '../spool-client';
-import type { SpoolEvent } from '../spool-event';
-import { type SseSubscription, subscribeSse } from '../sse/sse-subscription';
+import { assembleChannel, type ChannelStore } from '../src/chat-assembler';
+import { SpoolClient } from '../src/spool-client';
+import type { SpoolEvent } from '../src/spool-event';
+import { type SseSubscription, subscribeSse } from '../src/sse/sse-subscription';
 import { until, ws } from './fake-server';
 import {
   killSpoolProcesses,

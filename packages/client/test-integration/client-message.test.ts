@@ -1,12 +1,12 @@
 /** `client.message(id)`: the client's own messages, a lookup for unknown ones, `unknown` until it knows. */
 import { createManualClock, type SpoolError } from '@spool/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeServer, startFakeServer, TestWebSocket, until } from './__tests__/fake-server';
-import { httpBase, type SpoolClientOptions } from './options';
-import { SpoolClient } from './spool-client';
+import { httpBase, type SpoolClientOptions } from '../src/options';
+import { SpoolProducer } from '../src/producer';
+import { type FakeServer, startFakeServer, TestWebSocket, until } from './fake-server';
 
 let server: FakeServer;
-const clients: SpoolClient[] = [];
+const clients: SpoolProducer[] = [];
 
 beforeEach(async () => {
   server = await startFakeServer();
@@ -41,7 +41,7 @@ function manualFetch(): { fetch: typeof fetch; calls: FetchCall[] } {
 }
 
 function connect(options: SpoolClientOptions = {}) {
-  const client = new SpoolClient(server.url, {
+  const client = new SpoolProducer(server.url, {
     WebSocket: TestWebSocket,
     clock: createManualClock(0),
     livenessTimeoutMs: 60_000,

@@ -9,11 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { channelTopic, type MsgDeltaData } from '@spool/core';
 import { createSpool } from '@spool/server';
 import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
-import { assembleChannel } from '../chat-assembler';
-import type { SpoolClientOptions } from '../options';
-import { SpoolClient } from '../spool-client';
-import type { SpoolEvent } from '../spool-event';
-import { subscribeSse } from '../sse/sse-subscription';
+import { assembleChannel } from '../src/chat-assembler';
+import type { SpoolClientOptions } from '../src/options';
+import { SpoolProducer } from '../src/producer';
+import type { SpoolEvent } from '../src/spool-event';
+import { subscribeSse } from '../src/sse/sse-subscription';
 import { type ChaosProxy, seeded, startChaosProxy } from './chaos-proxy';
 import { until, ws } from './fake-server';
 
@@ -67,8 +67,8 @@ async function proxy(n: number, maxBytes: number): Promise<ChaosProxy> {
   return p;
 }
 
-function client(url: string): SpoolClient {
-  const c = new SpoolClient(url, clientOptions);
+function client(url: string): SpoolProducer {
+  const c = new SpoolProducer(url, clientOptions);
   cleanup.push(() => c.close());
   return c;
 }
@@ -77,7 +77,7 @@ function client(url: string): SpoolClient {
 const chunkText = (i: number) => `${i}:${'é€😀'.slice(0, 1 + (i % 3))}·`;
 
 /** Streams the message from a producer whose own connection is cut too, pacing like an LLM. */
-async function produce(producer: SpoolClient): Promise<{ messageId: string; text: string }> {
+async function produce(producer: SpoolProducer): Promise<{ messageId: string; text: string }> {
   const w = producer.openMessage({ channelId: 'chaos', channelType: 1, fromUid: 'llm' });
   let text = '';
   const inFlight: Array<Promise<unknown>> = [];

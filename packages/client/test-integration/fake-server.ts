@@ -1,11 +1,13 @@
 /**
- * A fake Spool server for the client's unit tests: a real `ws` WebSocketServer on port 0
+ * A fake Spool server for the client's tests against a socket: a real `ws` WebSocketServer on port 0
  * that records every frame and lets the test answer by hand.
  */
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type * as WS from 'ws';
-import type { WebSocketConstructor } from '../options';
+import type { WebSocketConstructor } from '../src/options';
+
+export { until } from '../src/__tests__/until';
 
 // Through require, not import: the client:dom project resolves with the `browser`
 // condition, under which `ws` is a stub that throws.
@@ -104,13 +106,4 @@ export async function startFakeServer(): Promise<FakeServer> {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
-}
-
-/** Resolves when `predicate` holds, re-checking whenever the event loop turns. */
-export async function until(predicate: () => boolean, what = 'condition', timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
 }

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { type SpoolError, SYS_TOPIC } from '@spool/core';
 import { createSpool } from '@spool/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SpoolClient } from '../spool-client';
-import { subscribeSse } from '../sse/sse-subscription';
+import { SpoolClient } from '../src/spool-client';
+import { subscribeSse } from '../src/sse/sse-subscription';
 import { ws } from './fake-server';
 
 const ADMIN = 'admin-token-0001';

@@ -1,6 +1,8 @@
-import { encodeServerMessage, type ServerMessage, SpoolError } from '@spool/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SpoolError } from '../errors';
+import { encodeServerMessage } from './encode-message';
+import type { ServerMessage } from './messages';
 import { readServerFrame } from './read-server-frame';
 
 const valid: ServerMessage[] = [

@@ -1,4 +1,5 @@
-import { type ServerMessage, SpoolError } from '@spool/core';
+import { SpoolError } from '../errors';
+import type { ServerMessage } from './messages';
 
 const ID = /^\d+-\d+$/;
 
@@ -16,9 +17,10 @@ const SHAPES: Record<string, Record<string, string>> = {
 };
 
 /**
- * Reads one server frame of protocol v1, checking only what the client relies on. Core's
- * `decodeServerMessage` validates every field and costs about 1.3 KB min+gzip, a quarter
- * of the client's 5 KB budget, so the client carries this 200-byte check instead.
+ * Reads one server frame of protocol v1, checking only what a client relies on: the frame
+ * guard the client bundles. `decodeServerMessage` validates every field (and frame
+ * bytes, and the size limit) and costs about 1.5 KB min+gzip, a quarter of the client's
+ * 6 KiB budget, so a client carries this 200-byte check instead.
  *
  * @example
  * const m = readServerFrame('{"op":"hb"}'); // { op: 'hb' }, or a SpoolError BAD_FRAME
@@ -35,5 +37,5 @@ export function readServerFrame(text: unknown): ServerMessage | SpoolError {
     )
       return m;
   } catch {}
-  return new SpoolError('BAD_FRAME', `Not a protocol v1 server frame: ${String(text).slice(0, 100)}`);
+  return new SpoolError('BAD_FRAME', `Not a v1 frame: ${String(text).slice(0, 100)}`);
 }

@@ -1,14 +1,9 @@
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type FakeConnection,
-  type FakeServer,
-  startFakeServer,
-  TestWebSocket,
-} from '../__tests__/fake-server';
-import { SpoolClient } from '../spool-client';
-import { useChannel, useConnectionState, useMessage, useTopic } from './hooks';
-import { SpoolProvider, useSpoolClient } from './spool-provider';
+import { useChannel, useConnectionState, useMessage, useTopic } from '../../src/react/hooks';
+import { SpoolProvider, useSpoolClient } from '../../src/react/spool-provider';
+import { SpoolClient } from '../../src/spool-client';
+import { type FakeConnection, type FakeServer, startFakeServer, TestWebSocket } from '../fake-server';
 
 let server: FakeServer;
 let client: SpoolClient;
