@@ -40,6 +40,8 @@ export default defineConfig({
       }),
       // The benchmark report writer (section replacement, SVG charts); the benchmarks themselves are not tests.
       nodeProject('bench', ['bench/**/*.test.ts']),
+      // The example chat's producer, against a real server on port 0.
+      nodeProject('example', ['apps/example-chat/producer/**/*.test.ts'], { testTimeout: 30_000 }),
       nodeProject('client:node', ['packages/client/src/**/*.test.ts'], { testTimeout: 30_000 }),
       {
         plugins: [react()],
