@@ -24,7 +24,9 @@ export function Composer(props: { room: string; onPendingChange(p: PendingQuesti
   const [text, setText] = useState('');
   const [pending, setPending] = useState<PendingQuestion[]>([]);
   const { onPendingChange } = props;
-  useEffect(() => onPendingChange(pending), [pending, onPendingChange]);
+  useEffect(() => {
+    onPendingChange(pending);
+  }, [pending, onPendingChange]);
 
   const update = (requestId: string, change: Partial<PendingQuestion>) =>
     setPending((all) => all.map((p) => (p.requestId === requestId ? { ...p, ...change } : p)));

@@ -27,9 +27,12 @@ export function MessageList({ room, pending }: { room: string; pending: PendingQ
   const waiting = pending.filter((p) => !asked.has(p.requestId));
   const last = messages.at(-1);
 
-  // Follow the newest text, as chat apps do.
+  // Follow the newest text, as chat apps do. Braces: newer browsers return a promise from
+  // scrollIntoView, and an effect may return nothing but a cleanup.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the newest text or the waiting list changes
-  useLayoutEffect(() => end.current?.scrollIntoView({ block: 'end' }), [last?.text, waiting.length]);
+  useLayoutEffect(() => {
+    end.current?.scrollIntoView({ block: 'end' });
+  }, [last?.text, waiting.length]);
 
   const stop = (messageId: string) => {
     const request: StopRequest = { type: 'stop', messageId };

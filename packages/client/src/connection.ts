@@ -40,7 +40,8 @@ function statusError(status: number): SpoolError {
 
 /**
  * The socket under a SpoolClient, kept alive: reconnect with exponential backoff and full
- * jitter, retry at once when the browser comes back online or the tab becomes visible, a
+ * jitter, drop the socket when the browser goes offline and retry at once when it comes
+ * back online or the tab becomes visible, a
  * liveness timeout when nothing (not even the server's `hb`) arrives, and a fresh token
  * from `getToken` for every attempt. Refusals are reported, never retried in silence:
  * 4401 and HTTP 401 retry (with a fresh token), 4403 and HTTP 403/404 stop, and attempts
@@ -71,6 +72,12 @@ export class Connection {
     }
   };
 
+  #offline = () => {
+    // The browser lost its network: a socket can look open for as long as the liveness
+    // timeout while nothing gets through, so drop it now and retry (at once on `online`).
+    if (this.state === 'open') this.#drop();
+  };
+
   constructor(
     readonly url: string,
     readonly o: ResolvedClientOptions,
@@ -83,6 +90,7 @@ export class Connection {
   #watch(method: 'addEventListener' | 'removeEventListener'): void {
     const g = globalThis as { document?: Document } & Partial<typeof globalThis>;
     g[method]?.('online', this.#wake);
+    g[method]?.('offline', this.#offline);
     g.document?.[method]('visibilitychange', this.#wake);
   }
 
