@@ -42,6 +42,14 @@ export default defineConfig({
       nodeProject('bench', ['bench/**/*.test.ts']),
       // The example chat's producer, against a real server on port 0.
       nodeProject('example', ['apps/example-chat/producer/**/*.test.ts'], { testTimeout: 30_000 }),
+      // The code of docs/recipes: every block a recipe shows is in these files, run here.
+      {
+        ...nodeProject('recipes', ['docs/recipes/**/*.test.{ts,tsx}'], {
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        }),
+        plugins: [react()],
+      },
       nodeProject('client:node', ['packages/client/src/**/*.test.ts'], { testTimeout: 30_000 }),
       {
         plugins: [react()],
