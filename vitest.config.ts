@@ -41,7 +41,7 @@ export default defineConfig({
       // The benchmark report writer (section replacement, SVG charts); the benchmarks themselves are not tests.
       nodeProject('bench', ['bench/**/*.test.ts']),
       // The example chat's producer, against a real server on port 0.
-      nodeProject('example', ['apps/example-chat/producer/**/*.test.ts'], { testTimeout: 30_000 }),
+      nodeProject('example', ['apps/example-chat/{producer,src}/**/*.test.ts'], { testTimeout: 30_000 }),
       // The code of docs/recipes: every block a recipe shows is in these files, run here.
       {
         ...nodeProject('recipes', ['docs/recipes/**/*.test.{ts,tsx}'], {

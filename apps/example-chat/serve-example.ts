@@ -36,6 +36,8 @@ if (!spoolUrl) {
     ['--import', 'tsx/esm', '--conditions=@spool/source', cli, 'serve', '--port', String(port)],
     { cwd: here, stdio: ['ignore', 'inherit', 'inherit'] },
   );
+  // However this process ends, its server goes with it.
+  process.once('exit', () => spoolServe?.kill('SIGTERM'));
   spoolServe.once('exit', (code) => {
     console.error(`spool serve exited (${code})`);
     process.exit(1);
