@@ -181,6 +181,38 @@ describe('ChatProducer', () => {
   });
 });
 
+describe('ChatProducer without the right to follow its room', () => {
+  it('still writes the reply, and reports the reason it sent', async () => {
+    // Produce on the room, but not subscribe to it.
+    const guarded = createSpool({
+      auth: { authorize: (_p, action, topic) => !(action === 'subscribe' && topic === 'chan:1:secret') },
+    });
+    const started = await guarded.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = started.server.address() as AddressInfo;
+    const url = `ws://127.0.0.1:${port}/v1/ws`;
+    const producerClient = new SpoolClient(url, { WebSocket });
+    const page = new SpoolClient(url, { WebSocket });
+    try {
+      const producer = new ChatProducer(producerClient, fakeModel({ tokens: 8, tokenDelayMs: 0 }), {
+        log: (l) => logs.push(l),
+      });
+      producer.start();
+      const runs: RunRecord[] = [];
+      page.subscribe(RUNS_TOPIC, { after: '0-0', onEvent: (ev) => runs.push(ev.data as RunRecord) });
+      await vi.waitFor(() => expect(producerClient.state).toBe('open'));
+      await page.publish(REQUESTS_TOPIC, { type: 'prompt', room: 'secret', text: 'psst', requestId: 's1' });
+      await vi.waitFor(() => expect(runs).toHaveLength(1), { timeout: 10_000 });
+      expect(runs[0]).toMatchObject({ room: 'secret', outcome: 'success', aborted: false, tokens: 8 });
+      expect(logs.some((l) => l.startsWith('following secret failed: FORBIDDEN'))).toBe(true);
+      await producer.close();
+    } finally {
+      producerClient.close();
+      page.close();
+      await started.close();
+    }
+  });
+});
+
 describe('fakeModel', () => {
   it('gives the same reply to the same question, and another to another', () => {
     expect(fakeReplyTokens('a question', 50)).toEqual(fakeReplyTokens('a question', 50));

@@ -144,6 +144,8 @@ export class ChatProducer {
     // ended, whoever ended it, and one that the producer did not send aborts the model.
     let ended!: (reason: WireEndReason) => void;
     const endReason = new Promise<WireEndReason>((resolve) => (ended = resolve));
+    let sentEnd!: (reason: WireEndReason) => void;
+    const settled = new Promise<WireEndReason>((resolve) => (sentEnd = resolve));
     const watch = this.client.subscribe(channelTopic(CHAT_CHANNEL_TYPE, room), {
       after: askedAt,
       onEvent: (ev) => {
@@ -151,6 +153,12 @@ export class ChatProducer {
         if (ev.event !== 'msg.end' || data.messageId !== reply.messageId) return;
         if (!run.finishing) run.controller.abort();
         ended(data.reason ?? 'success');
+      },
+      // Refused the room: the reply goes on, and its reason is the one the producer sent (a
+      // cancel from elsewhere then shows only as a refused chunk, which ends it with `error`).
+      onError: (err) => {
+        this.#options.log(`following ${room} failed: ${err.code} ${err.message}`);
+        void settled.then(ended);
       },
     });
 
@@ -168,6 +176,7 @@ export class ChatProducer {
       run.finishing = true;
       if (signal.aborted) await reply.cancel();
       else await reply.end();
+      sentEnd(signal.aborted ? 'cancelled' : 'success');
     } catch (err) {
       // The model threw, or a chunk finally failed (the writer then ended the message with
       // `error` itself), or the message was ended elsewhere. `end('error')` is refused in the
@@ -175,6 +184,7 @@ export class ChatProducer {
       run.finishing = true;
       this.#options.log(`reply ${reply.messageId} failed: ${String(err)}`);
       await reply.end('error').catch(() => {});
+      sentEnd('error');
     }
 
     const reason = await endReason;
