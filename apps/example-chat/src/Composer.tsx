@@ -1,6 +1,6 @@
 import type { SpoolError } from '@spool/client';
 import { useSpoolClient } from '@spool/client/react';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type Dispatch, type FormEvent, type SetStateAction, useState } from 'react';
 import { type PromptRequest, REQUESTS_TOPIC } from './chat-requests';
 
 /** A question this tab asked that the room does not show yet. */
@@ -19,14 +19,10 @@ const newRequestId = () => `${Date.now().toString(36)}-${Math.random().toString(
  * queue and goes out on reconnect under its idempotency key (the request ID), so a
  * question is asked once however often the network drops.
  */
-export function Composer(props: { room: string; onPendingChange(p: PendingQuestion[]): void }) {
+export function Composer(props: { room: string; setPending: Dispatch<SetStateAction<PendingQuestion[]>> }) {
   const client = useSpoolClient();
   const [text, setText] = useState('');
-  const [pending, setPending] = useState<PendingQuestion[]>([]);
-  const { onPendingChange } = props;
-  useEffect(() => {
-    onPendingChange(pending);
-  }, [pending, onPendingChange]);
+  const { setPending } = props;
 
   const update = (requestId: string, change: Partial<PendingQuestion>) =>
     setPending((all) => all.map((p) => (p.requestId === requestId ? { ...p, ...change } : p)));

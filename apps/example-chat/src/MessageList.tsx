@@ -1,8 +1,8 @@
 import type { AssembledMessage } from '@spool/client';
-import { useChannel, useSpoolClient } from '@spool/client/react';
+import { useSpoolClient } from '@spool/client/react';
 import { useLayoutEffect, useRef } from 'react';
 import type { PendingQuestion } from './Composer';
-import { CHAT_CHANNEL_TYPE, REQUESTS_TOPIC, type StopRequest } from './chat-requests';
+import { REQUESTS_TOPIC, type StopRequest } from './chat-requests';
 
 /** What a message's state reads as, under its text. */
 function statusLabel(m: AssembledMessage): string {
@@ -14,17 +14,16 @@ function statusLabel(m: AssembledMessage): string {
   return '';
 }
 
-/**
- * The room's messages: `useChannel` subscribes from the start of what the server holds
- * (compacted to one snapshot per message), so a reload or a second tab shows the same
- * text, and a reply still being written goes on live from where the snapshot ends.
- */
-export function MessageList({ room, pending }: { room: string; pending: PendingQuestion[] }) {
+/** The room's messages, then this tab's questions the room does not show yet. */
+export function MessageList({
+  messages,
+  waiting,
+}: {
+  messages: AssembledMessage[];
+  waiting: PendingQuestion[];
+}) {
   const client = useSpoolClient();
-  const messages = useChannel(CHAT_CHANNEL_TYPE, room);
   const end = useRef<HTMLDivElement>(null);
-  const asked = new Set(messages.map((m) => m.meta?.customFields?.requestId));
-  const waiting = pending.filter((p) => !asked.has(p.requestId));
   const last = messages.at(-1);
 
   // Follow the newest text, as chat apps do. Braces: newer browsers return a promise from
