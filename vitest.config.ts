@@ -40,6 +40,16 @@ export default defineConfig({
       }),
       // The benchmark report writer (section replacement, SVG charts); the benchmarks themselves are not tests.
       nodeProject('bench', ['bench/**/*.test.ts']),
+      // The example chat's producer, against a real server on port 0.
+      nodeProject('example', ['apps/example-chat/{producer,src}/**/*.test.ts'], { testTimeout: 30_000 }),
+      // The code of docs/recipes: every block a recipe shows is in these files, run here.
+      {
+        ...nodeProject('recipes', ['docs/recipes/**/*.test.{ts,tsx}'], {
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        }),
+        plugins: [react()],
+      },
       // The client's unit tests (src) and its tests against a real socket or server
       // (test-integration, type-checked apart so that Node's types stay out of src).
       nodeProject('client:node', ['packages/client/{src,test-integration}/**/*.test.ts'], {

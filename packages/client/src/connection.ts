@@ -52,8 +52,8 @@ export interface Connection {
 
 /**
  * Opens the socket under a SpoolClient and keeps it alive: reconnect with exponential
- * backoff and full jitter, retry at once when the browser comes back online or the tab
- * becomes visible, a liveness timeout when nothing (not even the server's `hb`) arrives,
+ * backoff and full jitter, drop the socket when the browser goes offline and retry at once
+ * when it comes back online or the tab becomes visible, a liveness timeout when nothing (not even the server's `hb`) arrives,
  * and a fresh token from `getToken` for every attempt. Refusals are reported, never
  * retried in silence: 4401 and HTTP 401 retry (with a fresh token), 4403 and HTTP 403/404
  * stop, and attempts that never open are reported as `CONNECT_FAILED` every
@@ -88,8 +88,14 @@ export function connect(url: string, o: ResolvedClientOptions, on: ConnectionEve
       open();
     }
   };
+  const offline = () => {
+    // The browser lost its network: a socket can look open for as long as the liveness
+    // timeout while nothing gets through, so drop it now and retry (at once on `online`).
+    if (state === 'open') drop();
+  };
   const watch = (method: 'addEventListener' | 'removeEventListener') => {
     g[method]?.('online', wake);
+    g[method]?.('offline', offline);
     g.document?.[method]('visibilitychange', wake);
   };
   const setState = (next: ConnectionState) => {

@@ -182,6 +182,29 @@ describe('SpoolProducer connection', () => {
     await opened(client, 1);
   });
 
+  it('drops an open socket when the browser goes offline, and resumes when it is back online', async () => {
+    if (typeof globalThis.addEventListener !== 'function') {
+      const target = new EventTarget();
+      vi.stubGlobal('addEventListener', target.addEventListener.bind(target));
+      vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target));
+      vi.stubGlobal('dispatchEvent', target.dispatchEvent.bind(target));
+    }
+    const client = connect({ backoff: { baseMs: 60_000, maxMs: 60_000 }, random: () => 0.99 });
+    const got: string[] = [];
+    client.subscribe('t', { after: '0-0', onEvent: (e) => got.push(e.id) });
+    const first = await opened(client, 0);
+    await first.next((f) => f.op === 'sub');
+    first.send(ev('t', '1-0'));
+    await until(() => got.length === 1, 'first event');
+    // An offline browser keeps a socket that looks open while nothing gets through.
+    globalThis.dispatchEvent(new Event('offline'));
+    await first.closed;
+    expect(client.state).toBe('reconnecting');
+    globalThis.dispatchEvent(new Event('online'));
+    const second = await opened(client, 1);
+    expect(await second.next((f) => f.op === 'sub')).toMatchObject({ topic: 't', after: '1-0' });
+  });
+
   it('retries at once when the tab becomes visible again', async () => {
     const doc = globalThis.document ?? Object.assign(new EventTarget(), { hidden: false });
     if (!globalThis.document) vi.stubGlobal('document', doc);
