@@ -5,3 +5,5 @@
  * "Redis engine".
  */
 export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from '../broker/redis-broker';
+export { type RecreatedInfo, RedisTopicLog, type RedisTopicLogOptions } from './redis-topic-log';
+export { type TopicLogKeys, topicLogKeys } from './topic-log-keys';
