@@ -92,8 +92,8 @@ interface Batch {
  * - **Pins.** `rules.isPinned` is a function of this process; Redis cannot call it. So
  *   each append asks it once and, when the event is pinned, the script adds its message
  *   (`m:<messageId>`) or the event itself (`e:<id>`) to the topic's pin set, which every
- *   instance's trim honours. This log remembers what it pinned and asks again on `trim()`
- *   (the topic trims after persisting), removing the pins that no longer hold.
+ *   instance's trim honours. This log remembers what it pinned and asks again (message
+ *   pins on every call, event pins on `trim()`), removing the pins that no longer hold.
  * - **IDs and time** come from Redis's clock (`XADD *`); an event's `time` is the
  *   millisecond of its ID, which is what `maxAgeMs` counts.
  * - The getters are cached from the last reply (stats only, as TopicLog allows); pages
@@ -372,25 +372,28 @@ export class RedisTopicLog implements TopicLog {
   }
 
   /**
-   * Pin keys that `rules` no longer holds: on a trim, every pin this log set, asked again;
-   * on an append, the messages whose last event in the batch is not pinned (a `msg.end`
-   * saying `persisted: true`) while this log or the batch pinned them.
+   * Pin keys that `rules` no longer holds. Message pins (`m:`, one per open message) are
+   * asked again on every call, as the memory log asks `isPinned` on every trim; the
+   * batch's own events decide for their messages (its last event of a message, e.g. a
+   * `msg.end` saying `persisted: true`, says whether the message stays pinned). Event pins
+   * (`e:`, one per event) are asked again on `trim()` only: they change when a topic's
+   * persist moves its watermark, and the topic trims right after (core's Topic).
    */
   #stalePins(rules: TrimRules, items: Pending[]): string[] {
-    const stale: string[] = [];
-    if (items.length === 0) {
-      for (const [key, ev] of this.#pins) if (!rules.isPinned(ev)) stale.push(key);
-      return stale;
-    }
-    const lastPin = new Map<string, { pinned: boolean; before: boolean }>();
+    const inBatch = new Map<string, { pinned: boolean; before: boolean }>();
     for (const { input, pin } of items) {
       if (input.messageId === undefined) continue;
       const key = `m:${input.messageId}`;
-      const seen = lastPin.get(key);
-      lastPin.set(key, { pinned: pin !== '', before: (seen?.before ?? false) || pin !== '' });
+      const seen = inBatch.get(key);
+      inBatch.set(key, { pinned: pin !== '', before: (seen?.before ?? false) || pin !== '' });
     }
-    for (const [key, { pinned, before }] of lastPin)
+    const stale: string[] = [];
+    for (const [key, { pinned, before }] of inBatch)
       if (!pinned && (before || this.#pins.has(key))) stale.push(key);
+    for (const [key, ev] of this.#pins) {
+      if (inBatch.has(key) || (items.length > 0 && key.startsWith('e:'))) continue;
+      if (!rules.isPinned(ev)) stale.push(key);
+    }
     return stale;
   }
 

@@ -146,7 +146,9 @@ end
 
 local len = redis.call('XLEN', stream)
 local dropped, first = {}, ''
-if trim and (len > maxEvents or bytes > maxBytes or maxAge >= 0) then
+-- As in memory, an append that was refused trims nothing; a call without appends is a trim.
+local appends = (#ARGV - 10 - unpins) / 5
+if trim and (added > 0 or appends == 0) and (len > maxEvents or bytes > maxBytes or maxAge >= 0) then
   local cutoff = maxAge >= 0 and now - maxAge or -1
   local pinned = redis.call('SCARD', pins) > 0
   local dels, start, done = {}, '-', false
