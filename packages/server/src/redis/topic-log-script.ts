@@ -117,13 +117,16 @@ local i = 11 + unpins
 
 local results = {}
 local added = 0
-while i <= #ARGV do
+local nargs = #ARGV
+while i <= nargs do
   local id, ev, d, m, pin = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  -- Only an explicit ID can be refused; a generated one takes the plain (cheaper) call.
+  local add = id == '*' and redis.call or redis.pcall
   local r
   if m == '' then
-    r = redis.pcall('XADD', stream, id, 'e', ev, 'd', d)
+    r = add('XADD', stream, id, 'e', ev, 'd', d)
   else
-    r = redis.pcall('XADD', stream, id, 'e', ev, 'd', d, 'm', m)
+    r = add('XADD', stream, id, 'e', ev, 'd', d, 'm', m)
   end
   if type(r) == 'table' and r.err then
     results[#results + 1] = '!' .. r.err
@@ -147,7 +150,7 @@ end
 local len = redis.call('XLEN', stream)
 local dropped, first = {}, ''
 -- As in memory, an append that was refused trims nothing; a call without appends is a trim.
-local appends = (#ARGV - 10 - unpins) / 5
+local appends = (nargs - 10 - unpins) / 5
 if trim and (added > 0 or appends == 0) and (len > maxEvents or bytes > maxBytes or maxAge >= 0) then
   local cutoff = maxAge >= 0 and now - maxAge or -1
   local pinned = redis.call('SCARD', pins) > 0
