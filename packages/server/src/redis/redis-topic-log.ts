@@ -120,6 +120,7 @@ export class RedisTopicLog implements TopicLog {
   #guess: ParsedEventId | undefined;
   /** What this log pinned in Redis, with an event to ask `isPinned` about again. */
   readonly #pins = new Map<string, TopicEvent>();
+  #lostListeners: Array<(floor: EventId) => void> = [];
   #batches: Batch[] = [];
   #scheduled = false;
   /** Set by the first reply (in `open`): which life of the stream this log knows. */
@@ -172,6 +173,13 @@ export class RedisTopicLog implements TopicLog {
   }
   get creationFloor(): EventId {
     return this.#creationFloor;
+  }
+
+  onLost(listener: (floor: EventId) => void): () => void {
+    this.#lostListeners = [...this.#lostListeners, listener];
+    return () => {
+      this.#lostListeners = this.#lostListeners.filter((l) => l !== listener);
+    };
   }
 
   append(input: TopicLogAppend, rules?: TrimRules): Promise<TopicEvent> {
@@ -354,6 +362,7 @@ export class RedisTopicLog implements TopicLog {
     };
     this.#start(cf);
     this.#onRecreated?.(info);
+    for (const listener of this.#lostListeners) listener(cf);
   }
 
   #start(cf: EventId): void {
