@@ -94,6 +94,50 @@ describe('RedisTopicLog on real Redis', () => {
     await deleteKeys(admin, prefix);
   });
 
+  it('splits a huge turn into calls of at most 512 appends, in order', async () => {
+    const prefix = nextPrefix();
+    const counted = countingClient();
+    const log = await RedisTopicLog.open(counted.client, 'bulk', { keyPrefix: prefix });
+    try {
+      const rules = keepAll();
+      const before = counted.calls();
+      const events = await Promise.all(Array.from({ length: 1200 }, (_, n) => log.append(payload(n), rules)));
+      expect(counted.calls() - before).toBe(3);
+      const page = await log.read(MIN_EVENT_ID, 2000);
+      expect(page.events.map((ev) => ev.id)).toEqual(events.map((ev) => ev.id));
+      expect(page.events.map((ev) => ev.data)).toEqual(Array.from({ length: 1200 }, (_, n) => ({ n })));
+    } finally {
+      counted.client.disconnect();
+      await deleteKeys(admin, prefix);
+    }
+  });
+
+  it('fails only the append whose hook threw, and settles every other append of the batch', async () => {
+    const prefix = nextPrefix();
+    const log = await RedisTopicLog.open(redis, 'hooks', { keyPrefix: prefix });
+    const boom = new Error('hook failed');
+    const rules = keepAll({
+      onAppend: (ev) => {
+        if ((ev.data as { n: number }).n === 1) throw boom;
+      },
+    });
+    const settled = await Promise.allSettled([0, 1, 2].map((n) => log.append(payload(n), rules)));
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const [, failed] = settled;
+    expect(failed?.status === 'rejected' && failed.reason).toBe(boom);
+    // The event is in the log all the same, as with the memory log.
+    expect(log.length).toBe(3);
+    const dropBoom = keepAll({
+      maxEvents: 1,
+      onDrop: () => {
+        throw boom;
+      },
+    });
+    expect(await log.trim(dropBoom).catch((e: unknown) => e)).toBe(boom);
+    expect(log.length).toBe(1);
+    await deleteKeys(admin, prefix);
+  });
+
   it('refuses one explicit ID in a batch with ID_TOO_SMALL and appends the others', async () => {
     const prefix = nextPrefix();
     const log = await RedisTopicLog.open(redis, 'ids', { keyPrefix: prefix, creationFloor: '0-0' });

@@ -51,6 +51,12 @@ export interface RecreatedInfo {
   lastKnownId: EventId | undefined;
 }
 
+/**
+ * Most appends in one script call: a script blocks Redis while it runs, so a huge turn
+ * (a bulk import) goes as several calls, in order, rather than one long stall.
+ */
+const MAX_BATCH = 512;
+
 /** A Redis reply entry: `[id, [field, value, ...]]`. */
 type Entry = [string, string[]];
 type Scalar = string | number;
@@ -85,7 +91,7 @@ interface Batch {
  *   topic's keys, which share one Cluster hash slot.
  * - **Batched.** Appends made in one event-loop turn go in one script call, flushed by
  *   `setImmediate`: a producer writing a burst of chunks pays one round trip, not one per
- *   chunk. A `read` or `trim` sends the pending batch first, so it sees those appends.
+ *   chunk (at most 512 appends per call). A `read` or `trim` sends the pending batch first, so it sees those appends.
  * - **Floor.** max(max-deleted-entry-id, the creation floor the script records when it
  *   creates the stream). A stream recreated after Redis lost data gets a floor above its
  *   previous life (never `0-0`), and {@link RedisTopicLogOptions.onRecreated} says so.
@@ -194,7 +200,7 @@ export class RedisTopicLog implements TopicLog {
     }
     return new Promise<TopicEvent>((resolve, reject) => {
       let batch = this.#batches.at(-1);
-      if (!batch || batch.rules !== rules) {
+      if (!batch || batch.rules !== rules || batch.items.length >= MAX_BATCH) {
         batch = { rules, items: [] };
         this.#batches.push(batch);
       }
@@ -300,17 +306,37 @@ export class RedisTopicLog implements TopicLog {
     const last = dropped.at(-1);
     if (last && compareEventIds(last[0], this.#floor) > 0) this.#floor = last[0];
     // The hooks see every event enter, then what the batch's trim removed, oldest first.
-    for (const ev of appended) rules?.onAppend?.(ev);
+    // A hook that throws fails the append it ran for (the last one for a drop), as the
+    // memory log's append would, and never leaves another append of the batch unsettled.
+    let hookError: { error: unknown } | undefined;
+    const failed = new Map<number, unknown>();
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome instanceof SpoolError) continue;
+      try {
+        rules?.onAppend?.(outcome);
+      } catch (error) {
+        failed.set(i, error);
+      }
+    }
     for (const entry of dropped) {
       const ev = this.#toEvent(entry);
       this.#pins.delete(`e:${ev.id}`);
-      rules?.onDrop?.(ev);
+      try {
+        rules?.onDrop?.(ev);
+      } catch (error) {
+        hookError ??= { error };
+      }
     }
+    if (hookError && items.length > 0 && !failed.has(items.length - 1))
+      failed.set(items.length - 1, hookError.error);
     for (let i = 0; i < items.length; i++) {
       const outcome = outcomes[i]!;
-      if (outcome instanceof SpoolError) items[i]!.reject(outcome);
+      if (failed.has(i)) items[i]!.reject(failed.get(i));
+      else if (outcome instanceof SpoolError) items[i]!.reject(outcome);
       else items[i]!.resolve(outcome);
     }
+    if (hookError && items.length === 0) throw hookError.error;
     return dropped.length;
   }
 
