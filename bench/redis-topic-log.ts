@@ -84,6 +84,14 @@ async function startRedis(): Promise<{ url: string; stop(): Promise<void>; share
   };
 }
 
+/** Redis's CPU time so far (µs, user + system), from `INFO cpu`. */
+async function redisCpuUs(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+  return (user + sys) * 1e6;
+}
+
 /** Calls per command from `INFO commandstats` (all but INFO itself), summed. */
 async function commandCount(admin: Redis): Promise<number> {
   let n = 0;
@@ -100,7 +108,7 @@ async function appendSample(
   client: Redis,
   admin: Redis,
   round: number,
-): Promise<{ rate: number; commands: number; trips: number }> {
+): Promise<{ rate: number; commands: number; trips: number; nodeUs: number; redisUs: number }> {
   const topic = `bench.append.${subject}.${round}`;
   const payload = encodeTopicPayload('msg.delta', DATA);
   let trips = 0;
@@ -108,6 +116,8 @@ async function appendSample(
   const key = `${prefix}bare.${round}`;
   if (subject !== 'xadd') log = await RedisTopicLog.open(client, topic, { keyPrefix: prefix });
   const before = await commandCount(admin);
+  const redisBefore = await redisCpuUs(admin);
+  const cpu = process.cpuUsage();
   const t0 = performance.now();
   for (let turn = 0; turn < TURNS_PER_SAMPLE; turn++) {
     if (subject === 'batched') {
@@ -129,20 +139,29 @@ async function appendSample(
     }
   }
   const secs = (performance.now() - t0) / 1000;
+  const { user, system } = process.cpuUsage(cpu);
   const events = TURN * TURNS_PER_SAMPLE;
-  // One INFO call is made between the two counts; it is excluded by name.
+  const redisUs = (await redisCpuUs(admin)) - redisBefore;
+  // INFO calls made between the two counts are excluded by name.
   const commands = (await commandCount(admin)) - before;
-  return { rate: events / secs, commands: commands / events, trips: trips / events };
+  return {
+    rate: events / secs,
+    commands: commands / events,
+    trips: trips / events,
+    nodeUs: (user + system) / events,
+    redisUs: redisUs / events,
+  };
 }
 
 async function appendThroughput(url: string, admin: Redis, shared: boolean): Promise<Table[]> {
   // One connection, as a server process shares one between its topics; RESP2 like RedisBroker.
   const client = new Redis(url, { protocol: 2, enableAutoPipelining: true });
   const subjects: Subject[] = ['batched', 'xadd', 'per-event'];
-  const samples: Record<Subject, { rate: number[]; commands: number[]; trips: number[] }> = {
-    batched: { rate: [], commands: [], trips: [] },
-    'per-event': { rate: [], commands: [], trips: [] },
-    xadd: { rate: [], commands: [], trips: [] },
+  const empty = () => ({ rate: [], commands: [], trips: [], nodeUs: [], redisUs: [] });
+  const samples: Record<Subject, Record<'rate' | 'commands' | 'trips' | 'nodeUs' | 'redisUs', number[]>> = {
+    batched: empty(),
+    'per-event': empty(),
+    xadd: empty(),
   };
   // Warm-up, then samples alternate between the subjects so noise hits them alike.
   for (let round = -2; round < SAMPLES; round++) {
@@ -152,6 +171,8 @@ async function appendThroughput(url: string, admin: Redis, shared: boolean): Pro
         samples[subject].rate.push(s.rate);
         samples[subject].commands.push(s.commands);
         samples[subject].trips.push(s.trips);
+        samples[subject].nodeUs.push(s.nodeUs);
+        samples[subject].redisUs.push(s.redisUs);
       }
     }
   }
@@ -197,6 +218,22 @@ async function appendThroughput(url: string, admin: Redis, shared: boolean): Pro
         unit: 'commands',
       },
       { name: 'bare XADD: Redis commands per event', value: median(samples.xadd.commands), unit: 'commands' },
+      {
+        name: 'RedisTopicLog batched: Redis CPU per event (INFO cpu)',
+        value: median(samples.batched.redisUs),
+        unit: 'µs',
+        peer: 'bare XADD',
+        ratio: median(samples.batched.redisUs) / median(samples.xadd.redisUs),
+      },
+      { name: 'bare XADD: Redis CPU per event', value: median(samples.xadd.redisUs), unit: 'µs' },
+      {
+        name: 'RedisTopicLog batched: Node CPU per event (this process)',
+        value: median(samples.batched.nodeUs),
+        unit: 'µs',
+        peer: 'bare XADD',
+        ratio: median(samples.batched.nodeUs) / median(samples.xadd.nodeUs),
+      },
+      { name: 'bare XADD: Node CPU per event', value: median(samples.xadd.nodeUs), unit: 'µs' },
     ],
   );
   return [throughput, cost];
