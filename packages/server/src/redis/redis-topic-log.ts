@@ -276,7 +276,7 @@ export class RedisTopicLog implements TopicLog {
       for (const item of items) item.reject(error);
       throw error;
     }
-    const [created, cf, now, length, bytes, results, dropped, first] = reply;
+    const [created, cf, , length, bytes, results, dropped, first] = reply;
     this.#observeLife(created, cf);
     const wasEmpty = this.#length === 0;
     const appended: TopicEvent[] = [];
@@ -289,7 +289,8 @@ export class RedisTopicLog implements TopicLog {
         continue;
       }
       const id = parseEventId(result);
-      const ev = createTopicEvent(id, input, now);
+      // `time` is the ID's millisecond, as for events read back (what `maxAgeMs` counts).
+      const ev = createTopicEvent(id, input, id.ms);
       appended.push(ev);
       outcomes.push(ev);
       this.#lastId = ev.id;

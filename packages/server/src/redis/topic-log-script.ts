@@ -16,7 +16,7 @@
  *        ('' none, 'm' its message, 'e' itself).
  *
  * Reply, both ops: { created (1 when this call created the stream), creation floor, now (ms,
- * Redis's clock), length, bytes, ... }
+ * Redis's clock; 0 when the call did not need it), length, bytes, ... }
  *   `r`: { ..., floor, holdsAfter (1/0), last generated ID ('' when nothing was ever
  *        appended), first retained ID (''), entries after `after` }
  *   `w`: { ..., per-event results (an ID, or '!' and Redis's error), dropped entries
@@ -46,8 +46,15 @@ local function less(a, b)
   return am < bm or (am == bm and as < bs)
 end
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Redis's clock, read only when needed (creating a stream, trimming by age).
+local now = 0
+local function clock()
+  if now == 0 then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now
+end
 
 local created = 0
 local cf, bytes
@@ -56,7 +63,7 @@ if redis.call('EXISTS', stream) == 0 then
   -- stream whose floor sits above everything the previous one could have issued.
   cf = ARGV[2]
   if cf == '' then
-    cf = (now - 1) .. '-' .. MAXSEQ
+    cf = (clock() - 1) .. '-' .. MAXSEQ
     if ARGV[3] ~= '' and less(cf, ARGV[3]) then cf = ARGV[3] end
   end
   redis.call('DEL', meta, pins)
@@ -152,7 +159,7 @@ local dropped, first = {}, ''
 -- As in memory, an append that was refused trims nothing; a call without appends is a trim.
 local appends = (nargs - 10 - unpins) / 5
 if trim and (added > 0 or appends == 0) and (len > maxEvents or bytes > maxBytes or maxAge >= 0) then
-  local cutoff = maxAge >= 0 and now - maxAge or -1
+  local cutoff = maxAge >= 0 and clock() - maxAge or -1
   local pinned = redis.call('SCARD', pins) > 0
   local dels, start, done = {}, '-', false
   -- Age alone usually drops nothing: look at the head only, then read on in pages.
