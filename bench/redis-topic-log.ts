@@ -324,7 +324,7 @@ export default async function run(): Promise<BenchOutput> {
     return {
       tables,
       notes: [
-        `Each turn appends ${TURN} chat deltas of ${encodeTopicPayload('msg.delta', DATA).size} bytes to one topic on one connection (RESP2, auto-pipelining). Retention is not reached, so the script trims nothing; the commands per event count the script's own (TIME, EXISTS, HMGET, one XADD per event, XLEN, HSET) and the EVALSHA.`,
+        `Each turn appends ${TURN} chat deltas of ${encodeTopicPayload('msg.delta', DATA).size} bytes to one topic on one connection (RESP2, auto-pipelining). Retention is not reached, so the script trims nothing; the commands per event count the script's own (EXISTS, HMGET, one XADD per event, XLEN, HSET) and the EVALSHA.`,
         redis.shared
           ? 'Redis is shared (SPOOL_BENCH_REDIS_URL): INFO commandstats counts every client, so the commands per event include other work.'
           : 'Redis is a private redis-server (7.0, no persistence) started by the benchmark, so INFO commandstats counts this benchmark alone.',
