@@ -4,7 +4,8 @@
  *   share one script call, against bare pipelined `XADD`s of the same fields on the same
  *   connection (target ≥ 0.8x); also the log with one call per event (each append awaited);
  * - catchup: `read(after, 100)` on a stream of 1,000,000 entries against one of 1,000
- *   (XRANGE is O(log n + k): target ≤ 1.5x);
+ *   (XRANGE is O(log n + k): target ≤ 1.5x), with a bare XRANGE of the same page for
+ *   contrast (the log's read adds the floor, `holdsAfter` and building the events);
  * - Redis commands per appended event, from `INFO commandstats` (the script's own commands
  *   included), and round trips per event counted at the client.
  *
@@ -270,6 +271,16 @@ async function timeReads(log: RedisTopicLog, points: EventId[]): Promise<number>
   return ((performance.now() - t0) * 1000) / points.length;
 }
 
+/** The contrast: µs per bare `XRANGE key (after + COUNT 100` on the same stream, raw replies. */
+async function timeBareReads(client: Redis, key: string, points: EventId[]): Promise<number> {
+  const t0 = performance.now();
+  for (const after of points) {
+    const page = await client.xrange(key, `(${after}`, '+', 'COUNT', 100);
+    if (page.length !== 100) throw new Error('short bare page');
+  }
+  return ((performance.now() - t0) * 1000) / points.length;
+}
+
 async function catchupCost(url: string): Promise<Table> {
   const client = new Redis(url, { protocol: 2, enableAutoPipelining: true });
   const small = await filledLog(client, 1_000);
@@ -280,17 +291,21 @@ async function catchupCost(url: string): Promise<Table> {
   const bigPoints = resumePoints(big.ids, READS);
   const smallSamples: number[] = [];
   const bigSamples: number[] = [];
+  const bareSamples: number[] = [];
   for (let s = -1; s < SAMPLES; s++) {
     const a = await timeReads(small.log, smallPoints);
     const b = await timeReads(big.log, bigPoints);
+    const c = await timeBareReads(client, big.log.keys.stream, bigPoints);
     if (s >= 0) {
       smallSamples.push(a);
       bigSamples.push(b);
+      bareSamples.push(c);
     }
   }
   client.disconnect();
   const smallUs = median(smallSamples);
   const bigUs = median(bigSamples);
+  const bareUs = median(bareSamples);
   return report('RedisTopicLog catchup: 100 events after an ID (median µs per read, one at a time)', [
     { name: 'RedisTopicLog.read, stream of 1,000', value: smallUs, unit: 'µs' },
     {
@@ -300,6 +315,13 @@ async function catchupCost(url: string): Promise<Table> {
       peer: 'stream of 1,000',
       ratio: bigUs / smallUs,
       target: '≤ 1.5x',
+    },
+    {
+      name: `bare XRANGE (COUNT 100), stream of ${BIG.toLocaleString('en-US')} (contrast)`,
+      value: bareUs,
+      unit: 'µs',
+      peer: 'RedisTopicLog.read on the same stream',
+      ratio: bareUs / bigUs,
     },
   ]);
 }
