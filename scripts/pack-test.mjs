@@ -4,7 +4,8 @@
 // and checks there, outside the workspace:
 // - the metadata: LICENSE (MIT, as package.json says), repository, engines, and README
 //   links that work on npm (absolute, into the repository, naming files that exist);
-// - every entry of every `exports` map imports in plain Node ESM;
+// - the main entries import with no optional peer (driver) installed, and every entry of
+//   every `exports` map imports in plain Node ESM once the optional peers are added;
 // - `npx spool serve` on a free port answers /healthz and serves the dashboard at /.
 // Run after `pnpm build` (.ci/run does). Usage: node scripts/pack-test.mjs [--keep]
 import { execFileSync, spawn } from 'node:child_process';
@@ -95,21 +96,63 @@ try {
     }
   }
 
-  step('every entry imports in plain Node ESM');
-  for (const name of PACKAGES) {
-    const manifest = JSON.parse(
-      readFileSync(join(project, 'node_modules', '@spool', name, 'package.json'), 'utf8'),
-    );
-    for (const [key, target] of Object.entries(manifest.exports)) {
-      if (target === null || key === './package.json') continue;
-      const specifier = `${manifest.name}${key.slice(1)}`;
-      const script = `const m = await import(${JSON.stringify(specifier)}); const n = Object.keys(m).length; if (!n) throw new Error('no exports'); console.log(n);`;
-      let exports = '';
-      try {
-        exports = run('node', ['--input-type=module', '-e', script], project).trim();
-      } catch {}
-      check(Number(exports) > 0, `import '${specifier}' (${exports || 'failed'} exports)`);
+  // Optional peers are the drivers of the engine entries (pg for ./postgres, PGlite for
+  // ./pglite): the main entries must import without them, as a memory-mode user installs
+  // none; every entry must import once the user adds them.
+  const manifests = PACKAGES.map((name) =>
+    JSON.parse(readFileSync(join(project, 'node_modules', '@spool', name, 'package.json'), 'utf8')),
+  );
+  const entries = manifests.flatMap((manifest) =>
+    Object.entries(manifest.exports)
+      .filter(([key, target]) => target !== null && key !== './package.json')
+      .map(([key]) => `${manifest.name}${key.slice(1)}`),
+  );
+  const optionalPeers = manifests.flatMap((manifest) =>
+    Object.entries(manifest.peerDependencies ?? {})
+      .filter(([peer]) => manifest.peerDependenciesMeta?.[peer]?.optional)
+      .map(([peer, range]) => `${peer}@${range}`),
+  );
+  const importEntry = (specifier) => {
+    const script = `const m = await import(${JSON.stringify(specifier)}); const n = Object.keys(m).length; if (!n) throw new Error('no exports'); console.log(n);`;
+    try {
+      return run('node', ['--input-type=module', '-e', script], project).trim();
+    } catch {
+      return '';
     }
+  };
+  const runQuiet = (specifier) => {
+    const script = `await import(${JSON.stringify(specifier)});`;
+    try {
+      execFileSync('node', ['--input-type=module', '-e', script], { cwd: project, stdio: 'pipe' });
+      return '';
+    } catch (error) {
+      return String(error.stderr ?? error);
+    }
+  };
+
+  step(`every entry without the optional peers (${optionalPeers.join(', ') || 'none'})`);
+  for (const specifier of entries) {
+    const failure = runQuiet(specifier);
+    const missingPeer = optionalPeers.find((peer) =>
+      failure.includes(`Cannot find package '${peer.slice(0, peer.lastIndexOf('@'))}'`),
+    );
+    if (!failure) check(true, `import '${specifier}' needs no optional peer`);
+    else if (missingPeer) console.log(`ok   import '${specifier}' needs ${missingPeer} (an engine entry)`);
+    else
+      check(
+        false,
+        `import '${specifier}' failed: ${failure.split('\n').find((l) => l.includes('Error')) ?? failure}`,
+      );
+  }
+  for (const main of ['@spool/core', '@spool/server', '@spool/client'])
+    check(!runQuiet(main), `main entry '${main}' loads no optional peer`);
+
+  step('every entry imports in plain Node ESM, with the optional peers installed');
+  if (optionalPeers.length)
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...optionalPeers], project);
+  for (const specifier of entries) {
+    const exports = importEntry(specifier);
+    check(Number(exports) > 0, `import '${specifier}' (${exports || 'failed'} exports)`);
   }
 
   step('npx spool serve');
