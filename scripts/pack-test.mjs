@@ -25,9 +25,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const PACKAGES = ['core', 'server', 'client'];
-// Peers a user of every entry has: React for @spool/client/react, Vitest for @spool/core/testing,
-// ioredis, pg and PGlite for the engine entries of @spool/server.
-const PEERS = ['react@19.3.1', 'vitest@4.1.12', 'ioredis@6.0.0', 'pg@8.23.1', '@electric-sql/pglite@0.5.16'];
+// Peers a user of every entry has: React for @spool/client/react, Vitest for @spool/core/testing.
+const PEERS = ['react@19.3.1', 'vitest@4.1.12'];
 const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const REPO = rootManifest.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
 
