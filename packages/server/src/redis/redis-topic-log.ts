@@ -35,8 +35,9 @@ export interface RedisTopicLogOptions {
    * Called when the stream turns out to have been created again since this log last saw
    * it: Redis lost it (a restart without persistence, an eviction, a `DEL`), so events
    * between the old and the new life are gone. The new floor sits above them, so every
-   * resume from before it gets a `reset`; live subscribers of the topic should get one too
-   * (docs/architecture.md, "Redis topic log").
+   * resume from before it gets a `reset`, and a `Topic` on this log sends its live
+   * subscribers back through catchup by itself (`onLost`). This callback is for the
+   * application: a log line, a metric (docs/architecture.md, "Redis topic log").
    */
   onRecreated?: (info: RecreatedInfo) => void;
 }
