@@ -8,7 +8,7 @@
  * `{ cmd: 'close' }` and gets `{ closed: true }`. argv: subject name, Redis URL, key prefix.
  */
 import { MemoryBroker, type StreamBroker } from '@spool/core';
-import { RedisBroker } from '@spool/server';
+import { RedisBroker } from '@spool/server/redis';
 import { Redis } from 'ioredis';
 
 export type SubjectName = 'memory' | 'redis' | 'bare';

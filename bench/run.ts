@@ -17,6 +17,7 @@ const all: Record<string, () => Promise<{ default: () => Promise<BenchOutput> }>
   topic: () => import('./topic'),
   pipeline: () => import('./pipeline'),
   broker: () => import('./broker'),
+  'redis-topic-log': () => import('./redis-topic-log'),
   fanout: () => import('./fanout'),
   'sse-fanout': () => import('./sse-fanout'),
   resume: () => import('./resume'),

@@ -13,7 +13,6 @@ export {
   type TokenConfig,
   tokenAuthenticator,
 } from './auth/token-auth';
-export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from './broker';
 // [issue 6] HTTP API helpers, metrics, the demo and `spool serve` as a library
 export { dashboardAssets } from './cli/dashboard-assets';
 export { type ServeDeps, type ServeHandle, startServe } from './cli/serve';

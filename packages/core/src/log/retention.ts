@@ -31,7 +31,12 @@ export const topicRetentionDefaults = {
  * pins, and hooks that keep the topic's bookkeeping in step with the log.
  */
 export interface TrimRules extends TopicRetention {
-  /** True while `ev` may not be trimmed by the soft limits (its message is not persisted yet). */
+  /**
+   * True while `ev` may not be trimmed by the soft limits (its message is not persisted yet).
+   * It is asked when `ev` is appended and again at each trim; once false for an event it
+   * must stay false (a pin is released, never taken later), because a remote log records
+   * pins where it stores the event, at append time.
+   */
   isPinned(ev: TopicEvent): boolean;
   /**
    * Called synchronously as each event enters the log, before any trimming it causes, so

@@ -70,6 +70,14 @@ export interface TopicLog {
    * it when it creates the stream; its floor is then max(max-deleted-entry-id, this).
    */
   readonly creationFloor: EventId;
+  /**
+   * Registers `listener`, called when the log finds it lost events it held: a remote log
+   * whose storage was emptied (a Redis restarted without persistence) starts a new life
+   * whose floor, given to the listener, sits above everything the old one issued. The
+   * topic answers with a `reset` to its subscribers. Returns the function that removes it.
+   * A log that cannot lose events (in memory) leaves it out.
+   */
+  onLost?(listener: (floor: EventId) => void): () => void;
   /** Releases resources; called when the topic closes. */
   close?(): Promise<void>;
 }

@@ -89,7 +89,10 @@ export class Topic {
   readonly #retention: TopicRetention;
   readonly #rules: TrimRules;
   readonly #mode: RetainUntilPersisted;
-  readonly #ledger: MessageLedger | undefined;
+  /** Replaced when the log reports a loss: the new one knows nothing before the new floor. */
+  #ledger: MessageLedger | undefined;
+  readonly #maxTombstones: number;
+  readonly #offLost: (() => void) | undefined;
   readonly #catchup: TopicCatchup;
   readonly #source: TopicCatchupSource | undefined;
   readonly #pageSize: number;
@@ -141,6 +144,7 @@ export class Topic {
     }
     // The ledger learns of trims from now on: what the log had already lost (its floor now)
     // is before its knowledge, so a resume from there is never taken for fully covered.
+    this.#maxTombstones = maxTombstones;
     this.#ledger =
       this.#mode === 'messages' ? new MessageLedger(maxTombstones, parseEventId(this.#log.floor)) : undefined;
     this.#catchup = options.catchup ?? logCatchup();
@@ -148,11 +152,12 @@ export class Topic {
     this.#onError = options.onError ?? defaultReport;
     const last = this.#log.lastId;
     this.#last = last === undefined ? undefined : parseEventId(last);
-    const ledger = this.#ledger;
     this.#rules = {
       ...this.#retention,
       isPinned: (ev) => this.#isPinned(ev),
-      ...(ledger ? { onAppend: (ev) => ledger.onAppend(ev), onDrop: (ev) => ledger.onDrop(ev) } : {}),
+      ...(this.#ledger
+        ? { onAppend: (ev) => this.#ledger!.onAppend(ev), onDrop: (ev) => this.#ledger!.onDrop(ev) }
+        : {}),
     };
     this.#rate = new EventRateMeter(this.#clock);
     this.createdAt = this.#clock.now();
@@ -201,6 +206,7 @@ export class Topic {
       },
       pageSize: this.#pageSize,
     };
+    this.#offLost = this.#log.onLost?.((floor) => this.#lost(floor));
   }
 
   /** The last ID appended; undefined while the topic is empty. */
@@ -408,6 +414,7 @@ export class Topic {
     for (const sub of [...this.#subs]) sub.close();
     this.#listeners = [];
     this.#live = [];
+    this.#offLost?.();
     await this.#log.close?.();
   }
 
@@ -423,6 +430,24 @@ export class Topic {
         `persistAndClear on topic "${this.name}" failed; nothing was cleared. Retry once the store is back.`,
         { cause },
       );
+    }
+  }
+
+  /**
+   * The log lost events it held (a Redis restarted empty): everything up to `floor` is
+   * gone. The ledger starts over from there, so no resume from before it is taken for
+   * covered, and every live or paused subscription goes back to catchup from its last ID:
+   * below the new floor, the resume rule gives it a `reset` (then the store's snapshots
+   * where it covers the channel). A subscription catching up re-plans on its own, since
+   * the log's floor overtook it. Loss is never silent (docs/protocol.md, "The resume rule").
+   */
+  #lost(floor: EventId): void {
+    if (this.#closed) return;
+    if (this.#ledger) this.#ledger = new MessageLedger(this.#maxTombstones, parseEventId(floor));
+    for (const sub of [...this.#subs]) {
+      if (sub.state !== 'live') continue;
+      sub.pause();
+      sub.resume();
     }
   }
 

@@ -3,11 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { type Clock, MemoryBroker, type MessageStore, SpoolError, type StreamBroker } from '@spool/core';
 import pino, { type Logger } from 'pino';
 import type { AuthOptions } from '../auth/access-control';
-import { RedisBroker } from '../broker';
 import { bundledDashboardDir } from '../dashboard/bundled-dashboard';
 import { withDashboard } from '../dashboard/with-dashboard';
 import { type Demo, type DemoOptions, startDemo } from '../demo/demo';
-import { errorResponse } from '../http/errors';
 import { nodeListener } from '../http/node-bridge';
 import { createSpool, type Spool } from '../spool';
 import { LogDestination } from './log-destination';
@@ -73,11 +71,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
   if (config.allowedOrigins) auth.allowedOrigins = config.allowedOrigins;
 
   const broker: StreamBroker = config.redisUrl
-    ? new RedisBroker({
-        url: config.redisUrl,
-        keyPrefix: config.redisPrefix,
-        onError: (err) => logger.warn({ err }, 'redis connection error'),
-      })
+    ? await redisBroker(config.redisUrl, config.redisPrefix, logger)
     : new MemoryBroker({
         clock: deps.clock,
         maxStreamLength: config.maxStreamLength,
@@ -206,4 +200,27 @@ function redactUrl(url: string): string {
   } catch {
     return 'an unparsable URL';
   }
+}
+
+/**
+ * RedisBroker from the Redis engine entry, loaded only when Redis is configured: `ioredis`
+ * is an optional peer dependency, so memory mode runs without it (docs/architecture.md,
+ * "Engines as entries").
+ */
+async function redisBroker(url: string, keyPrefix: string, logger: Logger): Promise<StreamBroker> {
+  let engine: typeof import('../redis');
+  try {
+    engine = await import('../redis');
+  } catch (cause) {
+    throw new SpoolError(
+      'INVALID_OPTION',
+      'SPOOL_REDIS_URL is set, but the Redis engine cannot load: install its driver next to @spool/server (npm install ioredis@6).',
+      { cause },
+    );
+  }
+  return new engine.RedisBroker({
+    url,
+    keyPrefix,
+    onError: (err) => logger.warn({ err }, 'redis connection error'),
+  });
 }

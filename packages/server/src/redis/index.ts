@@ -1,0 +1,9 @@
+/**
+ * @spool/server/redis: the Redis engine on ioredis (an optional peer dependency that only
+ * this entry loads): `RedisBroker`, the StreamBroker on Redis Streams, and
+ * `RedisTopicLog`, a topic's log as one Redis stream. See packages/server/README.md,
+ * "Redis engine".
+ */
+export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from '../broker/redis-broker';
+export { type RecreatedInfo, RedisTopicLog, type RedisTopicLogOptions } from './redis-topic-log';
+export { type TopicLogKeys, topicLogKeys } from './topic-log-keys';

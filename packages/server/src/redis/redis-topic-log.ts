@@ -1,0 +1,463 @@
+import {
+  assertTopicName,
+  compareEventIds,
+  createTopicEvent,
+  type EventId,
+  formatEventId,
+  MIN_EVENT_ID,
+  nextEventId,
+  type ParsedEventId,
+  parseEventId,
+  SpoolError,
+  type TopicEvent,
+  type TopicLog,
+  type TopicLogAppend,
+  type TopicLogPage,
+  type TrimRules,
+  utf8Length,
+} from '@spool/core';
+import type { Redis } from 'ioredis';
+import { toSpoolError } from '../broker/redis-errors';
+import { type TopicLogKeys, topicLogKeys } from './topic-log-keys';
+import { TOPIC_LOG_LUA } from './topic-log-script';
+
+/** Options of {@link RedisTopicLog.open}. */
+export interface RedisTopicLogOptions {
+  /** Prepended to the topic's keys (`SPOOL_REDIS_PREFIX` in `spool serve`). @default '' */
+  keyPrefix?: string;
+  /**
+   * The floor recorded if this call creates the stream (see MemoryTopicLog's option of the
+   * same name): give one to place a log after a known history, e.g. a replica's.
+   * @default the ID just below `<Redis time>-0`
+   */
+  creationFloor?: EventId;
+  /**
+   * Called when the stream turns out to have been created again since this log last saw
+   * it: Redis lost it (a restart without persistence, an eviction, a `DEL`), so events
+   * between the old and the new life are gone. The new floor sits above them, so every
+   * resume from before it gets a `reset`, and a `Topic` on this log sends its live
+   * subscribers back through catchup by itself (`onLost`). This callback is for the
+   * application: a log line, a metric (docs/architecture.md, "Redis topic log").
+   */
+  onRecreated?: (info: RecreatedInfo) => void;
+}
+
+/** What {@link RedisTopicLogOptions.onRecreated} is told. */
+export interface RecreatedInfo {
+  /** The creation floor of the life this log knew. */
+  previousCreationFloor: EventId;
+  /** The new life's creation floor: the log holds everything after it. */
+  creationFloor: EventId;
+  /** The last ID this log knew of before the loss. */
+  lastKnownId: EventId | undefined;
+}
+
+/**
+ * Most appends in one script call: a script blocks Redis while it runs, so a huge turn
+ * (a bulk import) goes as several calls, in order, rather than one long stall.
+ */
+const MAX_BATCH = 512;
+
+/** A Redis reply entry: `[id, [field, value, ...]]`. */
+type Entry = [string, string[]];
+type Scalar = string | number;
+
+/** Head of every reply of the script (topic-log-script.ts). */
+type ReplyHead = [created: number, cf: string, now: number, length: number, bytes: number];
+type ReadReply = [...ReplyHead, floor: string, held: number, last: string, first: string, events: Entry[]];
+type WriteReply = [...ReplyHead, results: string[], dropped: Entry[], first: string];
+
+type WithScript = Redis & {
+  spoolTopicLog(stream: string, meta: string, pins: string, ...argv: Scalar[]): Promise<unknown>;
+};
+
+interface Pending {
+  input: TopicLogAppend;
+  pin: '' | 'm' | 'e';
+  resolve: (ev: TopicEvent) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Batch {
+  rules: TrimRules | undefined;
+  items: Pending[];
+}
+
+/**
+ * {@link TopicLog} on one Redis stream per topic, over ioredis (Redis ≥ 7.0), so that
+ * several server instances share a topic's log and a client resumes on any of them.
+ *
+ * - **One script.** Append, retention trim, the open-message pins and the creation floor
+ *   run in one Lua script (EVALSHA, with EVAL once where Redis lacks it), atomic on the
+ *   topic's keys, which share one Cluster hash slot.
+ * - **Batched.** Appends made in one event-loop turn go in one script call, flushed by
+ *   `setImmediate`: a producer writing a burst of chunks pays one round trip, not one per
+ *   chunk (at most 512 appends per call). A `read` or `trim` sends the pending batch first, so it sees those appends.
+ * - **Floor.** max(max-deleted-entry-id, the creation floor the script records when it
+ *   creates the stream). A stream recreated after Redis lost data gets a floor above its
+ *   previous life (never `0-0`), and {@link RedisTopicLogOptions.onRecreated} says so.
+ * - **Pins.** `rules.isPinned` is a function of this process; Redis cannot call it. So
+ *   each append asks it once and, when the event is pinned, the script adds its message
+ *   (`m:<messageId>`) or the event itself (`e:<id>`) to the topic's pin set, which every
+ *   instance's trim honours. This log remembers what it pinned and asks again (message
+ *   pins on every call, event pins on `trim()`), removing the pins that no longer hold.
+ * - **IDs and time** come from Redis's clock (`XADD *`); an event's `time` is the
+ *   millisecond of its ID, which is what `maxAgeMs` counts.
+ * - The getters are cached from the last reply (stats only, as TopicLog allows); pages
+ *   carry the fresh floor.
+ *
+ * @example
+ * const redis = new Redis(process.env.SPOOL_REDIS_URL, { enableAutoPipelining: true });
+ * const log = await RedisTopicLog.open(redis, 'chan:1:general', { keyPrefix: 'spool:' });
+ * const topic = new Topic('chan:1:general', { log });
+ */
+export class RedisTopicLog implements TopicLog {
+  readonly topic: string;
+  readonly keys: TopicLogKeys;
+  readonly #redis: WithScript;
+  readonly #prefix: string;
+  readonly #onRecreated: ((info: RecreatedInfo) => void) | undefined;
+  #creationFloor: EventId = MIN_EVENT_ID;
+  #floor: EventId = MIN_EVENT_ID;
+  #length = 0;
+  #bytes = 0;
+  #firstId: EventId | undefined;
+  #lastId: EventId | undefined;
+  /** The ID the next generated append would probably get: only to ask `isPinned` ahead. */
+  #guess: ParsedEventId | undefined;
+  /** What this log pinned in Redis, with an event to ask `isPinned` about again. */
+  readonly #pins = new Map<string, TopicEvent>();
+  #lostListeners: Array<(floor: EventId) => void> = [];
+  #batches: Batch[] = [];
+  #scheduled = false;
+  /** Set by the first reply (in `open`): which life of the stream this log knows. */
+  #loaded = false;
+
+  private constructor(redis: Redis, topic: string, options: RedisTopicLogOptions) {
+    assertTopicName(topic);
+    this.topic = topic;
+    this.#prefix = options.keyPrefix ?? '';
+    if (typeof this.#prefix !== 'string')
+      throw new SpoolError('INVALID_OPTION', '`keyPrefix` must be a string.');
+    this.keys = topicLogKeys(this.#prefix, topic);
+    this.#onRecreated = options.onRecreated;
+    const withScript = redis as WithScript;
+    // EVALSHA, falling back to EVAL once per connection when Redis lacks the script.
+    if (typeof withScript.spoolTopicLog !== 'function')
+      redis.defineCommand('spoolTopicLog', { numberOfKeys: 3, lua: TOPIC_LOG_LUA });
+    this.#redis = withScript;
+  }
+
+  /**
+   * Opens the log of `topic` on `redis`, creating its stream (and recording its creation
+   * floor) when it does not exist, and loading its state. The connection stays the
+   * caller's: share one (with `enableAutoPipelining`) between the topics of a process.
+   *
+   * @throws SpoolError `INVALID_TOPIC`, `INVALID_OPTION`, `INVALID_EVENT_ID`, `BROKER_UNAVAILABLE`
+   */
+  static async open(redis: Redis, topic: string, options: RedisTopicLogOptions = {}): Promise<RedisTopicLog> {
+    const log = new RedisTopicLog(redis, topic, options);
+    const floor =
+      options.creationFloor === undefined ? '' : formatEventId(parseEventId(options.creationFloor));
+    await log.#read(MIN_EVENT_ID, 0, floor);
+    return log;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+  get bytes(): number {
+    return this.#bytes;
+  }
+  get firstId(): EventId | undefined {
+    return this.#firstId;
+  }
+  get lastId(): EventId | undefined {
+    return this.#lastId;
+  }
+  get floor(): EventId {
+    return this.#floor;
+  }
+  get creationFloor(): EventId {
+    return this.#creationFloor;
+  }
+
+  onLost(listener: (floor: EventId) => void): () => void {
+    this.#lostListeners = [...this.#lostListeners, listener];
+    return () => {
+      this.#lostListeners = this.#lostListeners.filter((l) => l !== listener);
+    };
+  }
+
+  append(input: TopicLogAppend, rules?: TrimRules): Promise<TopicEvent> {
+    let pin: Pending['pin'] = '';
+    if (rules) {
+      // Asked ahead, on the ID this append will most likely get: the pins of core's topics
+      // depend on the message, or on whether the ID is above a watermark, which any new ID is.
+      const guess = input.id ?? nextEventId(this.#guess, Date.now());
+      this.#guess = guess;
+      const probe = createTopicEvent(guess, input, guess.ms);
+      if (rules.isPinned(probe)) pin = input.messageId === undefined ? 'e' : 'm';
+    }
+    return new Promise<TopicEvent>((resolve, reject) => {
+      let batch = this.#batches.at(-1);
+      if (!batch || batch.rules !== rules || batch.items.length >= MAX_BATCH) {
+        batch = { rules, items: [] };
+        this.#batches.push(batch);
+      }
+      batch.items.push({ input, pin, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  async read(after: EventId, limit: number): Promise<TopicLogPage> {
+    parseEventId(after);
+    this.#flush();
+    return this.#read(after, Math.max(0, Math.floor(limit)), '');
+  }
+
+  async trim(rules: TrimRules): Promise<number> {
+    this.#flush();
+    return this.#write(rules, []);
+  }
+
+  async close(): Promise<void> {
+    // The connection is the caller's; what is queued still goes out.
+    this.#flush();
+  }
+
+  /** Sends every queued batch now, in order (one script call each). */
+  #flush(): void {
+    this.#scheduled = false;
+    const batches = this.#batches;
+    if (batches.length === 0) return;
+    this.#batches = [];
+    for (const batch of batches) {
+      this.#write(batch.rules, batch.items).catch(() => {
+        // Each append's promise got the error.
+      });
+    }
+  }
+
+  async #write(rules: TrimRules | undefined, items: Pending[]): Promise<number> {
+    const unpins = rules ? this.#stalePins(rules, items) : [];
+    const argv: Scalar[] = ['w', '', this.#knownTop()];
+    if (rules) {
+      argv.push(
+        '1',
+        rules.maxEvents,
+        rules.maxBytes,
+        rules.maxAgeMs === Number.POSITIVE_INFINITY ? -1 : rules.maxAgeMs,
+        rules.hardMaxEvents,
+        rules.hardMaxBytes,
+      );
+    } else argv.push('0', 0, 0, -1, 0, 0);
+    argv.push(unpins.length, ...unpins);
+    for (const { input, pin } of items)
+      argv.push(
+        input.id ? formatEventId(input.id) : '*',
+        input.event,
+        input.json,
+        input.messageId ?? '',
+        pin,
+      );
+    let reply: WriteReply;
+    try {
+      reply = (await this.#redis.spoolTopicLog(
+        this.keys.stream,
+        this.keys.meta,
+        this.keys.pins,
+        ...argv,
+      )) as WriteReply;
+    } catch (err) {
+      const error = toSpoolError(err, this.#prefix);
+      for (const item of items) item.reject(error);
+      throw error;
+    }
+    const [created, cf, , length, bytes, results, dropped, first] = reply;
+    this.#observeLife(created, cf);
+    const wasEmpty = this.#length === 0;
+    const appended: TopicEvent[] = [];
+    const outcomes: Array<TopicEvent | SpoolError> = [];
+    for (let i = 0; i < items.length; i++) {
+      const { input, pin } = items[i]!;
+      const result = results[i]!;
+      if (result.startsWith('!')) {
+        outcomes.push(this.#appendError(input, result.slice(1)));
+        continue;
+      }
+      const id = parseEventId(result);
+      // `time` is the ID's millisecond, as for events read back (what `maxAgeMs` counts).
+      const ev = createTopicEvent(id, input, id.ms);
+      appended.push(ev);
+      outcomes.push(ev);
+      this.#lastId = ev.id;
+      this.#guess = id;
+      if (pin === 'm') this.#pins.set(`m:${input.messageId}`, ev);
+      else if (pin === 'e') this.#pins.set(`e:${ev.id}`, ev);
+    }
+    for (const key of unpins) this.#pins.delete(key);
+    this.#length = length;
+    this.#bytes = bytes;
+    if (first !== '') this.#firstId = first;
+    else if (length === 0) this.#firstId = undefined;
+    else if (wasEmpty || this.#firstId === undefined) this.#firstId = appended[0]?.id ?? this.#firstId;
+    const last = dropped.at(-1);
+    if (last && compareEventIds(last[0], this.#floor) > 0) this.#floor = last[0];
+    // The hooks see every event enter, then what the batch's trim removed, oldest first.
+    // A hook that throws fails the append it ran for (the last one for a drop), as the
+    // memory log's append would, and never leaves another append of the batch unsettled.
+    let hookError: { error: unknown } | undefined;
+    const failed = new Map<number, unknown>();
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome instanceof SpoolError) continue;
+      try {
+        rules?.onAppend?.(outcome);
+      } catch (error) {
+        failed.set(i, error);
+      }
+    }
+    for (const entry of dropped) {
+      const ev = this.#toEvent(entry);
+      this.#pins.delete(`e:${ev.id}`);
+      try {
+        rules?.onDrop?.(ev);
+      } catch (error) {
+        hookError ??= { error };
+      }
+    }
+    if (hookError && items.length > 0 && !failed.has(items.length - 1))
+      failed.set(items.length - 1, hookError.error);
+    for (let i = 0; i < items.length; i++) {
+      const outcome = outcomes[i]!;
+      if (failed.has(i)) items[i]!.reject(failed.get(i));
+      else if (outcome instanceof SpoolError) items[i]!.reject(outcome);
+      else items[i]!.resolve(outcome);
+    }
+    if (hookError && items.length === 0) throw hookError.error;
+    return dropped.length;
+  }
+
+  async #read(after: EventId, limit: number, creationFloor: string): Promise<TopicLogPage> {
+    let reply: ReadReply;
+    try {
+      reply = (await this.#redis.spoolTopicLog(
+        this.keys.stream,
+        this.keys.meta,
+        this.keys.pins,
+        'r',
+        creationFloor,
+        this.#knownTop(),
+        after,
+        limit,
+      )) as ReadReply;
+    } catch (err) {
+      throw toSpoolError(err, this.#prefix);
+    }
+    const [created, cf, , length, bytes, floor, held, last, first, entries] = reply;
+    this.#observeLife(created, cf);
+    this.#length = length;
+    this.#bytes = bytes;
+    this.#firstId = first === '' ? undefined : first;
+    if (last !== '' && (this.#lastId === undefined || compareEventIds(last, this.#lastId) > 0)) {
+      this.#lastId = last;
+      this.#guess = parseEventId(last);
+    }
+    if (compareEventIds(floor, this.#floor) > 0) this.#floor = floor;
+    return { events: entries.map((e) => this.#toEvent(e)), floor: this.#floor, holdsAfter: held === 1 };
+  }
+
+  /**
+   * Notes which life of the stream a reply came from. The first reply sets it; a later
+   * creation floor that differs means the stream was created again (here or by another
+   * instance) after Redis lost it.
+   */
+  #observeLife(created: number, cf: string): void {
+    if (!this.#loaded) {
+      this.#loaded = true;
+      this.#start(cf);
+      return;
+    }
+    if (cf === this.#creationFloor && created === 0) return;
+    const info: RecreatedInfo = {
+      previousCreationFloor: this.#creationFloor,
+      creationFloor: cf,
+      lastKnownId: this.#lastId,
+    };
+    this.#start(cf);
+    this.#onRecreated?.(info);
+    for (const listener of this.#lostListeners) listener(cf);
+  }
+
+  #start(cf: EventId): void {
+    this.#creationFloor = cf;
+    this.#floor = cf;
+    this.#length = 0;
+    this.#bytes = 0;
+    this.#firstId = undefined;
+    this.#pins.clear();
+  }
+
+  /** The highest ID this log knows of: a recreated stream's floor is never below it. */
+  #knownTop(): string {
+    const last = this.#lastId;
+    return last !== undefined && compareEventIds(last, this.#floor) > 0 ? last : this.#floor;
+  }
+
+  /**
+   * Pin keys that `rules` no longer holds. Message pins (`m:`, one per open message) are
+   * asked again on every call, as the memory log asks `isPinned` on every trim; the
+   * batch's own events decide for their messages (its last event of a message, e.g. a
+   * `msg.end` saying `persisted: true`, says whether the message stays pinned). Event pins
+   * (`e:`, one per event) are asked again on `trim()` only: they change when a topic's
+   * persist moves its watermark, and the topic trims right after (core's Topic).
+   */
+  #stalePins(rules: TrimRules, items: Pending[]): string[] {
+    const inBatch = new Map<string, { pinned: boolean; before: boolean }>();
+    for (const { input, pin } of items) {
+      if (input.messageId === undefined) continue;
+      const key = `m:${input.messageId}`;
+      const seen = inBatch.get(key);
+      inBatch.set(key, { pinned: pin !== '', before: (seen?.before ?? false) || pin !== '' });
+    }
+    const stale: string[] = [];
+    for (const [key, { pinned, before }] of inBatch)
+      if (!pinned && (before || this.#pins.has(key))) stale.push(key);
+    for (const [key, ev] of this.#pins) {
+      if (inBatch.has(key) || (items.length > 0 && key.startsWith('e:'))) continue;
+      if (!rules.isPinned(ev)) stale.push(key);
+    }
+    return stale;
+  }
+
+  #appendError(input: TopicLogAppend, message: string): SpoolError {
+    if (/ID specified in XADD|greater than 0-0/.test(message) && input.id)
+      return new SpoolError(
+        'ID_TOO_SMALL',
+        `Event ID ${formatEventId(input.id)} must be greater than the log's last ID (Redis: ${message}).`,
+      );
+    return new SpoolError(
+      'INTERNAL',
+      `Unexpected Redis error appending to topic "${this.topic}": ${message}`,
+    );
+  }
+
+  #toEvent([id, fields]: Entry): TopicEvent {
+    let event = 'message';
+    let json = 'null';
+    let messageId: string | undefined;
+    for (let i = 0; i < fields.length; i += 2) {
+      const value = fields[i + 1]!;
+      if (fields[i] === 'e') event = value;
+      else if (fields[i] === 'd') json = value;
+      else if (fields[i] === 'm') messageId = value;
+    }
+    const parsed = parseEventId(id);
+    const data: unknown = JSON.parse(json);
+    return createTopicEvent(parsed, { event, data, json, size: utf8Length(json), messageId }, parsed.ms);
+  }
+}
