@@ -19,7 +19,10 @@ export interface ServerStats extends SpoolStats {
 /** `/readyz`: each dependency's check, with its circuit breaker's state. */
 export interface Readiness {
   ready: boolean;
-  checks: Record<string, { ok: boolean; breaker: 'closed' | 'open' | 'half-open'; error?: string }>;
+  checks: Record<
+    string,
+    { ok: boolean; breaker: 'closed' | 'open' | 'half-open'; error?: string; kind?: string }
+  >;
 }
 
 const LIST_LIMIT = 100;
@@ -189,13 +192,15 @@ export async function readiness(spool: Spool): Promise<Readiness> {
     };
   }
   const store = spool.breakers.store;
+  const kind = spool.store.kind ?? 'custom';
   try {
     // A cheap read through the breaker: an open breaker fails it at once with CIRCUIT_OPEN.
     await store.execute(() => spool.store.get('1'));
-    checks.store = { ok: true, breaker: store.state };
+    checks.store = { ok: true, kind, breaker: store.state };
   } catch (err) {
     checks.store = {
       ok: false,
+      kind,
       breaker: store.state,
       error: err instanceof Error ? err.message : String(err),
     };

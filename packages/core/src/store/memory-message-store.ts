@@ -65,6 +65,7 @@ const byEventThenId = (a: ChannelEntry, b: ChannelEntry) =>
  * const page = await store.listAfter({ channelId: 'general', channelType: 1 }, lastEventId, { limit: 50 });
  */
 export class MemoryMessageStore implements MessageStore {
+  readonly kind = 'memory';
   readonly #maxMessages: number;
   readonly #clock: Clock;
   /** In save order (Map keeps insertion order), which is also the eviction order. */

@@ -95,20 +95,16 @@ describe('startServe', () => {
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 
-  it('refuses a non-loopback address without a token, and a database URL', async () => {
+  it('refuses a non-loopback address without a token, and a database URL with a data directory', async () => {
     const dashboardDir = await missingDashboard();
     await expect(
       startServe(config(['--host', '0.0.0.0']), { dashboardDir, logger: silent }),
     ).rejects.toMatchObject({ code: 'INVALID_OPTION' });
-    await expect(
-      startServe(config([], { SPOOL_DATABASE_URL: 'postgres://127.0.0.1/test' }), {
-        dashboardDir,
-        logger: silent,
-      }),
-    ).rejects.toMatchObject({
-      code: 'INVALID_OPTION',
-      message: expect.stringMatching(/not available yet/),
-    });
+    expect(() =>
+      config(['--data', join(tmp!, 'data')], { SPOOL_DATABASE_URL: 'postgres://127.0.0.1/test' }),
+    ).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringMatching(/both set/) }),
+    );
   });
 
   it('with tokens, enforces them everywhere, loopback included', async () => {
