@@ -1,6 +1,7 @@
 import type { RouteContext } from '../route-context';
 import type { Router } from '../router';
 import { registerBrokerRoutes } from './broker-routes';
+import { registerChannelHistoryRoutes } from './channel-history';
 import { registerMessageRoutes } from './message-routes';
 import { registerOperatorRoutes } from './operator-routes';
 import { registerTopicRoutes } from './topic-routes';
@@ -13,6 +14,7 @@ import { registerTopicRoutes } from './topic-routes';
 export function registerApiRoutes(router: Router<RouteContext>): void {
   registerTopicRoutes(router);
   registerMessageRoutes(router);
+  registerChannelHistoryRoutes(router);
   registerBrokerRoutes(router);
   registerOperatorRoutes(router);
 }
