@@ -62,13 +62,21 @@ function Orphan() {
 }
 
 function Channel() {
-  const messages = useChannel(1, 'g');
+  const { messages } = useChannel(1, 'g');
   return <p data-testid="channel">{messages.map((m) => `${m.messageId}=${m.text}`).join(',')}</p>;
 }
 
 function Statuses() {
-  const messages = useChannel(1, 'g');
+  const { messages } = useChannel(1, 'g');
   return <p data-testid="statuses">{messages.map((m) => `${m.messageId}:${m.status}`).join(',')}</p>;
+}
+
+let scrollerView: ReturnType<typeof useChannel> | undefined;
+function Scroller() {
+  const view = useChannel(1, 'g', { pageSize: 2 });
+  scrollerView = view;
+  const list = view.messages.map((m) => `${m.messageId}=${m.text}`).join(',');
+  return <p data-testid="scroller">{`${list}|${view.hasOlder}|${view.olderError?.code ?? ''}`}</p>;
 }
 
 describe('React hooks', () => {
@@ -187,5 +195,74 @@ describe('React hooks', () => {
     const conn = await subscribed('chan:1:g');
     act(() => view.unmount());
     expect(await conn.next((f) => f.op === 'unsub')).toEqual({ op: 'unsub', topic: 'chan:1:g' });
+  });
+
+  it('useChannel loadOlder prepends older pages of history once each, until there is none', async () => {
+    const requests: string[] = [];
+    let failNext = false;
+    const item = (messageId: string, text: string, first: string) => ({
+      messageId,
+      meta: { messageId, channelId: 'g', channelType: 1 },
+      text,
+      lastChunkId: 0,
+      status: 'ended',
+      reason: 'success',
+      firstEventId: first,
+      lastEventId: first,
+      persisted: true,
+    });
+    const pages: Record<string, unknown> = {
+      '': { items: [item('3', 'three', '3-0'), item('2', 'two', '2-0')], next: '2-0' },
+      '2-0': { items: [item('1', 'one', '1-0')], next: null },
+    };
+    const fetchStub = (async (url: string | URL) => {
+      const u = new URL(String(url));
+      requests.push(`${u.pathname}${u.search}`);
+      if (failNext) {
+        failNext = false;
+        return Response.json({ error: { code: 'STORE_UNAVAILABLE', message: 'down' } }, { status: 503 });
+      }
+      return Response.json(pages[u.searchParams.get('before') ?? '']);
+    }) as typeof fetch;
+    client.close();
+    client = new SpoolClient(server.url, {
+      WebSocket: TestWebSocket,
+      backoff: { baseMs: 5, maxMs: 5 },
+      fetch: fetchStub,
+    });
+    withClient(<Scroller />);
+    const conn = await subscribed('chan:1:g');
+    // The live subscription shows message 3 (it is also on the first history page).
+    conn.send({
+      op: 'ev',
+      topic: 'chan:1:g',
+      id: '3-0',
+      event: 'msg.snapshot',
+      data: {
+        messageId: '3',
+        meta: { messageId: '3', channelId: 'g', channelType: 1 },
+        text: 'three',
+        lastChunkId: 0,
+        status: 'ended',
+        reason: 'success',
+      },
+    });
+    const text = () => screen.getByTestId('scroller').textContent;
+    await waitFor(() => expect(text()).toBe('3=three|true|'));
+
+    failNext = true;
+    await act(() => scrollerView!.loadOlder());
+    expect(text()).toBe('3=three|true|STORE_UNAVAILABLE');
+    // Two calls at once: one request. A failed page is asked for again.
+    await act(() => Promise.all([scrollerView!.loadOlder(), scrollerView!.loadOlder()]));
+    expect(text()).toBe('2=two,3=three|true|');
+    await act(() => scrollerView!.loadOlder());
+    expect(text()).toBe('1=one,2=two,3=three|false|');
+    await act(() => scrollerView!.loadOlder());
+    expect(requests).toEqual([
+      '/v1/channels/1/g/messages?limit=2',
+      '/v1/channels/1/g/messages?limit=2',
+      '/v1/channels/1/g/messages?before=2-0&limit=2',
+    ]);
   });
 });

@@ -28,8 +28,9 @@ export function registerChannelHistoryRoutes(router: Router<RouteContext>): void
     const channelType = channelTypeParam(params.type!);
     const channelId = params.id!;
     const raw = ctx.url.searchParams.get('before');
+    const before = raw === null || raw === '' ? undefined : raw;
     // Parsed before anything else, so a bad cursor is INVALID_EVENT_ID whatever the store.
-    const before = raw === null || raw === '' ? undefined : (parseEventId(raw), raw);
+    if (before !== undefined) parseEventId(before);
     const limit = intParam(
       ctx.url,
       'limit',

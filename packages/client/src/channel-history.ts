@@ -1,0 +1,65 @@
+import type { ChannelHistoryPage } from '@spool/core';
+import { SpoolError } from '@spool/core';
+
+/** Which channel {@link SpoolClient.history} reads. */
+export interface HistoryChannel {
+  channelType: number;
+  channelId: string;
+}
+
+/** Options of {@link SpoolClient.history}. */
+export interface HistoryOptions {
+  /** Messages whose `msg.open` event ID is below this (a page's `next`); absent: the newest. */
+  before?: string;
+  /**
+   * Messages per page (1 to 1000).
+   * @default 50 (the server's)
+   */
+  limit?: number;
+  /** Aborts the request. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads one page of a channel's history over HTTP (`GET /v1/channels/:type/:id/messages`,
+ * docs/http-api.md "Channel history"). Rejects with the server's code (`INVALID_EVENT_ID`,
+ * `FORBIDDEN`, `STORE_UNAVAILABLE`, ...) and the HTTP status in `details.status`.
+ *
+ * @example
+ * const { items, next } = await fetchHistory(fetch, 'http://127.0.0.1:8080', { channelType: 1, channelId: 'general' });
+ */
+export async function fetchHistory(
+  fetcher: typeof fetch,
+  base: string,
+  channel: HistoryChannel,
+  options: HistoryOptions = {},
+  token?: string,
+): Promise<ChannelHistoryPage> {
+  const query = new URLSearchParams();
+  if (options.before !== undefined) query.set('before', options.before);
+  if (options.limit !== undefined) query.set('limit', String(options.limit));
+  const q = query.size > 0 ? `?${query}` : '';
+  const path = `/v1/channels/${encodeURIComponent(String(channel.channelType))}/${encodeURIComponent(channel.channelId)}/messages${q}`;
+  let res: Response;
+  try {
+    res = await fetcher(`${base}${path}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (cause) {
+    throw new SpoolError(
+      'UNAVAILABLE',
+      `Reading the history of ${channel.channelId} failed: ${String(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    throw new SpoolError(body.error?.code ?? 'UNAVAILABLE', body.error?.message ?? `HTTP ${res.status}`, {
+      details: { status: res.status },
+    });
+  }
+  return body as ChannelHistoryPage;
+}
