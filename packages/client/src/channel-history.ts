@@ -1,5 +1,5 @@
 import type { ChannelHistoryPage } from '@spool/core';
-import { SpoolError } from '@spool/core';
+import { getJson } from './http-get';
 
 /** Which channel {@link SpoolClient.history} reads. */
 export interface HistoryChannel {
@@ -22,8 +22,8 @@ export interface HistoryOptions {
 
 /**
  * Reads one page of a channel's history over HTTP (`GET /v1/channels/:type/:id/messages`,
- * docs/http-api.md "Channel history"). Rejects with the server's code (`INVALID_EVENT_ID`,
- * `FORBIDDEN`, `STORE_UNAVAILABLE`, ...) and the HTTP status in `details.status`.
+ * docs/http-api.md "Channel history"). Rejects as {@link getJson}: the server's code
+ * (`INVALID_EVENT_ID`, `FORBIDDEN`, `STORE_UNAVAILABLE`, ...) with `details.status`.
  *
  * @example
  * const { items, next } = await fetchHistory(fetch, 'http://127.0.0.1:8080', { channelType: 1, channelId: 'general' });
@@ -39,27 +39,6 @@ export async function fetchHistory(
   if (options.before !== undefined) query.set('before', options.before);
   if (options.limit !== undefined) query.set('limit', String(options.limit));
   const q = query.size > 0 ? `?${query}` : '';
-  const path = `/v1/channels/${encodeURIComponent(String(channel.channelType))}/${encodeURIComponent(channel.channelId)}/messages${q}`;
-  let res: Response;
-  try {
-    res = await fetcher(`${base}${path}`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-  } catch (cause) {
-    throw new SpoolError(
-      'UNAVAILABLE',
-      `Reading the history of ${channel.channelId} failed: ${String(cause)}`,
-      {
-        cause,
-      },
-    );
-  }
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    throw new SpoolError(body.error?.code ?? 'UNAVAILABLE', body.error?.message ?? `HTTP ${res.status}`, {
-      details: { status: res.status },
-    });
-  }
-  return body as ChannelHistoryPage;
+  const path = `/v1/channels/${channel.channelType}/${encodeURIComponent(channel.channelId)}/messages${q}`;
+  return getJson<ChannelHistoryPage>(fetcher, base + path, token, options.signal);
 }

@@ -1,4 +1,5 @@
-import { channelTopic, type MsgSnapshotData, SpoolError } from '@spool/core';
+import { channelTopic, type MsgSnapshotData } from '@spool/core';
+import { getJson } from './http-get';
 import type { SpoolEvent } from './spool-event';
 
 /**
@@ -16,15 +17,11 @@ export async function lookupMessage(
   messageId: string,
   token?: string,
 ): Promise<SpoolEvent<MsgSnapshotData>> {
-  const res = await fetcher(`${base}/v1/messages/${encodeURIComponent(messageId)}`, {
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    throw new SpoolError(body.error?.code ?? 'UNAVAILABLE', body.error?.message ?? `HTTP ${res.status}`, {
-      details: { status: res.status },
-    });
-  }
+  const body = await getJson<Omit<MsgSnapshotData, 'messageId'>>(
+    fetcher,
+    `${base}/v1/messages/${encodeURIComponent(messageId)}`,
+    token,
+  );
   const { meta, text, lastChunkId, status, reason } = body;
   return {
     topic: channelTopic(meta.channelType, meta.channelId),
