@@ -3,8 +3,10 @@
  * `test`, a schema per test, dropped afterwards; and the embedded PGlite in a data
  * directory): a client away for longer than the log keeps gets the finished messages from
  * the store; a restarted server serves the resume rule (docs/protocol.md) from the same
- * database; and a process SIGKILLed between the save's commit and the outbox relay still
- * yields exactly one `spool:completed` record per message, on real Redis.
+ * database; a process SIGKILLed between the save's commit and the outbox relay still
+ * yields exactly one `spool:completed` record per message, on real Redis; and messages
+ * that finish while PostgreSQL is unreachable (a TCP proxy the test cuts; the shared
+ * server is never stopped) wait as dead letters until a replay saves them, one record each.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChatAssembler } from '../__tests__/chat-assembly';
 import { type Frame, TestClient } from '../__tests__/helpers';
 import { adminClient, deleteKeys, nextPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
+import { startTcpProxy } from '../postgres/__tests__/tcp-proxy';
 import { adminPool, dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../postgres/pg-test-env';
 import { spoolCli } from './__tests__/spool-cli';
 
@@ -249,6 +252,86 @@ describe('spool serve on PostgreSQL, as a real process', () => {
     expect(byMessage.sort()).toEqual(ids.map((id) => [id, 'true']).sort());
     // Draining relays nothing twice either.
     expect(await two.kill('SIGTERM')).toBe(0);
+    expect(await redis.xlen(stream)).toBe(3);
+  }, 120_000);
+
+  it('PostgreSQL unreachable (a TCP proxy cut): msg.end with persisted: false, dead letters, then saved with one record each', async () => {
+    const schema = await schemaForTest();
+    const prefix = nextPrefix();
+    const redis = adminClient();
+    cleanup.push(async () => {
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    });
+    const proxy = await startTcpProxy(Number(new URL(TEST_DATABASE_URL).port || 5432));
+    cleanup.push(() => proxy.close());
+    const viaProxy = new URL(TEST_DATABASE_URL);
+    viaProxy.port = String(proxy.port);
+    const server = await serve([], {
+      SPOOL_DATABASE_URL: viaProxy.toString(),
+      SPOOL_DATABASE_SCHEMA: schema,
+      SPOOL_REDIS_URL: TEST_REDIS_URL,
+      SPOOL_REDIS_PREFIX: prefix,
+    });
+    const stream = `${prefix}spool:completed`;
+    const records = async () =>
+      (await redis.xrange(stream, '-', '+')).map(
+        ([, f]) => `${f[f.indexOf('messageId') + 1]}:${f[f.indexOf('persisted') + 1]}`,
+      );
+    const topic = channelTopic(1, 'outage');
+    const watcher = await TestClient.connect(server.ws);
+    cleanup.push(() => watcher.close());
+    watcher.send({ op: 'sub', topic });
+    await watcher.next((f) => f.op === 'subok');
+
+    const before = await produce(server.url, 'outage', ['saved ', 'first']);
+    await saved(server.url, before);
+    proxy.cut();
+    const lost = [
+      await produce(server.url, 'outage', ['during ', 'the ', 'outage']),
+      await produce(server.url, 'outage', ['second ✓']),
+    ];
+    const ends = new Map<string, unknown>();
+    while (ends.size < 3) {
+      const f = await watcher.next((x) => x.op === 'ev' && x.event === 'msg.end');
+      const d = f.data as { messageId: string; persisted: boolean };
+      ends.set(d.messageId, d.persisted);
+    }
+    expect(Object.fromEntries(ends)).toEqual({ [before]: true, [lost[0]!]: false, [lost[1]!]: false });
+    const letters = (await (await fetch(`${server.url}/v1/dead-letters`)).json()) as {
+      items: Array<{ messageId: string; text: string }>;
+    };
+    expect(letters.items.map((l) => [l.messageId, l.text]).sort()).toEqual(
+      [
+        [lost[0], 'during the outage'],
+        [lost[1], 'second ✓'],
+      ].sort(),
+    );
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ checks: { store: { ok: false, kind: 'postgres' } } });
+    // A record comes with the save: none yet for the two that wait.
+    expect(await records()).toEqual([`${before}:true`]);
+
+    proxy.restore();
+    // Once the breaker's cooldown is over, the automatic replay saves them (and their outbox rows).
+    for (;;) {
+      const left = (await (await fetch(`${server.url}/v1/dead-letters`)).json()) as { items: unknown[] };
+      if (left.items.length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const id of lost) await saved(server.url, id);
+    for (;;) {
+      if ((await records()).length >= 3) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await records()).sort()).toEqual([before, ...lost].map((id) => `${id}:true`).sort());
+    const text = (await (await fetch(`${server.url}/v1/messages/${lost[0]}`)).json()) as { text: string };
+    expect(text.text).toBe('during the outage');
+    // A replay asked for now finds nothing, and the drain relays nothing twice.
+    const replay = await fetch(`${server.url}/v1/dead-letters/replay`, { method: 'POST' });
+    expect(await replay.json()).toEqual({ saved: [], remaining: 0 });
+    expect(await server.kill('SIGTERM')).toBe(0);
     expect(await redis.xlen(stream)).toBe(3);
   }, 120_000);
 });

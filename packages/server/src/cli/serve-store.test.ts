@@ -1,17 +1,15 @@
 /**
  * `spool serve` on a database: PostgreSQL (`SPOOL_DATABASE_URL`, a schema per test,
  * dropped afterwards) and the embedded PGlite (`--data`). Finished messages outlive the
- * server, each gets exactly one `spool:completed` record (written by the outbox relay),
- * and messages that finish while PostgreSQL is unreachable wait as dead letters until a
- * replay saves them, still with one record each.
+ * server, each gets exactly one `spool:completed` record (written by the outbox relay), and
+ * `spool migrate` applies the migrations. (Real processes: serve-durability.test.ts.)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMPLETED_STREAM, channelTopic, type StreamBroker } from '@spool/core';
+import { COMPLETED_STREAM, type StreamBroker } from '@spool/core';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTcpProxy, type TcpProxy } from '../postgres/__tests__/tcp-proxy';
 import { adminPool, dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../postgres/pg-test-env';
 import { runCli } from './run-cli';
 import { type ServeHandle, startServe } from './serve';
@@ -142,86 +140,6 @@ describe('spool serve on PostgreSQL', () => {
     expect(out.pop()).toMatch(new RegExp(`schema "${schema}": applied migration\\(s\\) 1`));
     expect(await runCli(argv, {}, {}, io)).toBe(0);
     expect(out.pop()).toMatch(/is current/);
-  });
-
-  describe('while PostgreSQL is unreachable (a TCP proxy the test cuts)', () => {
-    let proxy: TcpProxy;
-
-    it('sends msg.end with persisted: false, keeps dead letters, and a replay saves each with one record', async () => {
-      const schema = await schemaForTest();
-      proxy = await startTcpProxy(Number(new URL(TEST_DATABASE_URL).port || 5432));
-      cleanup.push(() => proxy.close());
-      const url = new URL(TEST_DATABASE_URL);
-      url.port = String(proxy.port);
-      const serve = await start(
-        config({ SPOOL_DATABASE_URL: url.toString(), SPOOL_DATABASE_SCHEMA: schema }),
-      );
-      const seen: string[] = [];
-      const before = await produce(serve.url, 'outage', ['saved ', 'first'], seen);
-      await eventually(
-        'the first record',
-        () => completions(serve.broker),
-        (m) => m.has(before),
-      );
-
-      proxy.cut();
-      const lost = [
-        await produce(serve.url, 'outage', ['during ', 'the ', 'outage']),
-        await produce(serve.url, 'outage', ['second']),
-      ];
-      const letters = await eventually(
-        'two dead letters',
-        () => call(serve.url, 'GET', '/v1/dead-letters'),
-        (r) => r.items.length === 2,
-      );
-      // In the order their saves failed, which the breaker may reorder.
-      expect(letters.items.map((l: { messageId: string }) => l.messageId).sort()).toEqual([...lost].sort());
-      const topic = channelTopic(1, 'outage');
-      // From the first message's last delta: all of it still in the log, no store needed.
-      const history = await call(
-        serve.url,
-        'GET',
-        `/v1/topics/${encodeURIComponent(topic)}/history?after=${seen.at(-1)}`,
-      );
-      const ends = (history.items ?? history.events ?? history)
-        .filter((e: { event: string }) => e.event === 'msg.end')
-        .map((e: { data: { messageId: string; persisted: boolean } }) => [
-          e.data.messageId,
-          e.data.persisted,
-        ]);
-      expect(ends[0]).toEqual([before, true]);
-      expect(ends.slice(1).sort()).toEqual(
-        [
-          [lost[0], false],
-          [lost[1], false],
-        ].sort(),
-      );
-      const ready = await call(serve.url, 'GET', '/readyz').catch((e: { json: unknown }) => e.json);
-      expect(ready).toMatchObject({ ready: false, checks: { store: { ok: false, kind: 'postgres' } } });
-      // No record yet for the messages that are not saved: it comes with the save.
-      expect([...(await completions(serve.broker)).keys()]).toEqual([before]);
-
-      proxy.restore();
-      // The breaker lets a call through after its cooldown; the replay timer then saves them.
-      await eventually(
-        'the dead letters saved by the automatic replay',
-        () => call(serve.url, 'GET', '/v1/dead-letters'),
-        (r) => r.items.length === 0,
-      );
-      const records = await eventually(
-        'a record per message',
-        () => completions(serve.broker),
-        (m) => lost.every((id) => m.has(id)),
-      );
-      for (const id of [before, ...lost])
-        expect(records.get(id), id).toEqual([expect.objectContaining({ persisted: 'true' })]);
-      expect(records.size).toBe(3);
-      const saved = await call(serve.url, 'GET', `/v1/messages/${lost[0]}`);
-      expect([saved.status, saved.text]).toEqual(['ended', 'during the outage']);
-      // A manual replay now finds nothing to do and adds nothing.
-      expect(await call(serve.url, 'POST', '/v1/dead-letters/replay')).toEqual({ saved: [], remaining: 0 });
-      expect((await completions(serve.broker)).size).toBe(3);
-    }, 60_000);
   });
 });
 
