@@ -3,6 +3,7 @@ import {
   type BrokerStreamSnapshot,
   compareEventIds,
   type SpoolStats,
+  type StoreStatsSnapshot,
   SYS_TOPIC,
 } from '@spool/core';
 import type { Spool } from './spool';
@@ -118,6 +119,7 @@ export class StatsPublisher {
         bytesOut: ws.bytesOut + sse.bytesOut,
       },
       breakers: { store: spool.breakers.store.state, broker: spool.breakers.broker.state },
+      store: await storeSnapshot(spool),
       connectionHealth,
     };
   }
@@ -173,6 +175,26 @@ async function brokerSnapshots(spool: Spool): Promise<BrokerStreamSnapshot[]> {
     } catch {
       // NO_SUCH_KEY: the stream does not exist yet.
     }
+  }
+  return out;
+}
+
+async function storeSnapshot(spool: Spool): Promise<StoreStatsSnapshot> {
+  const store = spool.store;
+  const out: StoreStatsSnapshot = {
+    kind: store.kind ?? 'custom',
+    messages: null,
+    outboxBacklog: null,
+    deadLetters: spool.messages.deadLetters.length,
+  };
+  // As for the broker: stats never wait on (or hammer) a store whose breaker is open.
+  if (typeof store.stats !== 'function' || spool.breakers.store.state === 'open') return out;
+  try {
+    const counts = await spool.breakers.store.execute(() => store.stats!());
+    out.messages = counts.messages;
+    out.outboxBacklog = counts.outboxBacklog;
+  } catch {
+    // the store is down: counts unknown, which null says
   }
   return out;
 }

@@ -92,6 +92,11 @@ export class MemoryMessageStore implements MessageStore {
     return this.#messages.size;
   }
 
+  /** Messages held; no outbox, so no backlog. */
+  async stats(): Promise<{ messages: number; outboxBacklog: number }> {
+    return { messages: this.#messages.size, outboxBacklog: 0 };
+  }
+
   async save(input: StoredMessageInput): Promise<StoredMessage> {
     this.#assertOpen();
     const message = toStoredMessage(input, this.#clock.now());

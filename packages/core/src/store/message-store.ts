@@ -100,6 +100,11 @@ export interface MessageStore {
   /** The backend, as `/readyz` reports it (`memory`, `postgres`, `pglite`). */
   readonly kind?: string;
   /**
+   * Counts for operators (`GET /v1/stats`, the dashboard): messages held, and completion
+   * records committed but not yet written to the broker (0 without an outbox).
+   */
+  stats?(): Promise<{ messages: number; outboxBacklog: number }>;
+  /**
    * True when each save also records the message's `spool:completed` record in the same
    * transaction (an outbox that a relay writes to the broker once). The chat pipeline then
    * leaves the record to the store instead of writing it itself, so a message saved late

@@ -113,6 +113,17 @@ describe('spool serve on PostgreSQL', () => {
     );
     for (const id of ids) expect(records.get(id)).toEqual([expect.objectContaining({ persisted: 'true' })]);
     expect(records.size).toBe(3);
+    await eventually(
+      'the outbox emptied',
+      () => call(first.url, 'GET', '/v1/stats'),
+      (st) => st.store.outboxBacklog === 0,
+    );
+    expect((await call(first.url, 'GET', '/v1/stats')).store).toEqual({
+      kind: 'postgres',
+      messages: 3,
+      outboxBacklog: 0,
+      deadLetters: 0,
+    });
     await first.shutdown('restart');
 
     const admin = adminPool();

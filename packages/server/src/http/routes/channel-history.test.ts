@@ -128,6 +128,12 @@ describe('GET /v1/channels/:type/:id/messages', () => {
       (r) => r.body.items.length === 1,
     );
     expect(letters.body.items[0]).toMatchObject({ messageId: lost, text: 'only in memory' });
+    expect((await api.get<{ store: unknown }>('/v1/stats')).body.store).toEqual({
+      kind: 'memory',
+      messages: 1,
+      outboxBacklog: 0,
+      deadLetters: 1,
+    });
     const during = await api.get<ChannelHistoryPage>('/v1/channels/1/outage/messages');
     expect(during.body.items.map((m) => [m.messageId, m.text, m.status, m.persisted])).toEqual([
       [lost, 'only in memory', 'ended', false],
