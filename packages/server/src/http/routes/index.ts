@@ -4,6 +4,7 @@ import { registerBrokerRoutes } from './broker-routes';
 import { registerChannelHistoryRoutes } from './channel-history';
 import { registerMessageRoutes } from './message-routes';
 import { registerOperatorRoutes } from './operator-routes';
+import { registerStoreRoutes } from './store-routes';
 import { registerTopicRoutes } from './topic-routes';
 
 /**
@@ -15,6 +16,7 @@ export function registerApiRoutes(router: Router<RouteContext>): void {
   registerTopicRoutes(router);
   registerMessageRoutes(router);
   registerChannelHistoryRoutes(router);
+  registerStoreRoutes(router);
   registerBrokerRoutes(router);
   registerOperatorRoutes(router);
 }
