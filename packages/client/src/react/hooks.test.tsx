@@ -72,8 +72,8 @@ function Statuses() {
 }
 
 let scrollerView: ReturnType<typeof useChannel> | undefined;
-function Scroller() {
-  const view = useChannel(1, 'g', { pageSize: 2 });
+function Scroller({ channelId = 'g' }: { channelId?: string }) {
+  const view = useChannel(1, channelId, { pageSize: 2 });
   scrollerView = view;
   const list = view.messages.map((m) => `${m.messageId}=${m.text}`).join(',');
   return <p data-testid="scroller">{`${list}|${view.hasOlder}|${view.olderError?.code ?? ''}`}</p>;
@@ -264,5 +264,54 @@ describe('React hooks', () => {
       '/v1/channels/1/g/messages?limit=2',
       '/v1/channels/1/g/messages?before=2-0&limit=2',
     ]);
+  });
+
+  it('useChannel forgets older pages when the channel changes, and a late page of the old one never lands', async () => {
+    let release: () => void = () => {};
+    const fetchStub = (async (url: string | URL) => {
+      const channel = new URL(String(url)).pathname.split('/')[4];
+      if (channel === 'g') await new Promise<void>((r) => (release = r));
+      return Response.json({
+        items: [
+          {
+            messageId: channel === 'g' ? '1' : '2',
+            meta: { messageId: '1', channelId: channel, channelType: 1 },
+            text: `old in ${channel}`,
+            lastChunkId: 0,
+            status: 'ended',
+            reason: 'success',
+            firstEventId: '1-0',
+            lastEventId: '1-0',
+            persisted: true,
+          },
+        ],
+        next: null,
+      });
+    }) as typeof fetch;
+    client.close();
+    client = new SpoolClient(server.url, {
+      WebSocket: TestWebSocket,
+      backoff: { baseMs: 5, maxMs: 5 },
+      fetch: fetchStub,
+    });
+    const view = withClient(<Scroller channelId="g" />);
+    await subscribed('chan:1:g');
+    const text = () => screen.getByTestId('scroller').textContent;
+    let pending: Promise<void> | undefined;
+    act(() => {
+      pending = scrollerView!.loadOlder();
+    });
+    view.rerender(
+      <SpoolProvider client={client}>
+        <Scroller channelId="h" />
+      </SpoolProvider>,
+    );
+    await act(async () => {
+      release();
+      await pending;
+    });
+    expect(text()).toBe('|true|');
+    await act(() => scrollerView!.loadOlder());
+    expect(text()).toBe('2=old in h|false|');
   });
 });

@@ -169,7 +169,14 @@ describe('spool serve --data (embedded PGlite)', () => {
       (m) => m.has(id),
     );
     await expect(start(cfg)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    // `spool migrate` takes the same lock: refused while the server runs.
+    const out: string[] = [];
+    const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => out.push(t), onSignal: () => {} };
+    expect(await runCli(['migrate', '--data', join(dir, 'data')], {}, {}, io)).toBe(2);
+    expect(out.pop()).toMatch(/is in use by process \d+/);
     await first.shutdown('restart');
+    expect(await runCli(['migrate', '--data', join(dir, 'data')], {}, {}, io)).toBe(0);
+    expect(out.pop()).toMatch(/schema "spool" is current/);
 
     const second = await start(cfg);
     const saved = await call(second.url, 'GET', `/v1/messages/${id}`);
