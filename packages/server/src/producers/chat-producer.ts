@@ -202,14 +202,19 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   }
 
   private async replay(): Promise<DeadLetterReplay> {
-    const { store, storeBreaker, logger } = this.deps;
+    const { store, storeBreaker, logger, topics } = this.deps;
     const saved: string[] = [];
     let error: string | undefined;
     for (const letter of [...this.deadLetters]) {
+      const save = () => storeBreaker.execute(() => store.save(letter.message));
       try {
-        await storeBreaker.execute(() => store.save(letter.message));
+        // As at completion: catchup waits for the save, and the message's events, kept in
+        // the channel log while it was unsaved, become trimmable once it is saved.
+        await topics.getOrCreate(letter.topic).persistAndClear(save, { messageId: letter.messageId });
       } catch (err) {
-        error = err instanceof Error ? err.message : String(err);
+        // PERSIST_FAILED wraps the store's own error: report that one.
+        const cause = err instanceof SpoolError && err.cause !== undefined ? err.cause : err;
+        error = cause instanceof Error ? cause.message : String(cause);
         break;
       }
       const at = this.deadLetters.indexOf(letter);

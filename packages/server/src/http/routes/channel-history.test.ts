@@ -117,7 +117,13 @@ describe('GET /v1/channels/:type/:id/messages', () => {
 
   it('shows a message whose save failed as not persisted, until a replay saves it', async () => {
     const store = new FlakyStore();
-    spool = tokenSpool({ store, retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 } });
+    // A 2-event channel log: an unsaved message's events stay in it past that (they are
+    // pinned until it is saved), and only the replay's save lets them go.
+    spool = tokenSpool({
+      store,
+      retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 },
+      topics: { channelRetention: { maxEvents: 2 } },
+    });
     const api = apiOf(spool, 'admin');
     const kept = await produce(api, 'outage', ['saved']);
     await ended(api, kept);
@@ -146,8 +152,12 @@ describe('GET /v1/channels/:type/:id/messages', () => {
       error: 'the store is down',
     });
 
+    const retained = () => spool!.topics.get('chan:1:outage')!.stats().retainedEvents;
+    expect(retained()).toBeGreaterThanOrEqual(4);
+
     store.down = false;
     expect((await api.post('/v1/dead-letters/replay')).body).toEqual({ saved: [lost], remaining: 0 });
+    expect(retained()).toBeLessThanOrEqual(2);
     const after = await api.get<ChannelHistoryPage>('/v1/channels/1/outage/messages');
     expect(after.body.items.map((m) => [m.messageId, m.persisted])).toEqual([
       [lost, true],
