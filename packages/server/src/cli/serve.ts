@@ -129,7 +129,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     throw err;
   }
   const s = spool;
-  const storeKind = stored?.kind ?? (deps.store ? 'injected' : 'memory');
+  const storeKind = stored?.kind ?? deps.store?.kind ?? 'custom';
 
   const dashboardDir = config.dashboardDir ?? deps.dashboardDir ?? bundledDashboardDir();
   // API paths always get the API's answer (a JSON 404 for unknown ones); the dashboard gets the rest.
