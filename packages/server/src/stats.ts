@@ -27,6 +27,8 @@ export interface Readiness {
 }
 
 const LIST_LIMIT = 100;
+/** How old the store's counts in a snapshot may be. */
+const STORE_COUNTS_MAX_AGE_MS = 2000;
 
 /**
  * Builds the operators' snapshot, and pushes it on `$sys` (event `stats`) every interval,
@@ -36,6 +38,7 @@ export class StatsPublisher {
   private timer: unknown;
   private stopped = false;
   private publishing = false;
+  private storeCounts: { at: number; messages: number; outboxBacklog: number } | undefined;
 
   constructor(
     private readonly spool: Spool,
@@ -119,9 +122,39 @@ export class StatsPublisher {
         bytesOut: ws.bytesOut + sse.bytesOut,
       },
       breakers: { store: spool.breakers.store.state, broker: spool.breakers.broker.state },
-      store: await storeSnapshot(spool),
+      store: await this.storeSnapshot(now),
       connectionHealth,
     };
+  }
+
+  /**
+   * The store part of a snapshot. Its counts come from the store (a `count(*)` on
+   * PostgreSQL), so they are read at most every {@link STORE_COUNTS_MAX_AGE_MS}, not with
+   * every `$sys` push; never while the store's breaker is open.
+   */
+  private async storeSnapshot(now: number): Promise<StoreStatsSnapshot> {
+    const spool = this.spool;
+    const store = spool.store;
+    const out: StoreStatsSnapshot = {
+      kind: store.kind ?? 'custom',
+      messages: null,
+      outboxBacklog: null,
+      deadLetters: spool.messages.deadLetters.length,
+    };
+    if (typeof store.stats !== 'function' || spool.breakers.store.state === 'open') return out;
+    if (this.storeCounts === undefined || now - this.storeCounts.at >= STORE_COUNTS_MAX_AGE_MS) {
+      try {
+        const counts = await spool.breakers.store.execute(() => store.stats!());
+        this.storeCounts = { at: now, ...counts };
+      } catch {
+        // the store is down: the counts are unknown, which null says
+        this.storeCounts = undefined;
+        return out;
+      }
+    }
+    out.messages = this.storeCounts.messages;
+    out.outboxBacklog = this.storeCounts.outboxBacklog;
+    return out;
   }
 
   stop(): void {
@@ -175,26 +208,6 @@ async function brokerSnapshots(spool: Spool): Promise<BrokerStreamSnapshot[]> {
     } catch {
       // NO_SUCH_KEY: the stream does not exist yet.
     }
-  }
-  return out;
-}
-
-async function storeSnapshot(spool: Spool): Promise<StoreStatsSnapshot> {
-  const store = spool.store;
-  const out: StoreStatsSnapshot = {
-    kind: store.kind ?? 'custom',
-    messages: null,
-    outboxBacklog: null,
-    deadLetters: spool.messages.deadLetters.length,
-  };
-  // As for the broker: stats never wait on (or hammer) a store whose breaker is open.
-  if (typeof store.stats !== 'function' || spool.breakers.store.state === 'open') return out;
-  try {
-    const counts = await spool.breakers.store.execute(() => store.stats!());
-    out.messages = counts.messages;
-    out.outboxBacklog = counts.outboxBacklog;
-  } catch {
-    // the store is down: counts unknown, which null says
   }
   return out;
 }
