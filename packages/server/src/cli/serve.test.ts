@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -100,6 +101,14 @@ describe('startServe', () => {
     await expect(
       startServe(config(['--host', '0.0.0.0']), { dashboardDir, logger: silent }),
     ).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    // Refused before the embedded database starts: the data directory is never touched.
+    await expect(
+      startServe(config(['--host', '0.0.0.0', '--data', join(tmp!, 'refused')]), {
+        dashboardDir,
+        logger: silent,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    expect(existsSync(join(tmp!, 'refused'))).toBe(false);
     expect(() =>
       config(['--data', join(tmp!, 'data')], { SPOOL_DATABASE_URL: 'postgres://127.0.0.1/test' }),
     ).toThrow(

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, MemoryBroker, type MessageStore, SpoolError, type StreamBroker } from '@spool/core';
 import pino, { type Logger } from 'pino';
-import type { AuthOptions } from '../auth/access-control';
+import { AccessControl, type AuthOptions } from '../auth/access-control';
 import { RedisBroker } from '../broker';
 import { bundledDashboardDir } from '../dashboard/bundled-dashboard';
 import { withDashboard } from '../dashboard/with-dashboard';
@@ -95,6 +95,8 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
         );
       });
     }
+    // Before a database starts (PGlite takes seconds): a refused address fails at once.
+    new AccessControl(auth).assertCanServeOn(config.host);
     stored = deps.store ? undefined : await openServeStore(config, logger);
     const store = deps.store ?? stored?.store;
     spool = createSpool({
