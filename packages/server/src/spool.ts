@@ -273,6 +273,15 @@ export class Spool {
       this.messages.runs.abortAll();
       await this.cache.close();
       await this.messages.drain();
+      // Dead letters live in this process: one last replay, and a loud log of what remains.
+      if (this.messages.deadLetters.length > 0) {
+        const { remaining } = await this.messages.replayDeadLetters();
+        if (remaining > 0)
+          this.logger.error(
+            { messageIds: this.messages.deadLetters.map((l) => l.messageId) },
+            `${remaining} finished message(s) were never saved and are lost with this process`,
+          );
+      }
       this.ws.close();
       this.sse.close();
       await this.topics.close();
