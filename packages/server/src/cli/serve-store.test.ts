@@ -5,6 +5,7 @@
  * `spool migrate` applies the migrations. (Real processes: serve-durability.test.ts.)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMPLETED_STREAM, type StreamBroker } from '@spool/core';
@@ -140,6 +141,21 @@ describe('spool serve on PostgreSQL', () => {
       ['ended', 'wörld 👋'],
       ['ended', ''],
     ]);
+  });
+
+  it('refuses to start with STORE_UNAVAILABLE when PostgreSQL cannot be reached', async () => {
+    // A port nothing listens on: taken, then released.
+    const free = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as AddressInfo;
+        s.close(() => resolve(port));
+      });
+    });
+    const url = new URL(TEST_DATABASE_URL);
+    url.port = String(free);
+    await expect(start(config({ SPOOL_DATABASE_URL: url.toString() }))).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
   });
 
   it('`spool migrate` applies the migrations once, then finds the schema current', async () => {
