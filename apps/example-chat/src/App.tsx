@@ -16,7 +16,7 @@ export function App({ room }: { room: string }) {
   // The room from the start of what the server holds (one snapshot per message), then live:
   // a reload or a second tab shows the same text, and a reply being written goes on from
   // where its snapshot ends.
-  const messages = useChannel(CHAT_CHANNEL_TYPE, room);
+  const { messages } = useChannel(CHAT_CHANNEL_TYPE, room);
   const [pending, setPending] = useState<PendingQuestion[]>([]);
   // A question the room shows is no longer this tab's to show: hidden at once, and dropped
   // from the state after the render.

@@ -1,5 +1,6 @@
 import { type ConsumeOptions, consume, DEAD_LETTER_FIELDS, type StreamBroker } from '@spool/core';
-import { COMPLETED_STREAM, RedisBroker } from '@spool/server';
+import { COMPLETED_STREAM } from '@spool/server';
+import { RedisBroker } from '@spool/server/redis';
 
 /** The Redis that `spool serve` uses (`SPOOL_REDIS_URL`, `SPOOL_REDIS_PREFIX`). */
 export function connectBroker(url: string, keyPrefix = ''): RedisBroker {

@@ -7,7 +7,7 @@ import { createRoot } from 'react-dom/client';
 /** A room's messages, live, with a box to write in it. */
 export function ChatRoom({ room, me }: { room: string; me: string }) {
   // Everything the server still holds (one snapshot per message), then live; resumes by itself.
-  const messages = useChannel(1, room);
+  const { messages } = useChannel(1, room);
   const state = useConnectionState(); // 'connecting' | 'open' | 'reconnecting' | 'closed'
   const client = useSpoolClient();
   const [draft, setDraft] = useState('');

@@ -1,5 +1,8 @@
 // One error class for the whole of Spool: re-exported so apps can branch on `err.code`.
+
+export type { ChannelHistoryItem, ChannelHistoryPage } from '@spool/core';
 export { type ErrorCode, isSpoolError, SpoolError } from '@spool/core';
+export type { HistoryChannel, HistoryOptions } from './channel-history';
 export {
   type AssembledMessage,
   assembleChannel,

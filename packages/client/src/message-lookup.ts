@@ -1,5 +1,5 @@
-import { SpoolError } from '@spool/core';
 import { channelTopic, type MsgSnapshotData } from '@spool/core/protocol';
+import { getJson } from './http-get';
 import type { SpoolEvent } from './spool-event';
 
 /**
@@ -17,15 +17,11 @@ export async function lookupMessage(
   messageId: string,
   token?: string,
 ): Promise<SpoolEvent<MsgSnapshotData>> {
-  const res = await fetcher(`${base}/v1/messages/${encodeURIComponent(messageId)}`, {
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    throw new SpoolError(body.error?.code ?? 'UNAVAILABLE', body.error?.message ?? `HTTP ${res.status}`, {
-      details: { status: res.status },
-    });
-  }
+  const body = await getJson<Omit<MsgSnapshotData, 'messageId'>>(
+    fetcher,
+    `${base}/v1/messages/${encodeURIComponent(messageId)}`,
+    token,
+  );
   // The body is the snapshot's data (meta, text, lastChunkId, status, reason; docs/http-api.md).
   const { meta } = body;
   return {

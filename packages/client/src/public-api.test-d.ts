@@ -18,7 +18,9 @@ import {
 } from './index';
 import type { MessageWriter, SpoolProducer } from './producer';
 import {
+  type ChannelView,
   type TopicView,
+  type UseChannelOptions,
   type UseTopicOptions,
   useChannel,
   useConnectionState,
@@ -88,11 +90,14 @@ describe('React hooks', () => {
     useTopic('chan:1:general', { onEvent: () => {} });
   });
 
-  it('useChannel takes the channel type first, and returns the assembled messages', () => {
+  it('useChannel takes the channel type first, and returns the assembled messages and paging', () => {
     expectTypeOf(useChannel).parameters.toEqualTypeOf<
-      [channelType: number, channelId: string, options?: SubscribeOptions]
+      [channelType: number, channelId: string, options?: UseChannelOptions]
     >();
-    expectTypeOf(useChannel).returns.toEqualTypeOf<AssembledMessage[]>();
+    expectTypeOf(useChannel).returns.toEqualTypeOf<ChannelView>();
+    expectTypeOf<ChannelView['messages']>().toEqualTypeOf<AssembledMessage[]>();
+    expectTypeOf<ChannelView['hasOlder']>().toEqualTypeOf<boolean>();
+    expectTypeOf<ChannelView['loadOlder']>().returns.toEqualTypeOf<Promise<void>>();
     // @ts-expect-error useChannel takes the channel type first, as a number
     useChannel('general', 1);
   });

@@ -1,4 +1,4 @@
-import { SpoolError } from '@spool/core';
+import { type ChannelHistoryPage, SpoolError } from '@spool/core';
 import {
   type ClientMessage,
   channelTopic,
@@ -7,6 +7,7 @@ import {
   readServerFrame,
   type WireOpenMeta,
 } from '@spool/core/protocol';
+import { fetchHistory, type HistoryChannel, type HistoryOptions } from './channel-history';
 import { type AssembledMessage, type ChannelStore, ChatAssembler } from './chat-assembler';
 import { type Connection, type ConnectionState, connect } from './connection';
 import { lookupMessage } from './message-lookup';
@@ -368,6 +369,28 @@ export class SpoolClient {
       );
     }
     return store;
+  }
+
+  /**
+   * One page of a channel's history, newest first, over HTTP (docs/http-api.md, "Channel
+   * history"): finished messages from the server's store, plus those still streaming.
+   * What a chat UI loads on scroll-up; pass the page's `next` as `before` for older ones.
+   *
+   * @throws SpoolError the server's code (`INVALID_EVENT_ID`, `FORBIDDEN`, `STORE_UNAVAILABLE`...),
+   *   `UNAVAILABLE` when the request fails, `INVALID_OPTION` without a `fetch`
+   * @example
+   * let page = await client.history({ channelType: 1, channelId: 'general' }, { limit: 50 });
+   * if (page.next) page = await client.history({ channelType: 1, channelId: 'general' }, { before: page.next });
+   */
+  async history(channel: HistoryChannel, options: HistoryOptions = {}): Promise<ChannelHistoryPage> {
+    this.#assertOpen();
+    const { fetch, httpUrl, getToken, token } = this.options;
+    if (!fetch)
+      throw new SpoolError(
+        'INVALID_OPTION',
+        '`history()` needs a `fetch` (the `fetch` option, or globalThis.fetch).',
+      );
+    return fetchHistory(fetch, httpUrl, channel, options, getToken ? await getToken() : token);
   }
 
   /**

@@ -16,6 +16,20 @@ export interface SpoolStats {
   events: { published: number; delivered: number; bytesOut: number };
   /** Circuit breaker states by dependency name (e.g. `store`, `broker`). */
   breakers: Record<string, 'closed' | 'open' | 'half-open'>;
+  /** The message store. */
+  store: StoreStatsSnapshot;
+}
+
+/** The message store in {@link SpoolStats}. */
+export interface StoreStatsSnapshot {
+  /** `memory`, `postgres`, `pglite`, or `custom` for a store that does not say. */
+  kind: string;
+  /** Messages held; null when the store cannot count them now (down, breaker open) or does not say. */
+  messages: number | null;
+  /** Completion records committed but not yet on the broker (the outbox); null as `messages`. */
+  outboxBacklog: number | null;
+  /** Finished messages whose save failed, waiting for a replay (docs/http-api.md "Dead letters"). */
+  deadLetters: number;
 }
 
 export interface CacheStatsSnapshot {

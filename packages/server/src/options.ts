@@ -66,6 +66,12 @@ export interface SpoolOptions {
    * @default 100000
    */
   endedIdWindow?: number;
+  /**
+   * How often messages whose save failed (the dead letters) are saved again, while there
+   * are any; `POST /v1/dead-letters/replay` does it at once (docs/http-api.md).
+   * @default 5000
+   */
+  deadLetterReplayMs?: number;
   /** A pino logger. @default silent */
   logger?: Logger;
   /** Every timer of the server (heartbeats, sweeps, stats). @default realClock */
@@ -96,6 +102,7 @@ export const spoolDefaults = Object.freeze({
   statsIntervalMs: 1000,
   maxBodyBytes: 1024 * 1024,
   endedIdWindow: 100_000,
+  deadLetterReplayMs: 5000,
 });
 
 const KNOWN = new Set([
@@ -111,6 +118,7 @@ const KNOWN = new Set([
   'statsIntervalMs',
   'maxBodyBytes',
   'endedIdWindow',
+  'deadLetterReplayMs',
   'logger',
   'clock',
 ]);
@@ -131,7 +139,7 @@ export function validateSpoolOptions(options: SpoolOptions): void {
       throw new SpoolError('INVALID_OPTION', `Unknown option \`${key}\`; known: ${[...KNOWN].join(', ')}.`);
     }
   }
-  for (const key of ['statsIntervalMs', 'maxBodyBytes', 'endedIdWindow'] as const) {
+  for (const key of ['statsIntervalMs', 'maxBodyBytes', 'endedIdWindow', 'deadLetterReplayMs'] as const) {
     const v = options[key];
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) {
       throw new SpoolError('INVALID_OPTION', `\`${key}\` must be a positive integer, got ${String(v)}.`);

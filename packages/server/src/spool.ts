@@ -66,6 +66,7 @@ export class Spool {
   /** Events published through this instance. */
   published = 0;
   private readonly statsPublisher: StatsPublisher;
+  private replayTimer: unknown;
   private readonly owns: { store: boolean; broker: boolean };
   private closed: Promise<void> | undefined;
 
@@ -181,6 +182,24 @@ export class Spool {
     registerApiRoutes(this.router);
     this.metrics = new SpoolMetrics(this); // [issue 6]
     this.statsPublisher = new StatsPublisher(this, options.statsIntervalMs ?? spoolDefaults.statsIntervalMs);
+    this.scheduleReplay(options.deadLetterReplayMs ?? spoolDefaults.deadLetterReplayMs);
+  }
+
+  /**
+   * Saves dead letters again every `ms` while there are any, so a store that comes back
+   * after an outage gets the messages that finished meanwhile (docs/http-api.md,
+   * "Dead letters"). A replay against a store whose breaker is open fails at once.
+   */
+  private scheduleReplay(ms: number): void {
+    this.replayTimer = this.clock.setTimeout(() => {
+      const run =
+        this.messages.deadLetters.length > 0 && this.closed === undefined
+          ? this.messages.replayDeadLetters().then(() => undefined)
+          : Promise.resolve();
+      void run.finally(() => {
+        if (this.closed === undefined) this.scheduleReplay(ms);
+      });
+    }, ms);
   }
 
   /**
@@ -248,11 +267,21 @@ export class Spool {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.statsPublisher.stop();
+      this.clock.clearTimeout(this.replayTimer);
       this.ws.refuseNew();
       this.sse.refuseNew();
       this.messages.runs.abortAll();
       await this.cache.close();
       await this.messages.drain();
+      // Dead letters live in this process: one last replay, and a loud log of what remains.
+      if (this.messages.deadLetters.length > 0) {
+        const { remaining } = await this.messages.replayDeadLetters();
+        if (remaining > 0)
+          this.logger.error(
+            { messageIds: this.messages.deadLetters.map((l) => l.messageId) },
+            `${remaining} finished message(s) were never saved and are lost with this process`,
+          );
+      }
       this.ws.close();
       this.sse.close();
       await this.topics.close();

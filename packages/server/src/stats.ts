@@ -3,6 +3,7 @@ import {
   type BrokerStreamSnapshot,
   compareEventIds,
   type SpoolStats,
+  type StoreStatsSnapshot,
   SYS_TOPIC,
 } from '@spool/core';
 import type { Spool } from './spool';
@@ -19,10 +20,15 @@ export interface ServerStats extends SpoolStats {
 /** `/readyz`: each dependency's check, with its circuit breaker's state. */
 export interface Readiness {
   ready: boolean;
-  checks: Record<string, { ok: boolean; breaker: 'closed' | 'open' | 'half-open'; error?: string }>;
+  checks: Record<
+    string,
+    { ok: boolean; breaker: 'closed' | 'open' | 'half-open'; error?: string; kind?: string }
+  >;
 }
 
 const LIST_LIMIT = 100;
+/** How old the store's counts in a snapshot may be. */
+const STORE_COUNTS_MAX_AGE_MS = 2000;
 
 /**
  * Builds the operators' snapshot, and pushes it on `$sys` (event `stats`) every interval,
@@ -32,6 +38,7 @@ export class StatsPublisher {
   private timer: unknown;
   private stopped = false;
   private publishing = false;
+  private storeCounts: { at: number; messages: number; outboxBacklog: number } | undefined;
 
   constructor(
     private readonly spool: Spool,
@@ -115,8 +122,39 @@ export class StatsPublisher {
         bytesOut: ws.bytesOut + sse.bytesOut,
       },
       breakers: { store: spool.breakers.store.state, broker: spool.breakers.broker.state },
+      store: await this.storeSnapshot(now),
       connectionHealth,
     };
+  }
+
+  /**
+   * The store part of a snapshot. Its counts come from the store (a `count(*)` on
+   * PostgreSQL), so they are read at most every {@link STORE_COUNTS_MAX_AGE_MS}, not with
+   * every `$sys` push; never while the store's breaker is open.
+   */
+  private async storeSnapshot(now: number): Promise<StoreStatsSnapshot> {
+    const spool = this.spool;
+    const store = spool.store;
+    const out: StoreStatsSnapshot = {
+      kind: store.kind ?? 'custom',
+      messages: null,
+      outboxBacklog: null,
+      deadLetters: spool.messages.deadLetters.length,
+    };
+    if (typeof store.stats !== 'function' || spool.breakers.store.state === 'open') return out;
+    if (this.storeCounts === undefined || now - this.storeCounts.at >= STORE_COUNTS_MAX_AGE_MS) {
+      try {
+        const counts = await spool.breakers.store.execute(() => store.stats!());
+        this.storeCounts = { at: now, ...counts };
+      } catch {
+        // the store is down: the counts are unknown, which null says
+        this.storeCounts = undefined;
+        return out;
+      }
+    }
+    out.messages = this.storeCounts.messages;
+    out.outboxBacklog = this.storeCounts.outboxBacklog;
+    return out;
   }
 
   stop(): void {
@@ -189,13 +227,15 @@ export async function readiness(spool: Spool): Promise<Readiness> {
     };
   }
   const store = spool.breakers.store;
+  const kind = spool.store.kind ?? 'custom';
   try {
     // A cheap read through the breaker: an open breaker fails it at once with CIRCUIT_OPEN.
     await store.execute(() => spool.store.get('1'));
-    checks.store = { ok: true, breaker: store.state };
+    checks.store = { ok: true, kind, breaker: store.state };
   } catch (err) {
     checks.store = {
       ok: false,
+      kind,
       breaker: store.state,
       error: err instanceof Error ? err.message : String(err),
     };

@@ -7,7 +7,7 @@ import { QueryClient, useInfiniteQuery, useMutation, useQuery, useQueryClient } 
 import { useEnv } from '../app/env';
 import { useLiveState } from '../live/hooks';
 import { ApiError } from './http';
-import type { ListPage, MessageQuery } from './routes';
+import type { ListPage, MessageQuery, StoreQuery } from './routes';
 
 export const queryKeys = {
   stats: ['stats'] as const,
@@ -15,6 +15,7 @@ export const queryKeys = {
   messagesAll: ['messages'] as const,
   messages: (filter: MessageQuery) => ['messages', filter] as const,
   message: (messageId: string) => ['message', messageId] as const,
+  stored: (filter: StoreQuery | null) => ['stored', filter] as const,
   streams: ['streams'] as const,
   stream: (key: string) => ['stream', key] as const,
   pending: (key: string, group: string) => ['pending', key, group] as const,
@@ -71,6 +72,18 @@ export function useTopicsQuery() {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: nextCursor,
     refetchInterval: LIST_REFRESH_MS,
+  });
+}
+
+/** `GET /v1/store/messages` for one filter, paged with `before`; idle until there is a filter. */
+export function useStoreSearchQuery(filter: StoreQuery | null) {
+  const { api } = useEnv();
+  return useInfiniteQuery({
+    queryKey: queryKeys.stored(filter),
+    queryFn: ({ pageParam }) => api.searchStore(filter!, pageParam),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: nextCursor,
+    enabled: filter !== null,
   });
 }
 

@@ -6,6 +6,7 @@ import type {
   ActiveStreamSnapshot,
   BrokerStreamSnapshot,
   SpoolStats,
+  StoredMessage,
   TopicStatsSnapshot,
   WireEndReason,
   WireStreamMeta,
@@ -82,6 +83,12 @@ export type MessageQuery =
   | { field: string; value: string }
   | Record<string, never>;
 
+/** Filters of `GET /v1/store/messages`: exactly one (channel, sender or custom field). */
+export type StoreQuery =
+  | { channelType: number; channelId: string }
+  | { fromUid: string }
+  | { field: string; value: string; json?: 1 };
+
 const seg = encodeURIComponent;
 
 /**
@@ -99,6 +106,10 @@ export function createSpoolApi(request: HttpRequest) {
     listMessages: (filter: MessageQuery, cursor?: string) =>
       request<ListPage<ActiveStreamSnapshot>>('GET', '/v1/messages', {
         query: { ...(filter as Record<string, string | number>), limit: 100, cursor },
+      }),
+    searchStore: (filter: StoreQuery, before?: string) =>
+      request<ListPage<StoredMessage>>('GET', '/v1/store/messages', {
+        query: { ...(filter as Record<string, string | number>), limit: 50, before },
       }),
     getMessage: (messageId: string) => request<MessageDetail>('GET', `/v1/messages/${seg(messageId)}`),
     endMessage: (messageId: string, reason: WireEndReason) =>

@@ -9,6 +9,7 @@ import { useSysStats } from '../live/hooks';
 import { GroupsView } from '../views/GroupsView';
 import { OverviewView } from '../views/OverviewView';
 import { PlaygroundView } from '../views/PlaygroundView';
+import { StoredView } from '../views/StoredView';
 import { StreamsView } from '../views/StreamsView';
 import { TopicsView } from '../views/TopicsView';
 import { type DashboardEnv, EnvProvider, useEnv } from './env';
@@ -142,6 +143,8 @@ function CurrentView() {
       return <StreamsView watch={route.param} />;
     case 'topics':
       return <TopicsView />;
+    case 'stored':
+      return <StoredView />;
     case 'groups':
       return <GroupsView />;
     case 'playground':

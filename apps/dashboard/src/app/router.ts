@@ -4,6 +4,7 @@ import { useSyncExternalStore } from 'react';
 export const views = [
   { id: 'overview', title: 'Overview' },
   { id: 'streams', title: 'Live streams' },
+  { id: 'stored', title: 'Stored messages' },
   { id: 'topics', title: 'Topics' },
   { id: 'groups', title: 'Consumer groups' },
   { id: 'playground', title: 'Playground' },

@@ -62,6 +62,7 @@ export function spoolStats(over: Partial<SpoolStats> = {}): SpoolStats {
     broker: { streams: [brokerStream()] },
     events: { published: 1000, delivered: 2500, bytesOut: 1_048_576 },
     breakers: { store: 'closed', broker: 'half-open' },
+    store: { kind: 'postgres', messages: 12_345, outboxBacklog: 2, deadLetters: 0 },
     ...over,
   };
 }

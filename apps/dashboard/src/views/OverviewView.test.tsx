@@ -1,6 +1,7 @@
 import { act, screen, waitFor } from '@testing-library/react';
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
+import { formatCount } from '../components/format';
 import { idleStats, NOW, spoolStats } from '../test/fixtures';
 import { apiError, ORIGIN, renderDashboard, statsHandler } from '../test/render';
 import { server } from '../test/server';
@@ -36,6 +37,31 @@ describe('OverviewView', () => {
     expect(screen.getByText('Unsaved messages')).toBeTruthy();
     expect(screen.queryByText(/dead.letter/i)).toBeNull();
     expect(screen.getByRole('img', { name: /Events per second.*now 12\.5/ })).toBeTruthy();
+  });
+
+  it('shows the message store: kind, messages stored, outbox backlog, messages waiting for a replay', async () => {
+    server.use(statsHandler(spoolStats()));
+    renderDashboard('overview');
+    expect((await screen.findByTestId('store-kind')).textContent).toBe('postgres');
+    expect(screen.getByTestId('store-messages').textContent).toBe(formatCount(12_345));
+    expect(screen.getByTestId('store-outbox').textContent).toBe('2');
+    expect(screen.getByTestId('store-dead-letters').textContent).toBe('0');
+  });
+
+  it('shows unknown store counts as a dash while the store is down, never as 0', async () => {
+    server.use(
+      statsHandler(
+        spoolStats({
+          breakers: { store: 'open', broker: 'closed' },
+          store: { kind: 'pglite', messages: null, outboxBacklog: null, deadLetters: 3 },
+        }),
+      ),
+    );
+    renderDashboard('overview');
+    expect((await screen.findByTestId('store-kind')).textContent).toBe('pglite');
+    expect(screen.getByTestId('store-messages').textContent).toBe('—');
+    expect(screen.getByTestId('store-outbox').textContent).toBe('—');
+    expect(screen.getByTestId('store-dead-letters').textContent).toBe('3');
   });
 
   it('reads an open breaker as down, in the critical colour', async () => {

@@ -122,8 +122,42 @@ export function OverviewView() {
           </ul>
         )}
       </section>
+
+      <section className="card" aria-labelledby="store-title">
+        <h2 id="store-title">Message store</h2>
+        <dl className="facts">
+          <div title={STORE_KIND[stats.store.kind] ?? 'A store of the embedding application.'}>
+            <dt>Kind</dt>
+            <dd data-testid="store-kind">{stats.store.kind}</dd>
+          </div>
+          <div>
+            <dt>Messages stored</dt>
+            <dd data-testid="store-messages">{countOrUnknown(stats.store.messages)}</dd>
+          </div>
+          <div title="Completion records (spool:completed) committed with their message and not yet written to the broker.">
+            <dt>Outbox backlog</dt>
+            <dd data-testid="store-outbox">{countOrUnknown(stats.store.outboxBacklog)}</dd>
+          </div>
+          <div title="Finished messages whose save failed, waiting for the next replay (every 5 s, or POST /v1/dead-letters/replay).">
+            <dt>Waiting for a replay</dt>
+            <dd data-testid="store-dead-letters">{formatCount(stats.store.deadLetters)}</dd>
+          </div>
+        </dl>
+      </section>
     </section>
   );
+}
+
+const STORE_KIND: Record<string, string> = {
+  memory:
+    'In memory: finished messages are lost on restart (start with --data or SPOOL_DATABASE_URL to keep them).',
+  postgres: 'PostgreSQL (SPOOL_DATABASE_URL).',
+  pglite: 'Embedded PostgreSQL in a data directory (--data).',
+};
+
+/** A count the store could not give (it is down) reads as a dash, never as 0. */
+function countOrUnknown(n: number | null): string {
+  return n === null ? '—' : formatCount(n);
 }
 
 function Kpi({

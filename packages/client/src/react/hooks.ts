@@ -1,4 +1,5 @@
-import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { type ChannelHistoryItem, SpoolError } from '@spool/core';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { AssembledMessage, ChannelStore } from '../chat-assembler';
 import type { ConnectionState } from '../spool-client';
 import type { ExternalStore, SpoolEvent } from '../spool-event';
@@ -114,23 +115,76 @@ const noMessages: ExternalStore<AssembledMessage[]> = {
   getSnapshot: () => noMessageList,
 };
 
+/** What {@link useChannel} returns. */
+export interface ChannelView {
+  /**
+   * The channel's messages: those loaded by {@link loadOlder} (oldest first) that the
+   * subscription has not shown, then the subscription's, in the order first seen.
+   */
+  messages: AssembledMessage[];
+  /** False once the server said there is nothing older (before any `loadOlder`: true). */
+  hasOlder: boolean;
+  /** A `loadOlder` request is in flight. */
+  loadingOlder: boolean;
+  /** Why the last `loadOlder` failed; cleared by the next success. */
+  olderError: SpoolError | undefined;
+  /**
+   * Loads the next page of older messages (`client.history`, docs/http-api.md "Channel
+   * history"): the newest page first, then each page's `next`. Calls while one is in
+   * flight share it; after the last page it does nothing. Never rejects: a failure is
+   * `olderError`, and calling again retries the same page.
+   */
+  loadOlder(): Promise<void>;
+}
+
+/** Options of {@link useChannel}: the subscription's, and the size of an older page. */
+export interface UseChannelOptions extends SubscribeOptions {
+  /** Messages per `loadOlder` page. @default 50 */
+  pageSize?: number;
+}
+
+interface Older {
+  /** Oldest first. */
+  items: AssembledMessage[];
+  /** The next page's `before`; undefined before the first page, null after the last. */
+  next: string | null | undefined;
+  loading: boolean;
+  error: SpoolError | undefined;
+}
+
+const noOlder: Older = { items: [], next: undefined, loading: false, error: undefined };
+
+function assembled(item: ChannelHistoryItem): AssembledMessage {
+  const m: AssembledMessage = {
+    messageId: item.messageId,
+    text: item.text,
+    status: item.status,
+    meta: item.meta,
+  };
+  if (item.reason !== undefined) m.reason = item.reason;
+  return m;
+}
+
 /**
  * Subscribes to a channel (everything retained, compacted to snapshots, by default) and
- * returns its messages, assembled, in the order first seen.
+ * returns its messages, assembled, in the order first seen; `loadOlder()` prepends older
+ * pages from the server's history as the user scrolls up.
  *
  * @example
- * const messages = useChannel(1, 'general');
- * return messages.map((m) => <p key={m.messageId}>{m.text}</p>);
+ * const { messages, hasOlder, loadOlder } = useChannel(1, 'general');
+ * return (
+ *   <>
+ *     {hasOlder && <button onClick={() => void loadOlder()}>Older</button>}
+ *     {messages.map((m) => <p key={m.messageId}>{m.text}</p>)}
+ *   </>
+ * );
  */
-export function useChannel(
-  channelType: number,
-  channelId: string,
-  options?: SubscribeOptions,
-): AssembledMessage[] {
+export function useChannel(channelType: number, channelId: string, options?: UseChannelOptions): ChannelView {
   const client = useSpoolClient();
   const [channel, setChannel] = useState<ChannelStore>();
   const after = options?.after;
   const compact = options?.compact;
+  const pageSize = options?.pageSize ?? 50;
   useEffect(() => {
     const ch = client.channel(
       channelType,
@@ -141,5 +195,59 @@ export function useChannel(
     return () => ch.subscription.unsubscribe();
   }, [client, channelType, channelId, after, compact]);
   const store = useMemo(() => (channel ? frameBatched(channel) : noMessages), [channel]);
-  return useStore(store);
+  const live = useStore(store);
+
+  // The state a request started from, and the request itself: a request of a previous
+  // channel must not land in this one, and concurrent calls share one request.
+  const key = `${client.options.httpUrl} ${channelType} ${channelId}`;
+  const [shownState, setShown] = useState<{ key: string; older: Older }>({ key, older: noOlder });
+  const current = useRef<{ key: string; older: Older; inflight?: Promise<void> }>({ key, older: noOlder });
+  if (current.current.key !== key) current.current = { key, older: noOlder };
+  const loadOlder = useCallback((): Promise<void> => {
+    const at = current.current;
+    if (at.inflight) return at.inflight;
+    if (at.older.next === null) return Promise.resolve();
+    const update = (next: Older) => {
+      if (current.current !== at) return;
+      at.older = next;
+      setShown({ key: at.key, older: next });
+    };
+    update({ ...at.older, loading: true });
+    const before = at.older.next;
+    at.inflight = client
+      .history({ channelType, channelId }, { limit: pageSize, ...(before ? { before } : {}) })
+      .then(
+        (page) => {
+          const known = new Set(at.older.items.map((m) => m.messageId));
+          const fresh = page.items
+            .filter((i) => !known.has(i.messageId))
+            .reverse()
+            .map(assembled);
+          update({ items: [...fresh, ...at.older.items], next: page.next, loading: false, error: undefined });
+        },
+        (err: unknown) => {
+          const error = err instanceof SpoolError ? err : new SpoolError('UNAVAILABLE', String(err));
+          update({ ...at.older, loading: false, error });
+        },
+      )
+      .finally(() => {
+        at.inflight = undefined;
+      });
+    return at.inflight;
+  }, [client, channelType, channelId, pageSize]);
+
+  const shown = shownState.key === key ? shownState.older : noOlder;
+  const messages = useMemo(() => {
+    if (shown.items.length === 0) return live;
+    const seen = new Set(live.map((m) => m.messageId));
+    const before = shown.items.filter((m) => !seen.has(m.messageId));
+    return before.length === 0 ? live : [...before, ...live];
+  }, [live, shown.items]);
+  return {
+    messages,
+    hasOlder: shown.next !== null,
+    loadingOlder: shown.loading,
+    olderError: shown.error,
+    loadOlder,
+  };
 }

@@ -1,6 +1,8 @@
 export { frameBatched } from './frame-batched';
 export {
+  type ChannelView,
   type TopicView,
+  type UseChannelOptions,
   type UseTopicOptions,
   useChannel,
   useConnectionState,

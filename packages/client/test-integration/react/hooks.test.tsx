@@ -57,13 +57,21 @@ function Orphan() {
 }
 
 function Channel() {
-  const messages = useChannel(1, 'g');
+  const { messages } = useChannel(1, 'g');
   return <p data-testid="channel">{messages.map((m) => `${m.messageId}=${m.text}`).join(',')}</p>;
 }
 
 function Statuses() {
-  const messages = useChannel(1, 'g');
+  const { messages } = useChannel(1, 'g');
   return <p data-testid="statuses">{messages.map((m) => `${m.messageId}:${m.status}`).join(',')}</p>;
+}
+
+let scrollerView: ReturnType<typeof useChannel> | undefined;
+function Scroller({ channelId = 'g' }: { channelId?: string }) {
+  const view = useChannel(1, channelId, { pageSize: 2 });
+  scrollerView = view;
+  const list = view.messages.map((m) => `${m.messageId}=${m.text}`).join(',');
+  return <p data-testid="scroller">{`${list}|${view.hasOlder}|${view.olderError?.code ?? ''}`}</p>;
 }
 
 describe('React hooks', () => {
@@ -182,5 +190,123 @@ describe('React hooks', () => {
     const conn = await subscribed('chan:1:g');
     act(() => view.unmount());
     expect(await conn.next((f) => f.op === 'unsub')).toEqual({ op: 'unsub', topic: 'chan:1:g' });
+  });
+
+  it('useChannel loadOlder prepends older pages of history once each, until there is none', async () => {
+    const requests: string[] = [];
+    let failNext = false;
+    const item = (messageId: string, text: string, first: string) => ({
+      messageId,
+      meta: { messageId, channelId: 'g', channelType: 1 },
+      text,
+      lastChunkId: 0,
+      status: 'ended',
+      reason: 'success',
+      firstEventId: first,
+      lastEventId: first,
+      persisted: true,
+    });
+    const pages: Record<string, unknown> = {
+      '': { items: [item('3', 'three', '3-0'), item('2', 'two', '2-0')], next: '2-0' },
+      '2-0': { items: [item('1', 'one', '1-0')], next: null },
+    };
+    const fetchStub = (async (url: string | URL) => {
+      const u = new URL(String(url));
+      requests.push(`${u.pathname}${u.search}`);
+      if (failNext) {
+        failNext = false;
+        return Response.json({ error: { code: 'STORE_UNAVAILABLE', message: 'down' } }, { status: 503 });
+      }
+      return Response.json(pages[u.searchParams.get('before') ?? '']);
+    }) as typeof fetch;
+    client.close();
+    client = new SpoolClient(server.url, {
+      WebSocket: TestWebSocket,
+      backoff: { baseMs: 5, maxMs: 5 },
+      fetch: fetchStub,
+    });
+    withClient(<Scroller />);
+    const conn = await subscribed('chan:1:g');
+    // The live subscription shows message 3 (it is also on the first history page).
+    conn.send({
+      op: 'ev',
+      topic: 'chan:1:g',
+      id: '3-0',
+      event: 'msg.snapshot',
+      data: {
+        messageId: '3',
+        meta: { messageId: '3', channelId: 'g', channelType: 1 },
+        text: 'three',
+        lastChunkId: 0,
+        status: 'ended',
+        reason: 'success',
+      },
+    });
+    const text = () => screen.getByTestId('scroller').textContent;
+    await waitFor(() => expect(text()).toBe('3=three|true|'));
+
+    failNext = true;
+    await act(() => scrollerView!.loadOlder());
+    expect(text()).toBe('3=three|true|STORE_UNAVAILABLE');
+    // Two calls at once: one request. A failed page is asked for again.
+    await act(() => Promise.all([scrollerView!.loadOlder(), scrollerView!.loadOlder()]));
+    expect(text()).toBe('2=two,3=three|true|');
+    await act(() => scrollerView!.loadOlder());
+    expect(text()).toBe('1=one,2=two,3=three|false|');
+    await act(() => scrollerView!.loadOlder());
+    expect(requests).toEqual([
+      '/v1/channels/1/g/messages?limit=2',
+      '/v1/channels/1/g/messages?limit=2',
+      '/v1/channels/1/g/messages?before=2-0&limit=2',
+    ]);
+  });
+
+  it('useChannel forgets older pages when the channel changes, and a late page of the old one never lands', async () => {
+    let release: () => void = () => {};
+    const fetchStub = (async (url: string | URL) => {
+      const channel = new URL(String(url)).pathname.split('/')[4];
+      if (channel === 'g') await new Promise<void>((r) => (release = r));
+      return Response.json({
+        items: [
+          {
+            messageId: channel === 'g' ? '1' : '2',
+            meta: { messageId: '1', channelId: channel, channelType: 1 },
+            text: `old in ${channel}`,
+            lastChunkId: 0,
+            status: 'ended',
+            reason: 'success',
+            firstEventId: '1-0',
+            lastEventId: '1-0',
+            persisted: true,
+          },
+        ],
+        next: null,
+      });
+    }) as typeof fetch;
+    client.close();
+    client = new SpoolClient(server.url, {
+      WebSocket: TestWebSocket,
+      backoff: { baseMs: 5, maxMs: 5 },
+      fetch: fetchStub,
+    });
+    const view = withClient(<Scroller channelId="g" />);
+    await subscribed('chan:1:g');
+    const text = () => screen.getByTestId('scroller').textContent;
+    let pending: Promise<void> | undefined;
+    act(() => {
+      pending = scrollerView!.loadOlder();
+    });
+    view.rerender(
+      <SpoolProvider client={client}>
+        <Scroller channelId="h" />
+      </SpoolProvider>,
+    );
+    await act(async () => {
+      release();
+      await pending;
+    });
+    expect(text()).toBe('|true|');
+    await act(() => scrollerView!.loadOlder());
+    expect(text()).toBe('2=old in h|false|');
   });
 });

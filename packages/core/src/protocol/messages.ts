@@ -197,6 +197,29 @@ export interface MsgSnapshotData {
   reason?: WireEndReason;
 }
 
+/**
+ * One message of a channel's history (`GET /v1/channels/:type/:id/messages`,
+ * docs/http-api.md "Channel history"): the `msg.snapshot` data that stands for it, plus
+ * the event IDs that place it in the channel and whether the store holds it.
+ */
+export interface ChannelHistoryItem extends MsgSnapshotData {
+  /** The ID of its `msg.open` event: the history's order and cursor. */
+  firstEventId: EventId;
+  /** The ID of its last event so far. */
+  lastEventId: EventId;
+  /**
+   * True when the store holds it; false while it streams, and for a finished message
+   * whose save failed (a dead letter, waiting for a replay).
+   */
+  persisted: boolean;
+}
+
+/** A page of channel history, newest first; pass `next` as `before` for older messages (null: no more). */
+export interface ChannelHistoryPage {
+  items: ChannelHistoryItem[];
+  next: EventId | null;
+}
+
 /** The topic of a channel: `chan:<channelType>:<channelId>`. */
 export function channelTopic(channelType: number, channelId: string): string {
   return `chan:${channelType}:${channelId}`;

@@ -65,6 +65,7 @@ const byEventThenId = (a: ChannelEntry, b: ChannelEntry) =>
  * const page = await store.listAfter({ channelId: 'general', channelType: 1 }, lastEventId, { limit: 50 });
  */
 export class MemoryMessageStore implements MessageStore {
+  readonly kind = 'memory';
   readonly #maxMessages: number;
   readonly #clock: Clock;
   /** In save order (Map keeps insertion order), which is also the eviction order. */
@@ -89,6 +90,11 @@ export class MemoryMessageStore implements MessageStore {
   /** Number of messages held. */
   get size(): number {
     return this.#messages.size;
+  }
+
+  /** Messages held; no outbox, so no backlog. */
+  async stats(): Promise<{ messages: number; outboxBacklog: number }> {
+    return { messages: this.#messages.size, outboxBacklog: 0 };
   }
 
   async save(input: StoredMessageInput): Promise<StoredMessage> {

@@ -97,6 +97,20 @@ export type StoreFieldValue = string | number | boolean | null;
  * const missed = await store.listAfter({ channelId: 'general', channelType: 1 }, '1731900000000-0');
  */
 export interface MessageStore {
+  /** The backend, as `/readyz` reports it (`memory`, `postgres`, `pglite`). */
+  readonly kind?: string;
+  /**
+   * Counts for operators (`GET /v1/stats`, the dashboard): messages held, and completion
+   * records committed but not yet written to the broker (0 without an outbox).
+   */
+  stats?(): Promise<{ messages: number; outboxBacklog: number }>;
+  /**
+   * True when each save also records the message's `spool:completed` record in the same
+   * transaction (an outbox that a relay writes to the broker once). The chat pipeline then
+   * leaves the record to the store instead of writing it itself, so a message saved late
+   * (after an outage) still has exactly one record. Absent or false: the pipeline writes it.
+   */
+  readonly recordsCompletions?: boolean;
   /**
    * Saves a finished message. Saving the same `messageId` again replaces it (completion
    * callbacks are retried, so a save must be idempotent).

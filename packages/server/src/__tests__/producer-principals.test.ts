@@ -112,6 +112,8 @@ describe('producer operations and their principal', () => {
       expect((await http('GET', '/v1/messages')).status).toBe(200);
       route('GET', '/v1/channels/:type/:id/active');
       expect((await http('GET', '/v1/channels/1/p/active')).status).toBe(200);
+      route('GET', '/v1/channels/:type/:id/messages');
+      expect((await http('GET', '/v1/channels/1/p/messages')).status).toBe(200);
       route('POST', '/v1/messages/:id/end');
       expect((await http('POST', `/v1/messages/${messageId}/end`, {})).status).toBe(200);
       route('POST', '/v1/channels/:type/:id/end');

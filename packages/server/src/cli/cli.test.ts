@@ -1,50 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
+import { spoolCli } from './__tests__/spool-cli';
 
 let child: ChildProcess | undefined;
 afterEach(() => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   child = undefined;
 });
-
-/** Runs the CLI from source, as `pnpm start` and Playwright do. */
-function spoolCli(args: string[], env: Record<string, string> = {}) {
-  const proc = spawn(process.execPath, ['--import', 'tsx/esm', '--conditions=@spool/source', cli, ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const waiters: Array<() => void> = [];
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    try {
-      logs.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      logs.push({ text: line });
-    }
-    for (const w of waiters.splice(0)) w();
-  });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  /** Waits for the first log line matching `match` (or fails if the process exits first). */
-  const log = async (match: (l: Record<string, unknown>) => boolean) => {
-    for (;;) {
-      const found = logs.find(match);
-      if (found) return found;
-      if (proc.exitCode !== null) throw new Error(`spool exited with ${proc.exitCode}: ${stderr}`);
-      await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), exited]);
-    }
-  };
-  return { proc, logs, log, exited, stderr: () => stderr };
-}
 
 describe('spool serve (child process)', () => {
   it('starts on a free port, logs the bound URL, answers /healthz, and drains on SIGTERM', async () => {

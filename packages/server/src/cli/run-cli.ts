@@ -1,6 +1,7 @@
 import { isSpoolError } from '@spool/core';
 import { type ServeDeps, startServe } from './serve';
 import { parseServeArgs, serveHelp } from './serve-options';
+import { migrateServeStore } from './serve-store';
 
 /** Where the CLI writes and which signals it drains on (injectable for tests). */
 export interface CliIo {
@@ -11,7 +12,8 @@ export interface CliIo {
 }
 
 /**
- * The `spool` command: `spool serve [flags]` runs until SIGTERM or SIGINT, then drains and
+ * The `spool` command: `spool migrate [flags]` applies the message store's migrations and
+ * exits (0, or 1 when the database fails); `spool serve [flags]` runs until SIGTERM or SIGINT, then drains and
  * resolves with the exit code (0 after a clean drain, 1 when it failed or overran
  * `--shutdown-timeout-ms`); a second signal stops waiting. `--help` prints every flag.
  * Configuration errors print one line to stderr and resolve with 2.
@@ -34,6 +36,20 @@ export async function runCli(
   if (command.kind === 'help') {
     io.stdout(serveHelp());
     return 0;
+  }
+  if (command.kind === 'migrate') {
+    try {
+      const r = await migrateServeStore(command.config);
+      io.stdout(
+        r.applied.length === 0
+          ? `spool: schema "${r.schema}" is current (version ${r.version})\n`
+          : `spool: schema "${r.schema}": applied migration(s) ${r.applied.join(', ')}; now at version ${r.version}\n`,
+      );
+      return 0;
+    } catch (err) {
+      io.stderr(`spool: ${err instanceof Error ? err.message : String(err)}\n`);
+      return isSpoolError(err, 'INVALID_OPTION') ? 2 : 1;
+    }
   }
   const config = command.config;
   // Signals are caught before the server starts: one that arrives right after the bound

@@ -19,6 +19,9 @@ describe('parseServeArgs', () => {
       redisUrl: undefined,
       redisPrefix: '',
       databaseUrl: undefined,
+      databaseSchema: 'spool',
+      dataDir: undefined,
+      outboxRelay: true,
       dashboardDir: undefined,
       demo: false,
       cacheMaxMemoryBytes: cacheDefaults.maxMemoryBytes,
@@ -74,12 +77,36 @@ describe('parseServeArgs', () => {
       [['start'], {}, /Unknown command/],
       [[], {}, /Unknown command/],
       [['serve', '--demo=maybe'], {}, /true or false/],
+      [['serve', '--data', '/tmp/x'], { SPOOL_DATABASE_URL: 'postgres://h/db' }, /both set/],
+      [['serve'], { SPOOL_DATA_DIR: '/tmp/x', SPOOL_DATABASE_URL: 'postgres://h/db' }, /both set/],
+      [['migrate'], {}, /needs SPOOL_DATABASE_URL/],
     ];
     for (const [argv, env, message] of cases) {
       expect(() => parseServeArgs(argv, env)).toThrow(
         expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringMatching(message) }),
       );
     }
+  });
+
+  it('reads the store settings, and `spool migrate` takes the same ones', () => {
+    expect(
+      serve(['serve', '--database-schema', 'chat', '--outbox-relay=false'], {
+        SPOOL_DATABASE_URL: 'postgres://db.internal/app',
+      }),
+    ).toMatchObject({
+      databaseUrl: 'postgres://db.internal/app',
+      databaseSchema: 'chat',
+      outboxRelay: false,
+    });
+    expect(serve(['serve'], { SPOOL_DATA_DIR: './data' })).toMatchObject({
+      dataDir: './data',
+      databaseSchema: 'spool',
+      outboxRelay: true,
+    });
+    expect(parseServeArgs(['migrate', '--data', './data'], {})).toMatchObject({
+      kind: 'migrate',
+      config: { dataDir: './data', databaseSchema: 'spool' },
+    });
   });
 
   it('--help documents every flag with its variable and default', () => {

@@ -11,6 +11,9 @@ export interface ServeConfig {
   redisUrl: string | undefined;
   redisPrefix: string;
   databaseUrl: string | undefined;
+  databaseSchema: string;
+  dataDir: string | undefined;
+  outboxRelay: boolean;
   dashboardDir: string | undefined;
   demo: boolean;
   cacheMaxMemoryBytes: number;
@@ -113,7 +116,32 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     kind: 'string',
     default: undefined,
     shown: 'none: in-memory store',
-    help: 'PostgreSQL URL for the message store (not available yet: setting it is an error).',
+    help: 'PostgreSQL URL: finished messages are saved there (PostgresMessageStore). Not together with --data.',
+  },
+  {
+    key: 'databaseSchema',
+    flag: 'database-schema',
+    env: 'SPOOL_DATABASE_SCHEMA',
+    kind: 'string',
+    default: 'spool',
+    help: 'Schema of the message store tables (PostgreSQL or --data), created if absent.',
+  },
+  {
+    key: 'dataDir',
+    flag: 'data',
+    env: 'SPOOL_DATA_DIR',
+    kind: 'string',
+    default: undefined,
+    shown: 'none: in-memory store',
+    help: 'Directory of the embedded PostgreSQL (PGlite): finished messages outlive restarts with no external service. One process per directory.',
+  },
+  {
+    key: 'outboxRelay',
+    flag: 'outbox-relay',
+    env: 'SPOOL_OUTBOX_RELAY',
+    kind: 'bool',
+    default: true,
+    help: 'With a database: write the outbox (one spool:completed record per saved message) to the broker. `--outbox-relay=false` leaves the records for another instance.',
   },
   {
     key: 'dashboardDir',
@@ -233,11 +261,14 @@ export const SERVE_SETTINGS: readonly Setting[] = [
 ];
 
 /** What the command line asked for. */
-export type ServeCommand = { kind: 'help' } | { kind: 'serve'; config: ServeConfig };
+export type ServeCommand =
+  | { kind: 'help' }
+  | { kind: 'serve'; config: ServeConfig }
+  | { kind: 'migrate'; config: ServeConfig };
 
 /**
- * Parses `spool serve [flags]` (and `spool --help`). A flag wins over its SPOOL_*
- * variable, which wins over the default.
+ * Parses `spool serve [flags]`, `spool migrate [flags]` (the store's migrations, then exit)
+ * and `spool --help`. A flag wins over its SPOOL_* variable, which wins over the default.
  *
  * @throws SpoolError `INVALID_OPTION` with a message that names the flag and what it takes
  * @example parseServeArgs(['serve', '--port', '0', '--demo'], process.env)
@@ -249,10 +280,10 @@ export function parseServeArgs(
   const args = [...argv];
   if (args.includes('--help') || args.includes('-h') || args[0] === 'help') return { kind: 'help' };
   const command = args.shift();
-  if (command !== 'serve') {
+  if (command !== 'serve' && command !== 'migrate') {
     throw new SpoolError(
       'INVALID_OPTION',
-      `Unknown command ${JSON.stringify(command ?? '')}: the command is \`spool serve\` (see \`spool --help\`).`,
+      `Unknown command ${JSON.stringify(command ?? '')}: the commands are \`spool serve\` and \`spool migrate\` (see \`spool --help\`).`,
     );
   }
   const given = new Map<string, string | true>();
@@ -282,7 +313,18 @@ export function parseServeArgs(
     const source = flag === undefined ? s.env : `--${s.flag}`;
     config[s.key] = raw === undefined || raw === '' ? s.default : parseValue(s, raw, source);
   }
-  return { kind: 'serve', config: config as unknown as ServeConfig };
+  const serveConfig = config as unknown as ServeConfig;
+  if (serveConfig.databaseUrl !== undefined && serveConfig.dataDir !== undefined)
+    throw new SpoolError(
+      'INVALID_OPTION',
+      'SPOOL_DATABASE_URL (--database-url) and SPOOL_DATA_DIR (--data) are both set: choose PostgreSQL or the embedded data directory, not both.',
+    );
+  if (command === 'migrate' && serveConfig.databaseUrl === undefined && serveConfig.dataDir === undefined)
+    throw new SpoolError(
+      'INVALID_OPTION',
+      '`spool migrate` needs SPOOL_DATABASE_URL (--database-url) or SPOOL_DATA_DIR (--data).',
+    );
+  return { kind: command, config: serveConfig };
 }
 
 function parseValue(s: Setting, raw: string | true, source: string): unknown {
@@ -338,9 +380,11 @@ export function serveHelp(): string {
   });
   return [
     'Usage: spool serve [flags]',
+    '       spool migrate [flags]   apply the message store migrations (--database-url or --data) and exit',
     '',
     'Runs Spool in one process: the WebSocket/SSE fan-out, the HTTP API, the dashboard at /,',
-    'and (with --demo) a simulated producer and workers. In memory by default: no external service.',
+    'and (with --demo) a simulated producer and workers. In memory by default: no external service;',
+    '--data keeps finished messages in an embedded PostgreSQL, --database-url in PostgreSQL.',
     'Flags win over SPOOL_* environment variables, which win over the defaults.',
     '',
     'Flags:',

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -95,20 +96,24 @@ describe('startServe', () => {
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 
-  it('refuses a non-loopback address without a token, and a database URL', async () => {
+  it('refuses a non-loopback address without a token, and a database URL with a data directory', async () => {
     const dashboardDir = await missingDashboard();
     await expect(
       startServe(config(['--host', '0.0.0.0']), { dashboardDir, logger: silent }),
     ).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    // Refused before the embedded database starts: the data directory is never touched.
     await expect(
-      startServe(config([], { SPOOL_DATABASE_URL: 'postgres://127.0.0.1/test' }), {
+      startServe(config(['--host', '0.0.0.0', '--data', join(tmp!, 'refused')]), {
         dashboardDir,
         logger: silent,
       }),
-    ).rejects.toMatchObject({
-      code: 'INVALID_OPTION',
-      message: expect.stringMatching(/not available yet/),
-    });
+    ).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    expect(existsSync(join(tmp!, 'refused'))).toBe(false);
+    expect(() =>
+      config(['--data', join(tmp!, 'data')], { SPOOL_DATABASE_URL: 'postgres://127.0.0.1/test' }),
+    ).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringMatching(/both set/) }),
+    );
   });
 
   it('with tokens, enforces them everywhere, loopback included', async () => {

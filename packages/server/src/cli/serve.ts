@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, MemoryBroker, type MessageStore, SpoolError, type StreamBroker } from '@spool/core';
 import pino, { type Logger } from 'pino';
-import type { AuthOptions } from '../auth/access-control';
+import { AccessControl, type AuthOptions } from '../auth/access-control';
 import { bundledDashboardDir } from '../dashboard/bundled-dashboard';
 import { withDashboard } from '../dashboard/with-dashboard';
 import { type Demo, type DemoOptions, startDemo } from '../demo/demo';
@@ -10,6 +10,7 @@ import { nodeListener } from '../http/node-bridge';
 import { createSpool, type Spool } from '../spool';
 import { LogDestination } from './log-destination';
 import type { ServeConfig } from './serve-options';
+import { openServeStore, type ServeStore } from './serve-store';
 
 /** What `startServe` takes besides the configuration (tests inject a store, a clock, a logger). */
 export interface ServeDeps {
@@ -48,19 +49,19 @@ export interface ServeHandle {
  * Starts `spool serve` in process: the Spool server (memory broker with seed 004's limits,
  * or RedisBroker with `SPOOL_REDIS_URL`), the dashboard at `/`, and the demo if asked.
  *
- * @throws SpoolError `INVALID_OPTION` (a Postgres URL, a non-loopback address without a
- *   token), `BROKER_UNAVAILABLE` (Redis unreachable)
+ * Finished messages go to PostgreSQL with `SPOOL_DATABASE_URL`, to the embedded PGlite
+ * with `SPOOL_DATA_DIR`, else to memory; with a database, each message's `spool:completed`
+ * record goes through the store's outbox and its relay (one record per message, across
+ * crashes and outages).
+ *
+ * @throws SpoolError `INVALID_OPTION` (a non-loopback address without a token, a locked
+ *   data directory, a bad schema name), `BROKER_UNAVAILABLE` (Redis unreachable),
+ *   `STORE_UNAVAILABLE` (PostgreSQL unreachable)
  * @example
  * const serve = await startServe(config, { dashboardDir });
  * process.once('SIGTERM', () => void serve.shutdown('SIGTERM'));
  */
 export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<ServeHandle> {
-  if (config.databaseUrl !== undefined) {
-    throw new SpoolError(
-      'INVALID_OPTION',
-      'SPOOL_DATABASE_URL (--database-url) is set, but the PostgreSQL message store is not available yet. Unset it to use the in-memory store.',
-    );
-  }
   // Not pino's default destination: logging must never keep a draining process alive (log-destination.ts).
   const destination = deps.logger ? undefined : stdoutLogDestination();
   const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'spool' } }, destination);
@@ -78,6 +79,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
         maxPendingMessages: config.maxPendingMessages,
       });
   let spool: Spool | undefined;
+  let stored: ServeStore | undefined;
   try {
     if (config.redisUrl) {
       await broker.ping().catch((cause: unknown) => {
@@ -88,9 +90,13 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
         );
       });
     }
+    // Before a database starts (PGlite takes seconds): a refused address fails at once.
+    new AccessControl(auth).assertCanServeOn(config.host);
+    stored = deps.store ? undefined : await openServeStore(config, logger);
+    const store = deps.store ?? stored?.store;
     spool = createSpool({
       broker,
-      ...(deps.store ? { store: deps.store } : {}),
+      ...(store ? { store } : {}),
       ...(deps.clock ? { clock: deps.clock } : {}),
       auth,
       logger,
@@ -111,12 +117,16 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     });
     // Before binding: the open local mode (no token) never listens beyond loopback.
     spool.access.assertCanServeOn(config.host);
+    // Through the Spool's broker, so that `spool:completed` is a known stream key.
+    stored?.startRelay(spool.broker);
   } catch (err) {
     await spool?.close();
+    await stored?.close();
     await broker.close();
     throw err;
   }
   const s = spool;
+  const storeKind = stored?.kind ?? deps.store?.kind ?? 'custom';
 
   const dashboardDir = config.dashboardDir ?? deps.dashboardDir ?? bundledDashboardDir();
   // API paths always get the API's answer (a JSON 404 for unknown ones); the dashboard gets the rest.
@@ -141,6 +151,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     demo?.stopProducing();
     await demo?.stopWorkers();
     await s.close();
+    await stored?.close();
     await broker.close();
     throw err;
   }
@@ -150,7 +161,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     {
       url,
       broker: config.redisUrl ? 'redis' : 'memory',
-      store: 'memory',
+      store: storeKind,
       auth: s.access.mode,
       demo: config.demo,
       dashboardDir,
@@ -166,6 +177,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
       demo?.stopProducing();
       await s.close();
       await demo?.stopWorkers();
+      await stored?.close();
       await broker.close();
       server.closeAllConnections();
       await closed;

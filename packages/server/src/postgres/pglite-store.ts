@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { SpoolError } from '@spool/core';
 import { DataDirLock } from './data-dir-lock';
+import { type MigrateOptions, type MigrateResult, migrate } from './migrate';
 import { pgliteRunner } from './pglite-runner';
 import { PostgresMessageStore, type PostgresMessageStoreOptions } from './postgres-message-store';
 import { toStoreError } from './sql-errors';
@@ -43,5 +44,29 @@ export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise
   } catch (err) {
     await runner.close().catch(() => undefined);
     throw err instanceof SpoolError ? err : toStoreError(err, 'Opening the PGlite store');
+  }
+}
+
+/**
+ * Applies the store's migrations to a data directory (locked meanwhile, as by a running
+ * store) and closes it: `spool migrate --data <dir>`.
+ *
+ * @throws SpoolError `INVALID_OPTION` (a locked directory), `STORE_UNAVAILABLE`
+ * @example const { applied } = await migratePglite('./data', { schema: 'spool' });
+ */
+export async function migratePglite(dataDir: string, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const lock = DataDirLock.acquire(dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(join(dataDir, 'pglite'));
+  } catch (err) {
+    lock.release();
+    throw toStoreError(err, `Starting PGlite in ${dataDir}`);
+  }
+  const runner = pgliteRunner(db, { owned: true, onClose: () => lock.release() });
+  try {
+    return await migrate(runner, options);
+  } finally {
+    await runner.close().catch(() => undefined);
   }
 }

@@ -9,6 +9,7 @@ import {
   type RetryOptions,
   retry,
   SpoolError,
+  type StoredMessageInput,
   type StreamBroker,
   type StreamCache,
   type StreamMeta,
@@ -56,7 +57,7 @@ interface OpenMessage {
   inflight: Set<Promise<unknown>>;
 }
 
-/** A message whose persistence failed every attempt, kept for operators. */
+/** A message whose persistence failed every attempt, kept for operators and for a replay. */
 export interface DeadLetter {
   messageId: string;
   topic: string;
@@ -64,6 +65,18 @@ export interface DeadLetter {
   meta: WireStreamMeta;
   error: string;
   at: number;
+  /** What the save was given: a replay saves exactly this. */
+  message: StoredMessageInput;
+}
+
+/** What {@link ChatProducer.replayDeadLetters} did. */
+export interface DeadLetterReplay {
+  /** Dead letters saved by this replay (and removed from the list). */
+  saved: string[];
+  /** Dead letters still waiting (the store failed again). */
+  remaining: number;
+  /** The first failure of this replay, if any. */
+  error?: string;
 }
 
 const MAX_DEAD_LETTERS = 1000;
@@ -97,6 +110,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   private readonly nextId: () => string;
   /** Completions in flight, so `close()` can wait for them. */
   private readonly pending = new Set<Promise<unknown>>();
+  private replaying: Promise<DeadLetterReplay> | undefined;
 
   constructor(private readonly deps: ChatProducerDeps) {
     this.nextId = messageIdGenerator(() => deps.clock.now());
@@ -132,24 +146,8 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     if (!open) return;
     const reason = meta.endReason ?? 'force';
     const { store, storeBreaker } = this.deps;
-    const save = () =>
-      retry(
-        () =>
-          storeBreaker.execute(() =>
-            store.save({
-              messageId,
-              channelId: meta.channelId,
-              channelType: meta.channelType,
-              meta: toWireMeta(meta),
-              text: joinChunks(chunks),
-              lastChunkId: chunks.length === 0 ? -1 : chunks[chunks.length - 1]!.chunkId,
-              reason,
-              firstEventId: open.firstEventId,
-              lastEventId: open.lastEventId,
-            }),
-          ),
-        this.deps.retry,
-      );
+    const message = storedInput(messageId, open, chunks, meta);
+    const save = () => retry(() => storeBreaker.execute(() => store.save(message)), this.deps.retry);
     // Atomic with respect to catchup (seed 003's PersistAndClear): a resume never reads the
     // store before the save committed, and the message's events become trimmable only after.
     await this.deps.topics.getOrCreate(open.topic).persistAndClear(save, { messageId });
@@ -167,17 +165,65 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     if (!open) return;
     const err = failure.error;
     this.deps.logger.error({ err, messageId }, 'persisting a finished message failed; it is dead-lettered');
+    const message = storedInput(messageId, open, chunks, meta);
     this.deadLetters.push({
       messageId,
       topic: open.topic,
-      text: joinChunks(chunks),
-      meta: toWireMeta(meta),
+      text: message.text,
+      meta: message.meta as WireStreamMeta,
       error: err instanceof Error ? err.message : String(err),
       at: this.deps.clock.now(),
+      message,
     });
-    if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
+    if (this.deadLetters.length > MAX_DEAD_LETTERS) {
+      const dropped = this.deadLetters.shift()!;
+      this.deps.logger.error(
+        { messageId: dropped.messageId, max: MAX_DEAD_LETTERS },
+        'the dead-letter list is full: its oldest message is no longer kept for a replay',
+      );
+    }
     await this.track(this.finish(messageId, open, meta, meta.endReason ?? 'force', false));
   };
+
+  /**
+   * Saves the dead letters again, oldest first, through the store's breaker (no retry: the
+   * next replay is the retry). Each one saved leaves the list; with a store that records
+   * completions, its save also writes its one `spool:completed` record (it got none when
+   * it ended). Stops at the first failure, as the store is likely still down. Concurrent
+   * calls share one run.
+   *
+   * @example const { saved, remaining } = await spool.messages.replayDeadLetters();
+   */
+  replayDeadLetters(): Promise<DeadLetterReplay> {
+    this.replaying ??= this.replay().finally(() => {
+      this.replaying = undefined;
+    });
+    return this.replaying;
+  }
+
+  private async replay(): Promise<DeadLetterReplay> {
+    const { store, storeBreaker, logger, topics } = this.deps;
+    const saved: string[] = [];
+    let error: string | undefined;
+    for (const letter of [...this.deadLetters]) {
+      const save = () => storeBreaker.execute(() => store.save(letter.message));
+      try {
+        // As at completion: catchup waits for the save, and the message's events, kept in
+        // the channel log while it was unsaved, become trimmable once it is saved.
+        await topics.getOrCreate(letter.topic).persistAndClear(save, { messageId: letter.messageId });
+      } catch (err) {
+        // PERSIST_FAILED wraps the store's own error: report that one.
+        const cause = err instanceof SpoolError && err.cause !== undefined ? err.cause : err;
+        error = cause instanceof Error ? cause.message : String(cause);
+        break;
+      }
+      const at = this.deadLetters.indexOf(letter);
+      if (at >= 0) this.deadLetters.splice(at, 1);
+      saved.push(letter.messageId);
+    }
+    if (saved.length > 0) logger.info({ saved: saved.length }, 'dead-lettered messages saved by a replay');
+    return { saved, remaining: this.deadLetters.length, ...(error === undefined ? {} : { error }) };
+  }
 
   /**
    * Opens a message. Opening an open ID again is the idempotent retry for its principal
@@ -375,6 +421,9 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
       logger.error({ err, messageId }, 'publishing msg.end failed');
     }
     this.runs.settled(messageId, reason);
+    // The store writes the record in the save's transaction (its outbox): saved now, or
+    // saved by a later replay of the dead letter, the message gets exactly one record.
+    if (this.deps.store.recordsCompletions === true) return;
     try {
       const fields = {
         messageId,
@@ -420,6 +469,25 @@ export function toWireMeta(meta: StreamMeta): WireStreamMeta {
   };
   if (meta.endReason !== undefined) wire.endReason = meta.endReason;
   return wire;
+}
+
+function storedInput(
+  messageId: string,
+  open: OpenMessage,
+  chunks: MessageChunk[],
+  meta: StreamMeta,
+): StoredMessageInput {
+  return {
+    messageId,
+    channelId: meta.channelId,
+    channelType: meta.channelType,
+    meta: toWireMeta(meta),
+    text: joinChunks(chunks),
+    lastChunkId: chunks.length === 0 ? -1 : chunks[chunks.length - 1]!.chunkId,
+    reason: meta.endReason ?? 'force',
+    firstEventId: open.firstEventId,
+    lastEventId: open.lastEventId,
+  };
 }
 
 function joinChunks(chunks: MessageChunk[]): string {

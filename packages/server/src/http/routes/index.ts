@@ -1,8 +1,10 @@
 import type { RouteContext } from '../route-context';
 import type { Router } from '../router';
 import { registerBrokerRoutes } from './broker-routes';
+import { registerChannelHistoryRoutes } from './channel-history';
 import { registerMessageRoutes } from './message-routes';
 import { registerOperatorRoutes } from './operator-routes';
+import { registerStoreRoutes } from './store-routes';
 import { registerTopicRoutes } from './topic-routes';
 
 /**
@@ -13,6 +15,8 @@ import { registerTopicRoutes } from './topic-routes';
 export function registerApiRoutes(router: Router<RouteContext>): void {
   registerTopicRoutes(router);
   registerMessageRoutes(router);
+  registerChannelHistoryRoutes(router);
+  registerStoreRoutes(router);
   registerBrokerRoutes(router);
   registerOperatorRoutes(router);
 }
