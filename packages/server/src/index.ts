@@ -5,6 +5,7 @@
  * fetch-style framework.
  */
 export { AccessControl, type AuthMode, type AuthOptions, defaultAuthorize } from './auth/access-control';
+export { type JwtOptions, type JwtPrincipal, jwtVerifier } from './auth/jwt-auth';
 export { isLoopback } from './auth/loopback';
 export { type Action, LOCAL_PRINCIPAL, type Principal, type Role, SYSTEM } from './auth/principal';
 export {
@@ -13,6 +14,7 @@ export {
   type TokenConfig,
   tokenAuthenticator,
 } from './auth/token-auth';
+export { grantsAllow, type TopicGrants, topicPatternMatches } from './auth/topic-grants';
 export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from './broker';
 // [issue 6] HTTP API helpers, metrics, the demo and `spool serve` as a library
 export { dashboardAssets } from './cli/dashboard-assets';

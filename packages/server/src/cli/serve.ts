@@ -11,7 +11,7 @@ import { errorResponse } from '../http/errors';
 import { nodeListener } from '../http/node-bridge';
 import { createSpool, type Spool } from '../spool';
 import { LogDestination } from './log-destination';
-import type { ServeConfig } from './serve-options';
+import { jwtOptionsOf, type ServeConfig } from './serve-options';
 
 /** What `startServe` takes besides the configuration (tests inject a store, a clock, a logger). */
 export interface ServeDeps {
@@ -70,6 +70,8 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
   if (config.adminTokens.length + config.userTokens.length > 0) {
     auth.tokens = { admin: config.adminTokens, user: config.userTokens };
   }
+  const jwt = jwtOptionsOf(config);
+  if (jwt) auth.jwt = jwt;
   if (config.allowedOrigins) auth.allowedOrigins = config.allowedOrigins;
 
   const broker: StreamBroker = config.redisUrl
