@@ -4,6 +4,7 @@
  * WebSocket (protocol v1), SSE and the HTTP API, embeddable in any node:http server or
  * fetch-style framework.
  */
+export { type AuditAction, type AuditEntry, AuditLog, auditLogDefaults } from './audit/audit-log';
 export { AccessControl, type AuthMode, type AuthOptions, defaultAuthorize } from './auth/access-control';
 export { type JwtOptions, type JwtPrincipal, jwtVerifier } from './auth/jwt-auth';
 export { isLoopback } from './auth/loopback';

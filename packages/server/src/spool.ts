@@ -19,6 +19,7 @@ import {
   type WireOpenMeta,
 } from '@spool/core';
 import pino, { type Logger } from 'pino';
+import { AuditLog } from './audit/audit-log';
 import { AccessControl } from './auth/access-control';
 import { dispatch } from './http/dispatch';
 import { registerHealthRoutes } from './http/health-routes';
@@ -63,6 +64,8 @@ export class Spool {
   readonly streamKeys = new KnownStreamKeys([COMPLETED_STREAM, `${COMPLETED_STREAM}:dead`]);
   /** [issue 6] This instance's Prometheus metrics (`GET /metrics`), on a registry of its own. */
   readonly metrics: SpoolMetrics;
+  /** Operator actions of this instance, logged with their principal (docs/security.md, "Audit log"). */
+  readonly audit: AuditLog;
   /** Events published through this instance. */
   published = 0;
   private readonly statsPublisher: StatsPublisher;
@@ -74,6 +77,7 @@ export class Spool {
     this.clock = options.clock ?? realClock;
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.startedAt = this.clock.now();
+    this.audit = new AuditLog(this.logger, this.clock);
     this.maxBodyBytes = options.maxBodyBytes ?? spoolDefaults.maxBodyBytes;
     this.access = new AccessControl(options.auth);
     const wsOptions = resolveWsOptions(options.ws);

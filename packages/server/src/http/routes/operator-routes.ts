@@ -5,6 +5,7 @@ import type { Router } from '../router';
 /**
  * The operators' routes besides `/healthz` and `/readyz` (registered by `createSpool`):
  * - `GET /v1/stats` (admin): the `SpoolStats` snapshot that `$sys` pushes every second;
+ * - `GET /v1/audit` (admin): the most recent audited operator actions, newest first;
  * - `GET /metrics`: Prometheus text (prom-client, this instance's own registry). It needs
  *   a principal like any API route: in the local default that is any loopback caller; with
  *   tokens, give the scraper one (`authorization: Bearer …` in its scrape config).
@@ -13,6 +14,9 @@ import type { Router } from '../router';
  */
 export function registerOperatorRoutes(router: Router<RouteContext>): void {
   router.get('/v1/stats', async (_req, _params, ctx) => jsonResponse(await ctx.spool.stats()), {
+    access: 'admin',
+  });
+  router.get('/v1/audit', (_req, _params, ctx) => jsonResponse({ items: ctx.spool.audit.recent() }), {
     access: 'admin',
   });
   router.get('/metrics', async (_req, _params, ctx) => {
