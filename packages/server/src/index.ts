@@ -10,6 +10,11 @@ export { type JwtOptions, type JwtPrincipal, jwtVerifier } from './auth/jwt-auth
 export { isLoopback } from './auth/loopback';
 export { type Action, LOCAL_PRINCIPAL, type Principal, type Role, SYSTEM } from './auth/principal';
 export {
+  PrincipalLimiter,
+  type PrincipalLimitOptions,
+  principalLimitDefaults,
+} from './auth/principal-limits';
+export {
   extractToken,
   TOKEN_SUBPROTOCOL_PREFIXES,
   type TokenConfig,

@@ -2,6 +2,7 @@ import type { Clock, Topic, TopicRegistry } from '@spool/core';
 import { encodeSseEvent, isEventId, SpoolError } from '@spool/core';
 import type { AccessControl } from '../auth/access-control';
 import { watchExpiry } from '../auth/expiry';
+import type { PrincipalLimiter } from '../auth/principal-limits';
 import { errorResponse } from '../http/errors';
 import { SseSubscription } from './sse-subscription';
 
@@ -83,6 +84,7 @@ export class SseEndpoint {
     private readonly access: AccessControl,
     private readonly topics: TopicRegistry,
     private readonly clock: Clock,
+    private readonly principalLimits?: PrincipalLimiter,
   ) {
     this.scheduleHeartbeat();
   }
@@ -96,6 +98,7 @@ export class SseEndpoint {
       this.access.checkHostAndOrigin(request); // also when mounted without the router
       const principal = await this.access.authenticate(request);
       await this.access.authorize(principal, 'subscribe', topic);
+      this.principalLimits?.take(principal);
       expiresAt = principal.expiresAt;
       const url = new URL(request.url);
       const resume = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? undefined;

@@ -5,6 +5,7 @@ import type WebSocket from 'ws';
 import type { AccessControl } from '../auth/access-control';
 import { watchExpiry } from '../auth/expiry';
 import type { Principal } from '../auth/principal';
+import type { PrincipalLimiter } from '../auth/principal-limits';
 import { retryAfterMsOf, toSpoolError } from '../http/errors';
 import type { ProducerOps } from '../producers/producer-ops';
 import { frameText } from './frame';
@@ -23,6 +24,7 @@ export interface ConnectionContext {
   idempotency: IdempotencyWindow;
   publish(topic: string, event: string, data: unknown): Promise<string>;
   producer: ProducerOps;
+  principalLimits: PrincipalLimiter;
   onClose(connection: Connection): void;
   onInternalError(err: unknown): void;
 }
@@ -385,6 +387,8 @@ export class Connection {
         { details: { retryAfterMs } },
       );
     }
+    // Then the principal's own rate, shared by all its connections and requests.
+    this.ctx.principalLimits.take(this.principal);
   }
 
   private windowFull(): SpoolError {
