@@ -6,6 +6,7 @@ export const views = [
   { id: 'streams', title: 'Live streams' },
   { id: 'topics', title: 'Topics' },
   { id: 'groups', title: 'Consumer groups' },
+  { id: 'audit', title: 'Audit log' },
   { id: 'playground', title: 'Playground' },
 ] as const;
 

@@ -25,14 +25,15 @@ describe('AuditLog', () => {
     audit.record('consumer.deleted', who, { key: 'k', group: 'g2', consumer: 'c' });
     clock.advance(1);
     audit.record('claim', who, { key: 'k', group: 'g3' });
-    expect(audit.recent().map((e) => [e.at, e.details.group])).toEqual([
-      [1002, 'g3'],
-      [1001, 'g2'],
+    expect(audit.recent().map((e) => [e.seq, e.at, e.details.group])).toEqual([
+      [3, 1002, 'g3'],
+      [2, 1001, 'g2'],
     ]);
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({
       level: 30,
       audit: 'group.destroyed',
+      auditSeq: 1,
       principal: 'jwt:ops',
       role: 'admin',
       key: 'k',

@@ -13,6 +13,8 @@ export type AuditAction = 'group.destroyed' | 'consumer.deleted' | 'claim' | 'st
 
 /** One audited action, as the log line and `GET /v1/audit` carry it. */
 export interface AuditEntry {
+  /** Its number on this instance, from 1: a gap in a shipped log is visible. */
+  seq: number;
   /** When it happened (ms since the epoch). */
   at: number;
   action: AuditAction;
@@ -40,6 +42,7 @@ export const auditLogDefaults = Object.freeze({
  */
 export class AuditLog {
   private readonly entries: AuditEntry[] = [];
+  private seq = 0;
 
   constructor(
     private readonly logger: Logger,
@@ -49,6 +52,7 @@ export class AuditLog {
 
   record(action: AuditAction, principal: Principal, details: Record<string, unknown>): void {
     const entry: AuditEntry = {
+      seq: ++this.seq,
       at: this.clock.now(),
       action,
       principal: principal.id,
@@ -58,7 +62,8 @@ export class AuditLog {
     this.entries.push(entry);
     if (this.entries.length > this.capacity) this.entries.shift();
     this.logger.info(
-      { audit: action, principal: principal.id, role: principal.role, ...details },
+      // The audit fields last, so no detail can overwrite them.
+      { ...details, audit: action, auditSeq: entry.seq, principal: principal.id, role: principal.role },
       `audit: ${action}`,
     );
   }
