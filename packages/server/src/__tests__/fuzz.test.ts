@@ -372,8 +372,14 @@ describe('fuzzing', () => {
       ),
       data: fc.oneof(anyJson, hostileText),
     });
-    await fuzz('sse output', fc.array(event, { minLength: 1, maxLength: 6 }), 40, async (events) => {
-      const topic = `fuzz:sse:${Math.random().toString(36).slice(2)}`;
+    let run = 0;
+    const input = fc.record({
+      // The topic's name is written into the stream too (a `: topic` comment).
+      suffix: hostileText.filter((t) => t.length < 1000),
+      events: fc.array(event, { minLength: 1, maxLength: 6 }),
+    });
+    await fuzz('sse output', input, 40, async ({ suffix, events }) => {
+      const topic = `fuzz:sse:${++run}:${suffix}`;
       const published: Array<{ id: string; event: string; data: unknown }> = [];
       for (const e of events) {
         const r = await api(
