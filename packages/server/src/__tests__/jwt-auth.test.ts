@@ -324,6 +324,19 @@ describe('WebSocket', () => {
     expect((await attempt(`${server.wsUrl}?access_token=${unsecured({})}`)).code).toBe(4401);
   });
 
+  it('takes a JWT as a bearer header or a subprotocol entry too (browsers cannot set headers)', async () => {
+    server = fixture.track(await startServer({ auth: { jwt: { secret: SECRET } } }));
+    const token = await mint({ spool: { publish: ['notes'] } });
+    for (const c of [
+      await TestClient.connect(server.wsUrl, { headers: { authorization: `Bearer ${token}` } }),
+      await TestClient.connect(server.wsUrl, { protocols: ['spool.v1', `spool.auth.${token}`] }),
+    ]) {
+      fixture.keep(c);
+      expect(c.ws.protocol).toBe('spool.v1');
+      expect(await c.request({ op: 'pub', topic: 'notes', data: 1 })).toMatchObject({ op: 'ack' });
+    }
+  });
+
   it('sub, pub and msg.* follow the patterns; $sys needs the admin grant', async () => {
     server = fixture.track(await startServer({ auth: { jwt: { secret: SECRET } } }));
     const c = await connect(
