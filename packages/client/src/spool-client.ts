@@ -24,6 +24,8 @@ interface Pending {
   ko(err: SpoolError): void;
   sent?: boolean;
   again?: boolean;
+  /** When the server first refused this request for rate (it is sent again after each `retryAfterMs`). */
+  pacedSince?: number;
 }
 
 /** One subscription on the wire per topic, shared by the local subscriptions to it. */
@@ -40,6 +42,17 @@ interface Wire {
 // When an operation is sent again after a reconnect, the server may already have applied
 // the first copy: these answers then mean "done", not failure. (A re-sent `msg.open` needs
 // none: the server answers its own principal's retry with the first open's ack.)
+/**
+ * Requests the client sends again by itself when the server refuses them for rate
+ * (`RATE_LIMITED` with `retryAfterMs`), after that wait: a `pub` (its idempotency key makes
+ * a double send apply once) and a `msg.open` (the server answers its own principal's retry
+ * with the first open). A writer paces its own appends. Many requests refused together
+ * take turns over the server's rate, so the budget is a time, not a count: a request still
+ * refused this long after its first refusal rejects with the `RATE_LIMITED` error.
+ */
+const RATE_PACING_BUDGET_MS = 30_000;
+const RESEND_ON_RATE = new Set(['pub', 'msg.open']);
+
 const DONE_ON_RETRY: Record<string, string> = {
   'msg.append': 'DUPLICATE_CHUNK',
   'msg.end': 'STREAM_NOT_FOUND STREAM_CLOSED',
@@ -210,8 +223,22 @@ export class SpoolClient {
         m.message,
         typeof after === 'number' ? { details: { retryAfterMs: after } } : undefined,
       );
-      const p = this.#pending.get(m.ref!);
-      if (p) {
+      const p = m.ref === undefined ? undefined : this.#pending.get(m.ref);
+      const now = this.options.clock.now();
+      if (
+        p &&
+        m.code === 'RATE_LIMITED' &&
+        typeof after === 'number' &&
+        RESEND_ON_RATE.has(p.frame.op) &&
+        now + after - (p.pacedSince ?? now) <= RATE_PACING_BUDGET_MS
+      ) {
+        // Paced, not failed: wait as the server says, then send it again (still pending, so
+        // a reconnect meanwhile sends it too; the server applies it once).
+        p.pacedSince ??= now;
+        this.options.clock.setTimeout(() => {
+          if (this.#pending.get(p.frame.ref) === p) this.#sendRequest(p);
+        }, after);
+      } else if (p) {
         this.#pending.delete(p.frame.ref);
         if (p.again && DONE_ON_RETRY[p.frame.op]?.includes(m.code)) p.ok({});
         else p.ko(err);

@@ -538,13 +538,40 @@ describe('SpoolProducer publish and producing', () => {
     expect(await pub).toBe('3-0');
   });
 
-  it('keeps the retryAfterMs of an err in the error details', async () => {
+  it('sends a publish refused for rate again after retryAfterMs, and resolves with its ack', async () => {
+    const client = connect();
+    const conn = await opened(client, 0);
+    const p = client.publish('t', 1, { key: 'k1' });
+    const f = await conn.next((x) => x.op === 'pub');
+    const timers = clock.pending();
+    conn.send({ op: 'err', ref: f.ref, code: 'RATE_LIMITED', message: 'later', retryAfterMs: 250 });
+    await until(() => clock.pending() > timers, 'the wait before sending again');
+    await clock.advanceAsync(249);
+    expect(conn.frames.filter((x) => x.op === 'pub')).toEqual([]);
+    await clock.advanceAsync(1);
+    const again = await conn.next((x) => x.op === 'pub');
+    expect(again).toEqual(f); // the same frame: same ref, same idempotency key
+    conn.send({ op: 'ack', ref: f.ref, id: '5-0' });
+    expect(await p).toBe('5-0');
+  });
+
+  it('keeps the retryAfterMs of an err in the error details once 30 s of pacing are spent', async () => {
     const client = connect();
     const conn = await opened(client, 0);
     const p = client.publish('t', 1);
-    const f = await conn.next((x) => x.op === 'pub');
-    conn.send({ op: 'err', ref: f.ref, code: 'RATE_LIMITED', message: 'later', retryAfterMs: 250 });
-    await expect(p).rejects.toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterMs: 250 } });
+    const outcome = p.catch((e: SpoolError) => e);
+    // Refused at 0, 10, ... 29 s: each wait still ends within the budget; the refusal at
+    // 30 s would wait past it.
+    for (let i = 0; i <= 30; i++) {
+      const f = await conn.next((x) => x.op === 'pub');
+      const timers = clock.pending();
+      const retryAfterMs = i === 30 ? 1 : 1000;
+      conn.send({ op: 'err', ref: f.ref, code: 'RATE_LIMITED', message: 'later', retryAfterMs });
+      if (i === 30) break;
+      await until(() => clock.pending() > timers, 'the wait before sending again');
+      await clock.advanceAsync(retryAfterMs);
+    }
+    expect(await outcome).toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterMs: 1 } });
   });
 
   it('does not take DUPLICATE_CHUNK as done on a first send', async () => {

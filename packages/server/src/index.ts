@@ -4,15 +4,23 @@
  * WebSocket (protocol v1), SSE and the HTTP API, embeddable in any node:http server or
  * fetch-style framework.
  */
+export { type AuditAction, type AuditEntry, AuditLog, auditLogDefaults } from './audit/audit-log';
 export { AccessControl, type AuthMode, type AuthOptions, defaultAuthorize } from './auth/access-control';
+export { type JwtOptions, type JwtPrincipal, jwtVerifier } from './auth/jwt-auth';
 export { isLoopback } from './auth/loopback';
 export { type Action, LOCAL_PRINCIPAL, type Principal, type Role, SYSTEM } from './auth/principal';
+export {
+  PrincipalLimiter,
+  type PrincipalLimitOptions,
+  principalLimitDefaults,
+} from './auth/principal-limits';
 export {
   extractToken,
   TOKEN_SUBPROTOCOL_PREFIXES,
   type TokenConfig,
   tokenAuthenticator,
 } from './auth/token-auth';
+export { grantsAllow, type TopicGrants, topicPatternMatches } from './auth/topic-grants';
 // [issue 6] HTTP API helpers, metrics, the demo and `spool serve` as a library
 export { dashboardAssets } from './cli/dashboard-assets';
 export { type ServeDeps, type ServeHandle, startServe } from './cli/serve';

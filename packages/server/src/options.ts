@@ -10,6 +10,7 @@ import type {
 import { SpoolError } from '@spool/core';
 import type { Logger } from 'pino';
 import type { AuthOptions } from './auth/access-control';
+import type { PrincipalLimitOptions } from './auth/principal-limits';
 import type { SseOptions } from './sse/sse-endpoint';
 import type { WsOptions } from './ws/ws-options';
 
@@ -34,6 +35,11 @@ export interface SpoolOptions {
   topics?: TopicsOptions;
   /** Authentication, authorization and origins. @default the open local mode (loopback only) */
   auth?: AuthOptions;
+  /**
+   * The rate per principal (summed over its connections and requests, on this instance),
+   * beside the per-connection rate of `ws`. @default principalLimitDefaults
+   */
+  principalLimits?: PrincipalLimitOptions;
   /** WebSocket adapter options. @default wsDefaults */
   ws?: WsOptions;
   /** SSE options. @default sseDefaults */
@@ -111,6 +117,7 @@ const KNOWN = new Set([
   'cache',
   'topics',
   'auth',
+  'principalLimits',
   'ws',
   'sse',
   'retry',

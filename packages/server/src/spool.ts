@@ -19,7 +19,9 @@ import {
   type WireOpenMeta,
 } from '@spool/core';
 import pino, { type Logger } from 'pino';
+import { AuditLog } from './audit/audit-log';
 import { AccessControl } from './auth/access-control';
+import { PrincipalLimiter } from './auth/principal-limits';
 import { dispatch } from './http/dispatch';
 import { registerHealthRoutes } from './http/health-routes';
 import { nodeListener } from './http/node-bridge';
@@ -63,6 +65,10 @@ export class Spool {
   readonly streamKeys = new KnownStreamKeys([COMPLETED_STREAM, `${COMPLETED_STREAM}:dead`]);
   /** [issue 6] This instance's Prometheus metrics (`GET /metrics`), on a registry of its own. */
   readonly metrics: SpoolMetrics;
+  /** The rate per principal, on every path (docs/security.md, "Defaults"). */
+  readonly principalLimits: PrincipalLimiter;
+  /** Operator actions of this instance, logged with their principal (docs/security.md, "Audit log"). */
+  readonly audit: AuditLog;
   /** Events published through this instance. */
   published = 0;
   private readonly statsPublisher: StatsPublisher;
@@ -75,8 +81,10 @@ export class Spool {
     this.clock = options.clock ?? realClock;
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.startedAt = this.clock.now();
+    this.audit = new AuditLog(this.logger, this.clock);
     this.maxBodyBytes = options.maxBodyBytes ?? spoolDefaults.maxBodyBytes;
     this.access = new AccessControl(options.auth);
+    this.principalLimits = new PrincipalLimiter(options.principalLimits, this.clock);
     const wsOptions = resolveWsOptions(options.ws);
     const sseOptions = resolveSseOptions(options.sse);
     this.owns = { store: options.store === undefined, broker: options.broker === undefined };
@@ -172,9 +180,10 @@ export class Spool {
       clock: this.clock,
       publish: (topic, event, data) => this.publish(topic, event, data),
       producer: this.messages,
+      principalLimits: this.principalLimits,
       onInternalError,
     });
-    this.sse = new SseEndpoint(sseOptions, this.access, this.topics, this.clock);
+    this.sse = new SseEndpoint(sseOptions, this.access, this.topics, this.clock, this.principalLimits);
     this.router.get('/v1/topics/:topic/events', (request, { topic }) => this.sse.handle(request, topic!), {
       access: 'public', // SSE authenticates itself: it also checks the origin
     });

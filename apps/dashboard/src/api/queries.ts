@@ -11,6 +11,7 @@ import type { ListPage, MessageQuery, StoreQuery } from './routes';
 
 export const queryKeys = {
   stats: ['stats'] as const,
+  audit: ['audit'] as const,
   topics: ['topics'] as const,
   messagesAll: ['messages'] as const,
   messages: (filter: MessageQuery) => ['messages', filter] as const,
@@ -62,6 +63,12 @@ export function useStatsQuery() {
 
 function nextCursor<T>(page: ListPage<T>): string | undefined {
   return page.next ?? undefined;
+}
+
+/** `GET /v1/audit`: this instance's recent operator actions, re-read with the lists. */
+export function useAuditQuery() {
+  const { api } = useEnv();
+  return useQuery({ queryKey: queryKeys.audit, queryFn: api.listAudit, refetchInterval: LIST_REFRESH_MS });
 }
 
 export function useTopicsQuery() {
@@ -159,6 +166,7 @@ export function useEndMessage() {
         qc.invalidateQueries({ queryKey: queryKeys.messagesAll }),
         qc.invalidateQueries({ queryKey: queryKeys.message(messageId) }),
         qc.invalidateQueries({ queryKey: queryKeys.stats }),
+        qc.invalidateQueries({ queryKey: queryKeys.audit }),
       ]),
   });
 }
@@ -175,6 +183,7 @@ export function useEndChannel() {
         qc.invalidateQueries({ queryKey: queryKeys.messagesAll }),
         qc.invalidateQueries({ queryKey: ['message'] }),
         qc.invalidateQueries({ queryKey: queryKeys.stats }),
+        qc.invalidateQueries({ queryKey: queryKeys.audit }),
       ]),
   });
 }
@@ -184,6 +193,8 @@ function invalidateGroup(qc: QueryClient, key: string, group: string) {
     qc.invalidateQueries({ queryKey: queryKeys.stream(key) }),
     qc.invalidateQueries({ queryKey: queryKeys.pending(key, group) }),
     qc.invalidateQueries({ queryKey: queryKeys.streams }),
+    // Every group action is audited.
+    qc.invalidateQueries({ queryKey: queryKeys.audit }),
   ]);
 }
 

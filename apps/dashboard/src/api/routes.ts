@@ -66,6 +66,18 @@ export interface AutoclaimResult {
   deleted: string[];
 }
 
+/** One audited operator action, as `GET /v1/audit` lists it (docs/security.md, "Audit log"). */
+export interface AuditEntry {
+  /** Its number on the server instance, from 1. */
+  seq: number;
+  /** When (ms since the epoch). */
+  at: number;
+  action: 'group.destroyed' | 'consumer.deleted' | 'claim' | 'stream.ended' | 'channel.ended';
+  principal: string;
+  role: 'admin' | 'user';
+  details: Record<string, unknown>;
+}
+
 /** `GET /v1/messages/:id`. */
 export interface MessageDetail {
   meta: WireStreamMeta;
@@ -101,6 +113,7 @@ const seg = encodeURIComponent;
 export function createSpoolApi(request: HttpRequest) {
   return {
     getStats: () => request<SpoolStats>('GET', '/v1/stats'),
+    listAudit: () => request<{ items: AuditEntry[] }>('GET', '/v1/audit'),
     listTopics: (cursor?: string) =>
       request<ListPage<TopicStatsSnapshot>>('GET', '/v1/topics', { query: { limit: 100, cursor } }),
     listMessages: (filter: MessageQuery, cursor?: string) =>

@@ -6,6 +6,7 @@ import { createDashboardQueryClient, queryKeys, useStatsQuery } from '../api/que
 import { SignIn } from '../auth/SignIn';
 import { LiveBadge } from '../components/LiveBadge';
 import { useSysStats } from '../live/hooks';
+import { AuditView } from '../views/AuditView';
 import { GroupsView } from '../views/GroupsView';
 import { OverviewView } from '../views/OverviewView';
 import { PlaygroundView } from '../views/PlaygroundView';
@@ -147,6 +148,8 @@ function CurrentView() {
       return <StoredView />;
     case 'groups':
       return <GroupsView />;
+    case 'audit':
+      return <AuditView />;
     case 'playground':
       return <PlaygroundView />;
     default:

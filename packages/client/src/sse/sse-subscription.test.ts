@@ -167,6 +167,34 @@ describe('subscribeSse', () => {
     await until(() => sub.state === 'closed');
   });
 
+  it("reads the server's event: error as the stream's end: TOKEN_EXPIRED reconnects with a fresh token, a permanent code ends", async () => {
+    const got: string[] = [];
+    const errors: string[] = [];
+    const sub = open('t', {
+      getToken: async () => `tok${f.calls.length}`,
+      onEvent: (e) => got.push(`${e.id} ${e.event}`),
+      onError: (e) => errors.push(e.code),
+    });
+    await until(() => f.calls.length === 1);
+    // A topic event named `error` has an ID of its own: it is an event like any other.
+    f.calls[0]!.write(frame('1-0', 'a') + frame('1-1', { not: 'the end' }, 'error'));
+    await until(() => got.length === 2);
+    f.calls[0]!.write('event: error\ndata: {"code":"TOKEN_EXPIRED","message":"expired"}\n\n');
+    f.calls[0]!.end();
+    await until(() => sub.state === 'reconnecting');
+    await clock.advanceAsync(1000);
+    await until(() => f.calls.length === 2);
+    expect(f.calls[1]!.headers).toMatchObject({ authorization: 'Bearer tok1', 'last-event-id': '1-1' });
+    f.calls[1]!.write(frame('2-0', 'b'));
+    await until(() => got.length === 3);
+    f.calls[1]!.write('event: error\ndata: {"code":"FORBIDDEN","message":"grant revoked"}\n\n');
+    f.calls[1]!.end();
+    await until(() => sub.state === 'closed');
+    expect(got).toEqual(['1-0 message', '1-1 error', '2-0 message']);
+    expect(errors).toEqual(['FORBIDDEN']);
+    expect(f.calls).toHaveLength(2);
+  });
+
   it('gives up with RETRY_EXHAUSTED after backoff.attempts failures', async () => {
     let sleeps = 0;
     const setTimeout = clock.setTimeout.bind(clock);

@@ -1,4 +1,5 @@
 import { type Clock, type ErrorCode, realClock, SpoolError, SseParser } from '@spool/core';
+import { isEventIdAfter } from '@spool/core/protocol';
 import { checkNumber, type ReconnectBackoff, spoolClientDefaults } from '../options';
 import { type SubscribeOptions, Subscription } from '../subscription';
 
@@ -186,12 +187,21 @@ export class SseSubscription extends Subscription {
       const res = await this.#o.fetch(this.#url, { headers, signal: abort.signal, cache: 'no-store' });
       if (!res.ok || !res.body) throw await errorOf(res);
       this.#setState('open');
+      let ended: SpoolError | undefined;
       const parser = new SseParser({
         onRetry,
         onEvent: (ev) => {
           const data = parse(ev.data);
           // `reset` carries no id of its own: it names the earliest ID still available.
           if (ev.event === 'reset') this.reset((data as { earliest: string }).earliest);
+          // The server's `event: error` ends the stream and brings no new ID (a topic event
+          // named `error` does): say why after the end, so a permanent code stops here and
+          // TOKEN_EXPIRED reconnects with a fresh token (docs/protocol.md, "Server-Sent Events").
+          else if (
+            ev.event === 'error' &&
+            (ev.id === '' || (this.lastEventId !== undefined && !isEventIdAfter(ev.id, this.lastEventId)))
+          )
+            ended = streamErrorOf(data);
           else this.deliver({ topic: this.topic, id: ev.id, event: ev.event, data });
         },
       });
@@ -206,6 +216,7 @@ export class SseSubscription extends Subscription {
           seen = clock.now();
         }
         const { value, done } = await reader.read();
+        if (ended && this.active) throw ended;
         if (done || !this.active) return;
         seen = clock.now();
         this.#attempt = 0;
@@ -219,6 +230,11 @@ export class SseSubscription extends Subscription {
       abort.abort();
     }
   }
+}
+
+function streamErrorOf(data: unknown): SpoolError {
+  const e = (typeof data === 'object' && data !== null ? data : {}) as { code?: ErrorCode; message?: string };
+  return new SpoolError(e.code ?? 'UNAVAILABLE', e.message ?? 'The server ended the stream.');
 }
 
 function parse(text: string): unknown {

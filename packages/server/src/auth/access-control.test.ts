@@ -116,6 +116,19 @@ describe('AccessControl', () => {
     expect(() => new AccessControl({ authorize: 'yes' as never })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
+    expect(
+      () => new AccessControl({ authenticate: () => undefined, jwt: { secret: 'x'.repeat(32) } }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+  });
+
+  it('refuses a publish or produce on a $ topic to everyone, admins and custom hooks included', async () => {
+    const admin = { id: 'a', role: 'admin' as const };
+    for (const access of [new AccessControl(), new AccessControl({ authorize: () => true })]) {
+      for (const action of ['publish', 'produce'] as const) {
+        await expect(access.authorize(admin, action, '$sys')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      }
+      await expect(access.authorize(admin, 'subscribe', '$sys')).resolves.toBeUndefined();
+    }
   });
 });
 

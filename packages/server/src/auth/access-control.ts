@@ -1,9 +1,11 @@
 import { SpoolError, SYS_TOPIC } from '@spool/core';
 import { connectionInfoOf } from '../http/node-bridge';
+import { type JwtOptions, jwtVerifier } from './jwt-auth';
 import { isLoopback } from './loopback';
 import { checkLoopbackHost, checkOrigin } from './origin';
 import { type Action, LOCAL_PRINCIPAL, type Principal } from './principal';
-import { hasTokens, type TokenConfig, tokenAuthenticator } from './token-auth';
+import { extractToken, hasTokens, type TokenConfig, tokenAuthenticator } from './token-auth';
+import { grantsAllow } from './topic-grants';
 
 /** Auth options of `createSpool`. */
 export interface AuthOptions {
@@ -12,6 +14,13 @@ export interface AuthOptions {
    * @default undefined (no token: the open local mode, loopback only)
    */
   tokens?: TokenConfig;
+  /**
+   * JWT verification: with a key set, every request needs a valid token (loopback
+   * included), and a non-loopback bind is allowed. Static `tokens` keep working beside it.
+   * Claims, patterns and expiry: docs/security.md.
+   * @default undefined (no JWT)
+   */
+  jwt?: JwtOptions;
   /**
    * Replaces the token check: return the caller, or undefined/null for 401.
    * @default the bearer-token check over `tokens`
@@ -32,15 +41,17 @@ export interface AuthOptions {
 }
 
 /** How requests are authenticated. */
-export type AuthMode = 'local' | 'tokens' | 'custom';
+export type AuthMode = 'local' | 'tokens' | 'jwt' | 'custom';
 
 /**
- * The default `authorize`: admins may do everything; users everything except the
- * `admin` action and topics starting with `$` (such as `$sys`, the operators' stats).
+ * The default `authorize`: a principal with `grants` (a JWT) may do what its patterns
+ * allow; otherwise admins may do everything, users everything except the `admin` action
+ * and topics starting with `$` (such as `$sys`, the operators' stats).
  *
  * @example defaultAuthorize({ id: 'u', role: 'user' }, 'subscribe', '$sys') // false
  */
 export function defaultAuthorize(principal: Principal, action: Action, topic: string | undefined): boolean {
+  if (principal.grants !== undefined) return grantsAllow(principal.grants, action, topic);
   if (principal.role === 'admin') return true;
   if (action === 'admin') return false;
   return !(topic?.startsWith('$') ?? false);
@@ -81,9 +92,18 @@ export class AccessControl {
         '`auth.allowedOrigins` must be an array of origins such as "https://app.example.com".',
       );
     }
+    if (options.authenticate && options.jwt !== undefined) {
+      throw new SpoolError(
+        'INVALID_OPTION',
+        '`auth.authenticate` replaces the built-in checks, so `auth.jwt` would be ignored: keep one.',
+      );
+    }
     if (options.authenticate) {
       this.mode = 'custom';
       this.authenticateHook = options.authenticate;
+    } else if (options.jwt !== undefined) {
+      this.mode = 'jwt';
+      this.authenticateHook = jwtAuthenticator(options.jwt, options.tokens);
     } else if (hasTokens(options.tokens)) {
       this.mode = 'tokens';
       this.authenticateHook = tokenAuthenticator(options.tokens!);
@@ -118,6 +138,10 @@ export class AccessControl {
    */
   async authorize(principal: Principal, action: Action, topic?: string): Promise<void> {
     if (action === 'subscribe' && topic === SYS_TOPIC && principal.role !== 'admin')
+      throw forbidden(action, topic);
+    // `$` topics are the server's own (`$sys` carries its stats): no caller writes to one,
+    // admins and custom hooks included.
+    if ((action === 'publish' || action === 'produce') && topic?.startsWith('$'))
       throw forbidden(action, topic);
     if (!(await this.authorizeHook(principal, action, topic))) throw forbidden(action, topic);
   }
@@ -154,6 +178,24 @@ export class AccessControl {
       `Refusing to serve on ${host ?? 'all interfaces'} without a token: set \`auth.tokens.admin\` (SPOOL_ADMIN_TOKEN), or bind to 127.0.0.1.`,
     );
   }
+}
+
+/**
+ * Static tokens first (they are compared in constant time), then the token as a JWT. A JWT
+ * that fails says why (`UNAUTHENTICATED` with the reason, or `TOKEN_EXPIRED`).
+ */
+function jwtAuthenticator(
+  options: JwtOptions,
+  tokens: TokenConfig | undefined,
+): (request: Request) => Promise<Principal | undefined> {
+  const verify = jwtVerifier(options);
+  const byToken = hasTokens(tokens) ? tokenAuthenticator(tokens!) : undefined;
+  return async (request) => {
+    const known = byToken?.(request);
+    if (known) return known;
+    const token = extractToken(request);
+    return token === undefined ? undefined : verify(token);
+  };
 }
 
 function unauthenticated(): SpoolError {

@@ -1,3 +1,5 @@
+import type { TopicGrants } from './topic-grants';
+
 /** A role: admins may do everything, users everything but the operator routes and `$` topics. */
 export type Role = 'admin' | 'user';
 
@@ -8,6 +10,16 @@ export type Role = 'admin' | 'user';
 export interface Principal {
   id: string;
   role: Role;
+  /**
+   * Per-topic grants (a JWT's `spool` claim). When set, the default `authorize` decides by
+   * them alone, whatever the role.
+   */
+  grants?: TopicGrants;
+  /**
+   * When the credentials expire (ms since the epoch, a JWT's `exp`). A WebSocket is closed
+   * with 4401 `TOKEN_EXPIRED` then, and an SSE stream ends with `TOKEN_EXPIRED`.
+   */
+  expiresAt?: number;
   [extra: string]: unknown;
 }
 

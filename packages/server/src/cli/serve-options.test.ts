@@ -1,12 +1,47 @@
 import { cacheDefaults, memoryBrokerServeLimits, topicRetentionDefaults } from '@spool/core';
 import { describe, expect, it } from 'vitest';
-import { parseServeArgs, SERVE_SETTINGS, serveHelp } from './serve-options';
+import { jwtOptionsOf, parseServeArgs, SERVE_SETTINGS, serveHelp } from './serve-options';
 
 const serve = (argv: string[], env: Record<string, string> = {}) => {
   const c = parseServeArgs(argv, env);
   if (c.kind !== 'serve') throw new Error('expected serve');
   return c.config;
 };
+
+describe('JWT settings', () => {
+  it('reads SPOOL_JWT_* into auth.jwt, and nothing when none is set', () => {
+    const env = {
+      SPOOL_JWT_SECRET: 's'.repeat(40),
+      SPOOL_JWT_AUDIENCE: 'spool',
+      SPOOL_JWT_ISSUER: 'https://auth.example.com',
+    };
+    expect(jwtOptionsOf(serve(['serve'], env))).toEqual({
+      secret: 's'.repeat(40),
+      audience: 'spool',
+      issuer: 'https://auth.example.com',
+    });
+    expect(jwtOptionsOf(serve(['serve'], { SPOOL_JWT_JWKS_URL: 'https://auth.example.com/jwks' }))).toEqual({
+      jwksUrl: 'https://auth.example.com/jwks',
+    });
+    expect(jwtOptionsOf(serve(['serve', '--jwt-public-key', 'PEM']))).toEqual({ publicKey: 'PEM' });
+    expect(jwtOptionsOf(serve(['serve']))).toBeUndefined();
+  });
+
+  it('refuses an audience or issuer without a key', () => {
+    const envs: Array<Record<string, string>> = [
+      { SPOOL_JWT_AUDIENCE: 'spool' },
+      { SPOOL_JWT_ISSUER: 'https://auth.example.com' },
+    ];
+    for (const env of envs) {
+      expect(() => jwtOptionsOf(serve(['serve'], env))).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_OPTION',
+          message: expect.stringMatching(/without a JWT key/),
+        }),
+      );
+    }
+  });
+});
 
 describe('parseServeArgs', () => {
   it('defaults to loopback:8080, in memory with seed 004 broker limits, no token, no demo', () => {
@@ -15,6 +50,11 @@ describe('parseServeArgs', () => {
       port: 8080,
       adminTokens: [],
       userTokens: [],
+      jwtSecret: undefined,
+      jwtPublicKey: undefined,
+      jwtJwksUrl: undefined,
+      jwtAudience: undefined,
+      jwtIssuer: undefined,
       allowedOrigins: undefined,
       redisUrl: undefined,
       redisPrefix: '',

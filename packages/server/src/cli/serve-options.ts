@@ -1,4 +1,5 @@
 import { cacheDefaults, memoryBrokerServeLimits, SpoolError, topicRetentionDefaults } from '@spool/core';
+import type { JwtOptions } from '../auth/jwt-auth';
 import { listenDefaults } from '../node/attach';
 
 /** Everything `spool serve` is configured with (flags over SPOOL_* variables over defaults). */
@@ -7,6 +8,11 @@ export interface ServeConfig {
   port: number;
   adminTokens: string[];
   userTokens: string[];
+  jwtSecret: string | undefined;
+  jwtPublicKey: string | undefined;
+  jwtJwksUrl: string | undefined;
+  jwtAudience: string | undefined;
+  jwtIssuer: string | undefined;
   allowedOrigins: string[] | undefined;
   redisUrl: string | undefined;
   redisPrefix: string;
@@ -81,6 +87,51 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     default: [],
     shown: 'none',
     help: 'User bearer tokens, comma-separated (publish, subscribe, produce; no admin routes, no `$` topics).',
+  },
+  {
+    key: 'jwtSecret',
+    flag: 'jwt-secret',
+    env: 'SPOOL_JWT_SECRET',
+    kind: 'string',
+    default: undefined,
+    shown: 'none',
+    help: 'HS256 secret for JWTs (at least 32 bytes). Any JWT key enforces auth everywhere and allows any bind address.',
+  },
+  {
+    key: 'jwtPublicKey',
+    flag: 'jwt-public-key',
+    env: 'SPOOL_JWT_PUBLIC_KEY',
+    kind: 'string',
+    default: undefined,
+    shown: 'none',
+    help: 'PEM public key for JWTs: RSA (RS256) or P-256 (ES256); escaped \\n newlines are accepted.',
+  },
+  {
+    key: 'jwtJwksUrl',
+    flag: 'jwt-jwks-url',
+    env: 'SPOOL_JWT_JWKS_URL',
+    kind: 'string',
+    default: undefined,
+    shown: 'none',
+    help: 'JWKS URL for JWTs (RS256/ES256), fetched on first use and cached.',
+  },
+  {
+    key: 'jwtAudience',
+    flag: 'jwt-audience',
+    env: 'SPOOL_JWT_AUDIENCE',
+    kind: 'string',
+    default: undefined,
+    shown: 'not checked',
+    help: 'The `aud` every JWT must carry.',
+  },
+  {
+    key: 'jwtIssuer',
+    flag: 'jwt-issuer',
+    env: 'SPOOL_JWT_ISSUER',
+    kind: 'string',
+    default: undefined,
+    shown: 'not checked',
+    help: 'The `iss` every JWT must carry.',
   },
   {
     key: 'allowedOrigins',
@@ -260,6 +311,31 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   },
 ];
 
+/**
+ * The `auth.jwt` options the SPOOL_JWT_* settings ask for, or undefined when none is set.
+ * An audience or issuer without a key is refused: it would leave JWTs off while looking on.
+ *
+ * @throws SpoolError `INVALID_OPTION`
+ * @example jwtOptionsOf(config) // { secret: '…', audience: 'spool' }
+ */
+export function jwtOptionsOf(config: ServeConfig): JwtOptions | undefined {
+  const jwt: JwtOptions = {};
+  if (config.jwtSecret !== undefined) jwt.secret = config.jwtSecret;
+  if (config.jwtPublicKey !== undefined) jwt.publicKey = config.jwtPublicKey;
+  if (config.jwtJwksUrl !== undefined) jwt.jwksUrl = config.jwtJwksUrl;
+  const hasKey = Object.keys(jwt).length > 0;
+  if (config.jwtAudience !== undefined) jwt.audience = config.jwtAudience;
+  if (config.jwtIssuer !== undefined) jwt.issuer = config.jwtIssuer;
+  if (Object.keys(jwt).length === 0) return undefined;
+  if (!hasKey) {
+    throw new SpoolError(
+      'INVALID_OPTION',
+      'SPOOL_JWT_AUDIENCE or SPOOL_JWT_ISSUER is set without a JWT key: set SPOOL_JWT_SECRET, SPOOL_JWT_PUBLIC_KEY or SPOOL_JWT_JWKS_URL.',
+    );
+  }
+  return jwt;
+}
+
 /** What the command line asked for. */
 export type ServeCommand =
   | { kind: 'help' }
@@ -393,7 +469,8 @@ export function serveHelp(): string {
     '      Show this help.',
     '',
     'Bound to loopback with no token, every local caller has full access. Bound to any other',
-    'address, spool serve refuses to start unless an admin token is set. SIGTERM or SIGINT drains:',
+    'address, spool serve refuses to start unless an admin token or a JWT key is set. JWT claims',
+    'and topic patterns: docs/security.md. SIGTERM or SIGINT drains:',
     'stop accepting, end open messages, wait for their completion, close sockets.',
     '',
   ].join('\n');

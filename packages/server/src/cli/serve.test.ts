@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { MemoryMessageStore } from '@spool/core';
+import { SignJWT } from 'jose';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminClient, deleteKeys, nextPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
@@ -130,6 +131,24 @@ describe('startServe', () => {
     ).toBe(200);
     // The dashboard itself loads without a token (it asks for one).
     expect((await fetch(`${serve.url}/`)).status).toBe(200);
+  });
+
+  it('with a JWT secret, binds beyond loopback and enforces JWTs everywhere, loopback included', async () => {
+    const secret = 'a-jwt-secret-for-the-serve-test-0001';
+    serve = await startServe(config(['--host', '0.0.0.0'], { SPOOL_JWT_SECRET: secret }), {
+      dashboardDir: await missingDashboard(),
+      logger: silent,
+    });
+    const local = serve.url.replace('0.0.0.0', '127.0.0.1');
+    expect((await fetch(`${local}/v1/stats`)).status).toBe(401);
+    const token = await new SignJWT({ spool: { admin: true } })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('ops')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
+    expect((await fetch(`${local}/v1/stats`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      200,
+    );
   });
 
   it('without tokens, no admin action is reachable from another address', async () => {

@@ -9,7 +9,7 @@ import { type Demo, type DemoOptions, startDemo } from '../demo/demo';
 import { nodeListener } from '../http/node-bridge';
 import { createSpool, type Spool } from '../spool';
 import { LogDestination } from './log-destination';
-import type { ServeConfig } from './serve-options';
+import { jwtOptionsOf, type ServeConfig } from './serve-options';
 import { openServeStore, type ServeStore } from './serve-store';
 
 /** What `startServe` takes besides the configuration (tests inject a store, a clock, a logger). */
@@ -69,6 +69,8 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
   if (config.adminTokens.length + config.userTokens.length > 0) {
     auth.tokens = { admin: config.adminTokens, user: config.userTokens };
   }
+  const jwt = jwtOptionsOf(config);
+  if (jwt) auth.jwt = jwt;
   if (config.allowedOrigins) auth.allowedOrigins = config.allowedOrigins;
 
   const broker: StreamBroker = config.redisUrl

@@ -70,6 +70,8 @@ async function routeResponse(
     const { route, params } = match;
     matched(route.pattern); // [issue 6]
     const principal = route.access === 'public' ? ANONYMOUS : await spool.access.authenticate(request);
+    // Every authenticated request counts against its principal's rate (SSE counts in its endpoint).
+    if (route.access !== 'public') spool.principalLimits.take(principal);
     if (route.access === 'admin') await spool.access.authorize(principal, 'admin');
     const ctx: RouteContext = {
       spool,

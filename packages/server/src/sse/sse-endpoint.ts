@@ -1,6 +1,8 @@
 import type { Clock, Topic, TopicRegistry } from '@spool/core';
 import { encodeSseEvent, isEventId, SpoolError } from '@spool/core';
 import type { AccessControl } from '../auth/access-control';
+import { watchExpiry } from '../auth/expiry';
+import type { PrincipalLimiter } from '../auth/principal-limits';
 import { errorResponse } from '../http/errors';
 import { SseSubscription } from './sse-subscription';
 
@@ -70,6 +72,8 @@ const encoder = new TextEncoder();
  */
 export class SseEndpoint {
   private readonly streams = new Set<SseSubscription>();
+  /** The expiry watches of open streams, cancelled at shutdown too. */
+  private readonly expiries = new Set<() => void>();
   private readonly heartbeat = encoder.encode(': hb\n\n');
   private timer: unknown;
   private closed = false;
@@ -80,6 +84,7 @@ export class SseEndpoint {
     private readonly access: AccessControl,
     private readonly topics: TopicRegistry,
     private readonly clock: Clock,
+    private readonly principalLimits?: PrincipalLimiter,
   ) {
     this.scheduleHeartbeat();
   }
@@ -88,10 +93,13 @@ export class SseEndpoint {
     let after: string | undefined;
     let compact: boolean;
     let t: Topic;
+    let expiresAt: number | undefined;
     try {
       this.access.checkHostAndOrigin(request); // also when mounted without the router
       const principal = await this.access.authenticate(request);
       await this.access.authorize(principal, 'subscribe', topic);
+      this.principalLimits?.take(principal);
+      expiresAt = principal.expiresAt;
       const url = new URL(request.url);
       const resume = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? undefined;
       if (resume !== undefined && resume !== '') {
@@ -109,13 +117,24 @@ export class SseEndpoint {
     } catch (err) {
       return errorResponse(err);
     }
-    return this.open(request, t, after, compact);
+    return this.open(request, t, after, compact, expiresAt);
   }
 
-  private open(request: Request, t: Topic, after: string | undefined, compact: boolean): Response {
+  private open(
+    request: Request,
+    t: Topic,
+    after: string | undefined,
+    compact: boolean,
+    expiresAt: number | undefined,
+  ): Response {
     const topic = t.name;
     let sub: SseSubscription | undefined;
+    let cancelExpiry: (() => void) | undefined;
     const cleanup = () => {
+      if (cancelExpiry) {
+        cancelExpiry();
+        this.expiries.delete(cancelExpiry);
+      }
       if (!sub || sub.isClosed) return;
       this.streams.delete(sub);
       this.closedTotals.delivered += sub.delivered;
@@ -146,6 +165,30 @@ export class SseEndpoint {
             },
           });
           this.streams.add(sub);
+          // Credentials that expire end the stream with `event: error` TOKEN_EXPIRED: the
+          // client gets a fresh token and resumes from its Last-Event-ID (docs/security.md).
+          if (expiresAt !== undefined) {
+            cancelExpiry = watchExpiry(this.clock, expiresAt, () => {
+              sub?.write(
+                encoder.encode(
+                  encodeSseEvent({
+                    event: 'error',
+                    data: JSON.stringify({
+                      code: 'TOKEN_EXPIRED',
+                      message: 'The token has expired: get a fresh one.',
+                    }),
+                  }),
+                ),
+              );
+              cleanup();
+              try {
+                controller.close();
+              } catch {
+                // already closed or cancelled by the reader
+              }
+            });
+            this.expiries.add(cancelExpiry);
+          }
         },
         pull: () => {
           sub?.pulled();
@@ -204,5 +247,7 @@ export class SseEndpoint {
       this.streams.delete(sub);
       sub.endStream();
     }
+    for (const cancel of this.expiries) cancel();
+    this.expiries.clear();
   }
 }

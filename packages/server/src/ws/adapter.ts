@@ -5,6 +5,7 @@ import { PROTOCOL_V1, type SpoolError, wsCloseCodeFor } from '@spool/core';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { AccessControl } from '../auth/access-control';
 import type { Principal } from '../auth/principal';
+import type { PrincipalLimiter } from '../auth/principal-limits';
 import { toSpoolError } from '../http/errors';
 import { upgradeRequest } from '../http/node-bridge';
 import type { ProducerOps } from '../producers/producer-ops';
@@ -22,6 +23,7 @@ export interface WsAdapterDeps {
   clock: Clock;
   publish(topic: string, event: string, data: unknown): Promise<string>;
   producer: ProducerOps;
+  principalLimits: PrincipalLimiter;
   onInternalError(err: unknown): void;
 }
 
@@ -88,6 +90,7 @@ export class WsAdapter {
       idempotency: new IdempotencyWindow(o.idempotencyWindow),
       publish: deps.publish,
       producer: deps.producer,
+      principalLimits: deps.principalLimits,
       onInternalError: deps.onInternalError,
       onClose: (connection) => {
         this.connections.delete(connection);

@@ -3,7 +3,9 @@ import type { ClientMessage, Clock, ServerMessage, TopicRegistry } from '@spool/
 import { decodeClientMessage, isEventId, isSpoolError, SpoolError, WsCloseCode } from '@spool/core';
 import type WebSocket from 'ws';
 import type { AccessControl } from '../auth/access-control';
+import { watchExpiry } from '../auth/expiry';
 import type { Principal } from '../auth/principal';
+import type { PrincipalLimiter } from '../auth/principal-limits';
 import { retryAfterMsOf, toSpoolError } from '../http/errors';
 import type { ProducerOps } from '../producers/producer-ops';
 import { frameText } from './frame';
@@ -22,6 +24,7 @@ export interface ConnectionContext {
   idempotency: IdempotencyWindow;
   publish(topic: string, event: string, data: unknown): Promise<string>;
   producer: ProducerOps;
+  principalLimits: PrincipalLimiter;
   onClose(connection: Connection): void;
   onInternalError(err: unknown): void;
 }
@@ -81,6 +84,7 @@ export class Connection {
   private badFrames = 0;
   private closed = false;
   private onRoom: (() => void) | undefined;
+  private cancelExpiry: (() => void) | undefined;
 
   /**
    * `socket` is the one the HTTP `upgrade` event handed over, which ws then speaks on.
@@ -96,6 +100,13 @@ export class Connection {
     private readonly ctx: ConnectionContext,
   ) {
     this.queue = new SendQueue(socket, ws, ctx.options.maxQueuedBytes, ctx.batch);
+    // Credentials that expire end the socket at their expiry, after what is already queued:
+    // the client fetches a fresh token and resumes from its last IDs (docs/security.md).
+    if (principal.expiresAt !== undefined) {
+      this.cancelExpiry = watchExpiry(ctx.clock, principal.expiresAt, () =>
+        this.close(WsCloseCode.Unauthenticated, 'TOKEN_EXPIRED'),
+      );
+    }
   }
 
   get subscriptionCount(): number {
@@ -189,6 +200,7 @@ export class Connection {
   dispose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.cancelExpiry?.();
     this.queue.close();
     if (this.onRoom) this.socket.off('drain', this.onRoom);
     if (this.subs) for (const sub of this.subs.values()) sub.close();
@@ -375,6 +387,8 @@ export class Connection {
         { details: { retryAfterMs } },
       );
     }
+    // Then the principal's own rate, shared by all its connections and requests.
+    this.ctx.principalLimits.take(this.principal);
   }
 
   private windowFull(): SpoolError {

@@ -190,11 +190,16 @@ export function registerBrokerRoutes(router: Router<RouteContext>): void {
         count: body.count ?? 100,
       },
     );
-    return jsonResponse({
-      next: reply.next,
-      entries: reply.entries.filter(hasFields),
-      deleted: reply.deleted,
+    const entries = reply.entries.filter(hasFields);
+    ctx.spool.audit.record('claim', ctx.principal, {
+      key,
+      group,
+      consumer: body.consumer,
+      minIdleMs: body.minIdleMs,
+      claimed: entries.map((e) => e.id),
+      deleted: reply.deleted.length,
     });
+    return jsonResponse({ next: reply.next, entries, deleted: reply.deleted });
   });
 
   router.get('/v1/streams/:key', async (_req, { key }, ctx) => {
@@ -230,7 +235,9 @@ export function registerBrokerRoutes(router: Router<RouteContext>): void {
   router.delete(
     '/v1/streams/:key/groups/:group/consumers/:consumer',
     async (_req, { key, group, consumer }, ctx) => {
-      return jsonResponse({ pending: await ctx.spool.broker.xgroupDelConsumer(key!, group!, consumer!) });
+      const pending = await ctx.spool.broker.xgroupDelConsumer(key!, group!, consumer!);
+      ctx.spool.audit.record('consumer.deleted', ctx.principal, { key, group, consumer, pending });
+      return jsonResponse({ pending });
     },
     { access: 'admin' },
   );
@@ -239,7 +246,9 @@ export function registerBrokerRoutes(router: Router<RouteContext>): void {
     '/v1/streams/:key/groups/:group',
     async (_req, { key, group }, ctx) => {
       // A missing group is `{ destroyed: false }` (Redis answers 0); a missing key is NO_SUCH_KEY.
-      return jsonResponse({ destroyed: (await ctx.spool.broker.xgroupDestroy(key!, group!)) === 1 });
+      const destroyed = (await ctx.spool.broker.xgroupDestroy(key!, group!)) === 1;
+      ctx.spool.audit.record('group.destroyed', ctx.principal, { key, group, destroyed });
+      return jsonResponse({ destroyed });
     },
     { access: 'admin' },
   );

@@ -126,6 +126,7 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
     const body = await readBody(ctx, endBody, 'POST /v1/messages/:id/end');
     const why = body.reason ?? 'success';
     await ctx.spool.messages.end(messageId, why, ctx.principal);
+    ctx.spool.audit.record('stream.ended', ctx.principal, { messageId, reason: why });
     return jsonResponse({ messageId, reason: why });
   });
 
@@ -214,7 +215,14 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
     const channelId = params.id!;
     const body = await readBody(ctx, endBody, 'POST /v1/channels/:type/:id/end');
     await ctx.authorize('produce', channelTopic(type, channelId));
-    const result = ctx.spool.cache.endStreamInChannel(channelId, type, body.reason ?? 'force');
+    const reason = body.reason ?? 'force';
+    const result = ctx.spool.cache.endStreamInChannel(channelId, type, reason);
+    ctx.spool.audit.record('channel.ended', ctx.principal, {
+      channelType: type,
+      channelId,
+      reason,
+      ended: result.ended.map(String),
+    });
     return jsonResponse({ ended: result.ended.length });
   });
 

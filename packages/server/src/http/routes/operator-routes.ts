@@ -5,6 +5,7 @@ import type { Router } from '../router';
 /**
  * The operators' routes besides `/healthz` and `/readyz` (registered by `createSpool`):
  * - `GET /v1/stats` (admin): the `SpoolStats` snapshot that `$sys` pushes every second;
+ * - `GET /v1/audit` (admin): the most recent audited operator actions, newest first;
  * - `GET /metrics`: Prometheus text (prom-client, this instance's own registry). It needs
  *   a principal like any API route: in the local default that is any loopback caller; with
  *   tokens, give the scraper one (`authorization: Bearer …` in its scrape config);
@@ -31,6 +32,9 @@ export function registerOperatorRoutes(router: Router<RouteContext>): void {
     async (_req, _params, ctx) => jsonResponse(await ctx.spool.messages.replayDeadLetters()),
     { access: 'admin' },
   );
+  router.get('/v1/audit', (_req, _params, ctx) => jsonResponse({ items: ctx.spool.audit.recent() }), {
+    access: 'admin',
+  });
   router.get('/metrics', async (_req, _params, ctx) => {
     const metrics = ctx.spool.metrics;
     return new Response(await metrics.text(), {
