@@ -261,7 +261,7 @@ export class SpoolClient {
 
   /**
    * Subscribes to a topic. Events arrive exactly once and in order, across reconnects;
-   * a `reset` is surfaced to `onReset` and as a {@link RESET_EVENT} item.
+   * a `reset` is surfaced to `onReset` and as a `RESET_EVENT` item.
    *
    * @throws SpoolError `CONNECTION_CLOSED` after `close()`.
    * @example

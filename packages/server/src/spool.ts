@@ -217,7 +217,7 @@ export class Spool {
    */
   readonly fetch = (request: Request): Promise<Response> => dispatch(this, request);
 
-  /** A node:http `request` listener over {@link fetch}. */
+  /** A node:http `request` listener over {@link Spool.fetch}. */
   readonly handleRequest: (req: IncomingMessage, res: ServerResponse) => void = nodeListener(
     this.fetch,
     (err) => this.logger.error({ err }, 'request failed'),

@@ -57,7 +57,7 @@ const PERMANENT =
  * A topic over Server-Sent Events, for where WebSockets are blocked: fetch-based, so it
  * can send `Authorization` and `Last-Event-ID` headers. Same resume semantics as the
  * WebSocket client: each reconnect sends the last event ID, events arrive once and in
- * order, and a `reset` is surfaced (`onReset`, and a {@link RESET_EVENT} item).
+ * order, and a `reset` is surfaced (`onReset`, and a `RESET_EVENT` item).
  *
  * @example
  * const sub = subscribeSse('http://127.0.0.1:8080', 'chan:1:general', { after: '0-0', compact: true });

@@ -9,7 +9,7 @@ import { readCases } from './contract/read-cases';
 export type { BrokerFixture } from './contract/fixture';
 
 /**
- * The behaviour every {@link StreamBroker} must have, as one Vitest suite modelled on
+ * The behaviour every `StreamBroker` must have, as one Vitest suite modelled on
  * Redis's own stream tests (tests/unit/type/stream.tcl and stream-cgroups.tcl). Each test
  * gets a fresh broker from `makeBroker`; a networked broker should use a unique key
  * prefix per call and delete its keys in `cleanup`.

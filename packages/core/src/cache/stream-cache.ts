@@ -39,7 +39,7 @@ import {
  *   ended stream's memory is released at once, before its completion runs: the completion
  *   task holds the chunks, outside the accounting, so a slow or failing store cannot block
  *   new streams. The flip side: chunks awaiting a retry are not counted.
- * - Deadlines ({@link StreamDeadlines}): one timer, armed for the earliest deadline, ends a
+ * - Deadlines (`StreamDeadlines`): one timer, armed for the earliest deadline, ends a
  *   stream (reason `timeout`) when no chunk arrived for `chunkInactivityTimeoutMs`, or
  *   when it is `streamTimeoutMs` old, whichever comes first. Metadata updates do not count
  *   as activity. Appending touches no timer and does not read the clock: it is stamped with

@@ -45,7 +45,7 @@ export interface DemoProducerStats {
 }
 
 /**
- * The demo's producer: simulated LLM replies (see {@link simulatedReply}) streamed token by
+ * The demo's producer: simulated LLM replies (see `simulatedReply`) streamed token by
  * token into a few channels through `spool.run`, one every few seconds, with delays on the
  * Spool's clock. Each finished reply lands in `spool:completed` like any message, which
  * the demo's workers consume.

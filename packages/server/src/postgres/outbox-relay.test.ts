@@ -85,7 +85,7 @@ describe('the outbox: one completion record per message', () => {
     expect(store.recordsCompletions).toBe(true);
     const saved = await store.save(message('1843563473929170944', 1));
     expect(await outboxRows(store.schema)).toEqual([
-      { once_key: '1843563473929170944', attempts: 0, last_error: null },
+      { once_key: 'spool:completed:1843563473929170944', attempts: 0, last_error: null },
     ]);
     const broker = new OnceMemoryBroker();
     const relay = store.createRelay(broker);
@@ -220,18 +220,18 @@ describe('the outbox: one completion record per message', () => {
     for (const id of ['1', '2', '3']) await store.save(message(id));
     const broker = new OnceMemoryBroker();
     broker.before = (key) => {
-      if (key === '2') throw new SpoolError('BROKER_UNAVAILABLE', 'redis is restarting');
+      if (key === 'spool:completed:2') throw new SpoolError('BROKER_UNAVAILABLE', 'redis is restarting');
     };
     const relay = store.createRelay(broker);
     const first = await relay.relayOnce();
     expect(first).toMatchObject({
       claimed: 3,
       relayed: 1,
-      failed: [{ onceKey: '2', error: { code: 'BROKER_UNAVAILABLE' } }],
+      failed: [{ onceKey: 'spool:completed:2', error: { code: 'BROKER_UNAVAILABLE' } }],
     });
     expect(await outboxRows(store.schema)).toEqual([
-      { once_key: '2', attempts: 1, last_error: 'redis is restarting' },
-      { once_key: '3', attempts: 0, last_error: null },
+      { once_key: 'spool:completed:2', attempts: 1, last_error: 'redis is restarting' },
+      { once_key: 'spool:completed:3', attempts: 0, last_error: null },
     ]);
     broker.before = () => undefined;
     expect(await relay.relayAll()).toMatchObject({ relayed: 2, duplicates: 0, failed: [] });
@@ -245,16 +245,16 @@ describe('the outbox: one completion record per message', () => {
     await store.save(message('2'));
     const broker = new OnceMemoryBroker();
     broker.before = (key) => {
-      if (key === '1') throw new SpoolError('WRONGTYPE', 'the key holds a list');
+      if (key === 'spool:completed:1') throw new SpoolError('WRONGTYPE', 'the key holds a list');
     };
     const relay = store.createRelay(broker, { batchSize: 1 });
-    expect(await relay.relayOnce()).toMatchObject({ relayed: 0, failed: [{ onceKey: '1' }] });
+    expect(await relay.relayOnce()).toMatchObject({ relayed: 0, failed: [{ onceKey: 'spool:completed:1' }] });
     expect(await relay.relayOnce()).toMatchObject({ relayed: 1, failed: [] });
     await store.save(message('3'));
     expect(await relay.relayOnce()).toMatchObject({ relayed: 1, failed: [] });
     expect((await completed(broker)).map((f) => f['messageId'])).toEqual(['2', '3']);
     expect(await outboxRows(store.schema)).toEqual([
-      { once_key: '1', attempts: 1, last_error: 'the key holds a list' },
+      { once_key: 'spool:completed:1', attempts: 1, last_error: 'the key holds a list' },
     ]);
   });
 
@@ -277,7 +277,7 @@ describe('the outbox: one completion record per message', () => {
     clock.advance(999);
     clock.advance(1);
     expect(await run).toMatchObject({ relayed: 0, failed: [{ error: { code: 'TIMEOUT' } }] });
-    expect(await outboxRows(store.schema)).toMatchObject([{ once_key: '1', attempts: 1 }]);
+    expect(await outboxRows(store.schema)).toMatchObject([{ once_key: 'spool:completed:1', attempts: 1 }]);
   });
 
   it('started, relays what a save commits at once, what other processes commit on its next poll, and reports failures', async () => {

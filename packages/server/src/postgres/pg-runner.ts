@@ -17,7 +17,7 @@ export const pgPoolDefaults = {
  * A {@link SqlRunner} over a node-postgres pool. Transactions run on one pooled client;
  * a client that failed for any reason but the data itself is discarded, not reused.
  *
- * @param owned close the pool with the runner (true when the runner's creator made the pool).
+ * @param options.owned close the pool with the runner (true when the runner's creator made the pool).
  * @example const runner = pgRunner(new pg.Pool({ connectionString }), { owned: true });
  */
 export function pgRunner(pool: pg.Pool, options: { owned?: boolean } = {}): SqlRunner {

@@ -10,7 +10,7 @@ interface PgliteLike {
  * at a time, and a transaction holds it until it ends, which is what keeps a transaction's
  * statements together.
  *
- * @param onClose runs after the instance closes (e.g. releasing the data-directory lock).
+ * @param options.onClose runs after the instance closes (e.g. releasing the data-directory lock).
  * @example const runner = pgliteRunner(await PGlite.create(), { owned: true });
  */
 export function pgliteRunner(db: PGlite, options: { owned?: boolean; onClose?: () => void } = {}): SqlRunner {

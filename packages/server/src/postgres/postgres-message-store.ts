@@ -337,7 +337,9 @@ export class PostgresMessageStore implements MessageStore {
   /**
    * One outbox row per message. A message saved again (a retried save) keeps its row, or,
    * if the relay has already written and deleted it, gets a new one that the broker's
-   * `xaddOnce` then recognises by message ID: one record either way.
+   * `xaddOnce` then recognises by its once-key: one record either way. The once-key is the
+   * producer's (`<stream>:<messageId>`, `completionKey`), so whichever path writes a
+   * message's record, a second one is refused.
    */
   async #recordCompletions(tx: SqlQueryable, rows: StoredMessage[]): Promise<void> {
     await tx.query(
@@ -346,7 +348,7 @@ export class PostgresMessageStore implements MessageStore {
        ON CONFLICT (stream, once_key) DO NOTHING`,
       [
         this.#stream,
-        rows.map((m) => m.messageId),
+        rows.map((m) => `${this.#stream}:${m.messageId}`),
         rows.map((m) => JSON.stringify(Object.entries(completionFields(m, true)))),
       ],
     );
