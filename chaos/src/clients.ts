@@ -3,7 +3,7 @@
  * over WebSocket, the SDK's SSE subscription, and the `eventsource` package (what a
  * browser's EventSource does, resuming with Last-Event-ID on its own).
  */
-import { SpoolClient, type SpoolClientOptions } from '@spool/client';
+import { assembleChannel, SpoolClient, type SpoolClientOptions } from '@spool/client';
 import { type SseSubscription, subscribeSse } from '@spool/client/sse';
 import { EventSource } from 'eventsource';
 import { WebSocket } from 'ws';
@@ -16,6 +16,8 @@ export interface CheckedClient {
   check: SubscriberCheck;
   /** True while the client has a connection up. */
   isOpen(): boolean;
+  /** The SDK's own view of a message (its assembler's status), for the SDK kinds. */
+  status?(messageId: string): { status: string; reason?: string | undefined; text: string };
   close(): void;
 }
 
@@ -52,7 +54,13 @@ export function checkedClient(
       onEvent: (e) => check.add(e),
       onReset: (earliest) => check.reset(earliest),
     });
-    return { kind, check, isOpen: () => client.state === 'open', close: () => client.close() };
+    return {
+      kind,
+      check,
+      isOpen: () => client.state === 'open',
+      status: (id) => client.message(id).getSnapshot(),
+      close: () => client.close(),
+    };
   }
   if (kind === 'sdk-sse') {
     const sub: SseSubscription = subscribeSse(`http://127.0.0.1:${port}`, topic, {
@@ -63,7 +71,14 @@ export function checkedClient(
       onEvent: (e) => check.add(e),
       onReset: (earliest) => check.reset(earliest),
     });
-    return { kind, check, isOpen: () => sub.state === 'open', close: () => sub.unsubscribe() };
+    const channel = assembleChannel(sub);
+    return {
+      kind,
+      check,
+      isOpen: () => sub.state === 'open',
+      status: (id) => channel.message(id).getSnapshot(),
+      close: () => sub.unsubscribe(),
+    };
   }
   // The browser API: `lastEventId` only for the first request, then its own Last-Event-ID.
   const source = new EventSource(

@@ -38,32 +38,86 @@ export interface ProducedReply {
   ended: Promise<void>;
 }
 
+export interface ReplyOptions {
+  /** Appends awaited at most at once (LLM pacing). @default 16 */
+  inFlight?: number;
+  /** Called between tokens. */
+  pause?: () => Promise<void>;
+}
+
+/** A reply being written: its chunks so far, and how its writer finished. */
+export interface LiveReply {
+  messageId: string;
+  chunks: string[];
+  readonly text: string;
+  /** Stops writing more tokens (the writer then ends the message). */
+  stop(): void;
+  /** Settles when `end()` settled: `error` is its rejection (or an append's), if any. */
+  finished: Promise<{ error?: unknown }>;
+}
+
 /**
- * Writes one reply of `chunks` tokens on a channel, never awaiting more than `inFlight`
- * appends at once (LLM pacing); `pause` is called between tokens.
+ * Starts writing one reply of up to `chunks` tokens on a channel through the SDK's
+ * MessageWriter, then ends it. A failed append or end is reported in `finished`, never
+ * thrown: the restart scenarios expect it.
  */
+export function startReply(
+  producer: SpoolClient,
+  channelId: string,
+  chunks: number,
+  random: () => number,
+  options: ReplyOptions = {},
+): LiveReply {
+  const w = producer.openMessage({ channelId, channelType: 1, fromUid: 'llm' });
+  const texts: string[] = [];
+  let stopped = false;
+  const run = async (): Promise<{ error?: unknown }> => {
+    let failure: unknown;
+    const pending: Array<Promise<unknown>> = [];
+    const settle = async () => {
+      for (const r of await Promise.allSettled(pending.splice(0)))
+        if (r.status === 'rejected') failure ??= r.reason;
+    };
+    for (let i = 0; i < chunks && !stopped && failure === undefined; i++) {
+      const token = llmToken(random, i);
+      texts.push(token);
+      pending.push(w.append(token));
+      if (pending.length >= (options.inFlight ?? 16)) await settle();
+      if (options.pause) await options.pause();
+    }
+    await settle();
+    try {
+      await w.end();
+    } catch (err) {
+      failure ??= err;
+    }
+    return failure === undefined ? {} : { error: failure };
+  };
+  return {
+    messageId: w.messageId,
+    chunks: texts,
+    get text() {
+      return texts.join('');
+    },
+    stop: () => {
+      stopped = true;
+    },
+    finished: run(),
+  };
+}
+
+/** Writes a whole reply and resolves once its end was acknowledged; throws what the writer threw. */
 export async function produceReply(
   producer: SpoolClient,
   channelId: string,
   chunks: number,
   random: () => number,
-  options: { inFlight?: number; pause?: () => Promise<void> } = {},
+  options: ReplyOptions = {},
 ): Promise<ProducedReply> {
-  const w = producer.openMessage({ channelId, channelType: 1, fromUid: 'llm' });
-  const texts: string[] = [];
-  const pending: Array<Promise<unknown>> = [];
-  for (let i = 0; i < chunks; i++) {
-    const token = llmToken(random, i);
-    texts.push(token);
-    pending.push(w.append(token));
-    if (pending.length >= (options.inFlight ?? 16)) await Promise.all(pending.splice(0));
-    if (options.pause) await options.pause();
-  }
-  await Promise.all(pending);
-  const ended = w.end();
-  // Observed by the caller; never an unhandled rejection.
-  ended.catch(() => {});
-  return { messageId: w.messageId, chunks: texts, text: texts.join(''), ended };
+  const reply = startReply(producer, channelId, chunks, random, options);
+  const { error } = await reply.finished;
+  if (error !== undefined) throw error;
+  return { messageId: reply.messageId, chunks: reply.chunks, text: reply.text, ended: Promise.resolve() };
 }
 
 /** The part of an event the check needs (SDK events, eventsource MessageEvents). */
@@ -78,6 +132,10 @@ interface MessageView {
   text: string;
   ended: MsgEndData | undefined;
   snapshot: boolean;
+  /** The reset epoch the view belongs to. */
+  epoch: number;
+  /** How the message looked when a later epoch opened it again. */
+  before?: { text: string; ended: MsgEndData | undefined };
 }
 
 /**
@@ -89,6 +147,8 @@ export class SubscriberCheck {
   readonly messages = new Map<string, MessageView>();
   events = 0;
   resets = 0;
+  /** Bumped by each reset: a server that lost its history may see a message ID opened again. */
+  #epoch = 0;
   #last: { ms: number; seq: number } | undefined;
 
   constructor(readonly name: string) {}
@@ -96,6 +156,7 @@ export class SubscriberCheck {
   /** After a `reset`, the position moves to just below `earliest` (docs/protocol.md, "The resume rule"). */
   reset(earliest: string): void {
     this.resets++;
+    this.#epoch++;
     const [ms, seq] = earliest.split('-').map(Number) as [number, number];
     this.#last = seq > 0 ? { ms, seq: seq - 1 } : { ms: ms - 1, seq: Number.MAX_SAFE_INTEGER };
   }
@@ -109,9 +170,27 @@ export class SubscriberCheck {
     this.#last = { ms, seq };
     const data = e.data as { messageId?: string };
     if (typeof data?.messageId !== 'string') return;
-    const view = this.#view(data.messageId);
+    let view = this.#view(data.messageId);
+    if (e.event === 'msg.open' && view.epoch < this.#epoch) {
+      // After a reset the new history may open the same ID again (a memory-mode restart
+      // lost it; its producer re-opened it): a new view, the old one kept as `before`.
+      const before = { text: view.text, ended: view.ended };
+      view = { chunkIds: [], text: '', ended: undefined, snapshot: false, epoch: this.#epoch, before };
+      this.messages.set(data.messageId, view);
+    } else if (e.event === 'msg.open' && view.chunkIds.length > 0) {
+      this.violations.push(`${this.name}: message ${data.messageId} opened again without a reset`);
+    }
     if (e.event === 'msg.delta') {
       const d = data as MsgDeltaData;
+      if (view.before) {
+        // A message re-opened by the new history after a reset: its producer's writer may
+        // send again the chunks the lost server never acknowledged, so a gap is allowed
+        // here, and the text is what the protocol's assembly rule gives (docs/protocol.md:
+        // by chunkId, up to the first missing one).
+        view.chunkIds.push(d.chunkId);
+        if (d.chunkId === view.chunkIds.length - 1) view.text += d.text ?? '';
+        return;
+      }
       const expected = view.chunkIds.length === 0 ? (view.snapshot ? -1 : 0) : view.chunkIds.at(-1)! + 1;
       if (expected !== -1 && d.chunkId !== expected)
         this.violations.push(`${this.name}: message ${d.messageId} chunk ${d.chunkId}, expected ${expected}`);
@@ -132,10 +211,32 @@ export class SubscriberCheck {
   #view(messageId: string): MessageView {
     let v = this.messages.get(messageId);
     if (!v) {
-      v = { chunkIds: [], text: '', ended: undefined, snapshot: false };
+      v = { chunkIds: [], text: '', ended: undefined, snapshot: false, epoch: this.#epoch };
       this.messages.set(messageId, v);
     }
     return v;
+  }
+
+  /** Delta events of a message received here. */
+  deltas(messageId: string): number {
+    return this.messages.get(messageId)?.chunkIds.length ?? 0;
+  }
+
+  /** The text of a message as assembled here (`before`: as it stood before a reset re-opened it). */
+  text(messageId: string, before = false): string {
+    const v = this.messages.get(messageId);
+    return (before && v?.before ? v.before.text : v?.text) ?? '';
+  }
+
+  /** How the message ended here (undefined: not ended); `before` as in {@link text}. */
+  endReason(messageId: string, before = false): string | undefined {
+    const v = this.messages.get(messageId);
+    return (before && v?.before ? v.before.ended : v?.ended)?.reason;
+  }
+
+  /** True when a reset's new history opened this message again. */
+  reopened(messageId: string): boolean {
+    return this.messages.get(messageId)?.before !== undefined;
   }
 
   /** True once the message has ended here. */
