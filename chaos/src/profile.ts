@@ -33,7 +33,7 @@ const long: ChaosProfile = {
   name: 'long',
   cutChunks: 5000,
   cutsPerClient: 250,
-  stormClients: 2000,
+  stormClients: 5000,
   soakMs: 10 * 60_000,
 };
 
