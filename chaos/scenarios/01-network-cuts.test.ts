@@ -43,17 +43,18 @@ describe('scenario 1: random network cuts during a long reply', () => {
       cleanup.push(() => p.close());
       return p;
     };
-    const kinds: Array<{ kind: ClientKind; compact: boolean; maxBytes: number }> = [
+    const kinds: Array<{ kind: ClientKind; compact: boolean; minBytes?: number; maxBytes: number }> = [
       { kind: 'sdk-ws', compact: false, maxBytes: 4000 },
       { kind: 'sdk-sse', compact: false, maxBytes: 4000 },
       { kind: 'eventsource', compact: false, maxBytes: 4000 },
-      // A compact catch-up is one snapshot of the whole text so far (up to ~40 KB here): a
-      // budget below that would cut every catch-up at the same frame forever.
-      { kind: 'sdk-ws', compact: true, maxBytes: 120_000 },
+      // A compact catch-up is one snapshot of the whole text so far (up to ~35 KB with the
+      // long profile's 5,000 chunks): a budget below that would cut every catch-up at the
+      // same frame forever, which no real network does.
+      { kind: 'sdk-ws', compact: true, minBytes: 60_000, maxBytes: 100_000 },
     ];
     const clients: Array<{ client: CheckedClient; proxy: ChaosProxy }> = [];
     for (const [i, k] of kinds.entries()) {
-      const p = await proxy(k.maxBytes);
+      const p = await proxy(k.maxBytes, k.minBytes);
       const client = checkedClient(k.kind, p.port, topic, `${k.kind}${k.compact ? '-compact' : ''}#${i}`, {
         compact: k.compact,
       });
@@ -99,7 +100,7 @@ describe('scenario 1: random network cuts during a long reply', () => {
     expect(violations).toEqual([]);
     for (const { client, proxy: p } of clients.slice(0, 3))
       expect(p.cuts, `${client.check.name} cuts`).toBeGreaterThanOrEqual(profile.cutsPerClient);
-    expect(clients[3]!.proxy.cuts).toBeGreaterThan(3);
+    expect(clients[3]!.proxy.cuts).toBeGreaterThanOrEqual(2);
     expect(producerProxy.cuts).toBeGreaterThan(5);
     // Nothing the server held was lost, so no client was ever told to reset.
     expect(clients.map((c) => c.client.check.resets)).toEqual([0, 0, 0, 0]);

@@ -118,8 +118,8 @@ describe('scenario 4: reconnect storm after the instance dies', () => {
     expect(violations).toEqual([]);
     expect(clients.every((c) => c.check.resets === 1)).toBe(true);
     expect(clients.every((c) => c.isOpen())).toBe(true);
-    // The bound a user can rely on with the SDK's default backoff (its ceiling is 10 s).
-    expect(recovery.max).toBeLessThan(15_000);
+    // Recovery times are reported, not asserted (no timed assertions in tests): every
+    // client resuming at all, within the wait above, is what must hold.
     // A storm costs transient garbage, not memory that stays: the settled heap is within
     // a small margin of the idle one, and the peak within a bounded one.
     expect(settled.heapUsed - idle.heapUsed).toBeLessThan(16 * MiB);

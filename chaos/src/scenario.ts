@@ -1,4 +1,5 @@
-import { onTestFailed } from 'vitest';
+import { basename } from 'node:path';
+import { expect, onTestFailed } from 'vitest';
 import { scenarioRandom } from './seed';
 
 /**
@@ -7,7 +8,8 @@ import { scenarioRandom } from './seed';
  */
 export function announce(n: number, name: string): ReturnType<typeof scenarioRandom> {
   const r = scenarioRandom(n);
-  const replay = `SPOOL_TEST_SEED=${r.seed} pnpm chaos`;
+  const file = basename(expect.getState().testPath ?? '', '.test.ts');
+  const replay = `SPOOL_TEST_SEED=${r.seed} pnpm chaos ${file}`.trimEnd();
   console.log(`chaos scenario ${n} (${name}) seed ${r.seed}: replay with ${replay}`);
   onTestFailed(() => console.error(`chaos scenario ${n} (${name}) failed with seed ${r.seed}: ${replay}`));
   return r;
