@@ -2,8 +2,8 @@
  * Scenario 6: a soak of mixed traffic and faults, 60 s (long profile: 10 minutes).
  * Producers keep writing replies of random length on several channels, through proxies
  * that cut them now and then; each channel has readers of every kind (SDK WebSocket,
- * plain and compact; SDK SSE; the `eventsource` package) behind proxies that cut, stall
- * and stop reading at random. Every finished reply must reach every reader exactly. The
+ * plain and compact; SDK SSE; the `eventsource` package) behind proxies that cut, stall,
+ * throttle and stop reading at random. Every finished reply must reach every reader exactly. The
  * server's live heap and RSS are sampled all along and must stay flat, and once every
  * client has gone, its sockets and timers must be back to what an idle server holds.
  */
@@ -115,21 +115,29 @@ describe('scenario 6: soak under mixed traffic and faults', () => {
     const faults = (async () => {
       const random = stream(200);
       let spells = 0;
+      let throttles = 0;
       let mass = 0;
       while (performance.now() < deadline) {
         await sleep(between(random, 500, 2000));
         const r = readers[between(random, 0, readers.length - 1)]!;
-        if (random() < 0.5) {
+        const fault = random();
+        if (fault < 0.35) {
           r.proxy.freeze();
           spells++;
           await sleep(between(random, 200, 2000));
           r.proxy.thaw();
+        } else if (fault < 0.7) {
+          // A thin pipe: 20 to 200 KB/s for a spell.
+          r.proxy.throttleBytesPerSec = between(random, 20_000, 200_000);
+          throttles++;
+          await sleep(between(random, 500, 3000));
+          r.proxy.throttleBytesPerSec = undefined;
         } else {
           for (const x of readers.filter((x) => x.channel === r.channel)) x.proxy.cutAll();
           mass++;
         }
       }
-      return { spells, mass };
+      return { spells, throttles, mass };
     })();
     const sampling = (async () => {
       while (performance.now() < deadline) {
@@ -144,7 +152,7 @@ describe('scenario 6: soak under mixed traffic and faults', () => {
       }
     })();
     await Promise.all(producing);
-    const { spells, mass } = await faults;
+    const { spells, throttles, mass } = await faults;
     await sampling;
 
     await until(
@@ -187,6 +195,7 @@ describe('scenario 6: soak under mixed traffic and faults', () => {
       eventsChecked: readers.reduce((n, r) => n + r.client.check.events, 0),
       cuts: proxies.reduce((n, p) => n + p.cuts, 0),
       stalls: proxies.reduce((n, p) => n + p.stalls, 0) + spells,
+      throttleSpells: throttles,
       massCuts: mass,
       producerErrors: producerErrors.length,
       mismatches: violations.length,

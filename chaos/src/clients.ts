@@ -41,13 +41,21 @@ export function checkedClient(
   port: number,
   topic: string,
   name: string,
-  options: { after?: string; compact?: boolean; backoff?: typeof fastBackoff } = {},
+  options: {
+    after?: string;
+    compact?: boolean;
+    backoff?: typeof fastBackoff;
+    livenessTimeoutMs?: number;
+  } = {},
 ): CheckedClient {
   const check = new SubscriberCheck(name);
   const after = options.after ?? '0-0';
   const backoff = options.backoff ?? fastBackoff;
   if (kind === 'sdk-ws') {
-    const client = sdkClient(`ws://127.0.0.1:${port}/v1/ws`, { backoff });
+    const client = sdkClient(`ws://127.0.0.1:${port}/v1/ws`, {
+      backoff,
+      livenessTimeoutMs: options.livenessTimeoutMs ?? 10_000,
+    });
     client.subscribe(topic, {
       after,
       compact: options.compact ?? false,
@@ -67,7 +75,7 @@ export function checkedClient(
       after,
       compact: options.compact ?? false,
       backoff,
-      livenessTimeoutMs: 10_000,
+      livenessTimeoutMs: options.livenessTimeoutMs ?? 10_000,
       onEvent: (e) => check.add(e),
       onReset: (earliest) => check.reset(earliest),
     });

@@ -30,6 +30,9 @@ export interface SpoolProcess {
   exited: Promise<number | null>;
   /** Sends `signal` and waits for the exit. */
   stop(signal: 'SIGKILL' | 'SIGTERM'): Promise<number | null>;
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the process: a long GC pause, a stopped VM. */
+  pause(): void;
+  resume(): void;
   /** Memory and handles now; `gc` collects first. */
   usage(gc?: boolean): Promise<Usage>;
   /** Everything the process wrote to stderr so far. */
@@ -98,9 +101,13 @@ export async function startSpool(env: Record<string, string> = {}): Promise<Spoo
     port: Number(new URL(url).port),
     exited,
     stop: (signal) => {
+      // A stopped process does not act on SIGTERM until it runs again.
+      proc.kill('SIGCONT');
       proc.kill(signal);
       return exited;
     },
+    pause: () => proc.kill('SIGSTOP'),
+    resume: () => proc.kill('SIGCONT'),
     usage: (gc = false) =>
       new Promise<Usage>((resolve, reject) => {
         const probe = ++probes;
