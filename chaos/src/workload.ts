@@ -34,8 +34,6 @@ export interface ProducedReply {
   /** The chunk texts in order, as the producer wrote them. */
   chunks: string[];
   text: string;
-  /** Settles with the writer's `end()`: resolves when the end was acknowledged. */
-  ended: Promise<void>;
 }
 
 export interface ReplyOptions {
@@ -117,7 +115,7 @@ export async function produceReply(
   const reply = startReply(producer, channelId, chunks, random, options);
   const { error } = await reply.finished;
   if (error !== undefined) throw error;
-  return { messageId: reply.messageId, chunks: reply.chunks, text: reply.text, ended: Promise.resolve() };
+  return { messageId: reply.messageId, chunks: reply.chunks, text: reply.text };
 }
 
 /** The part of an event the check needs (SDK events, eventsource MessageEvents). */
@@ -245,7 +243,7 @@ export class SubscriberCheck {
   }
 
   /** Compares a finished message with what its producer wrote; records a violation if not equal. */
-  verify(reply: ProducedReply, reason = 'success'): void {
+  verify(reply: Pick<ProducedReply, 'messageId' | 'text'>, reason = 'success'): void {
     const v = this.messages.get(reply.messageId);
     if (!v) {
       this.violations.push(`${this.name}: message ${reply.messageId} never seen`);
