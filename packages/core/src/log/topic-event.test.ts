@@ -59,7 +59,7 @@ describe('utf8Length', () => {
 });
 
 describe('topicEventFrame', () => {
-  it('is the wire ev frame, serialised once and cached on the event', () => {
+  it('is the wire ev frame, and keeps nothing on the event', () => {
     const ev = createTopicEvent({ ms: 17, seq: 2 }, encodeTopicPayload('msg.delta', { text: 'a"b\n' }), 0);
     const frame = topicEventFrame('chan:1:"x"', ev);
     expect(JSON.parse(frame)).toEqual({
@@ -71,5 +71,17 @@ describe('topicEventFrame', () => {
     });
     expect(frame).not.toContain('\n');
     expect(topicEventFrame('chan:1:"x"', ev)).toBe(frame);
+    // A retained event must not hold its data a second time once a catch-up framed it.
+    expect(Object.keys(ev).sort()).toEqual([
+      'data',
+      'event',
+      'id',
+      'json',
+      'messageId',
+      'ms',
+      'seq',
+      'size',
+      'time',
+    ]);
   });
 });

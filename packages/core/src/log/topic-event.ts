@@ -36,11 +36,6 @@ export interface TopicEvent {
   readonly messageId: MessageId | undefined;
 }
 
-/** The mutable slot where {@link topicEventFrame} caches the WebSocket frame. */
-interface FrameSlot {
-  frame?: string | undefined;
-}
-
 /** What a log needs to build a {@link TopicEvent}; the topic computes it once per append. */
 export interface TopicEventPayload {
   event: string;
@@ -57,7 +52,7 @@ export interface TopicEventPayload {
  * @example const ev = createTopicEvent({ ms: 5, seq: 0 }, encodeTopicPayload('message', { a: 1 }), Date.now());
  */
 export function createTopicEvent(id: ParsedEventId, payload: TopicEventPayload, time: number): TopicEvent {
-  const ev: TopicEvent & FrameSlot = {
+  const ev: TopicEvent = {
     id: formatEventId(id),
     ms: id.ms,
     seq: id.seq,
@@ -67,7 +62,6 @@ export function createTopicEvent(id: ParsedEventId, payload: TopicEventPayload, 
     size: payload.size,
     time,
     messageId: payload.messageId,
-    frame: undefined,
   };
   return ev;
 }
@@ -133,18 +127,18 @@ function messageIdOf(event: string, data: unknown): MessageId | undefined {
 export const utf8Length: (s: string) => number = utf8ByteLength;
 
 /**
- * The wire protocol's `ev` frame for `ev` on `topic`, built from the cached `json` and
- * cached on the event, so a fan-out to any number of sockets serialises it once. The
- * frame names the topic (not a subscription), so every subscriber gets the same string.
+ * The wire protocol's `ev` frame for `ev` on `topic`, built from the cached `json`. It is
+ * not kept on the event: a retained event would then hold its data twice, and a catch-up
+ * of a large range would add a frame to every event it reads (docs/protocol.md, "Rules",
+ * catch-up memory). A live broadcast builds it once for all its subscribers (the
+ * server's per-topic frame memo). The frame names the topic (not a subscription), so every
+ * subscriber gets the same string.
  *
  * @example socket.send(topicEventFrame('chan:1:general', ev));
  * // {"op":"ev","topic":"chan:1:general","id":"1731900000000-4","event":"msg.delta","data":{...}}
  */
 export function topicEventFrame(topic: string, ev: TopicEvent): string {
-  const slot = ev as TopicEvent & FrameSlot;
-  if (slot.frame === undefined)
-    slot.frame = `{"op":"ev","topic":${JSON.stringify(topic)},"id":"${ev.id}","event":${JSON.stringify(ev.event)},"data":${ev.json}}`;
-  return slot.frame;
+  return `{"op":"ev","topic":${JSON.stringify(topic)},"id":"${ev.id}","event":${JSON.stringify(ev.event)},"data":${ev.json}}`;
 }
 
 /** Compares an event with a parsed ID: negative, zero or positive. */

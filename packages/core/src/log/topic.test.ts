@@ -94,7 +94,7 @@ describe('Topic: append and live fan-out', () => {
     expect(onError).toHaveBeenCalledTimes(2);
   });
 
-  it('serialises the ev frame once per event', async () => {
+  it('frames an event as the wire ev frame, the same on every call', async () => {
     const topic = new Topic('chan:1:general');
     const ev = await topic.append('msg.delta', { messageId: '5', chunkId: 0, text: 'hi' });
     const frame = topic.frame(ev);

@@ -382,7 +382,7 @@ export class Topic {
     return this.#log.trim(this.#rules);
   }
 
-  /** The WebSocket `ev` frame of `ev` on this topic, serialised once and cached on the event. */
+  /** The WebSocket `ev` frame of `ev` on this topic (built on each call; see {@link topicEventFrame}). */
   frame(ev: TopicEvent): string {
     return topicEventFrame(this.name, ev);
   }

@@ -1,5 +1,6 @@
 import { cacheDefaults, memoryBrokerServeLimits, topicRetentionDefaults } from '@spool/core';
 import { describe, expect, it } from 'vitest';
+import { sseDefaults } from '../sse/sse-endpoint';
 import { jwtOptionsOf, parseServeArgs, SERVE_SETTINGS, serveHelp } from './serve-options';
 
 const serve = (argv: string[], env: Record<string, string> = {}) => {
@@ -72,11 +73,18 @@ describe('parseServeArgs', () => {
       retentionEvents: topicRetentionDefaults.maxEvents,
       retentionBytes: topicRetentionDefaults.maxBytes,
       retentionAgeMs: topicRetentionDefaults.maxAgeMs,
+      sseRetryMs: sseDefaults.retryMs,
       maxStreamLength: memoryBrokerServeLimits.maxStreamLength,
       maxPendingMessages: memoryBrokerServeLimits.maxPendingMessages,
       logLevel: 'info',
       shutdownTimeoutMs: 30_000,
     });
+  });
+
+  it('sets the SSE retry hint from SPOOL_SSE_RETRY_MS or --sse-retry-ms, refusing 0', () => {
+    expect(serve(['serve'], { SPOOL_SSE_RETRY_MS: '50' }).sseRetryMs).toBe(50);
+    expect(serve(['serve', '--sse-retry-ms', '75'], { SPOOL_SSE_RETRY_MS: '50' }).sseRetryMs).toBe(75);
+    expect(() => serve(['serve'], { SPOOL_SSE_RETRY_MS: '0' })).toThrow(/SPOOL_SSE_RETRY_MS/);
   });
 
   it('reads SPOOL_* variables, and flags win over them', () => {

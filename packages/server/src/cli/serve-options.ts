@@ -1,6 +1,7 @@
 import { cacheDefaults, memoryBrokerServeLimits, SpoolError, topicRetentionDefaults } from '@spool/core';
 import type { JwtOptions } from '../auth/jwt-auth';
 import { listenDefaults } from '../node/attach';
+import { sseDefaults } from '../sse/sse-endpoint';
 
 /** Everything `spool serve` is configured with (flags over SPOOL_* variables over defaults). */
 export interface ServeConfig {
@@ -30,6 +31,7 @@ export interface ServeConfig {
   retentionEvents: number;
   retentionBytes: number;
   retentionAgeMs: number;
+  sseRetryMs: number;
   maxStreamLength: number;
   maxPendingMessages: number;
   logLevel: string;
@@ -276,6 +278,14 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     kind: 'int',
     default: topicRetentionDefaults.maxAgeMs,
     help: 'Age after which a topic drops an event (ms).',
+  },
+  {
+    key: 'sseRetryMs',
+    flag: 'sse-retry-ms',
+    env: 'SPOOL_SSE_RETRY_MS',
+    kind: 'int',
+    default: sseDefaults.retryMs,
+    help: 'The `retry:` an SSE stream sends: how long a browser EventSource waits before it reconnects (ms).',
   },
   {
     key: 'maxStreamLength',

@@ -116,6 +116,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
           maxAgeMs: config.retentionAgeMs,
         },
       },
+      sse: { retryMs: config.sseRetryMs },
     });
     // Before binding: the open local mode (no token) never listens beyond loopback.
     spool.access.assertCanServeOn(config.host);
