@@ -21,7 +21,7 @@ export {
   tokenAuthenticator,
 } from './auth/token-auth';
 export { grantsAllow, type TopicGrants, topicPatternMatches } from './auth/topic-grants';
-// [issue 6] HTTP API helpers, metrics, the demo and `spool serve` as a library
+// HTTP API helpers, metrics, the demo and `spool serve` as a library
 export { dashboardAssets } from './cli/dashboard-assets';
 export { type ServeDeps, type ServeHandle, startServe } from './cli/serve';
 export { parseServeArgs, type ServeCommand, type ServeConfig, serveHelp } from './cli/serve-options';

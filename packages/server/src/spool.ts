@@ -28,7 +28,7 @@ import { nodeListener } from './http/node-bridge';
 import type { RouteContext } from './http/route-context';
 import { Router } from './http/router';
 import { registerApiRoutes } from './http/routes';
-// [issue 6: HTTP API / metrics] known broker keys and per-instance Prometheus metrics
+// Known broker keys and per-instance Prometheus metrics
 import { KnownStreamKeys, trackStreamKeys } from './metrics/known-stream-keys';
 import { SpoolMetrics } from './metrics/spool-metrics';
 import { attachToServer, type ListenOptions, listen, type SpoolServer } from './node/attach';
@@ -61,9 +61,9 @@ export class Spool {
   readonly sse: SseEndpoint;
   readonly startedAt: number;
   readonly maxBodyBytes: number;
-  /** [issue 6] Broker streams written through {@link broker} (for `GET /v1/streams`, `$sys`, `/metrics`). */
+  /** Broker streams written through {@link broker} (for `GET /v1/streams`, `$sys`, `/metrics`). */
   readonly streamKeys = new KnownStreamKeys([COMPLETED_STREAM, `${COMPLETED_STREAM}:dead`]);
-  /** [issue 6] This instance's Prometheus metrics (`GET /metrics`), on a registry of its own. */
+  /** This instance's Prometheus metrics (`GET /metrics`), on a registry of its own. */
   readonly metrics: SpoolMetrics;
   /** The rate per principal, on every path (docs/security.md, "Defaults"). */
   readonly principalLimits: PrincipalLimiter;
@@ -89,7 +89,7 @@ export class Spool {
     const sseOptions = resolveSseOptions(options.sse);
     this.owns = { store: options.store === undefined, broker: options.broker === undefined };
     this.store = options.store ?? new MemoryMessageStore({ clock: this.clock });
-    // [issue 6] Wrapped so every key written through Spool is known (the broker cannot list keys).
+    Wrapped so every key written through Spool is known (the broker cannot list keys).
     this.broker = trackStreamKeys(options.broker ?? new MemoryBroker({ clock: this.clock }), this.streamKeys);
     const breaker = { ...spoolDefaults.breaker, ...options.breaker };
     this.breakers = {
@@ -189,7 +189,7 @@ export class Spool {
     });
     registerHealthRoutes(this.router);
     registerApiRoutes(this.router);
-    this.metrics = new SpoolMetrics(this); // [issue 6]
+    this.metrics = new SpoolMetrics(this);
     this.statsPublisher = new StatsPublisher(this, options.statsIntervalMs ?? spoolDefaults.statsIntervalMs);
     this.scheduleReplay(options.deadLetterReplayMs ?? spoolDefaults.deadLetterReplayMs);
   }

@@ -13,7 +13,7 @@ function errorOf(options: unknown): SpoolError {
 }
 
 describe('cacheDefaults', () => {
-  it('holds the seed defaults in ms and bytes', () => {
+  it('holds the documented defaults in ms and bytes', () => {
     expect(cacheDefaults).toEqual({
       maxMemoryBytes: 104_857_600,
       maxStreams: 10_000,

@@ -97,7 +97,7 @@ export interface ResolvedStreamCacheOptions {
 }
 
 /**
- * The defaults of {@link StreamCacheOptions} (the seed's values, in ms and bytes).
+ * The defaults of {@link StreamCacheOptions} (in ms and bytes).
  *
  * @example new StreamCache({ ...cacheDefaults, maxStreams: 100 })
  */
@@ -114,7 +114,7 @@ export const cacheDefaults: ResolvedStreamCacheOptions = Object.freeze({
   clock: realClock,
 });
 
-// The seed's Go names and other near misses, so a port gets a pointed hint.
+// Names from Go ports of this cache and other near misses, so a port gets a pointed hint.
 const hints: Record<string, keyof StreamCacheOptions> = {
   maxMemorySize: 'maxMemoryBytes',
   maxMemory: 'maxMemoryBytes',

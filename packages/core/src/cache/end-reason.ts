@@ -3,7 +3,7 @@ import { SpoolError } from '../errors';
 /**
  * Why a stream ended. The values are the lowercase wire strings of `msg.end`
  * (ARCHITECTURE "Chat events on a channel topic"), so a reason never needs mapping between
- * the cache, the wire and the store. The seed's integers 0–4 map in declaration order.
+ * the cache, the wire and the store. Integer codes 0–4 map in declaration order.
  *
  * @example
  * cache.endStream('1843563473929170944', EndReason.Cancelled);

@@ -33,7 +33,7 @@ function removeFrom<K, T>(map: Map<K, Set<T>>, key: K, item: T): void {
 /**
  * The cache's secondary indexes: channel → streams, user → streams, and custom field →
  * value → streams. Kept incrementally on open, update and end, so every query is a map
- * lookup instead of a scan (the seed's HasStreamInChannel scans every stream).
+ * lookup instead of a scan (a scan would touch every stream).
  *
  * @example
  * const index = new StreamMetaIndex<string>();

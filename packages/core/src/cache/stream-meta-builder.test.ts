@@ -4,7 +4,7 @@ import { getCustomFieldString } from './stream-meta';
 import { StreamMetaBuilder } from './stream-meta-builder';
 
 describe('StreamMetaBuilder', () => {
-  it('builds the seed example with a canonical 64-bit ID', () => {
+  it('builds the documented example with a canonical 64-bit ID', () => {
     const meta = new StreamMetaBuilder(1843563473929170944n)
       .channel('general', 1)
       .from('user123')

@@ -9,7 +9,7 @@ export type BuiltStreamMeta = StreamMetaInit & {
 };
 
 /**
- * Fluent construction of stream metadata, as in the seed. Each step validates at once, so
+ * Fluent construction of stream metadata. Each step validates at once, so
  * a bad channel type fails where it is written.
  *
  * @example

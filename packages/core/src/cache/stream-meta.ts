@@ -15,7 +15,7 @@ export interface StreamMeta {
   messageId: MessageId;
   /** The conversation the message belongs to; `''` when none was given. */
   channelId: string;
-  /** Kind of channel (person, group, ...): an integer from 0 to 255 (the seed's `uint8`). */
+  /** Kind of channel (person, group, ...): an integer from 0 to 255. */
   channelType: number;
   /** Sender user ID; `''` when none was given. */
   fromUid: string;
@@ -75,7 +75,7 @@ function invalid(message: string): SpoolError {
   return new SpoolError('INVALID_STREAM_META', message);
 }
 
-/** Throws `INVALID_STREAM_META` unless `channelType` fits the seed's uint8. */
+/** Throws `INVALID_STREAM_META` unless `channelType` fits a uint8. */
 export function assertChannelType(channelType: unknown, what = 'channelType'): asserts channelType is number {
   if (
     typeof channelType !== 'number' ||

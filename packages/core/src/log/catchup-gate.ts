@@ -7,7 +7,7 @@ interface Waiter {
 }
 
 /**
- * Keeps catchup reads and `persistAndClear` apart, as the seed's catchup mutex does
+ * Keeps catchup reads and `persistAndClear` apart, as a catchup mutex would
  * ("Race Condition Prevention"): a resume never reads the store before a persist has
  * committed and the log after it has been trimmed. Work of one kind runs concurrently
  * (many resumes at once, or several messages persisting at once); the two kinds take

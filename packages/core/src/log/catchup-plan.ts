@@ -68,8 +68,8 @@ export interface CatchupSourceEvent {
 
 /**
  * Fills a gap before the retained log: the events of `topic` after `after`, in any order,
- * or `undefined` when it cannot serve them (the subscriber then gets a `reset`). The
- * seed's `WithCatchup`, with real event IDs so that resumes stay exact.
+ * or `undefined` when it cannot serve them (the subscriber then gets a `reset`). Real event
+ * IDs, so that resumes stay exact (docs/protocol.md, "The resume rule").
  *
  * @example
  * const catchupSource: TopicCatchupSource = async (topic, after) => db.eventsAfter(topic, after);

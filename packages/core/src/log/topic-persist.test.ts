@@ -17,7 +17,7 @@ function deferred<T = void>() {
   return { promise, resolve, reject };
 }
 
-/** A plain topic in the seed's model: events stay until persisted; the "database" fills gaps. */
+/** A plain topic in the persist-and-clear model: events stay until persisted; the "database" fills gaps. */
 function seedModel() {
   const db: CatchupSourceEvent[] = [];
   const source = vi.fn(async (_t: string, after: string) =>
@@ -35,7 +35,7 @@ function seedModel() {
   return { db, source, topic, save };
 }
 
-describe('persistAndClear: the race of the seed ("Race Condition Prevention")', () => {
+describe('persistAndClear: a catchup racing the clear', () => {
   it('holds a resume while the persist runs, then serves the committed data: nothing lost, nothing twice', async () => {
     const { topic, source, save } = seedModel();
     const events: TopicEvent[] = [];

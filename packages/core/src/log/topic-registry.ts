@@ -29,7 +29,7 @@ export interface TopicRegistryOptions {
   createLog?: (name: string, clock: Clock) => TopicLog;
   /** A topic with no subscriber and no activity this long is closed; Infinity never. @default 300_000 */
   idleTimeoutMs?: number;
-  /** A topic this old is closed, busy or not (the seed's stream timeout); Infinity never. @default Infinity */
+  /** A topic this old is closed, busy or not; Infinity never. @default Infinity */
   timeoutMs?: number;
   /** How often cleanup runs (it also applies age retention); 0 for never (call `sweep()`). @default 30_000 */
   cleanupIntervalMs?: number;
@@ -50,7 +50,7 @@ export const topicRegistryDefaults = {
 } as const;
 
 /**
- * All topics of a process by name (the seed's `Registry`): get-or-create with options by
+ * All topics of a process by name: get-or-create with options by
  * name pattern, idle cleanup and timeouts on the injectable clock, and `onComplete` when
  * a topic leaves.
  *

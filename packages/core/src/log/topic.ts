@@ -28,7 +28,7 @@ import { type SubscriptionHost, type TopicSubscribeOptions, TopicSubscription } 
  * Which events retention must wait for before trimming:
  * - `messages`: a channel's chat events stay until their message is persisted
  *   (`persistAndClear({ messageId })`, or a `msg.end` with `persisted: true`);
- * - `events`: every event stays until a `persistAndClear` has persisted it (the seed's buffer);
+ * - `events`: every event stays until a `persistAndClear` has persisted it;
  * - `none`: retention alone decides (pins only while a `persistAndClear` runs).
  */
 export type RetainUntilPersisted = 'none' | 'events' | 'messages';

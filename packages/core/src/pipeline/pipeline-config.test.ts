@@ -4,7 +4,7 @@ import { pipelineDefaults, validatePipelineConfig } from './pipeline-config';
 import { StreamPipeline } from './stream-pipeline';
 
 describe('validatePipelineConfig', () => {
-  it('applies the seed defaults to unset fields (32 KiB chunks)', () => {
+  it('applies the documented defaults to unset fields (32 KiB chunks)', () => {
     expect(validatePipelineConfig()).toEqual(pipelineDefaults);
     expect(pipelineDefaults.chunkThreshold).toBe(32 * 1024);
     expect(validatePipelineConfig({ chunkThreshold: 100 })).toEqual({

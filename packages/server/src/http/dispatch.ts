@@ -14,7 +14,7 @@ import { ANONYMOUS, type RouteContext } from './route-context';
  * browser's request (one with `Origin`) gets the CORS headers on every answer.
  */
 export async function dispatch(spool: Spool, request: Request): Promise<Response> {
-  // [issue 6] request durations for /metrics, labelled by route pattern (bounded cardinality)
+  request durations for /metrics, labelled by route pattern (bounded cardinality)
   const started = performance.now();
   let route = 'unmatched';
   const response = await dispatchRoute(spool, request, (pattern) => {
@@ -68,7 +68,7 @@ async function routeResponse(
   }
   try {
     const { route, params } = match;
-    matched(route.pattern); // [issue 6]
+    matched(route.pattern);
     const principal = route.access === 'public' ? ANONYMOUS : await spool.access.authenticate(request);
     // Every authenticated request counts against its principal's rate (SSE counts in its endpoint).
     if (route.access !== 'public') spool.principalLimits.take(principal);

@@ -77,7 +77,7 @@ export class SseEndpoint {
   private readonly heartbeat = encoder.encode(': hb\n\n');
   private timer: unknown;
   private closed = false;
-  private closedTotals = { delivered: 0, bytesOut: 0, lagCuts: 0 }; // [issue 6] lagCuts
+  private closedTotals = { delivered: 0, bytesOut: 0, lagCuts: 0 };
 
   constructor(
     private readonly options: ResolvedSseOptions,
@@ -139,7 +139,7 @@ export class SseEndpoint {
       this.streams.delete(sub);
       this.closedTotals.delivered += sub.delivered;
       this.closedTotals.bytesOut += sub.bytesOut;
-      this.closedTotals.lagCuts += sub.lagCuts; // [issue 6]
+      this.closedTotals.lagCuts += sub.lagCuts;
       sub.close();
     };
     const body = new ReadableStream<Uint8Array>(
@@ -224,12 +224,12 @@ export class SseEndpoint {
 
   totals(): { connections: number; lagging: number; delivered: number; bytesOut: number; lagCuts: number } {
     let lagging = 0;
-    let { delivered, bytesOut, lagCuts } = this.closedTotals; // [issue 6] lagCuts
+    let { delivered, bytesOut, lagCuts } = this.closedTotals;
     for (const s of this.streams) {
       if (s.lagging) lagging++;
       delivered += s.delivered;
       bytesOut += s.bytesOut;
-      lagCuts += s.lagCuts; // [issue 6]
+      lagCuts += s.lagCuts;
     }
     return { connections: this.streams.size, lagging, delivered, bytesOut, lagCuts };
   }

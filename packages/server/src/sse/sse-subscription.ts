@@ -30,7 +30,7 @@ export class SseSubscription {
   bytesOut = 0;
   delivered = 0;
   lagging = false;
-  /** [issue 6] Times this stream was cut from live back to catchup (its reader was too slow). */
+  /** Times this stream was cut from live back to catchup (its reader was too slow). */
   lagCuts = 0;
   private closed = false;
 
@@ -88,7 +88,7 @@ export class SseSubscription {
     if ((this.sink.desiredSize ?? 0) <= 0) {
       if (this.sub.state === 'live') {
         this.lagging = true;
-        this.lagCuts++; // [issue 6]
+        this.lagCuts++;
       }
       this.sub.pause();
     }

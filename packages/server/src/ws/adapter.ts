@@ -66,7 +66,7 @@ export class WsAdapter {
   private readonly ctx: ConnectionContext;
   private readonly heartbeatFrame = frameText('{"op":"hb"}');
   private sweepTimer: unknown;
-  private closedTotals = { delivered: 0, bytesOut: 0, lagCuts: 0 }; // [issue 6] lagCuts
+  private closedTotals = { delivered: 0, bytesOut: 0, lagCuts: 0 };
   private closing = false;
   /** Set when a shutdown starts: new sockets are refused, open ones stay until `close()`. */
   private refusing = false;
@@ -96,7 +96,7 @@ export class WsAdapter {
         this.connections.delete(connection);
         this.closedTotals.delivered += connection.delivered;
         this.closedTotals.bytesOut += connection.queue.bytesOut;
-        this.closedTotals.lagCuts += connection.lagCuts; // [issue 6]
+        this.closedTotals.lagCuts += connection.lagCuts;
       },
     };
     this.scheduleSweep();
@@ -192,13 +192,13 @@ export class WsAdapter {
     let lagging = 0;
     let delivered = this.closedTotals.delivered;
     let bytesOut = this.closedTotals.bytesOut;
-    let lagCuts = this.closedTotals.lagCuts; // [issue 6]
+    let lagCuts = this.closedTotals.lagCuts;
     for (const c of this.connections) {
       const h = c.health();
       if (h.lagging) lagging++;
       delivered += h.delivered;
       bytesOut += h.bytesOut;
-      lagCuts += c.lagCuts; // [issue 6]
+      lagCuts += c.lagCuts;
     }
     return { connections: this.connections.size, lagging, delivered, bytesOut, lagCuts };
   }

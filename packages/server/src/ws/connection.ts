@@ -69,7 +69,7 @@ export class Connection {
   /** Set by the adapter's liveness sweep; any frame or pong from the peer sets it again. */
   alive = true;
   delivered = 0;
-  /** [issue 6] Subscriptions of this connection cut from live back to catchup, ever. */
+  /** Subscriptions of this connection cut from live back to catchup, ever. */
   lagCuts = 0;
   private subs: Map<string, WsSubscription> | undefined;
   private inbox: ClientMessage[] | undefined;

@@ -63,7 +63,7 @@ export class WsSubscription {
       if (wasLive) {
         this.lagging = true;
         this.lagCount++;
-        this.connection.lagCuts++; // [issue 6] cumulative, for spool_lag_cuts_total
+        this.connection.lagCuts++; // cumulative, for spool_lag_cuts_total
         this.connection.sendControl({ op: 'lag', topic: this.topic });
       }
       this.connection.noteLagging();

@@ -90,7 +90,7 @@ export function flagParam(url: URL, name: string): boolean {
   );
 }
 
-/** A channel type path segment: an integer from 0 to 255 (the seed's uint8). @throws SpoolError `BAD_REQUEST` */
+/** A channel type path segment: an integer from 0 to 255 (a uint8 on the wire). @throws SpoolError `BAD_REQUEST` */
 export function channelTypeParam(raw: string): number {
   const n = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(n >= 0 && n <= 255)) {
