@@ -89,7 +89,7 @@ export class Spool {
     const sseOptions = resolveSseOptions(options.sse);
     this.owns = { store: options.store === undefined, broker: options.broker === undefined };
     this.store = options.store ?? new MemoryMessageStore({ clock: this.clock });
-    Wrapped so every key written through Spool is known (the broker cannot list keys).
+    // Wrapped so every key written through Spool is known (the broker cannot list keys).
     this.broker = trackStreamKeys(options.broker ?? new MemoryBroker({ clock: this.clock }), this.streamKeys);
     const breaker = { ...spoolDefaults.breaker, ...options.breaker };
     this.breakers = {

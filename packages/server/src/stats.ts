@@ -188,7 +188,7 @@ async function brokerSnapshots(spool: Spool): Promise<BrokerStreamSnapshot[]> {
   if (spool.breakers.broker.state === 'open') return [];
   const out: BrokerStreamSnapshot[] = [];
   for (const key of spool.streamKeys.recent(LIST_LIMIT)) {
-    every key written through Spool
+    // Every key written through Spool
     try {
       const broker = spool.breakers.broker;
       const info = await broker.execute(() => spool.broker.xinfoStream(key));

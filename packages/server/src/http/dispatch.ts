@@ -14,7 +14,7 @@ import { ANONYMOUS, type RouteContext } from './route-context';
  * browser's request (one with `Origin`) gets the CORS headers on every answer.
  */
 export async function dispatch(spool: Spool, request: Request): Promise<Response> {
-  request durations for /metrics, labelled by route pattern (bounded cardinality)
+  // Request durations for /metrics, labelled by route pattern (bounded cardinality)
   const started = performance.now();
   let route = 'unmatched';
   const response = await dispatchRoute(spool, request, (pattern) => {
