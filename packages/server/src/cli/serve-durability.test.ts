@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelTopic } from '@spool/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChatAssembler } from '../__tests__/chat-assembly';
 import { type Frame, TestClient } from '../__tests__/helpers';
 import { adminClient, deleteKeys, nextPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
@@ -286,6 +286,9 @@ describe('spool serve on PostgreSQL, as a real process', () => {
 
     const before = await produce(server.url, 'outage', ['saved ', 'first']);
     await saved(server.url, before);
+    // The relay writes the saved message's record from the outbox, through the same proxy:
+    // it must be out before the cut, or it (rightly) waits in the outbox for the outage.
+    await vi.waitFor(async () => expect(await records()).toEqual([`${before}:true`]), { timeout: 10_000 });
     proxy.cut();
     const lost = [
       await produce(server.url, 'outage', ['during ', 'the ', 'outage']),
