@@ -7,10 +7,10 @@
  * Protocol: the parent sends `{ cmd: 'round', seed, round }` and gets a {@link RoundResult},
  * or `{ cmd: 'close' }` and gets `{ closed: true }`. argv: subject name, Redis URL, key prefix.
  */
+import { seededRandom } from '@spool/core';
 import { resumableStreamSubject } from './llm-resumable-subject';
 import { spoolMemorySubject } from './llm-spool-subject';
 import { type LlmSubject, type ReplyConnection, type ReplyHandlers, Ticker } from './llm-subject';
-import { mulberry32 } from './random';
 
 export type SubjectName = 'spool-memory' | 'resumable-stream';
 
@@ -61,7 +61,7 @@ const WORDS = [
 
 /** The fake model: a deterministic reply of `n` tokens. */
 function modelReply(seed: number, n: number): string[] {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   return Array.from({ length: n }, () => WORDS[Math.floor(rand() * WORDS.length)]!);
 }
 
@@ -169,7 +169,7 @@ async function runRound(
     errors: [],
     redisCommands: 0,
   };
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const before = subject.redisCommands();
   const replies: Promise<void>[] = [];
   for (let i = 0; i < shape.replies; i++) {

@@ -12,10 +12,9 @@
  * a flat string when it joins the carried partial line, and that copy pays off there, so
  * the ratio is lower; it is printed so the figure is not cherry-picked.
  */
-import { SseParser } from '@spool/core';
+import { SseParser, seededRandom } from '@spool/core';
 import { createParser } from 'eventsource-parser';
 import { type BenchOutput, median, pick, report } from './harness';
-import { mulberry32 } from './random';
 
 const TARGET_BYTES = pick(8, 2) * 1024 * 1024;
 const ROUNDS = pick(21, 5);
@@ -148,7 +147,7 @@ function compare(chunks: string[], events: number, mb: number): Comparison {
 }
 
 export default async function run(): Promise<BenchOutput> {
-  const rand = mulberry32(20_241_118);
+  const rand = seededRandom(20_241_118);
   const { text, events } = buildStream(rand);
   const decoded = decodedChunks(text, rand);
   const sliced = slicedChunks(decoded);

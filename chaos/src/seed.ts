@@ -4,7 +4,7 @@
  * prints its seed before it starts, so a failure is replayed with
  * `SPOOL_TEST_SEED=<seed> pnpm chaos`.
  */
-
+import { seededRandom } from '@spool/core';
 /** The run's base seed: SPOOL_TEST_SEED, or a fresh 31-bit integer. */
 export const baseSeed: number = (() => {
   const raw = process.env.SPOOL_TEST_SEED;
@@ -12,17 +12,8 @@ export const baseSeed: number = (() => {
   return Math.floor(Math.random() * 2 ** 31);
 })();
 
-/** A small seeded PRNG (mulberry32): uniform in [0, 1). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (core's mulberry32): uniform in [0, 1). */
+export const seeded = seededRandom;
 
 /**
  * The random sources of one scenario: `stream(k)` is the k-th independent source (one per

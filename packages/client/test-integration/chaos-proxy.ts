@@ -5,6 +5,7 @@
  * mid-handshake, and in the burst of a catchup, wherever the bytes happen to be.
  */
 import { createServer, type Server, Socket } from 'node:net';
+import { seededRandom } from '@spool/core';
 
 export interface ChaosProxy {
   port: number;
@@ -27,17 +28,8 @@ export interface ChaosOptions {
   random: () => number;
 }
 
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (core's mulberry32): uniform in [0, 1). */
+export const seeded = seededRandom;
 
 export async function startChaosProxy(options: ChaosOptions): Promise<ChaosProxy> {
   let cuts = 0;

@@ -8,3 +8,4 @@ export * from './protocol';
 export * from './stats';
 export * from './store';
 export * from './time/clock';
+export { seededRandom } from './time/seeded-random';

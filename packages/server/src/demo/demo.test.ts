@@ -1,4 +1,4 @@
-import { createManualClock, MemoryBroker, memoryBrokerServeLimits } from '@spool/core';
+import { createManualClock, MemoryBroker, memoryBrokerServeLimits, seededRandom } from '@spool/core';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { apiOf, codeOf } from '../http/routes/__tests__/route-kit';
@@ -6,7 +6,6 @@ import { COMPLETED_STREAM } from '../producers/chat-producer';
 import { createSpool } from '../spool';
 import { startDemo } from './demo';
 import { DEMO_CHANNELS } from './demo-producer';
-import { seededRandom } from './demo-random';
 import { DEMO_GROUP } from './demo-workers';
 import { simulatedReply } from './simulated-reply';
 
