@@ -7,7 +7,7 @@
  * The pipeline runs in two builds, which is the decision this benchmark exists for:
  * - `text`: chunks built by string concatenation, encoded once per chunk (the default);
  * - `pool`: every item `encodeInto` a scratch buffer borrowed from a `BufferPool`, copied
- *   out per chunk (seed 001's buffer pool).
+ *   out per chunk.
  * Each runs on a sync source (an array) and on an async generator (one await per item,
  * like a database cursor). Rounds alternate the order of the variants; figures are medians
  * over rounds, GC counts and pause times come from `PerformanceObserver('gc')`.

@@ -13,7 +13,6 @@ import {
   SpoolClient,
   type SpoolError,
   type SpoolEvent,
-  type SubscribeOptions,
   type Subscription,
 } from './index';
 import type { MessageWriter, SpoolProducer } from './producer';

@@ -5,7 +5,6 @@ import {
   eventIdJustBefore,
   isEventIdAfter,
   readServerFrame,
-  type WireOpenMeta,
 } from '@spool/core/protocol';
 import { fetchHistory, type HistoryChannel, type HistoryOptions } from './channel-history';
 import { type AssembledMessage, type ChannelStore, ChatAssembler } from './chat-assembler';

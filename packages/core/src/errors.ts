@@ -7,7 +7,7 @@
 export const ErrorCode = {
   // options
   INVALID_OPTION: 'INVALID_OPTION',
-  // StreamCache (seed 000)
+  // StreamCache
   STREAM_NOT_FOUND: 'STREAM_NOT_FOUND',
   STREAM_CLOSED: 'STREAM_CLOSED',
   STREAM_EXISTS: 'STREAM_EXISTS',
@@ -30,7 +30,7 @@ export const ErrorCode = {
   INVALID_MESSAGE: 'INVALID_MESSAGE',
   UNKNOWN_OP: 'UNKNOWN_OP',
   FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
-  // topics and stores (seed 003)
+  // topics and stores
   INVALID_TOPIC: 'INVALID_TOPIC',
   TOPIC_NOT_FOUND: 'TOPIC_NOT_FOUND',
   TOPIC_CLOSED: 'TOPIC_CLOSED',
@@ -40,7 +40,7 @@ export const ErrorCode = {
   MESSAGE_NOT_FOUND: 'MESSAGE_NOT_FOUND',
   PERSIST_FAILED: 'PERSIST_FAILED',
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
-  // broker (seed 004); names follow Redis's own error prefixes where Redis has one
+  // broker; names follow Redis's own error prefixes where Redis has one
   NOGROUP: 'NOGROUP',
   BUSYGROUP: 'BUSYGROUP',
   ID_TOO_SMALL: 'ID_TOO_SMALL',
@@ -50,13 +50,13 @@ export const ErrorCode = {
   WRONGTYPE: 'WRONGTYPE',
   BROKER_UNAVAILABLE: 'BROKER_UNAVAILABLE',
   BROKER_CLOSED: 'BROKER_CLOSED',
-  // flow control (seed 002)
+  // flow control
   CIRCUIT_OPEN: 'CIRCUIT_OPEN',
   RETRY_EXHAUSTED: 'RETRY_EXHAUSTED',
   TIMEOUT: 'TIMEOUT',
   ABORTED: 'ABORTED',
   INVALID_CREDIT: 'INVALID_CREDIT',
-  // pipeline (seed 001)
+  // pipeline
   PIPELINE_FAILED: 'PIPELINE_FAILED',
   // server and client, on the wire
   BAD_REQUEST: 'BAD_REQUEST',

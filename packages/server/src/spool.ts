@@ -25,7 +25,7 @@ import { PrincipalLimiter } from './auth/principal-limits';
 import { dispatch } from './http/dispatch';
 import { registerHealthRoutes } from './http/health-routes';
 import { nodeListener } from './http/node-bridge';
-import type { RouteContext } from './http/route-context';
+import type { RouteContext, RouteServices } from './http/route-context';
 import { Router } from './http/router';
 import { registerApiRoutes } from './http/routes';
 // Known broker keys and per-instance Prometheus metrics
@@ -44,7 +44,7 @@ import { resolveWsOptions } from './ws/ws-options';
  * A Spool server: topics, the chat pipeline, WebSocket and SSE fan-out, and the HTTP API,
  * embeddable in any Node server. Create it with {@link createSpool}.
  */
-export class Spool {
+export class Spool implements RouteServices {
   readonly cache: StreamCache;
   readonly store: MessageStore;
   readonly broker: StreamBroker;
@@ -249,7 +249,7 @@ export class Spool {
   }
 
   /**
-   * Runs a server-side producer, as seed 003's `NewStream(id, workFunc)`: opens a message,
+   * Runs a server-side producer: opens a message,
    * appends what `work` writes, ends it with `success` or `error`, and aborts `signal` when
    * the message is cancelled.
    */

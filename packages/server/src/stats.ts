@@ -6,7 +6,7 @@ import {
   type StoreStatsSnapshot,
   SYS_TOPIC,
 } from '@spool/core';
-import type { Spool } from './spool';
+import type { SpoolParts } from './server-parts';
 import type { ConnectionHealth } from './ws/connection';
 
 /**
@@ -41,7 +41,7 @@ export class StatsPublisher {
   private storeCounts: { at: number; messages: number; outboxBacklog: number } | undefined;
 
   constructor(
-    private readonly spool: Spool,
+    private readonly spool: SpoolParts,
     private readonly intervalMs: number,
   ) {
     this.schedule();
@@ -183,7 +183,7 @@ export class StatsPublisher {
   }
 }
 
-async function brokerSnapshots(spool: Spool): Promise<BrokerStreamSnapshot[]> {
+async function brokerSnapshots(spool: SpoolParts): Promise<BrokerStreamSnapshot[]> {
   // Stats must not wait on (or hammer) a broker that is down: skip while its breaker is open.
   if (spool.breakers.broker.state === 'open') return [];
   const out: BrokerStreamSnapshot[] = [];
@@ -213,7 +213,7 @@ async function brokerSnapshots(spool: Spool): Promise<BrokerStreamSnapshot[]> {
 }
 
 /** Pings the broker and reads the breakers: ready only when both dependencies are. */
-export async function readiness(spool: Spool): Promise<Readiness> {
+export async function readiness(spool: SpoolParts): Promise<Readiness> {
   const checks: Readiness['checks'] = {};
   const broker = spool.breakers.broker;
   try {

@@ -72,13 +72,13 @@ export interface MemoryBrokerOptions {
   /** Time source for IDs, idle times and blocking timeouts. @default realClock */
   clock?: Clock;
   /**
-   * Spool extension (seed 004): every XADD also trims the stream like `MAXLEN ~ n`, so a
+   * Spool extension: every XADD also trims the stream like `MAXLEN ~ n`, so a
    * stream keeps at most about `n` entries (whole nodes of 100 go). `Infinity` is off.
    * @default Infinity
    */
   maxStreamLength?: number;
   /**
-   * Spool extension (seed 004): a consumer holding this many pending entries gets nothing
+   * Spool extension: a consumer holding this many pending entries gets nothing
    * new from XREADGROUP `>` until its acks make room (blocked reads wait for that). `Infinity` is off.
    * @default Infinity
    */
@@ -98,7 +98,7 @@ export const memoryBrokerDefaults = {
   maxOnceKeys: 100_000,
 } as const;
 
-/** The limits of seed 004, which `spool serve` turns on. */
+/** The broker limits that `spool serve` turns on (trimming on XADD, a cap on pending entries per consumer). */
 export const memoryBrokerServeLimits = { maxStreamLength: 10_000, maxPendingMessages: 1_000 } as const;
 
 type ReadTarget = { key: string; history: StreamIdParts | undefined };

@@ -1,4 +1,4 @@
-// StreamCache (seed 000): message chunk assembly with limits, timeouts, queries and a
+// StreamCache: message chunk assembly with limits, timeouts, queries and a
 // completion callback that is retried, then dead-lettered, never dropped.
 export {
   type CompleteFailedHandler,

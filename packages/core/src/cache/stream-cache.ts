@@ -27,7 +27,7 @@ import {
 } from './stream-meta';
 
 /**
- * Assembles streaming messages chunk by chunk (seed 000): open, append, end, then hand the
+ * Assembles streaming messages chunk by chunk: open, append, end, then hand the
  * whole message to `onStreamComplete`, which is retried and finally dead-lettered, never
  * dropped.
  *

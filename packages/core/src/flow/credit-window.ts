@@ -36,7 +36,7 @@ export interface CreditWindowSnapshot {
 }
 
 /**
- * Sliding-window flow control counted in events (seed 002's FlowController). Sending
+ * Sliding-window flow control counted in events. Sending
  * consumes credit; the receiver returns it with acks (one per event handled) or grants
  * (`{"op":"credit","n":512}`); a reconnect resets the window. Credit is never negative
  * and never above `max`.

@@ -5,8 +5,7 @@ import type { CreditWindow } from './credit-window';
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
 /**
- * One stream's (a topic subscription's, a connection's) health: seed 002's "Stream
- * Statistics", typed. Durations and instants are in milliseconds.
+ * One stream's (a topic subscription's, a connection's) health statistics, typed. Durations and instants are in milliseconds.
  */
 export interface StreamHealth {
   id: string;

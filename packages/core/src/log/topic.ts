@@ -71,8 +71,8 @@ export const topicDefaults = { catchupPageSize: 256, maxTombstones: 10_000 } as 
 export type TopicReadResult = CatchupPage;
 
 /**
- * A named, append-only event log with bounded retention, fanned out to many subscribers
- * (seed 003). Catchup after an ID is a binary search in the retained log, O(log n + k);
+ * A named, append-only event log with bounded retention, fanned out to many subscribers.
+ * Catchup after an ID is a binary search in the retained log, O(log n + k);
  * older IDs go to the catchup strategy (the store, on channel topics); when nothing can
  * serve them the subscriber gets a `reset`. Topics are separate from the broker.
  *

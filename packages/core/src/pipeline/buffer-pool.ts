@@ -1,7 +1,7 @@
 import { requireInteger } from '../flow/validate';
 
 /**
- * Reusable fixed-size byte buffers (seed 001's `BufferPool`). A pipeline borrows one as its
+ * Reusable fixed-size byte buffers. A pipeline borrows one as its
  * scratch buffer for the life of a stream and returns it when the stream ends, however it ends.
  *
  * @example

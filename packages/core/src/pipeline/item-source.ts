@@ -5,7 +5,7 @@ import { describeValue } from '../flow/validate';
 export type PipelineIterable<T> = AsyncIterable<T> | Iterable<T> | ReadableStream<T>;
 
 /**
- * Where items come from (seed 001's `DataFetcher`). A function is called once, lazily, with
+ * Where items come from. A function is called once, lazily, with
  * the stream's AbortSignal, which fires when the reader cancels or the pipeline fails, so a
  * database cursor or an upstream fetch can stop at once.
  */

@@ -3,7 +3,7 @@ import { requireInteger } from '../flow/validate';
 
 export type PipelineCompression = 'gzip' | 'deflate' | 'deflate-raw';
 
-/** The numbers that shape a pipeline (seed 001's `ChunkConfig`). */
+/** The numbers that shape a pipeline. */
 export interface PipelineConfig {
   /**
    * A chunk is sent once the buffered output passes this many bytes (the stream's end
@@ -17,7 +17,7 @@ export interface PipelineConfig {
    */
   batchSize?: number;
   /**
-   * Chunks the output may queue ahead of its reader (seed 001's `ChannelBuffer`). With the
+   * Chunks the output may queue ahead of its reader. With the
    * chunk being built, this bounds how far the fetcher runs ahead of a slow reader.
    * @default 1
    */
@@ -41,7 +41,7 @@ export const pipelineDefaults = {
 const compressions: readonly unknown[] = ['gzip', 'deflate', 'deflate-raw', false];
 
 /**
- * Applies defaults and checks every field, as seed 001's `ChunkConfig.Validate()` does. A
+ * Applies defaults and checks every field. A
  * field left `undefined` takes its default (TypeScript's "unset", where Go used the zero
  * value); a value that is set but wrong throws `INVALID_OPTION` rather than being silently
  * replaced.

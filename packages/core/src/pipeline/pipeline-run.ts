@@ -11,7 +11,7 @@ import type {
   PipelineSource,
   PipelineStage,
   PipelineSummary,
-} from './stream-pipeline';
+} from './pipeline-types';
 
 /** What every stream of one pipeline shares. */
 export interface RunParts {

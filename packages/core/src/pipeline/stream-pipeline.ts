@@ -3,32 +3,26 @@ import { requireFunction } from '../flow/validate';
 import { type Clock, realClock } from '../time/clock';
 import type { BufferPool } from './buffer-pool';
 import type { PipelineEncoder, PipelineErrorBody } from './encoder';
-import { checkFetcher, type PipelineFetcher } from './item-source';
+import { checkFetcher } from './item-source';
 import { type PipelineConfig, type ResolvedPipelineConfig, validatePipelineConfig } from './pipeline-config';
 import { PipelineRun, type RunParts } from './pipeline-run';
+import type {
+  BatchPipelineSource,
+  PipelineBatchTransformer,
+  PipelineMetrics,
+  PipelineSource,
+  PipelineTransformer,
+} from './pipeline-types';
 
-/** Where a failure came from, in `PipelineMetrics.onError`'s error details. */
-export type PipelineStage = 'fetcher' | 'transformer' | 'encoder' | 'signal';
-
-/** Hooks for metrics (seed 001's `StreamMetrics`). They must not throw; if one does, the stream carries on. */
-export interface PipelineMetrics {
-  /** A chunk went to the reader (bytes before compression). */
-  onChunkSent?(bytes: number): void;
-  /** The stream failed: in-band for fetcher, transformer and encoder errors, `ABORTED` for the signal. */
-  onError?(error: SpoolError): void;
-  /** The stream ended normally. */
-  onComplete?(summary: PipelineSummary): void;
-  /** The reader cancelled. */
-  onCancel?(summary: PipelineSummary): void;
-}
-
-export interface PipelineSummary {
-  items: number;
-  chunks: number;
-  /** Bytes before compression. */
-  bytes: number;
-  durationMs: number;
-}
+export type {
+  BatchPipelineSource,
+  PipelineBatchTransformer,
+  PipelineMetrics,
+  PipelineSource,
+  PipelineStage,
+  PipelineSummary,
+  PipelineTransformer,
+} from './pipeline-types';
 
 /** Wiring shared by every stream of one {@link StreamPipeline}. */
 export interface StreamPipelineOptions extends PipelineConfig {
@@ -49,29 +43,6 @@ export interface StreamPipelineOptions extends PipelineConfig {
   describeError?: (error: unknown) => PipelineErrorBody;
 }
 
-/** Maps one item on its way to the encoder (seed 001's `Transformer`); may be async. */
-export type PipelineTransformer<T, U> = (item: T, index: number) => U | Promise<U>;
-/** Maps a batch of items at once (one query per batch, say); may be async. */
-export type PipelineBatchTransformer<T, U> = (items: T[], signal: AbortSignal) => U[] | Promise<U[]>;
-
-/** One stream's source, transformer and encoder (seed 001's `Stream()` arguments). */
-export interface PipelineSource<T, U = T> {
-  fetcher: PipelineFetcher<T>;
-  /** Maps each item; may be async. Left out, items are encoded as they come. */
-  transformer?: PipelineTransformer<T, U>;
-  encoder: PipelineEncoder<U>;
-  /** Ends the stream with `ABORTED` (reads reject) and aborts the fetcher: pass the request's signal. */
-  signal?: AbortSignal;
-}
-
-/** The batch variant's source: items reach `transformBatch` `batchSize` at a time (one query per batch, say). */
-export interface BatchPipelineSource<T, U = T> {
-  fetcher: PipelineFetcher<T>;
-  transformBatch?: PipelineBatchTransformer<T, U>;
-  encoder: PipelineEncoder<U>;
-  signal?: AbortSignal;
-}
-
 export function defaultDescribeError(error: unknown): PipelineErrorBody {
   if (error instanceof SpoolError) return { code: error.code, message: error.message };
   return {
@@ -81,7 +52,7 @@ export function defaultDescribeError(error: unknown): PipelineErrorBody {
 }
 
 /**
- * fetcher → transformer → encoder → `ReadableStream<Uint8Array>` (seed 001's `Streamer`).
+ * fetcher → transformer → encoder → `ReadableStream<Uint8Array>`.
  * Output is pulled: nothing is fetched beyond `highWaterMark` chunks plus the chunk being
  * built, so a slow reader slows the fetcher. Cancelling the stream aborts the fetcher; a
  * fetcher, transformer or encoder error ends the stream with the encoder's in-band error.

@@ -23,16 +23,7 @@ export interface Principal {
   [extra: string]: unknown;
 }
 
-/**
- * What a principal is about to do, passed to `authorize(principal, action, topic)`:
- * - `connect`: open a WebSocket (no topic);
- * - `subscribe`: read a topic live or from history (WebSocket `sub`, SSE, history);
- * - `publish`: append an event to a topic;
- * - `produce`: open, append to, end or cancel chat messages on a channel topic;
- * - `broker`: use a consumer-group stream (the topic is the stream key);
- * - `admin`: the operator routes (stats, lists, deletes; no topic).
- */
-export type Action = 'connect' | 'subscribe' | 'publish' | 'produce' | 'broker' | 'admin';
+export type { Action } from './action';
 
 /** The principal of the local default (loopback, no token configured): full access. */
 export const LOCAL_PRINCIPAL: Principal = Object.freeze({ id: 'local', role: 'admin' as const });

@@ -1,5 +1,5 @@
 import { SYS_TOPIC } from '@spool/core';
-import type { Action } from './principal';
+import type { Action } from './action';
 
 /**
  * What a JWT's `spool` claim grants (docs/security.md, "Tokens and what they grant"). Each

@@ -45,7 +45,7 @@ describe('JWT settings', () => {
 });
 
 describe('parseServeArgs', () => {
-  it('defaults to loopback:8080, in memory with seed 004 broker limits, no token, no demo', () => {
+  it('defaults to loopback:8080, in memory with the memory broker serve limits, no token, no demo', () => {
     expect(serve(['serve'])).toEqual({
       host: '127.0.0.1',
       port: 8080,

@@ -46,7 +46,7 @@ export interface ServeHandle {
 }
 
 /**
- * Starts `spool serve` in process: the Spool server (memory broker with seed 004's limits,
+ * Starts `spool serve` in process: the Spool server (memory broker with limits,
  * or RedisBroker with `SPOOL_REDIS_URL`), the dashboard at `/`, and the demo if asked.
  *
  * Finished messages go to PostgreSQL with `SPOOL_DATABASE_URL`, to the embedded PGlite

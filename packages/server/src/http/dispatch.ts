@@ -1,9 +1,8 @@
 import { SpoolError } from '@spool/core';
-import type { Spool } from '../spool';
 import { optionsResponse, withCors } from './cors';
 import { errorResponse } from './errors';
 import { readJson } from './read-json';
-import { ANONYMOUS, type RouteContext } from './route-context';
+import { ANONYMOUS, type RouteContext, type RouteServices } from './route-context';
 
 /**
  * The fetch-style entry point: check the Host and the Origin (403 before anything else),
@@ -13,7 +12,7 @@ import { ANONYMOUS, type RouteContext } from './route-context';
  * preflight's answer); another method gets 405 `METHOD_NOT_ALLOWED` with `Allow`. A
  * browser's request (one with `Origin`) gets the CORS headers on every answer.
  */
-export async function dispatch(spool: Spool, request: Request): Promise<Response> {
+export async function dispatch(spool: RouteServices, request: Request): Promise<Response> {
   // Request durations for /metrics, labelled by route pattern (bounded cardinality)
   const started = performance.now();
   let route = 'unmatched';
@@ -25,7 +24,7 @@ export async function dispatch(spool: Spool, request: Request): Promise<Response
 }
 
 async function dispatchRoute(
-  spool: Spool,
+  spool: RouteServices,
   request: Request,
   matched: (pattern: string) => void,
 ): Promise<Response> {
@@ -47,7 +46,7 @@ async function dispatchRoute(
 }
 
 async function routeResponse(
-  spool: Spool,
+  spool: RouteServices,
   request: Request,
   url: URL,
   matched: (pattern: string) => void,

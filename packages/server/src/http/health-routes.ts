@@ -1,4 +1,3 @@
-import type { Spool } from '../spool';
 import { jsonResponse } from './errors';
 import type { RouteContext } from './route-context';
 import type { Router } from './router';
@@ -13,7 +12,7 @@ export function registerHealthRoutes(router: Router<RouteContext>): void {
   router.get(
     '/readyz',
     async (_req, _params, ctx) => {
-      const r = await (ctx.spool as Spool).readiness();
+      const r = await ctx.spool.readiness();
       return jsonResponse(r, r.ready ? 200 : 503);
     },
     { access: 'public' },

@@ -1,5 +1,20 @@
 import type { Action, Principal } from '../auth/principal';
-import type { Spool } from '../spool';
+import type { SpoolMetrics } from '../metrics/spool-metrics';
+import type { SpoolParts } from '../server-parts';
+import type { Readiness, ServerStats } from '../stats';
+import type { Router } from './router';
+
+/**
+ * What route handlers reach of the server through `ctx.spool`: its parts, plus the router
+ * (to register routes), its metrics, stats and readiness. `Spool` implements it.
+ */
+export interface RouteServices extends SpoolParts {
+  /** Register more routes here; `fetch` dispatches to them. */
+  readonly router: Router<RouteContext>;
+  readonly metrics: SpoolMetrics;
+  stats(): Promise<ServerStats>;
+  readiness(): Promise<Readiness>;
+}
 
 /**
  * What every route handler gets besides the request and its params: the Spool instance
@@ -14,7 +29,7 @@ import type { Spool } from '../spool';
  * });
  */
 export interface RouteContext {
-  spool: Spool;
+  spool: RouteServices;
   /** The caller (`anonymous` on public routes). */
   principal: Principal;
   url: URL;

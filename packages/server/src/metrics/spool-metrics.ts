@@ -1,6 +1,6 @@
 import type { BrokerStreamSnapshot } from '@spool/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Spool } from '../spool';
+import type { SpoolParts } from '../server-parts';
 import { brokerStreamSnapshot } from './known-stream-keys';
 
 /** Options of {@link SpoolMetrics}. */
@@ -49,7 +49,7 @@ export class SpoolMetrics {
   private brokerMemo: Promise<BrokerStreamSnapshot[]> | undefined;
 
   constructor(
-    private readonly spool: Spool,
+    private readonly spool: SpoolParts,
     options: SpoolMetricsOptions = {},
   ) {
     this.maxBrokerStreams = options.maxBrokerStreams ?? spoolMetricsDefaults.maxBrokerStreams;

@@ -1,8 +1,18 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SpoolError } from '@spool/core';
-import type { Spool } from '../spool';
+import type { AccessControl } from '../auth/access-control';
+
+/** What serving on node:http needs of a Spool server (`Spool` has it). */
+export interface NodeServable {
+  readonly access: Pick<AccessControl, 'assertCanServeOn'>;
+  /** Answers an `upgrade` on the WebSocket path; false for any other path. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** A node:http `request` listener. */
+  readonly handleRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  close(): Promise<void>;
+}
 
 /** Options of `spool.listen()`. */
 export interface ListenOptions {
@@ -33,7 +43,7 @@ export interface SpoolServer {
  * mode it checks the bound address, now or when the server starts listening.
  */
 export function attachToServer(
-  spool: Spool,
+  spool: NodeServable,
   server: Server,
   options: { requests?: boolean } = {},
 ): () => void {
@@ -73,7 +83,7 @@ export function attachToServer(
  * Creates a node:http server for `spool` and listens. Rejects with `INVALID_OPTION` before
  * binding when the open local mode (no token) is asked to listen beyond loopback.
  */
-export async function listen(spool: Spool, options: ListenOptions = {}): Promise<SpoolServer> {
+export async function listen(spool: NodeServable, options: ListenOptions = {}): Promise<SpoolServer> {
   const host = options.host ?? listenDefaults.host;
   const port = options.port ?? listenDefaults.port;
   if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) {

@@ -148,7 +148,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     const { store, storeBreaker } = this.deps;
     const message = storedInput(messageId, open, chunks, meta);
     const save = () => retry(() => storeBreaker.execute(() => store.save(message)), this.deps.retry);
-    // Atomic with respect to catchup (seed 003's PersistAndClear): a resume never reads the
+    // Atomic with respect to catchup: a resume never reads the
     // store before the save committed, and the message's events become trimmable only after.
     await this.deps.topics.getOrCreate(open.topic).persistAndClear(save, { messageId });
     await this.track(this.finish(messageId, open, meta, reason, true));

@@ -9,7 +9,7 @@ import {
 import { type Principal, SYSTEM } from '../auth/principal';
 
 /**
- * The work function of `spool.run`, as seed 003's `NewStream(id, workFunc)`: it writes the
+ * The work function of `spool.run`: it writes the
  * message chunk by chunk and returns (success) or throws (error). `signal` aborts when the
  * message is cancelled from elsewhere (`msg.cancel`, a channel end, a timeout, shutdown),
  * and when a chunk finally failed (the message then ends with `error`).

@@ -1,6 +1,20 @@
+import type { ServerMessage } from '@spool/core';
 import { CreditWindow, type Topic, type TopicEvent, type TopicSubscription } from '@spool/core';
 import { type FrameMemo, frameMemoOf } from '../fanout/frame-memo';
-import type { Connection } from './connection';
+import type { SendQueue } from './send-queue';
+
+/**
+ * What a subscription needs of its WebSocket connection: the send queue it writes to and the
+ * counters it keeps. A narrow view, so the connection and its subscriptions do not import each other.
+ */
+export interface SubscriptionConnection {
+  readonly queue: SendQueue;
+  delivered: number;
+  lagCuts: number;
+  noteLagging(): void;
+  sendControl(message: ServerMessage): void;
+  sendError(ref: number | undefined, err: unknown, topic?: string): void;
+}
 
 /** Why a subscription is paused: out of credit, or its connection's send queue is full. */
 export type PauseReason = 'credit' | 'room';
@@ -25,7 +39,7 @@ export class WsSubscription {
 
   constructor(
     topic: Topic,
-    private readonly connection: Connection,
+    private readonly connection: SubscriptionConnection,
     options: { after: string | undefined; compact: boolean; credit: number; maxCredit: number },
   ) {
     this.memo = frameMemoOf(topic);

@@ -61,7 +61,7 @@ const autoclaimBody = v.object({
 });
 
 /**
- * The consumer-group routes (seed 004's, and more) of docs/http-api.md, one per broker
+ * The consumer-group routes of docs/http-api.md, one per broker
  * command, with Redis's semantics and error codes (`NOGROUP`, `BUSYGROUP`, `NO_SUCH_KEY`…):
  * add, range, create a group, read as a consumer (`count`, `block`), ack, pending (summary
  * or extended), autoclaim, stream info with groups and consumers, and (admin) the list of

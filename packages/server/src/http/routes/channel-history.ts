@@ -8,9 +8,8 @@ import {
   type StoredMessage,
   type WireStreamMeta,
 } from '@spool/core';
-import type { Spool } from '../../spool';
 import { jsonResponse } from '../errors';
-import type { RouteContext } from '../route-context';
+import type { RouteContext, RouteServices } from '../route-context';
 import type { Router } from '../router';
 import { channelTypeParam, intParam } from './request-input';
 
@@ -50,7 +49,7 @@ export function registerChannelHistoryRoutes(router: Router<RouteContext>): void
  * @throws SpoolError `INVALID_EVENT_ID`, and the store's (`STORE_UNAVAILABLE`, `CIRCUIT_OPEN`)
  */
 export async function channelHistory(
-  spool: Spool,
+  spool: RouteServices,
   channel: { channelType: number; channelId: string },
   before: EventId | undefined,
   limit: number,

@@ -91,7 +91,7 @@ export function activeStreamSnapshot(view: StreamView): ActiveStreamSnapshot {
 }
 
 /**
- * The message routes (the StreamCache, seed 000) of docs/http-api.md: open, append a
+ * The message routes (the StreamCache) of docs/http-api.md: open, append a
  * chunk, end with a reason, update the metadata, read one message (open ones from the
  * cache, ended ones from the store), and query open messages by channel, sender or custom
  * field; plus the channel routes: end every stream in a channel, and whether it has one.

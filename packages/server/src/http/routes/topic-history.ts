@@ -31,7 +31,7 @@ export const topicHistoryDefaults = Object.freeze({
 
 /**
  * A topic's retained history as a JSON array of `{ id, event, data }`, streamed through the
- * core pipeline (seed 001): the log is read a page at a time, only as fast as the client
+ * core pipeline: the log is read a page at a time, only as fast as the client
  * reads, so a large topic is never buffered whole. Each item is written from the event's
  * JSON taken at append time, never serialised again. On a channel topic, messages whose
  * events the log no longer holds come as `msg.snapshot` events, as in any resume.

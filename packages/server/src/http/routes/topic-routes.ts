@@ -1,10 +1,9 @@
 import { SpoolError, type TopicStatsSnapshot } from '@spool/core';
 import * as v from 'valibot';
-import type { Spool } from '../../spool';
 import { IdempotencyWindow } from '../../ws/limits';
 import { wsDefaults } from '../../ws/ws-options';
 import { jsonResponse } from '../errors';
-import type { RouteContext } from '../route-context';
+import type { RouteContext, RouteServices } from '../route-context';
 import type { Router } from '../router';
 import { compareText, listPage } from './list-page';
 import { intParam, readBody } from './request-input';
@@ -23,7 +22,7 @@ const publishBody = v.object({
 });
 
 // Idempotency keys of HTTP publishes, per Spool instance (the WebSocket adapter keeps its own).
-const windows = new WeakMap<Spool, IdempotencyWindow>();
+const windows = new WeakMap<RouteServices, IdempotencyWindow>();
 
 /**
  * The topic routes of docs/http-api.md:

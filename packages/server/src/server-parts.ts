@@ -1,0 +1,48 @@
+import type {
+  CircuitBreaker,
+  Clock,
+  MessageStore,
+  StreamBroker,
+  StreamCache,
+  TopicRegistry,
+} from '@spool/core';
+import type { Logger } from 'pino';
+import type { AuditLog } from './audit/audit-log';
+import type { AccessControl } from './auth/access-control';
+import type { PrincipalLimiter } from './auth/principal-limits';
+import type { KnownStreamKeys } from './metrics/known-stream-keys';
+import type { ChatProducer } from './producers/chat-producer';
+import type { SseEndpoint } from './sse/sse-endpoint';
+import type { WsAdapter } from './ws/adapter';
+
+/**
+ * The parts of a Spool server that its stats, metrics and routes read: an interface of its
+ * own, which `Spool` implements, so that none of them imports the server itself and the
+ * server's modules form no import cycle (docs/architecture.md, "Server parts").
+ */
+export interface SpoolParts {
+  readonly cache: StreamCache;
+  readonly store: MessageStore;
+  readonly broker: StreamBroker;
+  readonly topics: TopicRegistry;
+  readonly access: AccessControl;
+  /** The chat pipeline (open, append, end) that the WebSocket and the message routes drive. */
+  readonly messages: ChatProducer;
+  readonly breakers: { store: CircuitBreaker; broker: CircuitBreaker };
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly ws: WsAdapter;
+  readonly sse: SseEndpoint;
+  readonly startedAt: number;
+  readonly maxBodyBytes: number;
+  /** Broker streams written through `broker` (for `GET /v1/streams`, `$sys`, `/metrics`). */
+  readonly streamKeys: KnownStreamKeys;
+  /** The rate per principal, on every path (docs/security.md, "Defaults"). */
+  readonly principalLimits: PrincipalLimiter;
+  /** Operator actions of this instance, logged with their principal (docs/security.md, "Audit log"). */
+  readonly audit: AuditLog;
+  /** Events published through this instance. */
+  readonly published: number;
+  /** Appends an event to a topic; resolves with its ID. */
+  publish(topic: string, event: string, data: unknown): Promise<string>;
+}
