@@ -1,8 +1,6 @@
 /** The client's tokens against the real server's token auth. */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type SpoolError, SYS_TOPIC } from '@spool/core';
-import { createSpool } from '@spool/server';
+import { createSpool, type SpoolServer } from '@spool/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpoolClient } from '../src/spool-client';
 import { subscribeSse } from '../src/sse/sse-subscription';
@@ -12,23 +10,19 @@ const ADMIN = 'admin-token-0001';
 const USER = 'user-token-00001';
 
 let spool: ReturnType<typeof createSpool>;
-let http: Server;
+let server: SpoolServer;
 let port: number;
 const cleanup: Array<() => void> = [];
 
 beforeEach(async () => {
   spool = createSpool({ auth: { tokens: { admin: [ADMIN], user: [USER] } } });
-  http = createServer();
-  spool.attach(http);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  port = (http.address() as AddressInfo).port;
+  server = await spool.listen({ port: 0 });
+  port = server.port;
 });
 
 afterEach(async () => {
   for (const c of cleanup.splice(0)) c();
-  await spool.close();
-  http.closeAllConnections();
-  await new Promise((resolve) => http.close(resolve));
+  await server.close(); // closes the Spool instance too
 });
 
 function client(options: ConstructorParameters<typeof SpoolClient>[1]): SpoolClient {

@@ -1,31 +1,25 @@
 /** `client.message(id)` against the real server: own messages, and messages fetched over HTTP. */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SpoolError } from '@spool/core';
-import { createSpool } from '@spool/server';
+import { createSpool, type SpoolServer } from '@spool/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpoolProducer } from '../src/producer';
 import { until, ws } from './fake-server';
 
 const USER = 'user-token-00001';
 let spool: ReturnType<typeof createSpool>;
-let http: Server;
+let server: SpoolServer;
 let url: string;
 const clients: SpoolProducer[] = [];
 
 beforeEach(async () => {
   spool = createSpool({ auth: { tokens: { user: [USER] } } });
-  http = createServer();
-  spool.attach(http);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/v1/ws`;
+  server = await spool.listen({ port: 0 });
+  url = `ws://127.0.0.1:${server.port}/v1/ws`;
 });
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
-  await spool.close();
-  http.closeAllConnections();
-  await new Promise((resolve) => http.close(resolve));
+  await server.close(); // closes the Spool instance too
 });
 
 function client(): { c: SpoolProducer; errors: SpoolError[] } {

@@ -5,10 +5,8 @@
  * once, in order, those published while it was away included. The server runs on a manual
  * clock, so `exp` arrives when the test says, not after a sleep.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createManualClock, type ManualClock } from '@spool/core';
-import { createSpool } from '@spool/server';
+import { createSpool, type SpoolServer } from '@spool/server';
 import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpoolClient } from '../src/spool-client';
@@ -22,7 +20,7 @@ const AFTER = 30;
 
 let spool: ReturnType<typeof createSpool>;
 let clock: ManualClock;
-let http: Server;
+let server: SpoolServer;
 let port: number;
 const cleanup: Array<() => void> = [];
 
@@ -33,17 +31,13 @@ beforeEach(async () => {
     clock,
     sse: { retryMs: 5 },
   });
-  http = createServer();
-  spool.attach(http);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  port = (http.address() as AddressInfo).port;
+  server = await spool.listen({ port: 0 });
+  port = server.port;
 });
 
 afterEach(async () => {
   for (const c of cleanup.splice(0)) c();
-  await spool.close();
-  http.closeAllConnections();
-  await new Promise((resolve) => http.close(resolve));
+  await server.close(); // closes the Spool instance too
 });
 
 /**

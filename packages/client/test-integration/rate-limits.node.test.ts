@@ -3,9 +3,7 @@
  * refused with RATE_LIMITED and retryAfterMs, and the client waits and sends them again,
  * so every one lands exactly once; another principal meanwhile is never refused.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createSpool } from '@spool/server';
+import { createSpool, type SpoolServer } from '@spool/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpoolClient } from '../src/spool-client';
 import { ws } from './fake-server';
@@ -14,7 +12,7 @@ const FAST = 'fast-publisher-token';
 const CALM = 'calm-publisher-token';
 
 let spool: ReturnType<typeof createSpool>;
-let http: Server;
+let server: SpoolServer;
 let port: number;
 const cleanup: Array<() => void> = [];
 
@@ -23,17 +21,13 @@ beforeEach(async () => {
     auth: { tokens: { user: [FAST, CALM] } },
     principalLimits: { ratePerSec: 100, burst: 3 },
   });
-  http = createServer();
-  spool.attach(http);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  port = (http.address() as AddressInfo).port;
+  server = await spool.listen({ port: 0 });
+  port = server.port;
 });
 
 afterEach(async () => {
   for (const c of cleanup.splice(0)) c();
-  await spool.close();
-  http.closeAllConnections();
-  await new Promise((resolve) => http.close(resolve));
+  await server.close(); // closes the Spool instance too
 });
 
 function client(token: string): SpoolClient {

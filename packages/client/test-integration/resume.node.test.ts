@@ -4,10 +4,8 @@
  * must assemble to exactly the produced text, and every event must arrive once and in
  * order, over WebSocket and over SSE.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { channelTopic, type MsgDeltaData } from '@spool/core';
-import { createSpool } from '@spool/server';
+import { createSpool, type SpoolServer } from '@spool/server';
 import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { assembleChannel } from '../src/chat-assembler';
 import type { SpoolClientOptions } from '../src/options';
@@ -21,7 +19,7 @@ const CHUNKS = 2000;
 const CUTS = 100;
 
 let spool: ReturnType<typeof createSpool>;
-let http: Server;
+let server: SpoolServer;
 let port: number;
 const cleanup: Array<() => unknown> = [];
 
@@ -31,17 +29,13 @@ beforeEach(async () => {
     cache: { maxChunksPerStream: 10_000 },
     sse: { retryMs: 5 },
   });
-  http = createServer();
-  spool.attach(http);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  port = (http.address() as AddressInfo).port;
+  server = await spool.listen({ port: 0 });
+  port = server.port;
 });
 
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
-  await spool.close();
-  http.closeAllConnections();
-  await new Promise((resolve) => http.close(resolve));
+  await server.close(); // closes the Spool instance too
 });
 
 const clientOptions: SpoolClientOptions = {
