@@ -109,6 +109,22 @@ async function readUntil(
   return { chat, frames };
 }
 
+/** A client's position once it has read `topic` from the start up to the end of `messageId`. */
+async function positionAfterEnd(wsUrl: string, topic: string, messageId: string): Promise<string> {
+  const reader = await TestClient.connect(wsUrl);
+  try {
+    const { chat } = await readUntil(
+      reader,
+      topic,
+      '0-0',
+      (c) => c.messages.get(messageId)?.reason !== undefined,
+    );
+    return chat.lastId!;
+  } finally {
+    await reader.close();
+  }
+}
+
 const allTexts = (expected: Map<string, string>) => (chat: ChatAssembler) =>
   [...expected].every(
     ([id, text]) => chat.messages.get(id)?.text === text && !!chat.messages.get(id)?.reason,
@@ -123,16 +139,7 @@ describe('spool serve on PostgreSQL, as a real process', () => {
     });
     const topic = channelTopic(1, 'trim');
     const first = await produce(server.url, 'trim', ['before ', 'leaving']);
-    const away = await TestClient.connect(server.ws);
-    cleanup.push(() => away.close());
-    const left = await readUntil(
-      away,
-      topic,
-      '0-0',
-      (chat) => chat.messages.get(first)?.reason !== undefined,
-    );
-    const position = left.chat.lastId!;
-    await away.close();
+    const position = await positionAfterEnd(server.ws, topic, first);
 
     // 100 messages of 20 events each (open, 18 deltas, end) while the client is away.
     const expected = new Map<string, string>();
@@ -169,15 +176,7 @@ describe('spool serve on PostgreSQL, as a real process', () => {
       const topic = channelTopic(1, 'restart');
       const one = await serve(args, env);
       const firstId = await produce(one.url, 'restart', ['seen ', 'before']);
-      const watcher = await TestClient.connect(one.ws);
-      const seen = await readUntil(
-        watcher,
-        topic,
-        '0-0',
-        (chat) => chat.messages.get(firstId)?.reason !== undefined,
-      );
-      const position = seen.chat.lastId!;
-      await watcher.close();
+      const position = await positionAfterEnd(one.ws, topic, firstId);
       const finished = new Map<string, string>();
       finished.set(await produce(one.url, 'restart', ['missed ', 'one']), 'missed one');
       finished.set(await produce(one.url, 'restart', ['missed ', 'two ✓']), 'missed two ✓');
