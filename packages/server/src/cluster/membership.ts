@@ -1,0 +1,43 @@
+/**
+ * What an instance of a cluster knows about itself and its peers (docs/architecture.md,
+ * "Instances and incarnations"). The Redis engine implements it; the message owner records,
+ * takeover and fencing are built on it and on nothing else of the membership's internals.
+ */
+
+/** One process start of an instance: an instance ID names the instance across restarts. */
+export interface InstanceRef {
+  /** `SPOOL_INSTANCE_ID`, or a generated one. Stable across restarts when set. */
+  instanceId: string;
+  /** Random per process start: a restarted instance is a new incarnation of the same instance. */
+  incarnation: string;
+}
+
+/** A live (or recently live) instance, as its heartbeats describe it. */
+export interface InstanceInfo extends InstanceRef {
+  /** When its last heartbeat was written, in ms since the epoch (the writer's clock). */
+  beatAt: number;
+  /** Heartbeat age when read, in ms (the reader's clock). */
+  ageMs: number;
+  connections: number;
+  openMessages: number;
+  eventsPerSecond: number;
+}
+
+export interface ClusterMembership {
+  /** This process. */
+  readonly self: InstanceRef;
+  /** Every instance whose heartbeat is younger than the TTL. */
+  instances(): Promise<InstanceInfo[]>;
+  /** Whether `incarnation` still beats (younger than the TTL) and has not been taken over. */
+  isAlive(incarnation: string): Promise<boolean>;
+  /**
+   * Calls `listener` with each incarnation found dead: stopped beating for the TTL, or
+   * replaced by a restart of its instance. Every survivor is told; one wins {@link claimTakeover}.
+   * Returns the function that removes the listener.
+   */
+  onIncarnationDead(listener: (dead: InstanceRef) => void): () => void;
+  /** `SET <prefix>takeover:<incarnation> NX`: true for exactly one caller per incarnation. */
+  claimTakeover(incarnation: string): Promise<boolean>;
+  /** Stops beating and removes this instance's record. */
+  close(): Promise<void>;
+}
