@@ -13,6 +13,13 @@ export const ErrorCode = {
   STREAM_EXISTS: 'STREAM_EXISTS',
   /** A message ID that has already ended: a message ID names one message, and it is never opened again. */
   MESSAGE_ENDED: 'MESSAGE_ENDED',
+  /**
+   * Cluster mode: this process no longer owns the message (it was taken over, or its producer
+   * moved to another instance); its write was refused and its runs of the message aborted.
+   */
+  FENCED: 'FENCED',
+  /** Cluster mode: the instance that owns the message did not answer a forwarded write in time. */
+  OWNER_UNREACHABLE: 'OWNER_UNREACHABLE',
   MEMORY_LIMIT_REACHED: 'MEMORY_LIMIT_REACHED',
   TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
   TOO_MANY_CHUNKS: 'TOO_MANY_CHUNKS',

@@ -12,6 +12,7 @@ import type { AccessControl } from './auth/access-control';
 import type { PrincipalLimiter } from './auth/principal-limits';
 import type { KnownStreamKeys } from './metrics/known-stream-keys';
 import type { ChatProducer } from './producers/chat-producer';
+import type { MessageDirectory } from './producers/message-cluster';
 import type { SseEndpoint } from './sse/sse-endpoint';
 import type { WsAdapter } from './ws/adapter';
 
@@ -28,6 +29,11 @@ export interface SpoolParts {
   readonly access: AccessControl;
   /** The chat pipeline (open, append, end) that the WebSocket and the message routes drive. */
   readonly messages: ChatProducer;
+  /**
+   * Cluster mode: the shared records the message routes read, and the owners they reach
+   * (docs/architecture.md, "Messages across instances"). Undefined in memory mode.
+   */
+  readonly cluster?: MessageDirectory | undefined;
   readonly breakers: { store: CircuitBreaker; broker: CircuitBreaker };
   readonly logger: Logger;
   readonly clock: Clock;

@@ -34,6 +34,7 @@ import { SpoolMetrics } from './metrics/spool-metrics';
 import { attachToServer, type ListenOptions, listen, type SpoolServer } from './node/attach';
 import { type SpoolOptions, SYS_RETENTION, spoolDefaults, validateSpoolOptions } from './options';
 import { ChatProducer, COMPLETED_STREAM } from './producers/chat-producer';
+import type { MessageCluster, MessageDirectory } from './producers/message-cluster';
 import type { RunHandle, RunWork } from './producers/message-runs';
 import { resolveSseOptions, SseEndpoint } from './sse/sse-endpoint';
 import { type Readiness, readiness, type ServerStats, StatsPublisher } from './stats';
@@ -52,6 +53,8 @@ export class Spool implements RouteServices {
   readonly access: AccessControl;
   /** The chat pipeline (open, append, end) that the WebSocket and the message routes drive. */
   readonly messages: ChatProducer;
+  /** Cluster mode only: see {@link useCluster}. */
+  cluster: MessageDirectory | undefined;
   readonly breakers: { store: CircuitBreaker; broker: CircuitBreaker };
   /** Register more routes here; `fetch` dispatches to them. */
   readonly router = new Router<RouteContext>();
@@ -239,6 +242,17 @@ export class Spool implements RouteServices {
   /** Creates a node:http server, attaches, and listens (default 127.0.0.1:8080). */
   listen(options: ListenOptions = {}): Promise<SpoolServer> {
     return listen(this, options);
+  }
+
+  /**
+   * Cluster mode (docs/architecture.md, "Messages across instances"): owner records fence the
+   * chat pipeline's writes, writes for messages owned elsewhere reach their owner, and the
+   * message routes read the shared records. Called once, before serving, by the cluster's
+   * `ClusterMessages.start`; memory mode never calls it.
+   */
+  useCluster(cluster: MessageCluster & MessageDirectory): void {
+    this.cluster = cluster;
+    this.messages.useCluster(cluster);
   }
 
   /** Publishes one event on a topic; resolves to its event ID. */

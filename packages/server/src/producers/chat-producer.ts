@@ -23,6 +23,7 @@ import type { Logger } from 'pino';
 import type { AccessControl } from '../auth/access-control';
 import { type Principal, SYSTEM } from '../auth/principal';
 import { EndedIds } from './ended-ids';
+import type { ClaimResult, MessageCluster } from './message-cluster';
 import { messageIdGenerator } from './message-id-generator';
 import { MessageRuns } from './message-runs';
 import type { ProducerOps, WireChunk } from './producer-ops';
@@ -111,6 +112,8 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   /** Completions in flight, so `close()` can wait for them. */
   private readonly pending = new Set<Promise<unknown>>();
   private replaying: Promise<DeadLetterReplay> | undefined;
+  /** Cluster mode only (docs/architecture.md, "Messages across instances"); memory mode never sets it. */
+  private cluster: MessageCluster | undefined;
 
   constructor(private readonly deps: ChatProducerDeps) {
     this.nextId = messageIdGenerator(() => deps.clock.now());
@@ -132,6 +135,44 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   }
 
   /**
+   * Puts the pipeline in cluster mode: owner records fence every write, and writes for
+   * messages open on another instance go to their owner. Set once, before serving.
+   */
+  useCluster(cluster: MessageCluster): void {
+    this.cluster = cluster;
+  }
+
+  /** Whether the message is open in this process (its owner is here). */
+  isOpenHere(messageId: string): boolean {
+    return this.open_.has(messageId);
+  }
+
+  /**
+   * This process no longer owns the message (taken over, or its producer moved away): its
+   * local state goes without a save, a `msg.end` or a completion record, and its runs are
+   * aborted with `FENCED`. The new owner ends the message.
+   */
+  fence(messageId: string, err?: SpoolError): void {
+    const open = this.open_.get(messageId);
+    if (!open) return;
+    const why =
+      err ??
+      new SpoolError(
+        'FENCED',
+        `Message ${messageId} is now owned by another instance; this one stopped writing it.`,
+      );
+    this.deps.logger.warn({ messageId }, 'fenced: another instance owns this message now');
+    // Removed first: the cache's end below then completes nothing (no save, no msg.end).
+    this.open_.delete(messageId);
+    this.runs.fenced(messageId, why);
+    try {
+      this.deps.cache.endStream(messageId, 'error');
+    } catch {
+      // already ending
+    }
+  }
+
+  /**
    * The cache's `onStreamComplete`: persist (retry + breaker), then `msg.end`, then the
    * broker record. A final failure throws, so the cache counts and dead-letters it and
    * calls {@link onCompleteFailed}. The cache's own retry is set to one attempt by
@@ -144,6 +185,8 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   ): Promise<void> => {
     const open = this.open_.get(messageId);
     if (!open) return;
+    if (this.cluster && !(await this.stillOwned(messageId, () => this.cluster!.completing(messageId))))
+      return;
     const reason = meta.endReason ?? 'force';
     const { store, storeBreaker } = this.deps;
     const message = storedInput(messageId, open, chunks, meta);
@@ -243,6 +286,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     const messageId = given ? toMessageId(meta.messageId!) : this.nextId();
     const topic = channelTopic(meta.channelType, meta.channelId);
     await this.authorize(principal, topic);
+    if (this.cluster && !given) return this.openClustered(meta, messageId, topic, principal);
     // Only a caller-chosen ID can name an old message; the generator's IDs are new.
     if (given && !this.open_.has(messageId)) await this.assertNotEnded(messageId);
     // Also after the await, and for a message that ended but is still completing (still in `open_`).
@@ -257,6 +301,95 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
       }
       return { messageId, id: await existing.opened };
     }
+    if (this.cluster) return this.openClustered(meta, messageId, topic, principal);
+    return this.openHere(meta, messageId, topic, principal);
+  }
+
+  /**
+   * Cluster mode: the owner record first (it refuses an ended or foreign ID on every
+   * instance), then the local open; a message whose producer reconnected here moves here.
+   * Generated IDs are only unique per process: one taken elsewhere is replaced by the next.
+   */
+  private async openClustered(
+    meta: WireOpenMeta,
+    messageId: string,
+    topic: string,
+    principal: Principal,
+  ): Promise<{ messageId: string; id: string }> {
+    const cluster = this.cluster!;
+    const given = meta.messageId !== undefined;
+    let draft: WireStreamMeta;
+    for (let attempt = 0; ; attempt++) {
+      // A draft for the record: the cache's own meta replaces it once opened.
+      draft = {
+        ...meta,
+        messageId,
+        fromUid: meta.fromUid ?? (principal === SYSTEM ? '' : principal.id),
+        closed: false,
+      };
+      try {
+        const claimed = await cluster.claim(messageId, topic, draft, principal);
+        if (claimed.kind === 'moved') return this.adopt(messageId, topic, principal, claimed);
+        if (claimed.kind === 'here') {
+          // A concurrent open of the same ID in this process claimed it first.
+          const existing = this.open_.get(messageId);
+          if (!existing)
+            throw new SpoolError('STREAM_EXISTS', `Message ${messageId} is being opened; retry.`);
+          return { messageId, id: await existing.opened };
+        }
+        break;
+      } catch (err) {
+        if (given || attempt >= 16 || !(err instanceof SpoolError) || err.code !== 'STREAM_EXISTS') throw err;
+        messageId = this.nextId();
+      }
+    }
+    try {
+      const opened = await this.openHere(meta, messageId, topic, principal);
+      const view = this.deps.cache.getStream(messageId);
+      await cluster.opened(messageId, opened.id, view ? toWireMeta(view.meta) : draft);
+      return opened;
+    } catch (err) {
+      await cluster.abandon(messageId).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** A producer moved here: the message continues from the record's chunks, with no second `msg.open`. */
+  private adopt(
+    messageId: string,
+    topic: string,
+    principal: Principal,
+    moved: Extract<ClaimResult, { kind: 'moved' }>,
+  ): { messageId: string; id: string } {
+    const m = moved.meta;
+    this.deps.cache.openStream({
+      messageId,
+      channelId: m.channelId,
+      channelType: m.channelType,
+      fromUid: m.fromUid,
+      clientMsgNo: m.clientMsgNo,
+      timestamp: m.timestamp,
+      customFields: m.customFields,
+    });
+    for (const c of moved.chunks)
+      this.deps.cache.appendChunk({ messageId, chunkId: c.chunkId, payload: c.payload });
+    this.open_.set(messageId, {
+      topic,
+      owner: principal,
+      opened: Promise.resolve(moved.firstEventId),
+      firstEventId: moved.firstEventId,
+      lastEventId: moved.firstEventId,
+      inflight: new Set(),
+    });
+    return { messageId, id: moved.firstEventId };
+  }
+
+  private async openHere(
+    meta: WireOpenMeta,
+    messageId: string,
+    topic: string,
+    principal: Principal,
+  ): Promise<{ messageId: string; id: string }> {
     const opened = this.deps.cache.openStream({
       messageId,
       channelId: meta.channelId,
@@ -298,6 +431,9 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   /** Appends a chunk; resolves with the `msg.delta` event ID. */
   async append(messageId: string, chunkId: number, chunk: WireChunk, principal: Principal): Promise<string> {
     assertPrincipal(principal);
+    if (this.cluster && !this.open_.has(toMessageId(messageId))) {
+      return this.cluster.forwardAppend(toMessageId(messageId), chunkId, chunk, principal);
+    }
     const payload = 'b64' in chunk ? decodeBase64(chunk.b64) : chunk.text;
     return this.appendChunk(messageId, chunkId, payload, principal);
   }
@@ -307,9 +443,26 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     assertPrincipal(principal);
     const id = toMessageId(messageId);
     const open = this.open_.get(id);
+    if (!open && this.cluster) return this.cluster.forwardEnd(id, reason, principal);
     if (!open) throw notFound(id);
     await this.authorize(principal, open.topic);
     this.deps.cache.endStream(id, reason);
+  }
+
+  /**
+   * Runs a fenced cluster write; on `FENCED` the message's local state goes ({@link fence}).
+   * Returns false when fenced, or rethrows when `rethrow`.
+   */
+  private async stillOwned(messageId: string, write: () => Promise<void>, rethrow = false): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (err) {
+      if (!(err instanceof SpoolError) || err.code !== 'FENCED') throw err;
+      this.fence(messageId, err);
+      if (rethrow) throw err;
+      return false;
+    }
   }
 
   /** Open messages' count, for stats. */
@@ -359,6 +512,11 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     if (!open) throw notFound(id);
     await this.authorize(principal, open.topic);
     this.deps.cache.appendChunk({ messageId: id, chunkId, payload });
+    // Fenced before the delta goes out: a stale owner's late chunk never reaches a subscriber.
+    if (this.cluster) {
+      const cluster = this.cluster;
+      await this.stillOwned(id, () => cluster.append(id, chunkId, payload), true);
+    }
     const data =
       typeof payload === 'string'
         ? { messageId: id, chunkId, text: payload }
@@ -413,6 +571,20 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     reason: WireEndReason,
     persisted: boolean,
   ) {
+    const cluster = this.cluster;
+    if (cluster) {
+      // A fenced writer stops here: the new owner sends the `msg.end` and the completion record.
+      const owned = await this.stillOwned(messageId, () => cluster.finished(messageId, reason)).catch(
+        (err: unknown) => {
+          this.deps.logger.error(
+            { err, messageId },
+            'ending the owner record failed; msg.end still goes out',
+          );
+          return true;
+        },
+      );
+      if (!owned) return;
+    }
     this.open_.delete(messageId);
     const { topics, broker, brokerBreaker, logger } = this.deps;
     try {

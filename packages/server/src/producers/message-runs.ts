@@ -164,6 +164,20 @@ export class MessageRuns {
     }
   }
 
+  /**
+   * Cluster mode: another instance owns the message now (docs/architecture.md, "Messages
+   * across instances"). The work is aborted with `FENCED` and `done` settles with `error`:
+   * the new owner ends the message.
+   */
+  fenced(messageId: string, err: SpoolError): void {
+    const state = this.runs.get(messageId);
+    if (!state) return;
+    state.ending = true;
+    state.controller.abort(err);
+    this.runs.delete(messageId);
+    state.resolveDone('error');
+  }
+
   /** `msg.end` went out: settle `done`. */
   settled(messageId: string, reason: WireEndReason): void {
     const state = this.runs.get(messageId);

@@ -1,16 +1,16 @@
 import {
   type ActiveStreamSnapshot,
   channelTopic,
-  removeCustomField,
   SpoolError,
   type StreamMeta,
   type StreamView,
-  setCustomField,
   toMessageId,
   utf8ByteLength,
 } from '@spool/core';
 import * as v from 'valibot';
 import { toWireMeta } from '../../producers/chat-producer';
+import type { MessageDirectory, OpenMessageRecord } from '../../producers/message-cluster';
+import { applyMetaPatch } from '../../producers/meta-patch';
 import { jsonResponse } from '../errors';
 import type { RouteContext } from '../route-context';
 import type { Router } from '../router';
@@ -133,21 +133,33 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
   router.patch('/v1/messages/:id', async (_req, params, ctx) => {
     const messageId = toMessageId(params.id!);
     const body = await readBody(ctx, patchBody, 'PATCH /v1/messages/:id');
+    const cluster = ctx.spool.cluster;
+    if (cluster) {
+      // Cluster mode: the owner applies it, wherever the message is open.
+      const open = await cluster.read(messageId);
+      if (!open) throw notOpen(messageId);
+      await ctx.authorize('produce', open.topic);
+      return jsonResponse({ meta: await cluster.patch(messageId, body, ctx.principal) });
+    }
     await ctx.authorize('produce', topicOf(openStream(ctx, messageId).meta));
-    const meta = ctx.spool.cache.updateStreamMeta(messageId, (draft) => {
-      if (body.fromUid !== undefined) draft.fromUid = body.fromUid;
-      if (body.clientMsgNo !== undefined) draft.clientMsgNo = body.clientMsgNo;
-      for (const [key, value] of Object.entries(body.customFields ?? {})) {
-        if (value === null) removeCustomField(draft, key);
-        else setCustomField(draft, key, value);
-      }
-    });
-    return jsonResponse({ meta: toWireMeta(meta) });
+    return jsonResponse({ meta: toWireMeta(applyMetaPatch(ctx.spool.cache, messageId, body)) });
   });
 
   router.get('/v1/messages/:id', async (_req, params, ctx) => {
     const messageId = toMessageId(params.id!);
-    const view = ctx.spool.cache.getStream(messageId);
+    const open = await ctx.spool.cluster?.read(messageId);
+    if (open) {
+      await ctx.authorize('subscribe', open.topic);
+      return jsonResponse({
+        meta: open.meta,
+        text: open.text,
+        chunks: open.chunks,
+        lastChunkId: open.lastChunkId,
+        bytes: open.bytes,
+        status: 'streaming',
+      });
+    }
+    const view = ctx.spool.cluster ? undefined : ctx.spool.cache.getStream(messageId);
     if (view) {
       await ctx.authorize('subscribe', topicOf(view.meta));
       return jsonResponse({
@@ -182,6 +194,7 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
   router.get('/v1/messages', async (_req, _params, ctx) => {
     const cache = ctx.spool.cache;
     const q = checkInput(listQuery, queryOf(ctx.url), 'query of GET /v1/messages');
+    if (ctx.spool.cluster) return clusterList(ctx, ctx.spool.cluster, q);
     let metas: StreamMeta[] | undefined;
     if (q.channelId !== undefined || q.channelType !== undefined) {
       if (q.channelId === undefined || q.channelType === undefined) {
@@ -205,7 +218,7 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
         if (view) views.push(view);
       }
     } else views.push(...cache.listStreams());
-    const readable = await readableBy(ctx, views);
+    const readable = await readableBy(ctx, views, (view) => topicOf(view.meta));
     const page = listPage(readable, (view) => view.meta.messageId, compareDecimal, ctx.url);
     return jsonResponse({ items: page.items.map(activeStreamSnapshot), next: page.next });
   });
@@ -216,20 +229,22 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
     const body = await readBody(ctx, endBody, 'POST /v1/channels/:type/:id/end');
     await ctx.authorize('produce', channelTopic(type, channelId));
     const reason = body.reason ?? 'force';
-    const result = ctx.spool.cache.endStreamInChannel(channelId, type, reason);
-    ctx.spool.audit.record('channel.ended', ctx.principal, {
-      channelType: type,
-      channelId,
-      reason,
-      ended: result.ended.map(String),
-    });
-    return jsonResponse({ ended: result.ended.length });
+    const ended = ctx.spool.cluster
+      ? await ctx.spool.cluster.endChannel(channelId, type, reason, ctx.principal)
+      : ctx.spool.cache.endStreamInChannel(channelId, type, reason).ended.map(String);
+    ctx.spool.audit.record('channel.ended', ctx.principal, { channelType: type, channelId, reason, ended });
+    return jsonResponse({ ended: ended.length });
   });
 
   router.get('/v1/channels/:type/:id/active', async (_req, params, ctx) => {
     const type = channelTypeParam(params.type!);
     const channelId = params.id!;
-    await ctx.authorize('subscribe', channelTopic(type, channelId));
+    const topic = channelTopic(type, channelId);
+    await ctx.authorize('subscribe', topic);
+    if (ctx.spool.cluster) {
+      const open = await ctx.spool.cluster.listOpen();
+      return jsonResponse({ active: open.some((r) => r.topic === topic) });
+    }
     return jsonResponse({ active: ctx.spool.cache.hasStreamInChannel(channelId, type) });
   });
 }
@@ -240,13 +255,77 @@ function topicOf(meta: StreamMeta): string {
 
 function openStream(ctx: RouteContext, messageId: string): StreamView {
   const view = ctx.spool.cache.getStream(messageId);
-  if (!view) {
-    throw new SpoolError(
-      'STREAM_NOT_FOUND',
-      `No open message ${messageId}; only streaming messages can be updated.`,
-    );
-  }
+  if (!view) throw notOpen(messageId);
   return view;
+}
+
+function notOpen(messageId: string): SpoolError {
+  return new SpoolError(
+    'STREAM_NOT_FOUND',
+    `No open message ${messageId}; only streaming messages can be updated.`,
+  );
+}
+
+/**
+ * Cluster mode: the list from the shared records (docs/architecture.md, "Messages across
+ * instances"), the same on every instance, with the filters of the cache's indexes.
+ */
+async function clusterList(
+  ctx: RouteContext,
+  cluster: MessageDirectory,
+  q: v.InferOutput<typeof listQuery>,
+): Promise<Response> {
+  let match: (r: OpenMessageRecord) => boolean = () => true;
+  if (q.channelId !== undefined || q.channelType !== undefined) {
+    if (q.channelId === undefined || q.channelType === undefined) {
+      throw new SpoolError('BAD_REQUEST', 'Query by channel with both `channelId` and `channelType`.');
+    }
+    const topic = channelTopic(channelTypeParam(q.channelType), q.channelId);
+    await ctx.authorize('subscribe', topic);
+    match = (r) => r.topic === topic;
+  } else if (q.fromUid !== undefined) {
+    match = (r) => r.meta.fromUid === q.fromUid;
+  } else if (q.field !== undefined || q.value !== undefined) {
+    if (q.field === undefined || q.value === undefined) {
+      throw new SpoolError('BAD_REQUEST', 'Query by custom field with both `field` and `value`.');
+    }
+    const wanted = fieldValues(q.value);
+    const field = q.field;
+    match = (r) => {
+      const fields = r.meta.customFields ?? {};
+      return Object.hasOwn(fields, field) && wanted.some((w) => Object.is(w, fields[field]));
+    };
+  }
+  const open = (await cluster.listOpen()).filter(match);
+  const readable = await readableBy(ctx, open, (r) => r.topic);
+  const page = listPage(readable, (r) => r.messageId, compareDecimal, ctx.url);
+  return jsonResponse({ items: page.items.map(recordSnapshot), next: page.next });
+}
+
+/** As {@link byCustomField}: the text, and the JSON number, boolean or null it spells. */
+function fieldValues(value: string): unknown[] {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (parsed === null || typeof parsed === 'number' || typeof parsed === 'boolean') return [value, parsed];
+  } catch {
+    // plain text
+  }
+  return [value];
+}
+
+function recordSnapshot(r: OpenMessageRecord): ActiveStreamSnapshot {
+  return {
+    messageId: r.messageId,
+    channelId: r.meta.channelId,
+    channelType: r.meta.channelType,
+    fromUid: r.meta.fromUid ?? '',
+    clientMsgNo: r.meta.clientMsgNo ?? '',
+    chunks: r.chunks,
+    bytes: r.bytes,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    customFields: r.meta.customFields ?? {},
+  };
 }
 
 /**
@@ -269,12 +348,12 @@ function byCustomField(ctx: RouteContext, field: string, value: string): StreamM
 }
 
 /** Admins see every message; others only those of channels they may subscribe to. */
-async function readableBy(ctx: RouteContext, views: StreamView[]): Promise<StreamView[]> {
+async function readableBy<T>(ctx: RouteContext, views: T[], topicOfItem: (item: T) => string): Promise<T[]> {
   if (ctx.principal.role === 'admin') return views;
   const allowed = new Map<string, boolean>();
-  const out: StreamView[] = [];
+  const out: T[] = [];
   for (const view of views) {
-    const topic = topicOf(view.meta);
+    const topic = topicOfItem(view);
     let ok = allowed.get(topic);
     if (ok === undefined) {
       ok = await ctx.authorize('subscribe', topic).then(

@@ -1,0 +1,339 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { TestClient } from '../__tests__/helpers';
+import { adminClient, deleteKeys, nextPrefix, runPrefix } from '../broker/redis-test-env';
+import { COMPLETED_STREAM } from '../producers/chat-producer';
+import { call, startCluster, type TestInstance, topicEvents } from './cluster-test-kit';
+
+// Three in-process Spool servers on one real Redis: the owner records, forwarded writes,
+// shared reads, takeover and fencing of docs/architecture.md, "Messages across instances".
+
+const admin = adminClient();
+const cleanup: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+afterAll(async () => {
+  await deleteKeys(admin, runPrefix);
+  admin.disconnect();
+});
+
+const CHANNEL = { channelId: 'general', channelType: 1 };
+const TOPIC = 'chan:1:general';
+
+async function cluster(
+  names = ['A', 'B', 'C'],
+  options: { sharedStore?: boolean; forwardTimeoutMs?: number } = {},
+) {
+  const prefix = nextPrefix();
+  const c = await startCluster(prefix, names, options);
+  cleanup.push(
+    () => c.close(),
+    () => deleteKeys(admin, prefix),
+  );
+  return { ...c, prefix };
+}
+
+/** The completion records of a message on the shared `spool:completed` stream. */
+async function completionsOf(prefix: string, messageId: string): Promise<number> {
+  const entries = await admin.xrange(`${prefix}${COMPLETED_STREAM}`, '-', '+');
+  return entries.filter(([, fields]) => fields[fields.indexOf('messageId') + 1] === messageId).length;
+}
+
+async function openOn(at: TestInstance, extra: Record<string, unknown> = {}): Promise<string> {
+  const opened = await call(at.url, 'POST', '/v1/messages', { ...CHANNEL, ...extra });
+  expect(opened.status).toBe(201);
+  return opened.body.messageId as string;
+}
+
+describe('messages across instances', () => {
+  it('answers every message route on a non-owner with the owner’s answer', async () => {
+    const { instances } = await cluster();
+    const [a, b, c] = instances as [TestInstance, TestInstance, TestInstance];
+    const messageId = await openOn(a, { fromUid: 'bot', customFields: { model: 'm1', turn: 3 } });
+
+    // Writes on B and C reach A.
+    const chunk0 = await call(b.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'Hel' });
+    expect(chunk0.status).toBe(200);
+    expect(typeof chunk0.body.id).toBe('string');
+    const chunk1 = await call(c.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: 'lo' });
+    expect(chunk1.status).toBe(200);
+    const patched = await call(b.url, 'PATCH', `/v1/messages/${messageId}`, {
+      customFields: { model: 'm2', turn: null },
+    });
+    expect(patched.status).toBe(200);
+    expect((patched.body.meta as { customFields: unknown }).customFields).toEqual({ model: 'm2' });
+    // The owner's cache holds what the non-owners wrote.
+    expect(a.spool.cache.getStream(messageId)?.text()).toBe('Hello');
+    expect(a.spool.cache.getStream(messageId)?.meta.customFields).toEqual({ model: 'm2' });
+
+    // Reads answer the same everywhere.
+    const reads = await Promise.all(instances.map((i) => call(i.url, 'GET', `/v1/messages/${messageId}`)));
+    for (const r of reads) {
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({
+        text: 'Hello',
+        chunks: 2,
+        lastChunkId: 1,
+        bytes: 5,
+        status: 'streaming',
+      });
+      expect((r.body.meta as { customFields: unknown }).customFields).toEqual({ model: 'm2' });
+    }
+    for (const query of ['', '?channelId=general&channelType=1', '?fromUid=bot', '?field=model&value=m2']) {
+      const lists = await Promise.all(instances.map((i) => call(i.url, 'GET', `/v1/messages${query}`)));
+      for (const l of lists) {
+        expect(l.status).toBe(200);
+        expect((l.body.items as { messageId: string }[]).map((m) => m.messageId)).toEqual([messageId]);
+        expect(l.body.items).toEqual(lists[0]!.body.items);
+      }
+    }
+    expect((await call(c.url, 'GET', '/v1/messages?field=model&value=m1')).body.items).toEqual([]);
+    for (const i of instances) {
+      expect((await call(i.url, 'GET', '/v1/channels/1/general/active')).body).toEqual({ active: true });
+    }
+
+    // End on C: A completes it (store, msg.end on its topic).
+    const ended = await call(c.url, 'POST', `/v1/messages/${messageId}/end`, { reason: 'success' });
+    expect(ended).toEqual({ status: 200, body: { messageId, reason: 'success' } });
+    await a.spool.messages.drain();
+    for (const i of instances) {
+      const r = await call(i.url, 'GET', `/v1/messages/${messageId}`);
+      expect(r.body).toMatchObject({ text: 'Hello', status: 'ended', reason: 'success' });
+      expect((await call(i.url, 'GET', '/v1/channels/1/general/active')).body).toEqual({ active: false });
+      expect((await call(i.url, 'GET', '/v1/messages')).body.items).toEqual([]);
+    }
+    const ends = (await topicEvents(a.spool, TOPIC)).filter((e) => e.event === 'msg.end');
+    expect(ends.map((e) => e.data)).toEqual([{ messageId, reason: 'success', persisted: true }]);
+
+    // Writes after the end are refused everywhere, as on the owner.
+    for (const i of instances) {
+      const late = await call(i.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 2, text: '!' });
+      expect((late.body.error as { code: string }).code).toBe('STREAM_NOT_FOUND');
+    }
+  });
+
+  it('ends a channel’s messages on every owner from any instance', async () => {
+    const { instances } = await cluster();
+    const [a, b, c] = instances as [TestInstance, TestInstance, TestInstance];
+    const onA = await openOn(a);
+    const onB = await openOn(b);
+    const res = await call(c.url, 'POST', '/v1/channels/1/general/end', { reason: 'force' });
+    expect(res).toEqual({ status: 200, body: { ended: 2 } });
+    await Promise.all([a.spool.messages.drain(), b.spool.messages.drain()]);
+    expect((await call(c.url, 'GET', `/v1/messages/${onA}`)).body).toMatchObject({
+      status: 'ended',
+      reason: 'force',
+    });
+    expect((await call(a.url, 'GET', `/v1/messages/${onB}`)).body).toMatchObject({
+      status: 'ended',
+      reason: 'force',
+    });
+  });
+
+  it('msg.cancel on C aborts the producer’s signal on A; the message ends cancelled everywhere', async () => {
+    const { instances, prefix } = await cluster();
+    const [a, b, c] = instances as [TestInstance, TestInstance, TestInstance];
+    let aborted: unknown;
+    const run = await a.spool.run(CHANNEL, async (write, signal) => {
+      await write('partial ');
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      aborted = signal.reason;
+    });
+    const ws = await TestClient.connect(c.wsUrl);
+    cleanup.push(() => ws.close());
+    const ack = await ws.request({ op: 'msg.cancel', messageId: run.messageId });
+    expect(ack.op).toBe('ack');
+    expect(await run.done).toBe('cancelled');
+    expect((aborted as { code?: string }).code).toBe('ABORTED');
+    for (const i of [a, b, c]) {
+      const r = await call(i.url, 'GET', `/v1/messages/${run.messageId}`);
+      expect(r.body).toMatchObject({ status: 'ended', reason: 'cancelled', text: 'partial ' });
+    }
+    expect(await completionsOf(prefix, run.messageId)).toBe(1);
+  });
+
+  it('applies a chunk retried on another instance once', async () => {
+    const { instances } = await cluster();
+    const [a, b] = instances as [TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    expect(
+      (await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'one ' })).status,
+    ).toBe(200);
+    const retried = await call(b.url, 'POST', `/v1/messages/${messageId}/chunks`, {
+      chunkId: 0,
+      text: 'one ',
+    });
+    expect((retried.body.error as { code: string }).code).toBe('DUPLICATE_CHUNK');
+    expect(
+      (await call(b.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: 'two' })).status,
+    ).toBe(200);
+    expect((await call(b.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({
+      text: 'one two',
+      chunks: 2,
+    });
+    const deltas = (await topicEvents(a.spool, TOPIC)).filter((e) => e.event === 'msg.delta');
+    expect(deltas.map((e) => (e.data as { chunkId: number }).chunkId)).toEqual([0, 1]);
+  });
+
+  it('refuses an ended ID with MESSAGE_ENDED on every instance, whatever each one’s store knows', async () => {
+    const { instances } = await cluster(['A', 'B', 'C'], { sharedStore: false });
+    const [a] = instances as [TestInstance];
+    const messageId = await openOn(a);
+    await call(a.url, 'POST', `/v1/messages/${messageId}/end`, {});
+    await a.spool.messages.drain();
+    for (const i of instances) {
+      const again = await call(i.url, 'POST', '/v1/messages', { ...CHANNEL, messageId });
+      expect(again.status).toBe(409);
+      expect((again.body.error as { code: string }).code).toBe('MESSAGE_ENDED');
+    }
+  });
+
+  it('moves a message to the instance its producer reconnects to, and fences the old owner for it', async () => {
+    const { instances, prefix } = await cluster();
+    const [a, b, c] = instances as [TestInstance, TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'before ' });
+    // The producer reconnects to B and opens the same ID again: the idempotent retry moves it.
+    const reopened = await call(b.url, 'POST', '/v1/messages', { ...CHANNEL, messageId });
+    expect(reopened.status).toBe(201);
+    expect(b.spool.messages.isOpenHere(messageId)).toBe(true);
+    const retried = await call(b.url, 'POST', `/v1/messages/${messageId}/chunks`, {
+      chunkId: 0,
+      text: 'before ',
+    });
+    expect((retried.body.error as { code: string }).code).toBe('DUPLICATE_CHUNK');
+    expect(
+      (await call(b.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: 'after' })).status,
+    ).toBe(200);
+    // A write that still lands on A is forwarded to B now.
+    expect(
+      (await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 2, text: '!' })).status,
+    ).toBe(200);
+    expect(a.spool.messages.isOpenHere(messageId)).toBe(false);
+    expect((await call(c.url, 'POST', `/v1/messages/${messageId}/end`, {})).status).toBe(200);
+    await b.spool.messages.drain();
+    await a.spool.messages.drain();
+    expect((await call(a.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({
+      text: 'before after!',
+      status: 'ended',
+      reason: 'success',
+    });
+    expect(await completionsOf(prefix, messageId)).toBe(1);
+    // The old owner sent no msg.end of its own.
+    expect((await topicEvents(a.spool, TOPIC)).filter((e) => e.event === 'msg.end')).toEqual([]);
+  });
+
+  it('answers OWNER_UNREACHABLE when the owner does not answer', async () => {
+    const { instances } = await cluster(['A', 'B'], { forwardTimeoutMs: 200 });
+    const [a, b] = instances as [TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    // A stops listening (its process is gone, say) but its record stays until a takeover.
+    await a.cluster.close();
+    const res = await call(b.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'x' });
+    expect(res.status).toBe(503);
+    expect((res.body.error as { code: string }).code).toBe('OWNER_UNREACHABLE');
+  });
+});
+
+describe('takeover and fencing', () => {
+  it('ends a dead incarnation’s open messages once: stored with the text so far, msg.end error, one completion record', async () => {
+    const { instances, prefix, store } = await cluster();
+    const [a, b, c] = instances as [TestInstance, TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'so ' });
+    await call(b.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: 'far' });
+    // Every survivor is told; exactly one wins the claim.
+    b.membership.declareDead(a.membership.self);
+    c.membership.declareDead(a.membership.self);
+    await Promise.all([b.cluster.settled(), c.cluster.settled()]);
+
+    const stored = await store.get(messageId);
+    expect(stored).toMatchObject({ text: 'so far', reason: 'error', lastChunkId: 1 });
+    expect(await completionsOf(prefix, messageId)).toBe(1);
+    const ends = [...(await topicEvents(b.spool, TOPIC)), ...(await topicEvents(c.spool, TOPIC))].filter(
+      (e) => e.event === 'msg.end',
+    );
+    expect(ends.map((e) => e.data)).toEqual([{ messageId, reason: 'error', persisted: true }]);
+    for (const i of [b, c]) {
+      expect((await call(i.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({
+        status: 'ended',
+        reason: 'error',
+        text: 'so far',
+      });
+    }
+  });
+
+  it('refuses a stale incarnation’s writes with FENCED, aborts its runs, and no subscriber sees them', async () => {
+    const { instances, prefix, store } = await cluster(['A', 'B']);
+    const [a, b] = instances as [TestInstance, TestInstance];
+    const subscriber = await TestClient.connect(a.wsUrl);
+    cleanup.push(() => subscriber.close());
+    subscriber.send({ op: 'sub', topic: TOPIC });
+    await subscriber.next((f) => f.op === 'subok');
+
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let lateWrite: unknown;
+    let signalReason: unknown;
+    let workDone!: () => void;
+    const worked = new Promise<void>((resolve) => {
+      workDone = resolve;
+    });
+    const run = await a.spool.run(CHANNEL, async (write, signal) => {
+      await write('kept');
+      await gate;
+      // A is "resumed" after its incarnation was taken over: this write must not go out.
+      lateWrite = await write(' late').then(
+        () => 'applied',
+        (err: unknown) => err,
+      );
+      signalReason = signal.reason;
+      workDone();
+    });
+    // The run's first chunk is on the record before the takeover.
+    await subscriber.next((f) => f.op === 'ev' && f.event === 'msg.delta');
+    b.membership.declareDead(a.membership.self);
+    await b.cluster.settled();
+    release();
+    expect(await run.done).toBe('error');
+    await worked;
+    expect((signalReason as { code?: string }).code).toBe('FENCED');
+    expect((lateWrite as { code?: string }).code).toBe('FENCED');
+
+    await a.spool.messages.drain();
+
+    const stored = await store.get(run.messageId);
+    expect(stored).toMatchObject({ text: 'kept', reason: 'error' });
+    expect(await completionsOf(prefix, run.messageId)).toBe(1);
+    const deltasOnA = (await topicEvents(a.spool, TOPIC)).filter(
+      (e) => e.event === 'msg.delta' && (e.data as { messageId: string }).messageId === run.messageId,
+    );
+    expect(deltasOnA.map((e) => (e.data as { text: string }).text)).toEqual(['kept']);
+    expect(
+      (await topicEvents(a.spool, TOPIC)).filter(
+        (e) => e.event === 'msg.end' && (e.data as { messageId: string }).messageId === run.messageId,
+      ),
+    ).toEqual([]);
+    expect(subscriber.frames.some((f) => f.op === 'ev' && JSON.stringify(f).includes(' late'))).toBe(false);
+  });
+
+  it('answers FENCED to an HTTP producer whose instance lost the message', async () => {
+    const { instances } = await cluster(['A', 'B']);
+    const [a, b] = instances as [TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'ok' });
+    b.membership.declareDead(a.membership.self);
+    await b.cluster.settled();
+    // A never heard of the takeover: its local state still says it owns the message.
+    expect(a.spool.messages.isOpenHere(messageId)).toBe(true);
+    const late = await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: 'late' });
+    expect(late.status).toBe(409);
+    expect((late.body.error as { code: string }).code).toBe('FENCED');
+    expect(a.spool.messages.isOpenHere(messageId)).toBe(false);
+    const deltas = (await topicEvents(a.spool, TOPIC)).filter((e) => e.event === 'msg.delta');
+    expect(deltas.map((e) => (e.data as { text: string }).text)).toEqual(['ok']);
+  });
+});

@@ -1,0 +1,308 @@
+import { channelTopic, SpoolError, toMessageId, type WireEndReason, type WireStreamMeta } from '@spool/core';
+import type { Redis } from 'ioredis';
+import { type Principal, SYSTEM } from '../auth/principal';
+import { toWireMeta } from '../producers/chat-producer';
+import type {
+  ClaimResult,
+  MessageCluster,
+  MessageDirectory,
+  MetaPatch,
+  OpenMessageRecord,
+} from '../producers/message-cluster';
+import { applyMetaPatch } from '../producers/meta-patch';
+import type { WireChunk } from '../producers/producer-ops';
+import type { SpoolParts } from '../server-parts';
+import type { ClusterMembership, InstanceRef } from './membership';
+import { ENDED_WINDOW_SECONDS, MessageRecords } from './message-records';
+import { OwnerRpc, ownerRpcDefaults, type RpcRequest } from './owner-rpc';
+import { endTakenOver } from './takeover';
+
+/** The server a {@link ClusterMessages} serves: its parts, and the switch into cluster mode. */
+export interface ClusterHost extends SpoolParts {
+  useCluster(cluster: MessageCluster & MessageDirectory): void;
+}
+
+export interface ClusterMessagesOptions {
+  host: ClusterHost;
+  /** Commands and scripts (shared with nothing that blocks). */
+  redis: Redis;
+  /** A connection of its own for pub/sub (it cannot run commands once subscribed). */
+  subscriber: Redis;
+  /** `SPOOL_REDIS_PREFIX`. */
+  keyPrefix: string;
+  membership: ClusterMembership;
+  /** Wait for a forwarded write's answer. @default 5000 */
+  forwardTimeoutMs?: number;
+  /** How long an ended ID is refused on every instance (s). @default 86400 */
+  endedWindowSeconds?: number;
+}
+
+/** A principal as it travels in a forwarded write: the server's own producers stay {@link SYSTEM}. */
+type WirePrincipal = { system: true } | { principal: Principal };
+
+/**
+ * Messages across instances (docs/architecture.md, "Messages across instances"): the owner
+ * records that fence every write, the forwarding of writes that arrive on a non-owner, the
+ * shared reads, and the takeover of a dead incarnation's open messages.
+ *
+ * @example
+ * const cluster = await ClusterMessages.start({ host: spool, redis, subscriber, keyPrefix: 'spool:', membership });
+ * // ... serve ...
+ * await spool.close();
+ * await cluster.close();
+ */
+export class ClusterMessages implements MessageCluster, MessageDirectory {
+  readonly records: MessageRecords;
+  private readonly rpc: OwnerRpc;
+  private readonly self: InstanceRef;
+  private stopListening: (() => void) | undefined;
+  private readonly takeovers = new Set<Promise<unknown>>();
+
+  private constructor(private readonly o: ClusterMessagesOptions) {
+    this.self = o.membership.self;
+    this.records = new MessageRecords(
+      o.redis,
+      o.keyPrefix,
+      this.self,
+      o.endedWindowSeconds ?? ENDED_WINDOW_SECONDS,
+    );
+    this.rpc = new OwnerRpc(
+      o.redis,
+      o.subscriber,
+      o.keyPrefix,
+      this.self,
+      (req) => this.handle(req),
+      o.forwardTimeoutMs ?? ownerRpcDefaults.timeoutMs,
+    );
+  }
+
+  /** Listens for forwarded writes and dead incarnations, and puts the host in cluster mode. */
+  static async start(options: ClusterMessagesOptions): Promise<ClusterMessages> {
+    const cluster = new ClusterMessages(options);
+    await cluster.rpc.start();
+    cluster.stopListening = options.membership.onIncarnationDead((dead) => {
+      const run = cluster
+        .takeOver(dead)
+        .catch((err: unknown) =>
+          options.host.logger.error({ err, dead }, 'taking over a dead incarnation failed'),
+        );
+      cluster.takeovers.add(run);
+      void run.finally(() => cluster.takeovers.delete(run));
+    });
+    options.host.useCluster(cluster);
+    return cluster;
+  }
+
+  /** Stops listening (call after the host closed: its last completions still write records). */
+  async close(): Promise<void> {
+    this.stopListening?.();
+    await Promise.allSettled([...this.takeovers]);
+    await this.rpc.close();
+  }
+
+  /** Waits for the takeovers in flight (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.takeovers.size > 0) await Promise.allSettled([...this.takeovers]);
+  }
+
+  // ---- MessageCluster: the owner's side, called by ChatProducer ----
+
+  async claim(
+    messageId: string,
+    topic: string,
+    meta: WireStreamMeta,
+    principal: Principal,
+  ): Promise<ClaimResult> {
+    const outcome = await this.records.claim(messageId, topic, meta, principalKey(principal));
+    if (outcome.kind !== 'moved') return outcome;
+    // The old owner is fenced by the record already; telling it lets it drop its state now.
+    this.rpc.call(outcome.from.incarnation, { op: 'release', args: { messageId } }).catch(() => {});
+    this.o.host.logger.info(
+      { messageId, from: outcome.from },
+      'a producer moved its message to this instance',
+    );
+    const chunks = await this.records.chunks(messageId);
+    return { kind: 'moved', firstEventId: outcome.firstEventId, meta: outcome.meta, chunks };
+  }
+
+  opened(messageId: string, firstEventId: string, meta: WireStreamMeta): Promise<void> {
+    return this.records.guard(messageId, { firstEventId, meta: JSON.stringify(meta) });
+  }
+
+  abandon(messageId: string): Promise<void> {
+    return this.records.abandon(messageId);
+  }
+
+  append(messageId: string, chunkId: number, payload: string | Uint8Array): Promise<void> {
+    return this.records.append(messageId, chunkId, payload);
+  }
+
+  updateMeta(messageId: string, meta: WireStreamMeta): Promise<void> {
+    return this.records.guard(messageId, { meta: JSON.stringify(meta) });
+  }
+
+  completing(messageId: string): Promise<void> {
+    return this.records.guard(messageId);
+  }
+
+  finished(messageId: string, reason: WireEndReason): Promise<void> {
+    return this.records.finish(messageId, reason);
+  }
+
+  async forwardAppend(
+    messageId: string,
+    chunkId: number,
+    chunk: WireChunk,
+    principal: Principal,
+  ): Promise<string> {
+    const owner = await this.ownerOf(messageId);
+    return (await this.rpc.call(owner, {
+      op: 'append',
+      args: { messageId, chunkId, chunk, principal: toWirePrincipal(principal) },
+    })) as string;
+  }
+
+  async forwardEnd(messageId: string, reason: WireEndReason, principal: Principal): Promise<void> {
+    const owner = await this.ownerOf(messageId);
+    await this.rpc.call(owner, {
+      op: 'end',
+      args: { messageId, reason, principal: toWirePrincipal(principal) },
+    });
+  }
+
+  // ---- MessageDirectory: the routes' side ----
+
+  read(messageId: string): Promise<OpenMessageRecord | undefined> {
+    return this.records.read(messageId);
+  }
+
+  listOpen(): Promise<OpenMessageRecord[]> {
+    return this.records.listOpen();
+  }
+
+  async patch(messageId: string, patch: MetaPatch, principal: Principal): Promise<WireStreamMeta> {
+    if (this.o.host.messages.isOpenHere(messageId)) return this.patchHere(messageId, patch, principal);
+    const owner = await this.ownerOf(messageId);
+    return (await this.rpc.call(owner, {
+      op: 'patch',
+      args: { messageId, patch, principal: toWirePrincipal(principal) },
+    })) as WireStreamMeta;
+  }
+
+  async endChannel(
+    channelId: string,
+    channelType: number,
+    reason: WireEndReason,
+    principal: Principal,
+  ): Promise<string[]> {
+    const topic = channelTopic(channelType, channelId);
+    const open = (await this.records.listOpen()).filter((r) => r.topic === topic);
+    const ended: string[] = [];
+    await Promise.all(
+      open.map(async ({ messageId }) => {
+        try {
+          await this.o.host.messages.end(messageId, reason, principal);
+          ended.push(messageId);
+        } catch (err) {
+          // Ended meanwhile: not this call's to count.
+          if (!(err instanceof SpoolError) || err.code !== 'STREAM_NOT_FOUND') throw err;
+        }
+      }),
+    );
+    return ended;
+  }
+
+  // ---- forwarded writes, on the owner ----
+
+  private async handle({ op, args }: RpcRequest): Promise<unknown> {
+    const messageId = toMessageId(String(args.messageId));
+    const messages = this.o.host.messages;
+    if (op === 'release') {
+      messages.fence(messageId);
+      return null;
+    }
+    // Never forwarded again: a stale record on the caller's side is its error, not a loop.
+    if (!messages.isOpenHere(messageId)) throw notFound(messageId);
+    const principal = fromWirePrincipal(args.principal as WirePrincipal);
+    switch (op) {
+      case 'append':
+        return messages.append(messageId, Number(args.chunkId), args.chunk as WireChunk, principal);
+      case 'end':
+        await messages.end(messageId, args.reason as WireEndReason, principal);
+        return null;
+      case 'patch':
+        return this.patchHere(messageId, args.patch as MetaPatch, principal);
+      default:
+        throw new SpoolError('UNKNOWN_OP', `Unknown forwarded operation ${op}.`);
+    }
+  }
+
+  private async patchHere(
+    messageId: string,
+    patch: MetaPatch,
+    principal: Principal,
+  ): Promise<WireStreamMeta> {
+    const { cache, access, messages } = this.o.host;
+    const view = cache.getStream(messageId);
+    if (!view) throw notFound(messageId);
+    if (principal !== SYSTEM) {
+      await access.authorize(principal, 'produce', channelTopic(view.meta.channelType, view.meta.channelId));
+    }
+    const meta = toWireMeta(applyMetaPatch(cache, messageId, patch));
+    try {
+      await this.updateMeta(messageId, meta);
+    } catch (err) {
+      if (err instanceof SpoolError && err.code === 'FENCED') messages.fence(messageId, err);
+      throw err;
+    }
+    return meta;
+  }
+
+  private async ownerOf(messageId: string): Promise<string> {
+    const owner = await this.records.owner(messageId);
+    // This incarnation named but not open here: it is completing (or was fenced) right now.
+    if (!owner || owner.incarnation === this.self.incarnation) throw notFound(messageId);
+    return owner.incarnation;
+  }
+
+  // ---- takeover ----
+
+  /** Ends a dead incarnation's open messages, if this instance wins the claim. */
+  private async takeOver(dead: InstanceRef): Promise<void> {
+    if (dead.incarnation === this.self.incarnation) return;
+    if (!(await this.o.membership.claimTakeover(dead.incarnation))) return;
+    const ids = await this.records.ownedBy(dead.incarnation);
+    this.o.host.logger.warn(
+      { dead, openMessages: ids.length },
+      'taking over a dead incarnation: its open messages end with reason error',
+    );
+    for (const messageId of ids) {
+      try {
+        await endTakenOver(this.o.host, this.records, messageId, dead.incarnation);
+      } catch (err) {
+        this.o.host.logger.error({ err, messageId, dead }, 'ending a taken-over message failed');
+      }
+    }
+  }
+}
+
+/** Who may re-open (move) a message: the principal's ID, or the server itself. */
+function principalKey(principal: Principal): string {
+  return principal === SYSTEM ? '$system' : `u:${principal.id}`;
+}
+
+function toWirePrincipal(principal: Principal): WirePrincipal {
+  return principal === SYSTEM ? { system: true } : { principal };
+}
+
+function fromWirePrincipal(wire: WirePrincipal): Principal {
+  // The forwarding channel is internal to the cluster (Redis); only its members publish there.
+  return 'system' in wire ? SYSTEM : wire.principal;
+}
+
+function notFound(messageId: string): SpoolError {
+  return new SpoolError(
+    'STREAM_NOT_FOUND',
+    `No open message ${messageId}; open it with msg.open first, or it has already ended.`,
+  );
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { MemoryMessageStore, type MessageStore, type StreamBroker, type TopicEvent } from '@spool/core';
+import { Redis } from 'ioredis';
+import { RedisBroker } from '../broker/redis-broker';
+import { TEST_REDIS_URL } from '../broker/redis-test-env';
+import { createSpool, type Spool } from '../spool';
+import { ClusterMessages } from './cluster-messages';
+import type { ClusterMembership, InstanceInfo, InstanceRef } from './membership';
+
+/**
+ * Test support for the message cluster: in-process Spool servers on one real Redis (a
+ * unique prefix per test), each with its own instance reference, and a membership double
+ * whose takeover claim is the real `SET NX` on Redis and whose deaths a test declares.
+ */
+export class TestMembership implements ClusterMembership {
+  private readonly listeners = new Set<(dead: InstanceRef) => void>();
+
+  constructor(
+    readonly self: InstanceRef,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async instances(): Promise<InstanceInfo[]> {
+    return [];
+  }
+  async isAlive(): Promise<boolean> {
+    return true;
+  }
+  onIncarnationDead(listener: (dead: InstanceRef) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  async claimTakeover(incarnation: string): Promise<boolean> {
+    return (
+      (await this.redis.set(`${this.prefix}takeover:${incarnation}`, this.self.incarnation, 'NX')) === 'OK'
+    );
+  }
+  async close(): Promise<void> {}
+
+  /** What the heartbeats would report: `dead` stopped beating. */
+  declareDead(dead: InstanceRef): void {
+    for (const l of this.listeners) l(dead);
+  }
+}
+
+/** One instance of a test cluster. */
+export interface TestInstance {
+  name: string;
+  spool: Spool;
+  url: string;
+  wsUrl: string;
+  membership: TestMembership;
+  cluster: ClusterMessages;
+  /** Closes the server, then the cluster part, then its connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Instances sharing one Redis prefix, one broker (the completion stream) and, by default, one store. */
+export async function startCluster(
+  prefix: string,
+  names: string[],
+  options: { sharedStore?: boolean; forwardTimeoutMs?: number } = {},
+): Promise<{ instances: TestInstance[]; broker: StreamBroker; store: MessageStore; close(): Promise<void> }> {
+  const broker = new RedisBroker({ url: TEST_REDIS_URL, keyPrefix: prefix });
+  const store = new MemoryMessageStore();
+  const instances: TestInstance[] = [];
+  for (const name of names) {
+    const redis = new Redis(TEST_REDIS_URL, { protocol: 2, maxRetriesPerRequest: 1 });
+    const subscriber = new Redis(TEST_REDIS_URL, { protocol: 2, maxRetriesPerRequest: 1 });
+    const membership = new TestMembership({ instanceId: name, incarnation: randomUUID() }, redis, prefix);
+    const spool = createSpool({
+      broker,
+      store: options.sharedStore === false ? new MemoryMessageStore() : store,
+    });
+    const started = await spool.listen({ host: '127.0.0.1', port: 0 });
+    const port = (started.server.address() as AddressInfo).port;
+    const cluster = await ClusterMessages.start({
+      host: spool,
+      redis,
+      subscriber,
+      keyPrefix: prefix,
+      membership,
+      ...(options.forwardTimeoutMs ? { forwardTimeoutMs: options.forwardTimeoutMs } : {}),
+    });
+    let closed: Promise<void> | undefined;
+    instances.push({
+      name,
+      spool,
+      url: `http://127.0.0.1:${port}`,
+      wsUrl: `ws://127.0.0.1:${port}/v1/ws`,
+      membership,
+      cluster,
+      close: () =>
+        (closed ??= (async () => {
+          await started.close();
+          await cluster.close();
+          redis.disconnect();
+          subscriber.disconnect();
+        })()),
+    });
+  }
+  return {
+    instances,
+    broker,
+    store,
+    close: async () => {
+      await Promise.all(instances.map((i) => i.close()));
+      await broker.close();
+      await store.close();
+    },
+  };
+}
+
+/** A JSON request to an instance: status and body. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Every event of a topic in an instance's own log. */
+export async function topicEvents(spool: Spool, topic: string): Promise<TopicEvent[]> {
+  const t = spool.topics.get(topic);
+  if (!t) return [];
+  return (await t.read('0-0', 10_000)).events;
+}

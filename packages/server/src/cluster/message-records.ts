@@ -1,0 +1,293 @@
+import { SpoolError, type WireEndReason, type WireStreamMeta } from '@spool/core';
+import type { Redis } from 'ioredis';
+import type { OpenMessageRecord, RecordedChunk } from '../producers/message-cluster';
+import type { InstanceRef } from './membership';
+import { ABANDON_LUA, APPEND_LUA, CLAIM_LUA, FINISH_LUA, GUARD_LUA, TAKE_LUA } from './message-scripts';
+
+type Scripted = Redis & {
+  spoolMsgClaim(...args: (string | number)[]): Promise<string[]>;
+  spoolMsgAppend(...args: (string | number)[]): Promise<string>;
+  spoolMsgGuard(...args: (string | number)[]): Promise<string>;
+  spoolMsgFinish(...args: (string | number)[]): Promise<string>;
+  spoolMsgAbandon(...args: (string | number)[]): Promise<string>;
+  spoolMsgTake(...args: (string | number)[]): Promise<string>;
+};
+
+/** What a claim found (see {@link MessageRecords.claim}). */
+export type ClaimOutcome =
+  | { kind: 'new' }
+  | { kind: 'here' }
+  | { kind: 'moved'; from: InstanceRef; firstEventId: string; meta: WireStreamMeta };
+
+/** The owner of an open message, as its record names it. */
+export interface RecordOwner extends InstanceRef {
+  topic: string;
+}
+
+/** How long an ended message's record stays, refusing a re-open on every instance (s). */
+export const ENDED_WINDOW_SECONDS = 86_400;
+
+const decoder = new TextDecoder();
+
+/**
+ * The message owner records in Redis (docs/architecture.md, "Messages across instances"):
+ * one hash per open message, `{instanceId, incarnation}` plus what reads need, its chunks in
+ * a second hash, and the set of open message IDs. Every write checks the owner in the same
+ * script and refuses a stale incarnation with `FENCED`.
+ *
+ * Keys, under the prefix: `msg:{<id>}` (record), `msg:{<id>}:chunks`, `msgs:open`. A message's
+ * two keys share one hash tag; the open set is one key for every message.
+ *
+ * @example
+ * const records = new MessageRecords(redis, 'spool:', membership.self);
+ * await records.claim(id, 'chan:1:general', meta, 'alice');
+ */
+export class MessageRecords {
+  private readonly redis: Scripted;
+
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+    private readonly self: InstanceRef,
+    private readonly endedWindowSeconds = ENDED_WINDOW_SECONDS,
+  ) {
+    redis.defineCommand('spoolMsgClaim', { numberOfKeys: 2, lua: CLAIM_LUA });
+    redis.defineCommand('spoolMsgAppend', { numberOfKeys: 2, lua: APPEND_LUA });
+    redis.defineCommand('spoolMsgGuard', { numberOfKeys: 1, lua: GUARD_LUA });
+    redis.defineCommand('spoolMsgFinish', { numberOfKeys: 3, lua: FINISH_LUA });
+    redis.defineCommand('spoolMsgAbandon', { numberOfKeys: 2, lua: ABANDON_LUA });
+    redis.defineCommand('spoolMsgTake', { numberOfKeys: 1, lua: TAKE_LUA });
+    this.redis = redis as Scripted;
+  }
+
+  private rec(id: string): string {
+    return `${this.prefix}msg:{${id}}`;
+  }
+  private chunksKey(id: string): string {
+    return `${this.prefix}msg:{${id}}:chunks`;
+  }
+  private get openKey(): string {
+    return `${this.prefix}msgs:open`;
+  }
+
+  /** Creates the record naming this incarnation, or moves an open one here (same principal and topic). */
+  async claim(
+    messageId: string,
+    topic: string,
+    meta: WireStreamMeta,
+    principalId: string,
+  ): Promise<ClaimOutcome> {
+    const { instanceId, incarnation } = this.self;
+    const r = await this.redis.spoolMsgClaim(
+      this.rec(messageId),
+      this.openKey,
+      instanceId,
+      incarnation,
+      topic,
+      JSON.stringify(meta),
+      principalId,
+      Date.now(),
+      messageId,
+    );
+    switch (r[0]) {
+      case 'NEW':
+        return { kind: 'new' };
+      case 'HERE':
+        return { kind: 'here' };
+      case 'ENDED':
+        throw new SpoolError(
+          'MESSAGE_ENDED',
+          `Message ${messageId} has already ended; a message ID names one message, so open a new one.`,
+        );
+      case 'MOVED':
+        return {
+          kind: 'moved',
+          from: { instanceId: r[1]!, incarnation: r[2]! },
+          firstEventId: r[3]!,
+          meta: JSON.parse(r[4]!) as WireStreamMeta,
+        };
+      default:
+        throw new SpoolError(
+          'STREAM_EXISTS',
+          `Message ${messageId} is already open by another producer or in another channel; choose a new message ID.`,
+        );
+    }
+  }
+
+  /** Records a chunk. @throws `FENCED`, `DUPLICATE_CHUNK`, `STREAM_NOT_FOUND` */
+  async append(messageId: string, chunkId: number, payload: string | Uint8Array): Promise<void> {
+    const encoded =
+      typeof payload === 'string' ? `t${payload}` : `b${Buffer.from(payload).toString('base64')}`;
+    const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+    const r = await this.redis.spoolMsgAppend(
+      this.rec(messageId),
+      this.chunksKey(messageId),
+      this.self.incarnation,
+      chunkId,
+      encoded,
+      bytes,
+      Date.now(),
+    );
+    if (r === 'DUPLICATE') {
+      throw new SpoolError(
+        'DUPLICATE_CHUNK',
+        `Chunk ${chunkId} of message ${messageId} was already applied.`,
+      );
+    }
+    check(r, messageId);
+  }
+
+  /** Checks ownership, and sets `fields` in the same script. @throws `FENCED`, `STREAM_NOT_FOUND` */
+  async guard(messageId: string, fields: Record<string, string> = {}): Promise<void> {
+    const pairs = Object.entries(fields).flat();
+    check(await this.redis.spoolMsgGuard(this.rec(messageId), this.self.incarnation, ...pairs), messageId);
+  }
+
+  /** Ends the record (it stays, chunk-less, as the ended-ID window entry). @throws `FENCED` */
+  async finish(messageId: string, reason: WireEndReason): Promise<void> {
+    const r = await this.redis.spoolMsgFinish(
+      this.rec(messageId),
+      this.chunksKey(messageId),
+      this.openKey,
+      this.self.incarnation,
+      reason,
+      this.endedWindowSeconds,
+      messageId,
+      Date.now(),
+    );
+    check(r, messageId);
+  }
+
+  /** Removes the record this incarnation claimed but could not open. */
+  async abandon(messageId: string): Promise<void> {
+    await this.redis.spoolMsgAbandon(this.rec(messageId), this.openKey, this.self.incarnation, messageId);
+  }
+
+  /** Moves a dead incarnation's message to this one; false when it is no longer that incarnation's. */
+  async take(messageId: string, dead: string): Promise<boolean> {
+    const r = await this.redis.spoolMsgTake(
+      this.rec(messageId),
+      dead,
+      this.self.instanceId,
+      this.self.incarnation,
+      Date.now(),
+    );
+    return r === 'OK';
+  }
+
+  /** The owner of an open message, or undefined when it has none (never opened, or ended). */
+  async owner(messageId: string): Promise<RecordOwner | undefined> {
+    const [status, instanceId, incarnation, topic] = await this.redis.hmget(
+      this.rec(messageId),
+      'status',
+      'instanceId',
+      'incarnation',
+      'topic',
+    );
+    if (status !== 'streaming') return undefined;
+    return { instanceId: instanceId!, incarnation: incarnation!, topic: topic! };
+  }
+
+  /** The chunks recorded so far, in chunk order. */
+  async chunks(messageId: string): Promise<RecordedChunk[]> {
+    return decodeChunks(await this.redis.hgetall(this.chunksKey(messageId)));
+  }
+
+  /** An open message with its text so far, or undefined. */
+  async read(messageId: string): Promise<OpenMessageRecord | undefined> {
+    const [rec, chunks] = await Promise.all([
+      this.redis.hgetall(this.rec(messageId)),
+      this.redis.hgetall(this.chunksKey(messageId)),
+    ]);
+    const open = toRecord(messageId, rec);
+    if (open) open.text = joinChunks(decodeChunks(chunks));
+    return open;
+  }
+
+  /** Every open message (without text), for the list routes and `/active`: one round trip for the lot. */
+  async listOpen(): Promise<OpenMessageRecord[]> {
+    const ids = await this.redis.smembers(this.openKey);
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.rec(id));
+    const replies = (await pipe.exec()) ?? [];
+    const out: OpenMessageRecord[] = [];
+    ids.forEach((id, i) => {
+      const [err, rec] = replies[i] ?? [];
+      if (err) throw err;
+      const open = toRecord(id, rec as Record<string, string>);
+      if (open) out.push(open);
+    });
+    return out;
+  }
+
+  /** The open messages a given incarnation owns (a takeover scans the open set: it is rare). */
+  async ownedBy(incarnation: string): Promise<string[]> {
+    const ids = await this.redis.smembers(this.openKey);
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hget(this.rec(id), 'incarnation');
+    const replies = (await pipe.exec()) ?? [];
+    return ids.filter((_id, i) => replies[i]?.[1] === incarnation);
+  }
+}
+
+function check(reply: string, messageId: string): void {
+  if (reply === 'OK') return;
+  if (reply === 'FENCED') {
+    throw new SpoolError(
+      'FENCED',
+      `Message ${messageId} is owned by another instance now (taken over, or its producer moved); this write was refused.`,
+    );
+  }
+  throw new SpoolError(
+    'STREAM_NOT_FOUND',
+    `No open message ${messageId}; open it with msg.open first, or it has already ended.`,
+  );
+}
+
+function toRecord(messageId: string, rec: Record<string, string> | undefined): OpenMessageRecord | undefined {
+  if (rec?.status !== 'streaming') return undefined;
+  const meta = JSON.parse(rec.meta ?? '{}') as WireStreamMeta;
+  const updatedAt = Number(rec.updatedAt);
+  return {
+    messageId,
+    topic: rec.topic!,
+    meta: { ...meta, updatedAt },
+    chunks: Number(rec.chunks),
+    lastChunkId: Number(rec.lastChunkId),
+    bytes: Number(rec.bytes),
+    createdAt: meta.createdAt ?? Number(rec.createdAt),
+    updatedAt,
+    firstEventId: rec.firstEventId ?? '',
+  };
+}
+
+function decodeChunks(raw: Record<string, string>): RecordedChunk[] {
+  return Object.entries(raw)
+    .map(([id, v]) => ({
+      chunkId: Number(id),
+      payload: v.startsWith('b') ? new Uint8Array(Buffer.from(v.slice(1), 'base64')) : v.slice(1),
+    }))
+    .sort((a, b) => a.chunkId - b.chunkId);
+}
+
+/** The text of chunks in order: consecutive binary chunks decode together (a character may span them). */
+export function joinChunks(chunks: RecordedChunk[]): string {
+  let text = '';
+  let binary: Uint8Array[] | undefined;
+  for (const c of chunks) {
+    if (typeof c.payload === 'string') {
+      if (binary) {
+        text += decoder.decode(Buffer.concat(binary));
+        binary = undefined;
+      }
+      text += c.payload;
+    } else {
+      binary ??= [];
+      binary.push(c.payload);
+    }
+  }
+  if (binary) text += decoder.decode(Buffer.concat(binary));
+  return text;
+}

@@ -1,0 +1,88 @@
+/**
+ * The Lua scripts of the message owner records (docs/architecture.md, "Messages across
+ * instances"). Each checks the owner (`incarnation`) and writes in the same script, so a
+ * stale writer's write is refused atomically with `FENCED`.
+ *
+ * Record hash fields: status (`streaming` | `ended`), instanceId, incarnation, topic,
+ * principal, meta (JSON), firstEventId, lastChunkId, chunks, bytes, createdAt, updatedAt,
+ * reason. Chunks live in a second hash (chunk ID → `t<text>` or `b<base64>`).
+ */
+
+/**
+ * Shared prologue: returns early unless ARGV[1] owns KEYS[1] and it is open. Another
+ * incarnation named is `FENCED` even when it has ended the message (a takeover ends it).
+ */
+const OWNED = `
+local f = redis.call('HMGET', KEYS[1], 'status', 'incarnation')
+if not f[1] then return 'NOTFOUND' end
+if f[2] ~= ARGV[1] then return 'FENCED' end
+if f[1] == 'ended' then return 'ENDED' end
+`;
+
+/**
+ * KEYS: record, open set. ARGV: instanceId, incarnation, topic, meta, principal, now, messageId.
+ * Returns {'NEW'}, {'HERE'}, {'ENDED'}, {'EXISTS'}, or {'MOVED', oldInstanceId, oldIncarnation,
+ * firstEventId, meta} (the record now names the caller: the old owner is fenced).
+ */
+export const CLAIM_LUA = `
+local st = redis.call('HGET', KEYS[1], 'status')
+if st == 'ended' then return {'ENDED'} end
+if st then
+  local f = redis.call('HMGET', KEYS[1], 'incarnation', 'topic', 'principal', 'instanceId', 'firstEventId', 'meta')
+  if f[2] ~= ARGV[3] or f[3] ~= ARGV[5] then return {'EXISTS'} end
+  if f[1] == ARGV[2] then return {'HERE'} end
+  if not f[5] or f[5] == '' then return {'EXISTS'} end
+  redis.call('HSET', KEYS[1], 'instanceId', ARGV[1], 'incarnation', ARGV[2], 'updatedAt', ARGV[6])
+  return {'MOVED', f[4], f[1], f[5], f[6]}
+end
+redis.call('HSET', KEYS[1], 'status', 'streaming', 'instanceId', ARGV[1], 'incarnation', ARGV[2],
+  'topic', ARGV[3], 'meta', ARGV[4], 'principal', ARGV[5], 'firstEventId', '', 'lastChunkId', -1,
+  'chunks', 0, 'bytes', 0, 'createdAt', ARGV[6], 'updatedAt', ARGV[6])
+redis.call('SADD', KEYS[2], ARGV[7])
+return {'NEW'}
+`;
+
+/** KEYS: record, chunks. ARGV: incarnation, chunkId, encoded payload, bytes, now. */
+export const APPEND_LUA = `${OWNED}
+if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3]) == 0 then return 'DUPLICATE' end
+local last = tonumber(redis.call('HGET', KEYS[1], 'lastChunkId'))
+if tonumber(ARGV[2]) > last then redis.call('HSET', KEYS[1], 'lastChunkId', ARGV[2]) end
+redis.call('HINCRBY', KEYS[1], 'chunks', 1)
+redis.call('HINCRBY', KEYS[1], 'bytes', ARGV[4])
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
+return 'OK'
+`;
+
+/** KEYS: record. ARGV: incarnation, then field/value pairs to set (none: only the check). */
+export const GUARD_LUA = `${OWNED}
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 'OK'
+`;
+
+/**
+ * KEYS: record, chunks, open set. ARGV: incarnation, reason, ended-window TTL (s), messageId, now.
+ * The record stays, without its chunks, as the ended-ID window entry for the TTL.
+ */
+export const FINISH_LUA = `${OWNED}
+redis.call('HSET', KEYS[1], 'status', 'ended', 'reason', ARGV[2], 'updatedAt', ARGV[5])
+redis.call('DEL', KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 'OK'
+`;
+
+/** KEYS: record, open set. ARGV: incarnation, messageId. Removes a record its claimer could not open. */
+export const ABANDON_LUA = `${OWNED}
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+return 'OK'
+`;
+
+/**
+ * KEYS: record. ARGV: dead incarnation, new instanceId, new incarnation, now. The takeover of
+ * one message: 'OK' when it named the dead incarnation and now names the caller.
+ */
+export const TAKE_LUA = `${OWNED}
+redis.call('HSET', KEYS[1], 'instanceId', ARGV[2], 'incarnation', ARGV[3], 'updatedAt', ARGV[4])
+return 'OK'
+`;

@@ -1,0 +1,90 @@
+import type { WireEndReason, WireStreamMeta } from '@spool/core';
+import type { Principal } from '../auth/principal';
+import type { WireChunk } from './producer-ops';
+
+/** A chunk as the shared owner record keeps it. */
+export interface RecordedChunk {
+  chunkId: number;
+  payload: string | Uint8Array;
+}
+
+/** What {@link MessageCluster.claim} found: a new message, or one whose producer moved here. */
+export type ClaimResult =
+  | { kind: 'new' }
+  /** This process holds the record already (a concurrent open of the same ID). */
+  | { kind: 'here' }
+  | { kind: 'moved'; firstEventId: string; meta: WireStreamMeta; chunks: RecordedChunk[] };
+
+/** An open message as the shared record describes it, the same on every instance. */
+export interface OpenMessageRecord {
+  messageId: string;
+  topic: string;
+  meta: WireStreamMeta;
+  chunks: number;
+  lastChunkId: number;
+  bytes: number;
+  createdAt: number;
+  updatedAt: number;
+  /** Event ID of its `msg.open` ('' until it is on the topic). */
+  firstEventId: string;
+  /** Only from {@link MessageCluster.read}: the text of the chunks so far, in chunk order. */
+  text?: string;
+}
+
+/** A metadata update (`PATCH /v1/messages/:id`): `null` removes a custom field. */
+export interface MetaPatch {
+  fromUid?: string;
+  clientMsgNo?: string;
+  customFields?: Record<string, unknown>;
+}
+
+/**
+ * The cluster side of the chat pipeline (docs/architecture.md, "Messages across
+ * instances"): the owner records in Redis that fence every write, and the forwarding of
+ * writes to the owner. `ChatProducer` calls it when it is set, and never otherwise, so
+ * memory mode is unchanged. Implemented by `ClusterMessages` (packages/server/src/cluster/).
+ */
+export interface MessageCluster {
+  /**
+   * Creates the owner record of a message opening here, or moves an open one here (same
+   * principal, same channel). @throws `MESSAGE_ENDED`, `STREAM_EXISTS`
+   */
+  claim(messageId: string, topic: string, meta: WireStreamMeta, principal: Principal): Promise<ClaimResult>;
+  /** The `msg.open` event is on the topic; `meta` is the cache's, which replaces the claim's draft. */
+  opened(messageId: string, firstEventId: string, meta: WireStreamMeta): Promise<void>;
+  /** The open failed after the claim: the record goes. */
+  abandon(messageId: string): Promise<void>;
+  /** Records a chunk, fenced. @throws `FENCED`, `DUPLICATE_CHUNK`, `STREAM_NOT_FOUND` */
+  append(messageId: string, chunkId: number, payload: string | Uint8Array): Promise<void>;
+  /** Records a metadata update, fenced. @throws `FENCED` */
+  updateMeta(messageId: string, meta: WireStreamMeta): Promise<void>;
+  /** Before the save: still the owner? @throws `FENCED` */
+  completing(messageId: string): Promise<void>;
+  /** After the save, before `msg.end`: the record ends (the ID joins the ended window). @throws `FENCED` */
+  finished(messageId: string, reason: WireEndReason): Promise<void>;
+  /** A chunk for a message open on another instance: the owner's answer. */
+  forwardAppend(messageId: string, chunkId: number, chunk: WireChunk, principal: Principal): Promise<string>;
+  /** An end (or cancel) for a message open on another instance. */
+  forwardEnd(messageId: string, reason: WireEndReason, principal: Principal): Promise<void>;
+}
+
+/**
+ * What the message routes read and do through the cluster (docs/architecture.md, "Messages
+ * across instances"): the shared records answer the same on every instance, and a metadata
+ * update or a channel end reaches each message's owner.
+ */
+export interface MessageDirectory {
+  /** An open message with its text so far, or undefined (never opened, or ended: ask the store). */
+  read(messageId: string): Promise<OpenMessageRecord | undefined>;
+  /** Every open message, on any instance (without text). */
+  listOpen(): Promise<OpenMessageRecord[]>;
+  /** Updates an open message's metadata on its owner; returns the new meta. */
+  patch(messageId: string, patch: MetaPatch, principal: Principal): Promise<WireStreamMeta>;
+  /** Ends every open message of a channel, wherever it is owned; returns their IDs. */
+  endChannel(
+    channelId: string,
+    channelType: number,
+    reason: WireEndReason,
+    principal: Principal,
+  ): Promise<string[]>;
+}
