@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { type Clock, MemoryBroker, type MessageStore, SpoolError, type StreamBroker } from '@spool/core';
 import pino, { type Logger } from 'pino';
 import { AccessControl, type AuthOptions } from '../auth/access-control';
+import type { ClusterMembership } from '../cluster/membership';
+import type { ServeCluster } from '../cluster/serve-cluster';
 import { bundledDashboardDir } from '../dashboard/bundled-dashboard';
 import { withDashboard } from '../dashboard/with-dashboard';
 import { type Demo, type DemoOptions, startDemo } from '../demo/demo';
@@ -27,6 +29,12 @@ export interface ServeDeps {
   clock?: Clock;
   /** Demo tuning (intervals, seeds). */
   demo?: DemoOptions;
+  /**
+   * With `SPOOL_REDIS_URL`: this process's cluster membership. Given, the instance joins the
+   * cluster's message handling (owner records, forwarded writes, shared reads, takeover;
+   * docs/architecture.md, "Messages across instances"); closed by the shutdown.
+   */
+  membership?: ClusterMembership;
 }
 
 /** A running `spool serve`. */
@@ -82,6 +90,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
       });
   let spool: Spool | undefined;
   let stored: ServeStore | undefined;
+  let clustered: ServeCluster | undefined;
   try {
     if (config.redisUrl) {
       await broker.ping().catch((cause: unknown) => {
@@ -122,8 +131,12 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     spool.access.assertCanServeOn(config.host);
     // Through the Spool's broker, so that `spool:completed` is a known stream key.
     stored?.startRelay(spool.broker);
+    if (config.redisUrl && deps.membership) {
+      clustered = await serveCluster(spool, config.redisUrl, config.redisPrefix, deps.membership, logger);
+    }
   } catch (err) {
     await spool?.close();
+    await clustered?.close();
     await stored?.close();
     await broker.close();
     throw err;
@@ -154,6 +167,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     demo?.stopProducing();
     await demo?.stopWorkers();
     await s.close();
+    await clustered?.close();
     await stored?.close();
     await broker.close();
     throw err;
@@ -179,6 +193,9 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
       const closed = new Promise<void>((done) => server.close(() => done()));
       demo?.stopProducing();
       await s.close();
+      // After the server: its last completions still write the owner records.
+      await clustered?.close();
+      await deps.membership?.close();
       await demo?.stopWorkers();
       await stored?.close();
       await broker.close();
@@ -238,4 +255,19 @@ async function redisBroker(url: string, keyPrefix: string, logger: Logger): Prom
     keyPrefix,
     onError: (err) => logger.warn({ err }, 'redis connection error'),
   });
+}
+
+/**
+ * The cluster's message handling, loaded only with Redis (docs/architecture.md, "Messages
+ * across instances").
+ */
+async function serveCluster(
+  spool: Spool,
+  redisUrl: string,
+  keyPrefix: string,
+  membership: ClusterMembership,
+  logger: Logger,
+): Promise<ServeCluster> {
+  const { connectClusterMessages } = await import('../cluster/serve-cluster');
+  return connectClusterMessages(spool, { redisUrl, keyPrefix, membership, logger });
 }

@@ -42,14 +42,19 @@ redis.call('SADD', KEYS[2], ARGV[7])
 return {'NEW'}
 `;
 
-/** KEYS: record, chunks. ARGV: incarnation, chunkId, encoded payload, bytes, now. */
-export const APPEND_LUA = `${OWNED}
+/**
+ * KEYS: record, chunks. ARGV: incarnation, chunkId, encoded payload, bytes, now. Three
+ * commands per chunk (HMGET, HSETNX, HSET), one round trip.
+ */
+export const APPEND_LUA = `
+local f = redis.call('HMGET', KEYS[1], 'status', 'incarnation', 'lastChunkId', 'chunks', 'bytes')
+if not f[1] then return 'NOTFOUND' end
+if f[2] ~= ARGV[1] then return 'FENCED' end
+if f[1] == 'ended' then return 'ENDED' end
 if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3]) == 0 then return 'DUPLICATE' end
-local last = tonumber(redis.call('HGET', KEYS[1], 'lastChunkId'))
-if tonumber(ARGV[2]) > last then redis.call('HSET', KEYS[1], 'lastChunkId', ARGV[2]) end
-redis.call('HINCRBY', KEYS[1], 'chunks', 1)
-redis.call('HINCRBY', KEYS[1], 'bytes', ARGV[4])
-redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
+local last = math.max(tonumber(f[3]), tonumber(ARGV[2]))
+redis.call('HSET', KEYS[1], 'lastChunkId', last, 'chunks', tonumber(f[4]) + 1,
+  'bytes', tonumber(f[5]) + tonumber(ARGV[4]), 'updatedAt', ARGV[5])
 return 'OK'
 `;
 
