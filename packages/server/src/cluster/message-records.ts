@@ -1,5 +1,6 @@
 import { SpoolError, type WireEndReason, type WireStreamMeta } from '@spool/core';
 import type { Redis } from 'ioredis';
+import { toSpoolError } from '../broker/redis-errors';
 import type { OpenMessageRecord, RecordedChunk } from '../producers/message-cluster';
 import type { InstanceRef } from './membership';
 import { ABANDON_LUA, APPEND_LUA, CLAIM_LUA, FINISH_LUA, GUARD_LUA, TAKE_LUA } from './message-scripts';
@@ -60,6 +61,15 @@ export class MessageRecords {
     this.redis = redis as Scripted;
   }
 
+  /** Redis's own failures as SpoolErrors (`BROKER_UNAVAILABLE` when it cannot be reached). */
+  private async io<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (err) {
+      throw toSpoolError(err, this.prefix);
+    }
+  }
+
   private rec(id: string): string {
     return `${this.prefix}msg:{${id}}`;
   }
@@ -78,16 +88,18 @@ export class MessageRecords {
     principalId: string,
   ): Promise<ClaimOutcome> {
     const { instanceId, incarnation } = this.self;
-    const r = await this.redis.spoolMsgClaim(
-      this.rec(messageId),
-      this.openKey,
-      instanceId,
-      incarnation,
-      topic,
-      JSON.stringify(meta),
-      principalId,
-      Date.now(),
-      messageId,
+    const r = await this.io(
+      this.redis.spoolMsgClaim(
+        this.rec(messageId),
+        this.openKey,
+        instanceId,
+        incarnation,
+        topic,
+        JSON.stringify(meta),
+        principalId,
+        Date.now(),
+        messageId,
+      ),
     );
     switch (r[0]) {
       case 'NEW':
@@ -119,14 +131,16 @@ export class MessageRecords {
     const encoded =
       typeof payload === 'string' ? `t${payload}` : `b${Buffer.from(payload).toString('base64')}`;
     const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-    const r = await this.redis.spoolMsgAppend(
-      this.rec(messageId),
-      this.chunksKey(messageId),
-      this.self.incarnation,
-      chunkId,
-      encoded,
-      bytes,
-      Date.now(),
+    const r = await this.io(
+      this.redis.spoolMsgAppend(
+        this.rec(messageId),
+        this.chunksKey(messageId),
+        this.self.incarnation,
+        chunkId,
+        encoded,
+        bytes,
+        Date.now(),
+      ),
     );
     if (r === 'DUPLICATE') {
       throw new SpoolError(
@@ -140,49 +154,54 @@ export class MessageRecords {
   /** Checks ownership, and sets `fields` in the same script. @throws `FENCED`, `STREAM_NOT_FOUND` */
   async guard(messageId: string, fields: Record<string, string> = {}): Promise<void> {
     const pairs = Object.entries(fields).flat();
-    check(await this.redis.spoolMsgGuard(this.rec(messageId), this.self.incarnation, ...pairs), messageId);
+    check(
+      await this.io(this.redis.spoolMsgGuard(this.rec(messageId), this.self.incarnation, ...pairs)),
+      messageId,
+    );
   }
 
   /** Ends the record (it stays, chunk-less, as the ended-ID window entry). @throws `FENCED` */
   async finish(messageId: string, reason: WireEndReason): Promise<void> {
-    const r = await this.redis.spoolMsgFinish(
-      this.rec(messageId),
-      this.chunksKey(messageId),
-      this.openKey,
-      this.self.incarnation,
-      reason,
-      this.endedWindowSeconds,
-      messageId,
-      Date.now(),
+    const r = await this.io(
+      this.redis.spoolMsgFinish(
+        this.rec(messageId),
+        this.chunksKey(messageId),
+        this.openKey,
+        this.self.incarnation,
+        reason,
+        this.endedWindowSeconds,
+        messageId,
+        Date.now(),
+      ),
     );
     check(r, messageId);
   }
 
   /** Removes the record this incarnation claimed but could not open. */
   async abandon(messageId: string): Promise<void> {
-    await this.redis.spoolMsgAbandon(this.rec(messageId), this.openKey, this.self.incarnation, messageId);
+    await this.io(
+      this.redis.spoolMsgAbandon(this.rec(messageId), this.openKey, this.self.incarnation, messageId),
+    );
   }
 
   /** Moves a dead incarnation's message to this one; false when it is no longer that incarnation's. */
   async take(messageId: string, dead: string): Promise<boolean> {
-    const r = await this.redis.spoolMsgTake(
-      this.rec(messageId),
-      dead,
-      this.self.instanceId,
-      this.self.incarnation,
-      Date.now(),
+    const r = await this.io(
+      this.redis.spoolMsgTake(
+        this.rec(messageId),
+        dead,
+        this.self.instanceId,
+        this.self.incarnation,
+        Date.now(),
+      ),
     );
     return r === 'OK';
   }
 
   /** The owner of an open message, or undefined when it has none (never opened, or ended). */
   async owner(messageId: string): Promise<RecordOwner | undefined> {
-    const [status, instanceId, incarnation, topic] = await this.redis.hmget(
-      this.rec(messageId),
-      'status',
-      'instanceId',
-      'incarnation',
-      'topic',
+    const [status, instanceId, incarnation, topic] = await this.io(
+      this.redis.hmget(this.rec(messageId), 'status', 'instanceId', 'incarnation', 'topic'),
     );
     if (status !== 'streaming') return undefined;
     return { instanceId: instanceId!, incarnation: incarnation!, topic: topic! };
@@ -190,15 +209,14 @@ export class MessageRecords {
 
   /** The chunks recorded so far, in chunk order. */
   async chunks(messageId: string): Promise<RecordedChunk[]> {
-    return decodeChunks(await this.redis.hgetall(this.chunksKey(messageId)));
+    return decodeChunks(await this.io(this.redis.hgetall(this.chunksKey(messageId))));
   }
 
   /** An open message with its text so far, or undefined. */
   async read(messageId: string): Promise<OpenMessageRecord | undefined> {
-    const [rec, chunks] = await Promise.all([
-      this.redis.hgetall(this.rec(messageId)),
-      this.redis.hgetall(this.chunksKey(messageId)),
-    ]);
+    const [rec, chunks] = await this.io(
+      Promise.all([this.redis.hgetall(this.rec(messageId)), this.redis.hgetall(this.chunksKey(messageId))]),
+    );
     const open = toRecord(messageId, rec);
     if (open) open.text = joinChunks(decodeChunks(chunks));
     return open;
@@ -206,15 +224,15 @@ export class MessageRecords {
 
   /** Every open message (without text), for the list routes and `/active`: one round trip for the lot. */
   async listOpen(): Promise<OpenMessageRecord[]> {
-    const ids = await this.redis.smembers(this.openKey);
+    const ids = await this.io(this.redis.smembers(this.openKey));
     if (ids.length === 0) return [];
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hgetall(this.rec(id));
-    const replies = (await pipe.exec()) ?? [];
+    const replies = (await this.io(pipe.exec())) ?? [];
     const out: OpenMessageRecord[] = [];
     ids.forEach((id, i) => {
       const [err, rec] = replies[i] ?? [];
-      if (err) throw err;
+      if (err) throw toSpoolError(err, this.prefix);
       const open = toRecord(id, rec as Record<string, string>);
       if (open) out.push(open);
     });
@@ -223,11 +241,11 @@ export class MessageRecords {
 
   /** The open messages a given incarnation owns (a takeover scans the open set: it is rare). */
   async ownedBy(incarnation: string): Promise<string[]> {
-    const ids = await this.redis.smembers(this.openKey);
+    const ids = await this.io(this.redis.smembers(this.openKey));
     if (ids.length === 0) return [];
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hget(this.rec(id), 'incarnation');
-    const replies = (await pipe.exec()) ?? [];
+    const replies = (await this.io(pipe.exec())) ?? [];
     return ids.filter((_id, i) => replies[i]?.[1] === incarnation);
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ErrorCode, SpoolError } from '@spool/core';
 import type { Redis } from 'ioredis';
+import { toSpoolError } from '../broker/redis-errors';
 import type { InstanceRef } from './membership';
 
 /** A forwarded write: its operation name and JSON arguments. */
@@ -84,7 +85,7 @@ export class OwnerRpc {
         (receivers) => {
           if (receivers === 0) this.fail(rid, unreachable(incarnation, 'it is not listening'));
         },
-        (err: unknown) => this.fail(rid, err),
+        (err: unknown) => this.fail(rid, toSpoolError(err, this.prefix)),
       );
     });
   }
