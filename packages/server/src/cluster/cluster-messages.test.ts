@@ -224,6 +224,38 @@ describe('messages across instances', () => {
     expect((await topicEvents(a.spool, TOPIC)).filter((e) => e.event === 'msg.end')).toEqual([]);
   });
 
+  it('moves a WebSocket producer’s message with it when it reconnects to another instance', async () => {
+    const { instances, prefix, store } = await cluster(['A', 'B']);
+    const [a, b] = instances as [TestInstance, TestInstance];
+    const meta = { ...CHANNEL, messageId: '1843563473929170944' };
+    const first = await TestClient.connect(a.wsUrl);
+    const opened = await first.request({ op: 'msg.open', meta });
+    expect(opened.op).toBe('ack');
+    expect(
+      (await first.request({ op: 'msg.append', messageId: meta.messageId, chunkId: 0, text: 'Hel' })).op,
+    ).toBe('ack');
+    await first.close();
+    // The client's reconnect: the same open again, then the chunks it is not sure of, then on.
+    const second = await TestClient.connect(b.wsUrl);
+    cleanup.push(() => second.close());
+    const reopened = await second.request({ op: 'msg.open', meta });
+    expect(reopened).toMatchObject({ op: 'ack', id: opened.id });
+    const resent = await second.request({
+      op: 'msg.append',
+      messageId: meta.messageId,
+      chunkId: 0,
+      text: 'Hel',
+    });
+    expect(resent).toMatchObject({ op: 'err', code: 'DUPLICATE_CHUNK' });
+    expect(
+      (await second.request({ op: 'msg.append', messageId: meta.messageId, chunkId: 1, text: 'lo' })).op,
+    ).toBe('ack');
+    expect((await second.request({ op: 'msg.end', messageId: meta.messageId })).op).toBe('ack');
+    await b.spool.messages.drain();
+    expect(await store.get(meta.messageId)).toMatchObject({ text: 'Hello', reason: 'success' });
+    expect(await completionsOf(prefix, meta.messageId)).toBe(1);
+  });
+
   it('answers OWNER_UNREACHABLE when the owner does not answer', async () => {
     const { instances } = await cluster(['A', 'B'], { forwardTimeoutMs: 200 });
     const [a, b] = instances as [TestInstance, TestInstance];
