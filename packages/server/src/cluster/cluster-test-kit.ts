@@ -39,6 +39,14 @@ export class TestMembership implements ClusterMembership {
   }
   async close(): Promise<void> {}
 
+  /** Takes deaths declared by a test in another process ({@link declareDeadAcross}). */
+  async listenForDeaths(subscriber: Redis): Promise<void> {
+    subscriber.on('message', (_channel: string, raw: string) =>
+      this.declareDead(JSON.parse(raw) as InstanceRef),
+    );
+    await subscriber.subscribe(`${this.prefix}test:dead`);
+  }
+
   /** What the heartbeats would report: `dead` stopped beating. */
   declareDead(dead: InstanceRef): void {
     for (const l of this.listeners) l(dead);
@@ -133,4 +141,9 @@ export async function topicEvents(spool: Spool, topic: string): Promise<TopicEve
   const t = spool.topics.get(topic);
   if (!t) return [];
   return (await t.read('0-0', 10_000)).events;
+}
+
+/** Declares `dead` to every process listening ({@link TestMembership.listenForDeaths}); returns the listeners. */
+export function declareDeadAcross(redis: Redis, prefix: string, dead: InstanceRef): Promise<number> {
+  return redis.publish(`${prefix}test:dead`, JSON.stringify(dead));
 }
