@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from '../__tests__/helpers';
 import { adminClient, deleteKeys, nextPrefix, runPrefix } from '../broker/redis-test-env';
 import { COMPLETED_STREAM } from '../producers/chat-producer';
-import { call, startCluster, type TestInstance, topicEvents } from './cluster-test-kit';
+import { call, endOf, startCluster, type TestInstance, topicEvents } from './cluster-test-kit';
 
 // Three in-process Spool servers on one real Redis: the owner records, forwarded writes,
 // shared reads, takeover and fencing of docs/architecture.md, "Messages across instances".
@@ -96,7 +96,7 @@ describe('messages across instances', () => {
     // End on C: A completes it (store, msg.end on its topic).
     const ended = await call(c.url, 'POST', `/v1/messages/${messageId}/end`, { reason: 'success' });
     expect(ended).toEqual({ status: 200, body: { messageId, reason: 'success' } });
-    await a.spool.messages.drain();
+    await endOf(a.spool, TOPIC, messageId);
     for (const i of instances) {
       const r = await call(i.url, 'GET', `/v1/messages/${messageId}`);
       expect(r.body).toMatchObject({ text: 'Hello', status: 'ended', reason: 'success' });
@@ -120,7 +120,7 @@ describe('messages across instances', () => {
     const onB = await openOn(b);
     const res = await call(c.url, 'POST', '/v1/channels/1/general/end', { reason: 'force' });
     expect(res).toEqual({ status: 200, body: { ended: 2 } });
-    await Promise.all([a.spool.messages.drain(), b.spool.messages.drain()]);
+    await Promise.all([endOf(a.spool, TOPIC, onA), endOf(b.spool, TOPIC, onB)]);
     expect((await call(c.url, 'GET', `/v1/messages/${onA}`)).body).toMatchObject({
       status: 'ended',
       reason: 'force',
@@ -145,6 +145,7 @@ describe('messages across instances', () => {
     const ack = await ws.request({ op: 'msg.cancel', messageId: run.messageId });
     expect(ack.op).toBe('ack');
     expect(await run.done).toBe('cancelled');
+    await a.spool.messages.drain(); // the completion record follows msg.end
     expect((aborted as { code?: string }).code).toBe('ABORTED');
     for (const i of [a, b, c]) {
       const r = await call(i.url, 'GET', `/v1/messages/${run.messageId}`);
@@ -181,7 +182,7 @@ describe('messages across instances', () => {
     const [a] = instances as [TestInstance];
     const messageId = await openOn(a);
     await call(a.url, 'POST', `/v1/messages/${messageId}/end`, {});
-    await a.spool.messages.drain();
+    await endOf(a.spool, TOPIC, messageId);
     for (const i of instances) {
       const again = await call(i.url, 'POST', '/v1/messages', { ...CHANNEL, messageId });
       expect(again.status).toBe(409);
@@ -212,8 +213,8 @@ describe('messages across instances', () => {
     ).toBe(200);
     expect(a.spool.messages.isOpenHere(messageId)).toBe(false);
     expect((await call(c.url, 'POST', `/v1/messages/${messageId}/end`, {})).status).toBe(200);
-    await b.spool.messages.drain();
-    await a.spool.messages.drain();
+    await endOf(b.spool, TOPIC, messageId);
+    await b.spool.messages.drain(); // the completion record follows msg.end
     expect((await call(a.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({
       text: 'before after!',
       status: 'ended',
@@ -251,7 +252,8 @@ describe('messages across instances', () => {
       (await second.request({ op: 'msg.append', messageId: meta.messageId, chunkId: 1, text: 'lo' })).op,
     ).toBe('ack');
     expect((await second.request({ op: 'msg.end', messageId: meta.messageId })).op).toBe('ack');
-    await b.spool.messages.drain();
+    await endOf(b.spool, TOPIC, meta.messageId);
+    await b.spool.messages.drain(); // the completion record follows msg.end
     expect(await store.get(meta.messageId)).toMatchObject({ text: 'Hello', reason: 'success' });
     expect(await completionsOf(prefix, meta.messageId)).toBe(1);
   });
@@ -334,8 +336,6 @@ describe('takeover and fencing', () => {
     await worked;
     expect((signalReason as { code?: string }).code).toBe('FENCED');
     expect((lateWrite as { code?: string }).code).toBe('FENCED');
-
-    await a.spool.messages.drain();
 
     const stored = await store.get(run.messageId);
     expect(stored).toMatchObject({ text: 'kept', reason: 'error' });

@@ -147,3 +147,26 @@ export async function topicEvents(spool: Spool, topic: string): Promise<TopicEve
 export function declareDeadAcross(redis: Redis, prefix: string, dead: InstanceRef): Promise<number> {
   return redis.publish(`${prefix}test:dead`, JSON.stringify(dead));
 }
+
+/**
+ * Resolves with the data of the message's `msg.end` on an instance's topic, once it is
+ * there (the completion runs after the end call answered: a test waits for its event).
+ */
+export function endOf(spool: Spool, topic: string, messageId: string): Promise<unknown> {
+  const t = spool.topics.getOrCreate(topic);
+  const isEnd = (ev: TopicEvent) =>
+    ev.event === 'msg.end' && (ev.data as { messageId?: string }).messageId === messageId;
+  return new Promise((resolve, reject) => {
+    const off = t.onAppend((ev) => {
+      if (!isEnd(ev)) return;
+      off();
+      resolve(ev.data);
+    });
+    t.read('0-0', 10_000).then((page) => {
+      const found = page.events.find(isEnd);
+      if (!found) return;
+      off();
+      resolve(found.data);
+    }, reject);
+  });
+}

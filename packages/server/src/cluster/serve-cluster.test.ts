@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { adminClient, deleteKeys, nextPrefix, runPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
 import { type ServeHandle, startServe } from '../cli/serve';
 import { parseServeArgs, type ServeConfig } from '../cli/serve-options';
-import { call, TestMembership } from './cluster-test-kit';
+import { call, endOf, TestMembership } from './cluster-test-kit';
 
 // `spool serve` with SPOOL_REDIS_URL and a membership: two servers on one Redis answer each
 // other's messages (docs/architecture.md, "Messages across instances").
@@ -67,7 +67,7 @@ describe('spool serve in cluster mode', () => {
     });
     expect(a.spool.cache.getStream(messageId)?.text()).toBe('hi');
     expect((await call(b.url, 'POST', `/v1/messages/${messageId}/end`, {})).status).toBe(200);
-    await a.spool.messages.drain();
+    await endOf(a.spool, 'chan:1:general', messageId);
     expect((await call(b.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({
       text: 'hi',
       status: 'ended',

@@ -27,6 +27,10 @@ export async function endTakenOver(
   const now = Date.now();
   const meta: WireStreamMeta = { ...rec.meta, closed: true, endReason: 'error', updatedAt: now };
   const topic = topics.getOrCreate(rec.topic);
+  // Every delta of the dead owner is before the topic's last event now. A message whose
+  // `msg.open` was not recorded yet (it died while opening) is placed there too.
+  const lastEventId = topic.lastId ?? rec.firstEventId;
+  const firstEventId = rec.firstEventId || lastEventId;
   const message: StoredMessageInput = {
     messageId,
     channelId: meta.channelId,
@@ -35,9 +39,8 @@ export async function endTakenOver(
     text: rec.text ?? '',
     lastChunkId: rec.lastChunkId,
     reason: 'error',
-    firstEventId: rec.firstEventId,
-    // Every delta of the dead owner is before the topic's last event now.
-    lastEventId: topic.lastId ?? rec.firstEventId,
+    firstEventId,
+    lastEventId,
   };
   const retryOptions = { ...spoolDefaults.retry };
   let persisted = true;
