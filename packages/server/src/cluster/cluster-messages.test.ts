@@ -21,10 +21,7 @@ afterAll(async () => {
 const CHANNEL = { channelId: 'general', channelType: 1 };
 const TOPIC = 'chan:1:general';
 
-async function cluster(
-  names = ['A', 'B', 'C'],
-  options: { sharedStore?: boolean; forwardTimeoutMs?: number } = {},
-) {
+async function cluster(names = ['A', 'B', 'C'], options: Parameters<typeof startCluster>[2] = {}) {
   const prefix = nextPrefix();
   const c = await startCluster(prefix, names, options);
   cleanup.push(
@@ -256,6 +253,22 @@ describe('messages across instances', () => {
     await b.spool.messages.drain(); // the completion record follows msg.end
     expect(await store.get(meta.messageId)).toMatchObject({ text: 'Hello', reason: 'success' });
     expect(await completionsOf(prefix, meta.messageId)).toBe(1);
+  });
+
+  it('ends a message that moved to an instance whose cache refuses it, instead of orphaning it', async () => {
+    const { instances, prefix, store } = await cluster(['A', 'B'], {
+      spool: (name) => (name === 'B' ? { cache: { maxStreams: 1 } } : {}),
+    });
+    const [a, b] = instances as [TestInstance, TestInstance];
+    await openOn(b); // B's cache is full now
+    const messageId = await openOn(a);
+    await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'partial' });
+    const reopened = await call(b.url, 'POST', '/v1/messages', { ...CHANNEL, messageId });
+    expect((reopened.body.error as { code: string }).code).toBe('TOO_MANY_STREAMS');
+    expect(await endOf(b.spool, TOPIC, messageId)).toEqual({ messageId, reason: 'error', persisted: true });
+    expect(await store.get(messageId)).toMatchObject({ text: 'partial', reason: 'error' });
+    expect(await completionsOf(prefix, messageId)).toBe(1);
+    expect((await call(a.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({ status: 'ended' });
   });
 
   it('answers OWNER_UNREACHABLE when the owner does not answer', async () => {

@@ -133,6 +133,14 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
     return this.records.abandon(messageId);
   }
 
+  async orphaned(messageId: string): Promise<void> {
+    this.o.host.logger.error(
+      { messageId },
+      'a moved message could not be taken in here; it ends with reason error',
+    );
+    await endTakenOver(this.o.host, this.records, messageId, this.self.incarnation);
+  }
+
   append(messageId: string, chunkId: number, payload: string | Uint8Array): Promise<void> {
     return this.records.append(messageId, chunkId, payload);
   }

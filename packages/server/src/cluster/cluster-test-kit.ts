@@ -4,6 +4,7 @@ import { MemoryMessageStore, type MessageStore, type StreamBroker, type TopicEve
 import { Redis } from 'ioredis';
 import { RedisBroker } from '../broker/redis-broker';
 import { TEST_REDIS_URL } from '../broker/redis-test-env';
+import type { SpoolOptions } from '../options';
 import { createSpool, type Spool } from '../spool';
 import { ClusterMessages } from './cluster-messages';
 import type { ClusterMembership, InstanceInfo, InstanceRef } from './membership';
@@ -69,7 +70,12 @@ export interface TestInstance {
 export async function startCluster(
   prefix: string,
   names: string[],
-  options: { sharedStore?: boolean; forwardTimeoutMs?: number } = {},
+  options: {
+    sharedStore?: boolean;
+    forwardTimeoutMs?: number;
+    /** More options of one instance's Spool, by name. */
+    spool?: (name: string) => SpoolOptions;
+  } = {},
 ): Promise<{ instances: TestInstance[]; broker: StreamBroker; store: MessageStore; close(): Promise<void> }> {
   const broker = new RedisBroker({ url: TEST_REDIS_URL, keyPrefix: prefix });
   const store = new MemoryMessageStore();
@@ -79,6 +85,7 @@ export async function startCluster(
     const subscriber = new Redis(TEST_REDIS_URL, { protocol: 2, maxRetriesPerRequest: 1 });
     const membership = new TestMembership({ instanceId: name, incarnation: randomUUID() }, redis, prefix);
     const spool = createSpool({
+      ...options.spool?.(name),
       broker,
       store: options.sharedStore === false ? new MemoryMessageStore() : store,
     });

@@ -1,4 +1,4 @@
-import { retry, type StoredMessageInput, type WireStreamMeta } from '@spool/core';
+import { compareEventIds, retry, type StoredMessageInput, type WireStreamMeta } from '@spool/core';
 import { spoolDefaults } from '../options';
 import { COMPLETED_STREAM, completionKey } from '../producers/chat-producer';
 import type { SpoolParts } from '../server-parts';
@@ -29,8 +29,13 @@ export async function endTakenOver(
   const topic = topics.getOrCreate(rec.topic);
   // Every delta of the dead owner is before the topic's last event now. A message whose
   // `msg.open` was not recorded yet (it died while opening) is placed there too.
-  const lastEventId = topic.lastId ?? rec.firstEventId;
-  const firstEventId = rec.firstEventId || lastEventId;
+  const last = topic.lastId;
+  const firstEventId = rec.firstEventId || last || '';
+  // Never before the first: the topic this instance sees may be behind the owner's events.
+  const lastEventId =
+    last !== undefined && firstEventId !== '' && compareEventIds(last, firstEventId) > 0
+      ? last
+      : firstEventId;
   const message: StoredMessageInput = {
     messageId,
     channelId: meta.channelId,

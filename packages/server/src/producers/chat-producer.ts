@@ -329,7 +329,15 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
       };
       try {
         const claimed = await cluster.claim(messageId, topic, draft, principal);
-        if (claimed.kind === 'moved') return this.adopt(messageId, topic, principal, claimed);
+        if (claimed.kind === 'moved') {
+          try {
+            return this.adopt(messageId, topic, principal, claimed);
+          } catch (err) {
+            // The record names this process now and the old owner let go: end it, never orphan it.
+            await cluster.orphaned(messageId).catch(() => {});
+            throw err;
+          }
+        }
         if (claimed.kind === 'here') {
           // A concurrent open of the same ID in this process claimed it first.
           const existing = this.open_.get(messageId);
@@ -371,8 +379,14 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
       timestamp: m.timestamp,
       customFields: m.customFields,
     });
-    for (const c of moved.chunks)
-      this.deps.cache.appendChunk({ messageId, chunkId: c.chunkId, payload: c.payload });
+    try {
+      for (const c of moved.chunks)
+        this.deps.cache.appendChunk({ messageId, chunkId: c.chunkId, payload: c.payload });
+    } catch (err) {
+      // Not in `open_`: this end completes nothing; the caller ends the message.
+      this.deps.cache.endStream(messageId, 'error');
+      throw err;
+    }
     this.open_.set(messageId, {
       topic,
       owner: principal,

@@ -54,6 +54,12 @@ export interface MessageCluster {
   opened(messageId: string, firstEventId: string, meta: WireStreamMeta): Promise<void>;
   /** The open failed after the claim: the record goes. */
   abandon(messageId: string): Promise<void>;
+  /**
+   * A moved message could not be taken in here (the cache refused it): it ends as a takeover
+   * ends it (reason `error`, the recorded text saved, `msg.end`, one completion record), so
+   * no reader waits on it.
+   */
+  orphaned(messageId: string): Promise<void>;
   /** Records a chunk, fenced. @throws `FENCED`, `DUPLICATE_CHUNK`, `STREAM_NOT_FOUND` */
   append(messageId: string, chunkId: number, payload: string | Uint8Array): Promise<void>;
   /** Records a metadata update, fenced. @throws `FENCED` */
