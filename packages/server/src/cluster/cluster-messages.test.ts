@@ -271,6 +271,38 @@ describe('messages across instances', () => {
     expect((await call(a.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({ status: 'ended' });
   });
 
+  it('moves a message whose owner is gone to the instance its producer reconnects to, before any takeover', async () => {
+    const { instances, prefix, store } = await cluster(['A', 'B', 'C']);
+    const [a, b, c] = instances as [TestInstance, TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'first ' });
+    await a.cluster.close(); // A no longer answers anything of the cluster
+    expect(
+      (
+        (await call(c.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: 'x' })).body
+          .error as {
+          code: string;
+        }
+      ).code,
+    ).toBe('OWNER_UNREACHABLE');
+    expect((await call(b.url, 'POST', '/v1/messages', { ...CHANNEL, messageId })).status).toBe(201);
+    expect(
+      (await call(c.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: 'second' })).status,
+    ).toBe(200);
+    // The takeover that follows A's death finds nothing of A's left to end.
+    c.membership.declareDead(a.membership.self);
+    await c.cluster.settled();
+    expect((await call(c.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({
+      status: 'streaming',
+      text: 'first second',
+    });
+    expect((await call(c.url, 'POST', `/v1/messages/${messageId}/end`, {})).status).toBe(200);
+    await endOf(b.spool, TOPIC, messageId);
+    await b.spool.messages.drain(); // the completion record follows msg.end
+    expect(await store.get(messageId)).toMatchObject({ text: 'first second', reason: 'success' });
+    expect(await completionsOf(prefix, messageId)).toBe(1);
+  });
+
   it('answers OWNER_UNREACHABLE when the owner does not answer', async () => {
     const { instances } = await cluster(['A', 'B'], { forwardTimeoutMs: 200 });
     const [a, b] = instances as [TestInstance, TestInstance];
