@@ -158,6 +158,7 @@ function assembled(item: ChannelHistoryItem): AssembledMessage {
   const m: AssembledMessage = {
     messageId: item.messageId,
     text: item.text,
+    lastChunkId: item.lastChunkId,
     status: item.status,
     meta: item.meta,
   };
