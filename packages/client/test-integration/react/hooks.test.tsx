@@ -110,6 +110,52 @@ describe('React hooks', () => {
     expect(await conn.next((f) => f.op === 'unsub')).toEqual({ op: 'unsub', topic: 't' });
   });
 
+  it('useTopic and useChannel subscribe only while enabled', async () => {
+    function Gated({ on }: { on: boolean }) {
+      const { events } = useTopic('t', { enabled: on });
+      const { messages, loadOlder, loadingOlder, olderError } = useChannel(1, 'g', { enabled: on });
+      gatedLoadOlder = loadOlder;
+      const texts = messages.map((m) => m.text).join(',');
+      return (
+        <p data-testid="gated">{`${events.length}|${texts}|${loadingOlder}|${olderError?.code ?? ''}`}</p>
+      );
+    }
+    let gatedLoadOlder: (() => Promise<void>) | undefined;
+    const view = withClient(<Gated on={false} />);
+    const conn = await server.connection(0);
+    await waitFor(() => expect(client.state).toBe('open'));
+    // Disabled, loadOlder sends no request (one to this fake server would fail): no error, never loading.
+    await act(() => gatedLoadOlder!());
+    expect(screen.getByTestId('gated').textContent).toBe('0||false|');
+    // A probe: frames arrive in order, so a subscription made while disabled would come first.
+    client.publish('probe', 1).catch(() => {});
+    expect(await conn.next()).toMatchObject({ op: 'pub', topic: 'probe' });
+    view.rerender(
+      <SpoolProvider client={client}>
+        <Gated on />
+      </SpoolProvider>,
+    );
+    await conn.next((f) => f.op === 'sub' && f.topic === 't');
+    await conn.next((f) => f.op === 'sub' && f.topic === 'chan:1:g');
+    conn.send({ op: 'ev', topic: 't', id: '1-0', event: 'message', data: 'x' });
+    conn.send({
+      op: 'ev',
+      topic: 'chan:1:g',
+      id: '1-1',
+      event: 'msg.delta',
+      data: { messageId: '5', chunkId: 0, text: 'hi' },
+    });
+    await waitFor(() => expect(screen.getByTestId('gated').textContent).toBe('1|hi|false|'));
+    view.rerender(
+      <SpoolProvider client={client}>
+        <Gated on={false} />
+      </SpoolProvider>,
+    );
+    await conn.next((f) => f.op === 'unsub' && f.topic === 't');
+    await conn.next((f) => f.op === 'unsub' && f.topic === 'chan:1:g');
+    await waitFor(() => expect(screen.getByTestId('gated').textContent).toBe('0||false|'));
+  });
+
   it('useMessage renders the assembled text at most once per frame', async () => {
     withClient(
       <>
