@@ -74,6 +74,15 @@ function Scroller({ channelId = 'g' }: { channelId?: string }) {
   return <p data-testid="scroller">{`${list}|${view.hasOlder}|${view.olderError?.code ?? ''}`}</p>;
 }
 
+let gatedLoadOlder: (() => Promise<void>) | undefined;
+function Gated({ on }: { on: boolean }) {
+  const { events } = useTopic('t', { enabled: on });
+  const { messages, loadOlder, loadingOlder, olderError } = useChannel(1, 'g', { enabled: on });
+  gatedLoadOlder = loadOlder;
+  const texts = messages.map((m) => m.text).join(',');
+  return <p data-testid="gated">{`${events.length}|${texts}|${loadingOlder}|${olderError?.code ?? ''}`}</p>;
+}
+
 describe('React hooks', () => {
   // First in this file: React warns about an unstable snapshot only once per module.
   it('useChannel gives React a stable snapshot before its subscription exists', async () => {
@@ -111,16 +120,6 @@ describe('React hooks', () => {
   });
 
   it('useTopic and useChannel subscribe only while enabled', async () => {
-    function Gated({ on }: { on: boolean }) {
-      const { events } = useTopic('t', { enabled: on });
-      const { messages, loadOlder, loadingOlder, olderError } = useChannel(1, 'g', { enabled: on });
-      gatedLoadOlder = loadOlder;
-      const texts = messages.map((m) => m.text).join(',');
-      return (
-        <p data-testid="gated">{`${events.length}|${texts}|${loadingOlder}|${olderError?.code ?? ''}`}</p>
-      );
-    }
-    let gatedLoadOlder: (() => Promise<void>) | undefined;
     const view = withClient(<Gated on={false} />);
     const conn = await server.connection(0);
     await waitFor(() => expect(client.state).toBe('open'));
