@@ -1,11 +1,11 @@
 import type { ActiveStreamSnapshot } from '@spool/core';
+import { channelTopic } from '@spool/core/protocol';
 import { useEndChannel, useEndMessage, useMessageQuery } from '../api/queries';
 import { routeHref } from '../app/router';
 import { ConfirmButton } from '../components/ConfirmButton';
 import { formatCount } from '../components/format';
 import { ActionError, ErrorState, Loading } from '../components/states';
 import { useLiveMessage } from '../live/live-hooks';
-import { channelTopic } from '../live/topics';
 
 /**
  * One message's text assembling live. `GET /v1/messages/:id` gives the meta and the text
