@@ -123,6 +123,19 @@ describe('reduceChatEvent', () => {
     );
   });
 
+  it('an event applied twice in a row changes nothing more than once (property)', () => {
+    const event = fc.oneof(
+      fc.nat(6).map((i) => delta(i, `<${i}>`)),
+      fc.nat(6).map((i) => snapshot(Array.from({ length: i + 1 }, (_, k) => `<${k}>`).join(''), i)),
+      fc.constantFrom(end(), end('timeout'), snapshot('<0>', 0, { status: 'ended' })),
+    );
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 25 }), (events) => {
+        expect(run(events.flatMap((e) => [e, e])).message).toEqual(run(events).message);
+      }),
+    );
+  });
+
   it('folds deltas in chunkId order and waits for a gap to fill', () => {
     let state = run([delta(0, 'a'), delta(2, 'c')]);
     expect(state.message).toMatchObject({ text: 'a', lastChunkId: 0, status: 'streaming' });
