@@ -13,13 +13,14 @@ import {
 } from '@spool/core';
 import type { Logger } from 'pino';
 import { describe, expectTypeOf, it } from 'vitest';
-import { createSpool, type Spool, type SpoolOptions } from './index';
+import { createSpool, type PublishOptions, type Spool, type SpoolOptions } from './index';
 import type { RedisBroker } from './redis/index';
 
 declare const logger: Logger;
 declare const clock: Clock;
 declare const redis: RedisBroker;
 declare const justId: boolean;
+declare const spool: Spool;
 
 describe('createSpool options', () => {
   it('takes no options, or any documented one with its own type', () => {
@@ -87,6 +88,24 @@ describe('the server', () => {
     expectTypeOf<Spool['fetch']>().toEqualTypeOf<(request: Request) => Promise<Response>>();
     expectTypeOf<ReturnType<Spool['close']>>().toEqualTypeOf<Promise<void>>();
     expectTypeOf<Spool['run']>().returns.resolves.toHaveProperty('messageId').toEqualTypeOf<string>();
+  });
+});
+
+describe('spool.publish', () => {
+  it('takes the client’s arguments: (topic, data, { event, key })', () => {
+    expectTypeOf<Parameters<Spool['publish']>>().toEqualTypeOf<
+      [topic: string, data: unknown, options?: PublishOptions]
+    >();
+    expectTypeOf<PublishOptions>().toEqualTypeOf<{ event?: string; key?: string }>();
+    expectTypeOf(spool.publish('news', { n: 1 })).toEqualTypeOf<Promise<string>>();
+    spool.publish('news', { n: 1 }, { event: 'story', key: 'k1' });
+  });
+
+  it('refuses the former order (topic, event, data)', () => {
+    // @ts-expect-error the third argument is the options, not the data
+    spool.publish('news', 'story', { n: 1 });
+    // @ts-expect-error the event name is a string
+    spool.publish('news', { n: 1 }, { event: 1 });
   });
 });
 

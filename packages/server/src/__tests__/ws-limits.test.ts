@@ -11,7 +11,7 @@ async function stillServes(): Promise<void> {
   const c = await client();
   c.send({ op: 'sub', topic: 'ok' });
   await c.next((f) => f.op === 'subok');
-  await server!.spool.publish('ok', 'message', 'fine');
+  await server!.spool.publish('ok', 'fine');
   expect((await c.events('ok', 1))[0]!.data).toBe('fine');
 }
 
@@ -89,7 +89,7 @@ describe('bad input on the WebSocket', () => {
     const first = await c.request({ op: 'pub', topic: 'pay', data: { amount: 5 }, key: 'order-17' });
     const retry = await c.request({ op: 'pub', topic: 'pay', data: { amount: 5 }, key: 'order-17' });
     expect(retry.id).toBe(first.id);
-    await server.spool.publish('pay', 'message', 'after');
+    await server.spool.publish('pay', 'after');
     expect((await watcher.events('pay', 2)).map((f) => f.data)).toEqual([{ amount: 5 }, 'after']);
   });
 
