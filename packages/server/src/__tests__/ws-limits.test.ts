@@ -1,5 +1,7 @@
+import { createManualClock } from '@spool/core';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createSpool } from '../spool';
 import { serverFixture, startServer, type TestServer } from './helpers';
 
 const fixture = serverFixture();
@@ -114,6 +116,29 @@ describe('bad input on the WebSocket', () => {
     expect(server.spool.ws.connections.size).toBe(0);
     (c.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     await c.closed;
+  });
+
+  it('keeps a peer that answers the pings across several sweeps', async () => {
+    server = fixture.track(await startServer({ ws: { heartbeatIntervalMs: 20 } }));
+    const c = await client();
+    // The ws client answers every ping with a pong by itself; three pings are three sweeps.
+    let pings = 0;
+    await new Promise<void>((resolve) =>
+      c.ws.on('ping', () => {
+        if (++pings === 3) resolve();
+      }),
+    );
+    expect(server.spool.ws.connections.size).toBe(1);
+    c.send({ op: 'ping', ref: 1 });
+    expect(await c.next((f) => f.op === 'pong')).toEqual({ op: 'pong', ref: 1 });
+  });
+
+  it('leaves no timer behind once closed: the sweep stops with the server', async () => {
+    const clock = createManualClock(0);
+    const spool = createSpool({ clock });
+    expect(clock.pending()).toBeGreaterThan(0);
+    await spool.close();
+    expect(clock.pending()).toBe(0);
   });
 
   it('refuses a client that offers subprotocols but not spool.v1', async () => {

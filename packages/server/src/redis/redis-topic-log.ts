@@ -14,7 +14,7 @@ import {
   type TopicLogAppend,
   type TopicLogPage,
   type TrimRules,
-  utf8Length,
+  utf8ByteLength,
 } from '@spool/core';
 import type { Redis } from 'ioredis';
 import { toSpoolError } from '../broker/redis-errors';
@@ -458,6 +458,6 @@ export class RedisTopicLog implements TopicLog {
     }
     const parsed = parseEventId(id);
     const data: unknown = JSON.parse(json);
-    return createTopicEvent(parsed, { event, data, json, size: utf8Length(json), messageId }, parsed.ms);
+    return createTopicEvent(parsed, { event, data, json, size: utf8ByteLength(json), messageId }, parsed.ms);
   }
 }
