@@ -1,11 +1,8 @@
 import {
-  assertTopicName,
   compareEventIds,
-  createTopicEvent,
   type EventId,
   formatEventId,
   MIN_EVENT_ID,
-  nextEventId,
   type ParsedEventId,
   parseEventId,
   SpoolError,
@@ -16,6 +13,7 @@ import {
   type TrimRules,
   utf8ByteLength,
 } from '@spool/core';
+import { assertTopicName, createTopicEvent, nextEventId } from '@spool/core/internal';
 import type { Redis } from 'ioredis';
 import { toSpoolError } from '../broker/redis-errors';
 import { type TopicLogKeys, topicLogKeys } from './topic-log-keys';
