@@ -3,6 +3,7 @@ import { defineConfig } from 'tsdown';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    internal: 'src/internal.ts',
     protocol: 'src/protocol/entry.ts',
     chat: 'src/chat/index.ts',
     testing: 'src/testing.ts',

@@ -12,6 +12,7 @@ import type { AccessControl } from './auth/access-control';
 import type { PrincipalLimiter } from './auth/principal-limits';
 import type { KnownStreamKeys } from './metrics/known-stream-keys';
 import type { ChatProducer } from './producers/chat-producer';
+import type { PublishOptions } from './publish-options';
 import type { SseEndpoint } from './sse/sse-endpoint';
 import type { WsAdapter } from './ws/adapter';
 
@@ -43,6 +44,6 @@ export interface SpoolParts {
   readonly audit: AuditLog;
   /** Events published through this instance. */
   readonly published: number;
-  /** Appends an event to a topic; resolves with its ID. */
-  publish(topic: string, event: string, data: unknown): Promise<string>;
+  /** Appends an event to a topic (`event` defaults to `message`); resolves with its ID. */
+  publish(topic: string, data: unknown, options?: PublishOptions): Promise<string>;
 }
