@@ -19,6 +19,20 @@ const nodeProject = (name: string, include: string[], extra: Record<string, unkn
   test: { name, include, environment: 'node', setupFiles: [seedSetup], ...extra },
 });
 
+/** A package's type tests (its `*.test-d.ts` files), checked with its own tsconfig.typecheck.json. */
+const typesProject = (pkg: string) => ({
+  test: {
+    name: `${pkg}:types`,
+    include: [],
+    typecheck: {
+      enabled: true,
+      only: true,
+      include: [`packages/${pkg}/src/**/*.test-d.ts`],
+      tsconfig: `packages/${pkg}/tsconfig.typecheck.json`,
+    },
+  },
+});
+
 export default defineConfig({
   test: {
     projects: [
@@ -66,19 +80,10 @@ export default defineConfig({
           setupFiles: [seedSetup],
         },
       },
-      // Type tests of the client's public API (`*.test-d.ts`): type-checked, never run.
-      {
-        test: {
-          name: 'client:types',
-          include: [],
-          typecheck: {
-            enabled: true,
-            only: true,
-            include: ['packages/client/src/**/*.test-d.ts'],
-            tsconfig: 'packages/client/tsconfig.typecheck.json',
-          },
-        },
-      },
+      // Type tests of the public APIs (`*.test-d.ts`): type-checked, never run.
+      typesProject('core'),
+      typesProject('server'),
+      typesProject('client'),
       {
         plugins: [react()],
         resolve: { conditions },

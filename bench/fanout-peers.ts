@@ -144,7 +144,7 @@ export async function spoolServer(): Promise<BenchServer> {
     kind: 'spool',
     url: `${url.replace('http', 'ws')}/v1/ws`,
     publish: (data) => {
-      void spool.publish('bench', 'message', data);
+      void spool.publish('bench', data);
     },
     close,
   };

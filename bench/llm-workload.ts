@@ -7,7 +7,7 @@
  * Protocol: the parent sends `{ cmd: 'round', seed, round }` and gets a {@link RoundResult},
  * or `{ cmd: 'close' }` and gets `{ closed: true }`. argv: subject name, Redis URL, key prefix.
  */
-import { seededRandom } from '@spool/core';
+import { seededRandom } from '@spool/core/internal';
 import { resumableStreamSubject } from './llm-resumable-subject';
 import { spoolMemorySubject } from './llm-spool-subject';
 import { type LlmSubject, type ReplyConnection, type ReplyHandlers, Ticker } from './llm-subject';

@@ -17,13 +17,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import {
-  type EventId,
-  encodeTopicPayload,
-  MIN_EVENT_ID,
-  resolveTopicRetention,
-  type TrimRules,
-} from '@spool/core';
+import { type EventId, MIN_EVENT_ID, type TrimRules } from '@spool/core';
+import { encodeTopicPayload, resolveTopicRetention } from '@spool/core/internal';
 import { RedisTopicLog } from '@spool/server/redis';
 import { Redis } from 'ioredis';
 import { type BenchOutput, median, pick, report, type Table } from './harness';

@@ -54,7 +54,7 @@ async function spoolSubject(logSize: number): Promise<Subject> {
   const spool = createSpool({
     topics: { retention: { maxEvents: logSize, maxBytes: 2 ** 40, maxAgeMs: 24 * 3600_000 } },
   });
-  for (let i = 0; i < logSize; i++) await spool.publish('bench', 'message', data(i));
+  for (let i = 0; i < logSize; i++) await spool.publish('bench', data(i));
   const { url, close } = await spool.listen({ host: '127.0.0.1', port: 0 });
   const wsUrl = `${url.replace('http', 'ws')}/v1/ws`;
 
@@ -99,11 +99,11 @@ async function spoolSubject(logSize: number): Promise<Subject> {
     name: 'Spool (sub with after)',
     async round() {
       const first = await subscribe(undefined, 1024);
-      await spool.publish('bench', 'message', data(seq++));
+      await spool.publish('bench', data(seq++));
       await first.until(1);
       const last = first.events[0]!;
       first.ws.terminate();
-      for (let i = 0; i < K; i++) await spool.publish('bench', 'message', data(seq++));
+      for (let i = 0; i < K; i++) await spool.publish('bench', data(seq++));
       const t0 = performance.now();
       const again = await subscribe(last, K);
       await again.until(K);

@@ -76,7 +76,7 @@ export async function spoolSseServer(): Promise<BenchServer> {
     kind: 'sse',
     url: `${url}/v1/topics/bench/events`,
     publish: (data) => {
-      void spool.publish('bench', 'message', data);
+      void spool.publish('bench', data);
     },
     close,
   };

@@ -12,7 +12,8 @@
  * a flat string when it joins the carried partial line, and that copy pays off there, so
  * the ratio is lower; it is printed so the figure is not cherry-picked.
  */
-import { SseParser, seededRandom } from '@spool/core';
+import { SseParser } from '@spool/core';
+import { seededRandom } from '@spool/core/internal';
 import { createParser } from 'eventsource-parser';
 import { type BenchOutput, median, pick, report } from './harness';
 

@@ -4,7 +4,7 @@
  * prints its seed before it starts, so a failure is replayed with
  * `SPOOL_TEST_SEED=<seed> pnpm chaos`.
  */
-import { seededRandom } from '@spool/core';
+import { seededRandom } from '@spool/core/internal';
 /** The run's base seed: SPOOL_TEST_SEED, or a fresh 31-bit integer. */
 export const baseSeed: number = (() => {
   const raw = process.env.SPOOL_TEST_SEED;

@@ -3,11 +3,11 @@ import {
   type ChunkPacerOptions,
   type ClientMessage,
   chunkPacer,
-  handledRejection,
   SpoolError,
   type WireEndReason,
   type WireOpenMeta,
 } from '@spool/core';
+import { handledRejection } from '@spool/core/internal';
 
 /** The client's request function: sends a frame (with a fresh `ref`) and resolves with its ack. */
 export type SendRequest = (frame: ClientMessage) => Promise<{ id?: string; messageId?: string }>;

@@ -5,7 +5,7 @@
  * mid-handshake, and in the burst of a catchup, wherever the bytes happen to be.
  */
 import { createServer, type Server, Socket } from 'node:net';
-import { seededRandom } from '@spool/core';
+import { seededRandom } from '@spool/core/internal';
 
 export interface ChaosProxy {
   port: number;

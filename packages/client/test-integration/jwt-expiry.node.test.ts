@@ -60,7 +60,7 @@ function tokens() {
 }
 
 async function publishRange(from: number, to: number): Promise<void> {
-  for (let i = from; i < to; i++) await spool.publish('notes', 'n', { i });
+  for (let i = from; i < to; i++) await spool.publish('notes', { i }, { event: 'n' });
 }
 
 function expectExactlyOnceInOrder(got: SpoolEvent[]): void {

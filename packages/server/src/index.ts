@@ -90,6 +90,7 @@ export { type SpoolOptions, SYS_RETENTION, spoolDefaults, type TopicsOptions } f
 export { COMPLETED_STREAM, completionKey, type DeadLetter, toWireMeta } from './producers/chat-producer';
 export type { RunHandle, RunWork } from './producers/message-runs';
 export type { ProducerOps, WireChunk } from './producers/producer-ops';
+export type { PublishOptions } from './publish-options';
 export { createSpool, Spool } from './spool';
 export { type ResolvedSseOptions, type SseOptions, sseDefaults } from './sse/sse-endpoint';
 export type { Readiness, ServerStats } from './stats';

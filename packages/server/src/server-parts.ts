@@ -13,6 +13,7 @@ import type { PrincipalLimiter } from './auth/principal-limits';
 import type { KnownStreamKeys } from './metrics/known-stream-keys';
 import type { ChatProducer } from './producers/chat-producer';
 import type { MessageDirectory } from './producers/message-cluster';
+import type { PublishOptions } from './publish-options';
 import type { SseEndpoint } from './sse/sse-endpoint';
 import type { WsAdapter } from './ws/adapter';
 
@@ -49,6 +50,6 @@ export interface SpoolParts {
   readonly audit: AuditLog;
   /** Events published through this instance. */
   readonly published: number;
-  /** Appends an event to a topic; resolves with its ID. */
-  publish(topic: string, event: string, data: unknown): Promise<string>;
+  /** Appends an event to a topic (`event` defaults to `message`); resolves with its ID. */
+  publish(topic: string, data: unknown, options?: PublishOptions): Promise<string>;
 }

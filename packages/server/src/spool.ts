@@ -21,6 +21,7 @@ import {
 import pino, { type Logger } from 'pino';
 import { AuditLog } from './audit/audit-log';
 import { AccessControl } from './auth/access-control';
+import { SYSTEM } from './auth/principal';
 import { PrincipalLimiter } from './auth/principal-limits';
 import { dispatch } from './http/dispatch';
 import { registerHealthRoutes } from './http/health-routes';
@@ -36,10 +37,12 @@ import { type SpoolOptions, SYS_RETENTION, spoolDefaults, validateSpoolOptions }
 import { ChatProducer, COMPLETED_STREAM } from './producers/chat-producer';
 import type { MessageCluster, MessageDirectory } from './producers/message-cluster';
 import type { RunHandle, RunWork } from './producers/message-runs';
+import type { PublishOptions } from './publish-options';
 import { resolveSseOptions, SseEndpoint } from './sse/sse-endpoint';
 import { type Readiness, readiness, type ServerStats, StatsPublisher } from './stats';
 import { WsAdapter } from './ws/adapter';
-import { resolveWsOptions } from './ws/ws-options';
+import { IdempotencyWindow } from './ws/limits';
+import { resolveWsOptions, wsDefaults } from './ws/ws-options';
 
 /**
  * A Spool server: topics, the chat pipeline, WebSocket and SSE fan-out, and the HTTP API,
@@ -74,6 +77,8 @@ export class Spool implements RouteServices {
   readonly audit: AuditLog;
   /** Events published through this instance. */
   published = 0;
+  /** Idempotency keys of {@link publish}, in a window as large as the WebSocket's. */
+  private readonly publishKeys = new IdempotencyWindow(wsDefaults.idempotencyWindow);
   private readonly statsPublisher: StatsPublisher;
   private replayTimer: unknown;
   private readonly owns: { store: boolean; broker: boolean };
@@ -181,7 +186,7 @@ export class Spool implements RouteServices {
       access: this.access,
       topics: this.topics,
       clock: this.clock,
-      publish: (topic, event, data) => this.publish(topic, event, data),
+      publish: (topic, data, options) => this.publish(topic, data, options),
       producer: this.messages,
       principalLimits: this.principalLimits,
       onInternalError,
@@ -255,11 +260,23 @@ export class Spool implements RouteServices {
     this.messages.useCluster(cluster);
   }
 
-  /** Publishes one event on a topic; resolves to its event ID. */
-  async publish(topic: string, event: string, data: unknown): Promise<string> {
-    const { id } = await this.topics.getOrCreate(topic).append(event, data);
-    this.published++;
-    return id;
+  /**
+   * Publishes one event on a topic; resolves to its event ID. The arguments are the
+   * client's (`client.publish(topic, data, { event, key })`): `event` defaults to
+   * `message`, and a repeated `key` on the same topic is applied once (docs/http-api.md,
+   * "Topics").
+   *
+   * @example
+   * const id = await spool.publish('news', { headline: 'hi' }, { event: 'story' });
+   */
+  async publish(topic: string, data: unknown, options: PublishOptions = {}): Promise<string> {
+    const append = async () => {
+      const { id } = await this.topics.getOrCreate(topic).append(options.event ?? 'message', data);
+      this.published++;
+      return id;
+    };
+    if (options.key === undefined) return append();
+    return (await this.publishKeys.run(SYSTEM.id, `${topic}\u0000${options.key}`, append)).id;
   }
 
   /**

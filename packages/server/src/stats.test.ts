@@ -5,7 +5,7 @@ describe('spool.stats()', () => {
   it('counts chat events (msg.open, msg.delta, msg.end) as published, not only plain publishes', async () => {
     const spool = createSpool();
     try {
-      await spool.publish('news', 'message', { n: 1 });
+      await spool.publish('news', { n: 1 });
       const run = await spool.run({ channelId: 'general', channelType: 1 }, async (write) => {
         await write('Hel');
         await write('lo');

@@ -174,7 +174,7 @@ export class StatsPublisher {
     if (this.publishing || (this.spool.topics.get(SYS_TOPIC)?.subscriberCount ?? 0) === 0) return;
     this.publishing = true;
     try {
-      await this.spool.publish(SYS_TOPIC, 'stats', await this.snapshot());
+      await this.spool.publish(SYS_TOPIC, await this.snapshot(), { event: 'stats' });
     } catch (err) {
       this.spool.logger.warn({ err }, 'publishing stats on $sys failed');
     } finally {

@@ -1,5 +1,5 @@
 import { type Clock, type ErrorCode, realClock, SpoolError, SseParser } from '@spool/core';
-import { isEventIdAfter } from '@spool/core/protocol';
+import { fullJitter, isEventIdAfter } from '@spool/core/protocol';
 import { checkNumber, type ReconnectBackoff, spoolClientDefaults } from '../options';
 import { type SubscribeOptions, Subscription } from '../subscription';
 
@@ -153,7 +153,9 @@ export class SseSubscription extends Subscription {
       this.#setState('reconnecting');
       const base = retryMs ?? backoff.baseMs;
       // A clean end waits the server's retry: time; a failure backs off with full jitter.
-      const delay = failed ? random() * Math.min(backoff.maxMs, base * 2 ** this.#attempt++) : base;
+      const delay = failed
+        ? fullJitter(this.#attempt++, { baseMs: base, maxMs: backoff.maxMs }, random)
+        : base;
       await new Promise<void>((resolve) => {
         const timer = clock.setTimeout(resolve, delay);
         this.#wake = () => {

@@ -467,8 +467,16 @@ export class MemoryBroker implements StreamBroker {
     consumer: string,
     minIdleMs: number,
     ids: readonly string[],
-    options?: XclaimOptions,
+    options?: XclaimOptions & { justId?: false },
   ): Promise<StreamEntry[]>;
+  xclaim(
+    key: string,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    ids: readonly string[],
+    options: XclaimOptions,
+  ): Promise<string[] | StreamEntry[]>;
   async xclaim(
     key: string,
     group: string,
@@ -516,8 +524,16 @@ export class MemoryBroker implements StreamBroker {
     consumer: string,
     minIdleMs: number,
     start: string,
-    options?: XautoclaimOptions,
+    options?: XautoclaimOptions & { justId?: false },
   ): Promise<XautoclaimReply<StreamEntry>>;
+  xautoclaim(
+    key: string,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    start: string,
+    options: XautoclaimOptions,
+  ): Promise<XautoclaimReply<string> | XautoclaimReply<StreamEntry>>;
   async xautoclaim(
     key: string,
     group: string,

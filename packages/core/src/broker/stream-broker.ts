@@ -255,7 +255,10 @@ export interface StreamBroker {
   xpending(key: string, group: string): Promise<XpendingSummary>;
   /** XPENDING, extended form. */
   xpendingRange(key: string, group: string, options: XpendingRangeOptions): Promise<PendingEntry[]>;
-  /** XCLAIM. Entries that were deleted are dropped from the PEL and left out of the reply. */
+  /**
+   * XCLAIM. Entries that were deleted are dropped from the PEL and left out of the reply.
+   * The reply is IDs with `justId: true`, entries without it, either for a `boolean` `justId`.
+   */
   xclaim(
     key: string,
     group: string,
@@ -270,8 +273,16 @@ export interface StreamBroker {
     consumer: string,
     minIdleMs: number,
     ids: readonly string[],
-    options?: XclaimOptions,
+    options?: XclaimOptions & { justId?: false },
   ): Promise<StreamEntry[]>;
+  xclaim(
+    key: string,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    ids: readonly string[],
+    options: XclaimOptions,
+  ): Promise<string[] | StreamEntry[]>;
   /** XAUTOCLAIM from `start` (`0-0` or `-` for the beginning). */
   xautoclaim(
     key: string,
@@ -287,8 +298,16 @@ export interface StreamBroker {
     consumer: string,
     minIdleMs: number,
     start: string,
-    options?: XautoclaimOptions,
+    options?: XautoclaimOptions & { justId?: false },
   ): Promise<XautoclaimReply<StreamEntry>>;
+  xautoclaim(
+    key: string,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    start: string,
+    options: XautoclaimOptions,
+  ): Promise<XautoclaimReply<string> | XautoclaimReply<StreamEntry>>;
 
   /** XINFO STREAM. @throws NO_SUCH_KEY */
   xinfoStream(key: string): Promise<XinfoStreamReply>;

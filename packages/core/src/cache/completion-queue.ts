@@ -1,3 +1,4 @@
+import { fullJitter } from '../flow/backoff';
 import type { MessageId } from '../protocol/message-id';
 import type { Clock } from '../time/clock';
 import type { CompleteFailedHandler, CompletionRetryOptions, StreamCompleteHandler } from './cache-options';
@@ -119,8 +120,9 @@ export class CompletionQueue {
     const { attempts, baseDelayMs, maxDelayMs } = this.#o.retry;
     if (task.attempt < attempts) {
       this.counters.retriesScheduled++;
-      const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (task.attempt - 1));
-      this.#o.clock.setTimeout(() => this.#run(task), Math.floor(Math.random() * cap));
+      // Attempt n (from 1) waits up to min(maxDelayMs, baseDelayMs * 2^(n-1)): core's one backoff.
+      const delay = fullJitter(task.attempt - 1, { baseMs: baseDelayMs, maxMs: maxDelayMs }, Math.random);
+      this.#o.clock.setTimeout(() => this.#run(task), Math.floor(delay));
       return;
     }
     this.counters.deadLettered++;

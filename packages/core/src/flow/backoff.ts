@@ -48,7 +48,8 @@ export function backoffDelay(
 
 /**
  * The formula of {@link backoffDelay} without its checks, for a caller that validated its
- * options once (the client's reconnect, which pays for every byte it ships): a delay drawn
+ * options once (the client's reconnect and SSE retries, which pay for every byte they ship, and
+ * StreamCache's completion retries): a delay drawn
  * uniformly from `[0, min(maxMs, baseMs * 2^attempt)]`.
  *
  * @example

@@ -2,6 +2,4 @@ export * from './backoff';
 export * from './chunk-pacer';
 export * from './circuit-breaker';
 export * from './credit-window';
-export * from './health';
-export * from './heartbeat';
 export * from './retry';

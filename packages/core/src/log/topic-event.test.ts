@@ -1,8 +1,6 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSpoolError } from '../errors';
-import { anyString } from '../protocol/__tests__/any-string';
-import { createTopicEvent, encodeTopicPayload, topicEventFrame, utf8Length } from './topic-event';
+import { createTopicEvent, encodeTopicPayload, topicEventFrame } from './topic-event';
 
 function codeOf(fn: () => unknown): unknown {
   try {
@@ -46,15 +44,6 @@ describe('encodeTopicPayload', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;
     expect(codeOf(() => encodeTopicPayload('message', cyclic))).toBe('INVALID_EVENT');
-  });
-});
-
-describe('utf8Length', () => {
-  it('equals what TextEncoder writes, for any string (lone surrogates included)', () => {
-    fc.assert(
-      fc.property(anyString({ maxLength: 40 }), (s) => utf8Length(s) === new TextEncoder().encode(s).length),
-      { numRuns: 300 },
-    );
   });
 });
 

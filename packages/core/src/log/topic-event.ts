@@ -106,7 +106,7 @@ export function encodeTopicPayload(event: string, data: unknown): TopicEventPayl
     event,
     data: json === 'null' ? null : data,
     json,
-    size: utf8Length(json),
+    size: utf8ByteLength(json),
     messageId: messageIdOf(event, data),
   };
 }
@@ -117,14 +117,6 @@ function messageIdOf(event: string, data: unknown): MessageId | undefined {
   const id = (data as { messageId?: unknown }).messageId;
   return typeof id === 'string' && id.length > 0 ? id : undefined;
 }
-
-/**
- * UTF-8 length of a string without keeping its encoding (lone surrogates count as the 3
- * bytes of U+FFFD, as TextEncoder writes them). The StreamCache's counter, shared.
- *
- * @example utf8Length('héllo 👋') // 11
- */
-export const utf8Length: (s: string) => number = utf8ByteLength;
 
 /**
  * The wire protocol's `ev` frame for `ev` on `topic`, built from the cached `json`. It is

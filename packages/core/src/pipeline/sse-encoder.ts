@@ -1,4 +1,4 @@
-import { SpoolError } from '../errors';
+import { encodeSseEvent } from '../protocol/sse-encoder';
 import type { PipelineEncoder, PipelineErrorBody } from './encoder';
 
 /** One Server-Sent Event as the pipeline's SSE encoder takes it. */
@@ -21,44 +21,18 @@ export interface SsePipelineEncoderOptions<T> {
   toEvent?: (item: T) => SsePipelineEvent;
 }
 
-// WHATWG: a line ends at CRLF, LF or CR, so a data value is split on all three.
-// https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream
-const LINE_BREAK = /\r\n|\r|\n/;
-
-/** Frames one event: `id:`, `event:`, `retry:`, one `data:` line per line of data, and a blank line. */
-export function frameSseEvent(event: SsePipelineEvent): string {
-  let out = '';
-  if (event.id !== undefined) {
-    // A NUL makes the WHATWG parser ignore the id; a line break would forge a new field.
-    if (/[\r\n\0]/.test(event.id)) {
-      throw new SpoolError(
-        'INVALID_SSE_FIELD',
-        `SSE \`id\` must not contain CR, LF or NUL, got ${JSON.stringify(event.id)}`,
-      );
-    }
-    out += `id: ${event.id}\n`;
-  }
-  if (event.event !== undefined) {
-    if (/[\r\n]/.test(event.event)) {
-      throw new SpoolError(
-        'INVALID_SSE_FIELD',
-        `SSE \`event\` must not contain CR or LF, got ${JSON.stringify(event.event)}`,
-      );
-    }
-    out += `event: ${event.event}\n`;
-  }
-  if (event.retry !== undefined) {
-    if (!Number.isInteger(event.retry) || event.retry < 0) {
-      throw new SpoolError(
-        'INVALID_SSE_FIELD',
-        `SSE \`retry\` must be a non-negative integer, got ${event.retry}`,
-      );
-    }
-    out += `retry: ${event.retry}\n`;
-  }
-  const data = typeof event.data === 'string' ? event.data : (JSON.stringify(event.data) ?? 'null');
-  for (const line of data.split(LINE_BREAK)) out += `data: ${line}\n`;
-  return out + '\n';
+/**
+ * Frames one pipeline event with the protocol's one SSE framer, `encodeSseEvent`
+ * (docs/protocol.md, "Server-Sent Events"): data that is not a string goes as JSON.
+ * @throws SpoolError `INVALID_SSE_FIELD` (CR/LF in `id` or `event`, NUL in `id`, a bad `retry`)
+ */
+function frame({ id, event, data, retry }: SsePipelineEvent): string {
+  return encodeSseEvent({
+    id,
+    event,
+    retry,
+    data: typeof data === 'string' ? data : (JSON.stringify(data) ?? 'null'),
+  });
 }
 
 /**
@@ -79,9 +53,9 @@ export function ssePipelineEncoder<T = SsePipelineEvent>(
   return {
     contentType: 'text/event-stream; charset=utf-8',
     start: () => '',
-    item: (value) => frameSseEvent(toEvent(value)),
+    item: (value) => frame(toEvent(value)),
     end: () => '',
     error: (error: PipelineErrorBody) =>
-      frameSseEvent({ event: 'error', data: { error: { code: error.code, message: error.message } } }),
+      frame({ event: 'error', data: { error: { code: error.code, message: error.message } } }),
   };
 }

@@ -1,22 +1,21 @@
 import { expectTypeOf } from 'vitest';
-import type { SpoolError } from '../errors';
+import { SpoolError } from '../errors';
 import { decodeClientMessage } from './decode-client-message';
-import { decodeServerMessage } from './decode-server-message';
 import { encodeClientMessage, encodeServerMessage } from './encode-message';
 import type { ClientMessage, ServerMessage } from './messages';
+import { readServerFrame } from './read-server-frame';
 import { type ParsedSseEvent, SseParser } from './sse-parser';
 import { createSseParserStream } from './sse-parser-stream';
 
-const res = decodeServerMessage('{"op":"hb"}');
-if (res.ok) {
-  expectTypeOf(res.value).toEqualTypeOf<ServerMessage>();
-  if (res.value.op === 'ev') {
-    expectTypeOf(res.value.id).toBeString();
-    expectTypeOf(res.value.data).toBeUnknown();
-  }
+const res = readServerFrame('{"op":"hb"}');
+if (res instanceof SpoolError) {
+  expectTypeOf(res.code).toEqualTypeOf<SpoolError['code']>();
 } else {
-  expectTypeOf(res.error).toEqualTypeOf<SpoolError>();
-  expectTypeOf(res.ref).toEqualTypeOf<number | undefined>();
+  expectTypeOf(res).toEqualTypeOf<ServerMessage>();
+  if (res.op === 'ev') {
+    expectTypeOf(res.id).toBeString();
+    expectTypeOf(res.data).toBeUnknown();
+  }
 }
 
 const req = decodeClientMessage(new Uint8Array());

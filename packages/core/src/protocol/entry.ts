@@ -3,11 +3,9 @@
  * its own (docs/protocol.md). A client imports it rather than core's whole index, and
  * bundles only what it calls: the frame guard, event-ID order and the reconnect backoff.
  * The light event-ID helpers and `fullJitter` are built on the same math core's own users
- * call; `readServerFrame` is the small check a client ships, `decodeServerMessage` the
- * full validation.
+ * call; `readServerFrame` is the one decoder of server frames.
  */
 export { type BackoffOptions, backoffDelay, fullJitter, type RandomSource } from '../flow/backoff';
-export { decodeServerMessage } from './decode-server-message';
 export { encodeClientMessage } from './encode-message';
 export {
   compareEventIds,

@@ -1,5 +1,4 @@
 export { decodeClientMessage, WIRE_END_REASONS, wireLimits } from './decode-client-message';
-export { decodeServerMessage } from './decode-server-message';
 export { encodeClientMessage, encodeMessage, encodeServerMessage } from './encode-message';
 export * from './event-id';
 export * from './message-id';

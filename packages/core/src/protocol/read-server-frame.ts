@@ -17,10 +17,11 @@ const SHAPES: Record<string, Record<string, string>> = {
 };
 
 /**
- * Reads one server frame of protocol v1, checking only what a client relies on: the frame
- * guard the client bundles. `decodeServerMessage` validates every field (and frame
- * bytes, and the size limit) and costs about 1.5 KB min+gzip, a quarter of the client's
- * 6 KiB budget, so a client carries this 200-byte check instead.
+ * Reads one server frame of protocol v1, checking what a client relies on (the op, and
+ * per op the fields it reads, event IDs included); anything else is `BAD_FRAME`. The one
+ * decoder of server frames: a full field-by-field validation (as `decodeClientMessage`
+ * does on the server) would cost about 1.5 KB min+gzip, a quarter of the client's 6 KiB
+ * budget, for fields the client does not read.
  *
  * @example
  * const m = readServerFrame('{"op":"hb"}'); // { op: 'hb' }, or a SpoolError BAD_FRAME
@@ -28,7 +29,8 @@ const SHAPES: Record<string, Record<string, string>> = {
 export function readServerFrame(text: unknown): ServerMessage | SpoolError {
   try {
     const m = JSON.parse(text as string);
-    const shape = SHAPES[m?.op];
+    // Own ops only: `constructor` or `__proto__` must not find Object.prototype's.
+    const shape = Object.hasOwn(SHAPES, m?.op) && SHAPES[m.op];
     if (
       shape &&
       Object.entries(shape).every(([k, t]) =>

@@ -1,3 +1,4 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SpoolError } from '../errors';
@@ -89,6 +90,24 @@ describe('encodeSseEvent', () => {
     },
     PROPERTY_TIMEOUT_MS,
   );
+});
+
+describe('encodeSseEvent against an independent WHATWG parser (eventsource-parser)', () => {
+  it('round-trips any string data and id', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme' }),
+        fc.string({ unit: 'grapheme' }).filter((s) => !/[\r\n\0]/.test(s) && !s.startsWith(' ')),
+        (data, id) => {
+          const out: EventSourceMessage[] = [];
+          createParser({ onEvent: (e) => out.push(e) }).feed(encodeSseEvent({ id, event: 'e', data }));
+          // The WHATWG parser joins data lines with LF, so CR and CRLF come back as LF.
+          expect(out[0]?.data).toBe(data.replace(/\r\n|\r/g, '\n'));
+          expect(out[0]?.id).toBe(id);
+        },
+      ),
+    );
+  });
 });
 
 describe('createSseEncoderStream', () => {

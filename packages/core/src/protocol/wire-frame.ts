@@ -18,7 +18,7 @@ export type WireDecodeResult<T> =
 /** A frame as WebSocket implementations hand it over: text, or bytes of UTF-8 text. */
 export type WireFrame = string | ArrayBuffer | ArrayBufferView;
 
-/** Options of `decodeClientMessage` and `decodeServerMessage`. */
+/** Options of `decodeClientMessage`. */
 export interface WireDecodeOptions {
   /**
    * The largest frame accepted, in UTF-8 bytes; larger ones decode to `FRAME_TOO_LARGE`.

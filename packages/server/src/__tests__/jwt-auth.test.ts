@@ -187,7 +187,7 @@ describe('HTTP with HS256', () => {
     expect((await publish(spool, '$other', all)).code).toBe('FORBIDDEN');
     const admin = await good({ admin: true });
     expect((await call(spool, 'GET', '/v1/stats', admin)).status).toBe(200);
-    await spool.publish('$sys', 'stats', {});
+    await spool.publish('$sys', {}, { event: 'stats' });
     expect((await call(spool, 'GET', '/v1/topics/%24sys/history', admin)).status).toBe(200);
     // The admin grant reads operator data; topics still need patterns.
     expect((await call(spool, 'GET', '/v1/topics/notes/history', admin)).code).toBe('FORBIDDEN');
@@ -399,7 +399,7 @@ describe('SSE', () => {
 
   it('streams with a matching token; 401 and 403 otherwise', async () => {
     server = fixture.track(await startServer({ auth: { jwt: { secret: SECRET } } }));
-    await server.spool.publish('notes', 'note', { n: 1 });
+    await server.spool.publish('notes', { n: 1 }, { event: 'note' });
     const ok = await sse('notes', await mint({ spool: { subscribe: ['no*'] } }));
     expect(ok.status).toBe(200);
     const reader = ok.body!.getReader();
@@ -430,7 +430,7 @@ describe('SSE', () => {
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let text = '';
-    await server.spool.publish('notes', 'note', { n: 1 });
+    await server.spool.publish('notes', { n: 1 }, { event: 'note' });
     while (!text.includes('"n":1')) text += decoder.decode((await reader.read()).value, { stream: true });
     clock.advance(exp * 1000 - clock.now());
     for (;;) {

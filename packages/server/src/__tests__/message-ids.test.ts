@@ -120,7 +120,7 @@ describe.each<Via>(['ws', 'http'])('A message ID names one message (%s)', (via) 
     expect((await p.end(messageId)).code).toBe('STREAM_NOT_FOUND');
 
     // Nothing reached the channel: the next event the watcher sees is this marker.
-    await server.spool.publish(topic, 'marker', null);
+    await server.spool.publish(topic, null, { event: 'marker' });
     expect((await watcher.next((f) => f.op === 'ev')).event).toBe('marker');
     await server.spool.messages.drain();
     const after = await stateOf(server, store, broker, messageId);

@@ -34,7 +34,7 @@ async function subscribe(c: TestClient, topic: string, after: string | undefined
 async function publishN(topic: string, n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    ids.push(await server.spool.publish(topic, 'message', i));
+    ids.push(await server.spool.publish(topic, i));
     // a new millisecond now and then, so that IDs between two events exist
     if (i % 2 === 1) clock.advance(5);
   }
@@ -51,7 +51,7 @@ describe('the resume rule over the WebSocket', () => {
     expect(frames[0]!.from).toBe(ids[0]);
     expect(frames[1]!.earliest).toBe(ids[0]);
     expect(frames.slice(2).map((f) => f.id)).toEqual(ids);
-    const live = await server.spool.publish('t', 'message', 'live');
+    const live = await server.spool.publish('t', 'live');
     expect((await c.next((f) => f.op === 'ev')).id).toBe(live);
     expect(c.frames.filter((f) => f.op === 'reset')).toEqual([]);
   });
@@ -77,7 +77,7 @@ describe('the resume rule over the WebSocket', () => {
     const [ready] = empty;
     expect(ready!.op).toBe('subok');
     // just below `from` is the empty topic's floor: resuming there is exact
-    const first = await server.spool.publish('e', 'message', 0);
+    const first = await server.spool.publish('e', 0);
     const resumed = await subscribe(await fixture.client(), 'e', eventIdBefore(ready!.from as string), 1);
     expect(resumed.map((f) => [f.op, f.id])).toEqual([
       ['subok', undefined],

@@ -29,7 +29,7 @@ const PAD = 'x'.repeat(1100);
 
 async function publishAll(topic: string, count: number, onBatch?: () => void): Promise<void> {
   for (let i = 0; i < count; i++) {
-    const p = server!.spool.publish(topic, 'message', { i, pad: PAD });
+    const p = server!.spool.publish(topic, { i, pad: PAD });
     // Yield each 500 events so the server's flushes run as they would under real load.
     if (i % 500 === 499) {
       await p;

@@ -65,13 +65,13 @@ describe('SSE endpoint', () => {
 
   it('names the position of a live start, so a reader cut before its first event misses nothing', async () => {
     server = await startServer();
-    const before = await server.spool.publish('live', 'message', 'old');
+    const before = await server.spool.publish('live', 'old');
     const res = await fetch(topicUrl('live'));
     const first = await readUntil(res, (t) => t.includes('\n\n'));
     expect(first).toContain(`id: ${before}\n`);
     expect(first).not.toContain('data:');
     // Cut before any event arrived; one is published while the reader is away.
-    const missed = await server.spool.publish('live', 'message', 'missed');
+    const missed = await server.spool.publish('live', 'missed');
     const again = await fetch(topicUrl('live'), { headers: { 'last-event-id': before } });
     const text = await readUntil(again, (t) => t.includes(`id: ${missed}`));
     expect(text).toContain(`id: ${missed}\ndata: "missed"`);
@@ -83,8 +83,8 @@ describe('SSE endpoint', () => {
     const es = open(topicUrl('news'));
     const got = collect(es, 2, ['message', 'headline']);
     await new Promise<void>((r) => es.addEventListener('open', () => r()));
-    const a = await server.spool.publish('news', 'message', { n: 1 });
-    const b = await server.spool.publish('news', 'headline', { n: 2 });
+    const a = await server.spool.publish('news', { n: 1 });
+    const b = await server.spool.publish('news', { n: 2 }, { event: 'headline' });
     expect(await got).toEqual([
       { type: 'message', id: a, data: '{"n":1}' },
       { type: 'headline', id: b, data: '{"n":2}' },
@@ -94,7 +94,7 @@ describe('SSE endpoint', () => {
   it('resumes from the lastEventId query parameter, and 0-0 means everything retained', async () => {
     server = await startServer();
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(await server.spool.publish('q', 'message', i));
+    for (let i = 0; i < 5; i++) ids.push(await server.spool.publish('q', i));
     const all = await collect(open(topicUrl('q', '?lastEventId=0-0')), 5);
     expect(all.map((e) => Number(e.data))).toEqual([0, 1, 2, 3, 4]);
     const tail = await collect(open(topicUrl('q', `?lastEventId=${ids[2]}`)), 2);
@@ -118,14 +118,14 @@ describe('SSE endpoint', () => {
         if (++opens === 2) resolve();
       });
     });
-    for (let i = 0; i < 30; i++) await server.spool.publish('drop', 'message', i);
+    for (let i = 0; i < 30; i++) await server.spool.publish('drop', i);
     await halfway;
     // Drop every connection: the browser-style client reconnects on its own.
     const http = (server.spool as unknown as { ws: { wss: unknown } }).ws && server;
     void http;
     for (const sub of (server.spool.sse as unknown as { streams: Set<{ endStream(): void }> }).streams)
       sub.endStream();
-    for (let i = 30; i < total; i++) await server.spool.publish('drop', 'message', i);
+    for (let i = 30; i < total; i++) await server.spool.publish('drop', i);
     await reconnected;
     const events = await got;
     expect(events.map((e) => Number(e.data))).toEqual(Array.from({ length: total }, (_, i) => i));
@@ -134,7 +134,7 @@ describe('SSE endpoint', () => {
   it('sends `event: reset` with { earliest } when the history is gone', async () => {
     server = await startServer({ topics: { retention: { maxEvents: 5, hardMaxEvents: 5 } } });
     const ids: string[] = [];
-    for (let i = 0; i < 20; i++) ids.push(await server.spool.publish('r', 'message', i));
+    for (let i = 0; i < 20; i++) ids.push(await server.spool.publish('r', i));
     const got = await collect(open(topicUrl('r', `?lastEventId=${ids[0]}`)), 6, ['reset', 'message']);
     expect(got[0]).toMatchObject({ type: 'reset', data: JSON.stringify({ earliest: ids[15] }) });
     expect(got.slice(1).map((e) => Number(e.data))).toEqual([15, 16, 17, 18, 19]);
@@ -143,7 +143,7 @@ describe('SSE endpoint', () => {
   it('takes Last-Event-ID from the header too', async () => {
     server = await startServer();
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(await server.spool.publish('h', 'message', i));
+    for (let i = 0; i < 3; i++) ids.push(await server.spool.publish('h', i));
     const res = await fetch(topicUrl('h'), { headers: { 'last-event-id': ids[0]! } });
     const text = await readUntil(res, (t) => t.includes(`id: ${ids[2]}`));
     expect(text).not.toContain(`id: ${ids[0]}\n`);

@@ -34,7 +34,7 @@ function publishEveryTurn(s: Spool, topic: string): { stop(): void; count(): num
   const pad = 'x'.repeat(8 * 1024);
   const tick = () => {
     if (!running) return;
-    void s.publish(topic, 'message', { i: i++, pad });
+    void s.publish(topic, { i: i++, pad });
     setImmediate(tick);
   };
   setImmediate(tick);

@@ -1,5 +1,7 @@
+import { createManualClock } from '@spool/core';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createSpool } from '../spool';
 import { serverFixture, startServer, type TestServer } from './helpers';
 
 const fixture = serverFixture();
@@ -11,7 +13,7 @@ async function stillServes(): Promise<void> {
   const c = await client();
   c.send({ op: 'sub', topic: 'ok' });
   await c.next((f) => f.op === 'subok');
-  await server!.spool.publish('ok', 'message', 'fine');
+  await server!.spool.publish('ok', 'fine');
   expect((await c.events('ok', 1))[0]!.data).toBe('fine');
 }
 
@@ -89,7 +91,7 @@ describe('bad input on the WebSocket', () => {
     const first = await c.request({ op: 'pub', topic: 'pay', data: { amount: 5 }, key: 'order-17' });
     const retry = await c.request({ op: 'pub', topic: 'pay', data: { amount: 5 }, key: 'order-17' });
     expect(retry.id).toBe(first.id);
-    await server.spool.publish('pay', 'message', 'after');
+    await server.spool.publish('pay', 'after');
     expect((await watcher.events('pay', 2)).map((f) => f.data)).toEqual([{ amount: 5 }, 'after']);
   });
 
@@ -114,6 +116,29 @@ describe('bad input on the WebSocket', () => {
     expect(server.spool.ws.connections.size).toBe(0);
     (c.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     await c.closed;
+  });
+
+  it('keeps a peer that answers the pings across several sweeps', async () => {
+    server = fixture.track(await startServer({ ws: { heartbeatIntervalMs: 20 } }));
+    const c = await client();
+    // The ws client answers every ping with a pong by itself; three pings are three sweeps.
+    let pings = 0;
+    await new Promise<void>((resolve) =>
+      c.ws.on('ping', () => {
+        if (++pings === 3) resolve();
+      }),
+    );
+    expect(server.spool.ws.connections.size).toBe(1);
+    c.send({ op: 'ping', ref: 1 });
+    expect(await c.next((f) => f.op === 'pong')).toEqual({ op: 'pong', ref: 1 });
+  });
+
+  it('leaves no timer behind once closed: the sweep stops with the server', async () => {
+    const clock = createManualClock(0);
+    const spool = createSpool({ clock });
+    expect(clock.pending()).toBeGreaterThan(0);
+    await spool.close();
+    expect(clock.pending()).toBe(0);
   });
 
   it('refuses a client that offers subprotocols but not spool.v1', async () => {

@@ -30,8 +30,8 @@ describe('WebSocket publish and subscribe', () => {
     await c.next((f) => f.op === 'subok' && f.topic === 'a');
     await c.next((f) => f.op === 'subok' && f.topic === 'b');
     for (let i = 0; i < 5; i++) {
-      await server.spool.publish('a', 'message', i);
-      await server.spool.publish('b', 'message', i * 10);
+      await server.spool.publish('a', i);
+      await server.spool.publish('b', i * 10);
     }
     expect((await c.events('a', 5)).map((f) => f.data)).toEqual([0, 1, 2, 3, 4]);
     expect((await c.events('b', 5)).map((f) => f.data)).toEqual([0, 10, 20, 30, 40]);

@@ -16,7 +16,7 @@ describe('resume over the WebSocket', () => {
     let published = 0;
     const publishing = (async () => {
       for (; published < total; published++) {
-        await server!.spool.publish('feed', 'message', { n: published });
+        await server!.spool.publish('feed', { n: published });
         if (published % 10 === 0) await new Promise((r) => setImmediate(r));
       }
     })();
@@ -35,20 +35,20 @@ describe('resume over the WebSocket', () => {
     const ids = all.map((f) => f.id as string);
     expect(new Set(ids).size).toBe(total);
     // Nothing more arrives: no duplicate at the seam.
-    await server.spool.publish('feed', 'message', { n: 'sentinel' });
+    await server.spool.publish('feed', { n: 'sentinel' });
     const next = await second.next((f) => f.op === 'ev');
     expect(next.data).toEqual({ n: 'sentinel' });
   });
 
   it('treats after "0-0" as everything retained, and no `after` as live only', async () => {
     server = fixture.track(await startServer());
-    for (let i = 0; i < 3; i++) await server.spool.publish('t', 'message', i);
+    for (let i = 0; i < 3; i++) await server.spool.publish('t', i);
     const all = await client();
     const live = await client();
     all.send({ op: 'sub', topic: 't', after: '0-0' });
     live.send({ op: 'sub', topic: 't' });
     await live.next((f) => f.op === 'subok');
-    await server.spool.publish('t', 'message', 3);
+    await server.spool.publish('t', 3);
     expect((await all.events('t', 4)).map((f) => f.data)).toEqual([0, 1, 2, 3]);
     expect((await live.events('t', 1)).map((f) => f.data)).toEqual([3]);
   });
@@ -58,7 +58,7 @@ describe('resume over the WebSocket', () => {
       await startServer({ topics: { retention: { maxEvents: 10, hardMaxEvents: 10 } } }),
     );
     const ids: string[] = [];
-    for (let i = 0; i < 30; i++) ids.push(await server.spool.publish('short', 'message', i));
+    for (let i = 0; i < 30; i++) ids.push(await server.spool.publish('short', i));
     const c = await client();
     c.send({ op: 'sub', topic: 'short', after: ids[2] });
     const reset: Frame = await c.next((f) => f.op === 'reset');
@@ -72,7 +72,7 @@ describe('resume over the WebSocket', () => {
     const c = await client();
     c.send({ op: 'sub', topic: 'cr', credit: 3 });
     await c.next((f) => f.op === 'subok');
-    for (let i = 0; i < 10; i++) await server.spool.publish('cr', 'message', i);
+    for (let i = 0; i < 10; i++) await server.spool.publish('cr', i);
     expect((await c.events('cr', 3)).map((f) => f.data)).toEqual([0, 1, 2]);
     const health = (await server.spool.stats()).connectionHealth[0]!;
     expect(health.credit).toBe(0);

@@ -1,26 +1,11 @@
 import {
-  assertStreamIdList,
-  assertStreamInteger,
-  assertStreamKeyIds,
-  assertStreamName,
-  checkAutoclaimCount,
-  checkBlock,
-  checkEntriesRead,
-  checkTrimArgs,
-  flattenStreamFields,
-  isMaxStreamId,
-  isValidStreamId,
   type PendingEntry,
-  parseRangeBound,
-  parseStreamId,
-  parseXaddId,
   SpoolError,
   type StreamBroker,
   type StreamEntry,
   type StreamFieldsInput,
   type StreamKeyIds,
   type StreamReadReply,
-  type TrimArgs,
   type XaddOnceReply,
   type XaddOptions,
   type XautoclaimOptions,
@@ -38,6 +23,23 @@ import {
   type XtrimOptions,
   type XtrimStrategy,
 } from '@spool/core';
+import {
+  assertStreamIdList,
+  assertStreamInteger,
+  assertStreamKeyIds,
+  assertStreamName,
+  checkAutoclaimCount,
+  checkBlock,
+  checkEntriesRead,
+  checkTrimArgs,
+  flattenStreamFields,
+  isMaxStreamId,
+  isValidStreamId,
+  parseRangeBound,
+  parseStreamId,
+  parseXaddId,
+  type TrimArgs,
+} from '@spool/core/internal';
 import { Redis, type RedisOptions } from 'ioredis';
 import { abortedError, BlockingPool, closedError } from './blocking-pool';
 import { toSpoolError } from './redis-errors';
@@ -398,8 +400,16 @@ export class RedisBroker implements StreamBroker {
     consumer: string,
     minIdleMs: number,
     ids: readonly string[],
-    options?: XclaimOptions,
+    options?: XclaimOptions & { justId?: false },
   ): Promise<StreamEntry[]>;
+  xclaim(
+    key: string,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    ids: readonly string[],
+    options: XclaimOptions,
+  ): Promise<string[] | StreamEntry[]>;
   async xclaim(
     key: string,
     group: string,
@@ -450,8 +460,16 @@ export class RedisBroker implements StreamBroker {
     consumer: string,
     minIdleMs: number,
     start: string,
-    options?: XautoclaimOptions,
+    options?: XautoclaimOptions & { justId?: false },
   ): Promise<XautoclaimReply<StreamEntry>>;
+  xautoclaim(
+    key: string,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    start: string,
+    options: XautoclaimOptions,
+  ): Promise<XautoclaimReply<string> | XautoclaimReply<StreamEntry>>;
   async xautoclaim(
     key: string,
     group: string,

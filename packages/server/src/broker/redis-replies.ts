@@ -1,14 +1,14 @@
-import {
-  type PendingEntry,
-  type StreamEntry,
-  type StreamReadReply,
-  streamFieldsToRecord,
-  type XautoclaimReply,
-  type XinfoConsumer,
-  type XinfoGroup,
-  type XinfoStreamReply,
-  type XpendingSummary,
+import type {
+  PendingEntry,
+  StreamEntry,
+  StreamReadReply,
+  XautoclaimReply,
+  XinfoConsumer,
+  XinfoGroup,
+  XinfoStreamReply,
+  XpendingSummary,
 } from '@spool/core';
+import { streamFieldsToRecord } from '@spool/core/internal';
 
 /**
  * Parsers for Redis's RESP2 replies to the stream commands (the connection is opened with

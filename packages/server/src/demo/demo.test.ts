@@ -1,4 +1,5 @@
-import { createManualClock, MemoryBroker, memoryBrokerServeLimits, seededRandom } from '@spool/core';
+import { createManualClock, MemoryBroker, memoryBrokerServeLimits } from '@spool/core';
+import { seededRandom } from '@spool/core/internal';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { apiOf, codeOf } from '../http/routes/__tests__/route-kit';

@@ -25,7 +25,7 @@ export interface RouteServices extends SpoolParts {
  * router.post('/v1/topics/:topic/events', async (req, { topic }, ctx) => {
  *   await ctx.authorize('publish', topic);
  *   const body = await ctx.json<{ event?: string; data: unknown }>();
- *   return jsonResponse({ id: await ctx.spool.publish(topic, body?.event ?? 'message', body?.data) }, 201);
+ *   return jsonResponse({ id: await ctx.spool.publish(topic, body?.data, { event: body?.event }) }, 201);
  * });
  */
 export interface RouteContext {

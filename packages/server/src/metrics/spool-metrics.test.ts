@@ -111,7 +111,7 @@ describe('GET /metrics', () => {
     const a = createSpool();
     const b = createSpool();
     spools.push(a, b);
-    await a.publish('t', 'message', 1);
+    await a.publish('t', 1);
     const textA = parsePrometheusText(await a.metrics.text());
     const textB = parsePrometheusText(await b.metrics.text());
     expect(value(textA, 'spool_events_published_total', { source: 'publish' })).toBe(1);
@@ -143,7 +143,7 @@ describe('spool_lag_cuts_total', () => {
     const res = await spool.fetch(new Request('http://localhost/v1/topics/firehose/events'));
     expect(res.status).toBe(200);
     // Nobody reads the body: a few KiB of events fill its 1 KiB queue while it is live.
-    for (let i = 0; i < 10; i++) await spool.publish('firehose', 'message', { blob: 'x'.repeat(500) });
+    for (let i = 0; i < 10; i++) await spool.publish('firehose', { blob: 'x'.repeat(500) });
     const during = parsePrometheusText(await spool.metrics.text());
     expect(value(during, 'spool_lag_cuts_total', { transport: 'sse' })).toBe(1);
     expect(value(during, 'spool_lag_cuts_total', { transport: 'ws' })).toBe(0);

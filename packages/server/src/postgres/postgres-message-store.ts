@@ -1,17 +1,11 @@
 import {
-  beforeEventId,
-  beforeMessageId,
   type Clock,
   COMPLETED_STREAM,
-  channelQuery,
   completionFields,
   type EventId,
-  fieldQuery,
   type ListAfterOptions,
-  listAfterLimit,
   type MessageId,
   type MessageStore,
-  pageLimit,
   parseEventId,
   realClock,
   SpoolError,
@@ -21,10 +15,18 @@ import {
   type StoredMessagePage,
   type StoreFieldValue,
   type StorePageOptions,
-  senderQuery,
   toMessageId,
-  toStoredMessage,
 } from '@spool/core';
+import {
+  beforeEventId,
+  beforeMessageId,
+  channelQuery,
+  fieldQuery,
+  listAfterLimit,
+  pageLimit,
+  senderQuery,
+  toStoredMessage,
+} from '@spool/core/internal';
 import {
   columnArrays,
   fromRow,

@@ -1,12 +1,5 @@
-import {
-  compareEventIds,
-  encodeTopicPayload,
-  isSpoolError,
-  MIN_EVENT_ID,
-  resolveTopicRetention,
-  type TopicEvent,
-  type TrimRules,
-} from '@spool/core';
+import { compareEventIds, isSpoolError, MIN_EVENT_ID, type TopicEvent, type TrimRules } from '@spool/core';
+import { encodeTopicPayload, resolveTopicRetention } from '@spool/core/internal';
 import { topicLogContract } from '@spool/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,11 +1,8 @@
 import {
-  assertTopicName,
   compareEventIds,
-  createTopicEvent,
   type EventId,
   formatEventId,
   MIN_EVENT_ID,
-  nextEventId,
   type ParsedEventId,
   parseEventId,
   SpoolError,
@@ -14,8 +11,9 @@ import {
   type TopicLogAppend,
   type TopicLogPage,
   type TrimRules,
-  utf8Length,
+  utf8ByteLength,
 } from '@spool/core';
+import { assertTopicName, createTopicEvent, nextEventId } from '@spool/core/internal';
 import type { Redis } from 'ioredis';
 import { toSpoolError } from '../broker/redis-errors';
 import { type TopicLogKeys, topicLogKeys } from './topic-log-keys';
@@ -458,6 +456,6 @@ export class RedisTopicLog implements TopicLog {
     }
     const parsed = parseEventId(id);
     const data: unknown = JSON.parse(json);
-    return createTopicEvent(parsed, { event, data, json, size: utf8Length(json), messageId }, parsed.ms);
+    return createTopicEvent(parsed, { event, data, json, size: utf8ByteLength(json), messageId }, parsed.ms);
   }
 }

@@ -1,14 +1,13 @@
 import {
   type EventId,
-  encodeTopicPayload,
   isSpoolError,
   MemoryTopicLog,
   parseEventId,
-  resolveTopicRetention,
   type TopicEvent,
   type TopicLog,
   type TrimRules,
 } from '@spool/core';
+import { encodeTopicPayload, resolveTopicRetention } from '@spool/core/internal';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';

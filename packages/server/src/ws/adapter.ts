@@ -9,6 +9,7 @@ import type { PrincipalLimiter } from '../auth/principal-limits';
 import { toSpoolError } from '../http/errors';
 import { upgradeRequest } from '../http/node-bridge';
 import type { ProducerOps } from '../producers/producer-ops';
+import type { PublishOptions } from '../publish-options';
 import { Connection, type ConnectionContext, type ConnectionHealth } from './connection';
 import { frameText } from './frame';
 import { IdempotencyWindow } from './limits';
@@ -21,7 +22,7 @@ export interface WsAdapterDeps {
   access: AccessControl;
   topics: TopicRegistry;
   clock: Clock;
-  publish(topic: string, event: string, data: unknown): Promise<string>;
+  publish(topic: string, data: unknown, options?: PublishOptions): Promise<string>;
   producer: ProducerOps;
   principalLimits: PrincipalLimiter;
   onInternalError(err: unknown): void;

@@ -8,6 +8,7 @@ import type { Principal } from '../auth/principal';
 import type { PrincipalLimiter } from '../auth/principal-limits';
 import { retryAfterMsOf, toSpoolError } from '../http/errors';
 import type { ProducerOps } from '../producers/producer-ops';
+import type { PublishOptions } from '../publish-options';
 import { frameText } from './frame';
 import { type IdempotencyWindow, TokenBucket } from './limits';
 import { type FlushBatch, SendQueue } from './send-queue';
@@ -22,7 +23,7 @@ export interface ConnectionContext {
   batch: FlushBatch;
   clock: Clock;
   idempotency: IdempotencyWindow;
-  publish(topic: string, event: string, data: unknown): Promise<string>;
+  publish(topic: string, data: unknown, options?: PublishOptions): Promise<string>;
   producer: ProducerOps;
   principalLimits: PrincipalLimiter;
   onClose(connection: Connection): void;
@@ -288,8 +289,7 @@ export class Connection {
       case 'pub': {
         this.limitRate();
         await this.ctx.access.authorize(this.principal, 'publish', m.topic);
-        const event = m.event ?? 'message';
-        const publish = () => this.ctx.publish(m.topic, event, m.data);
+        const publish = () => this.ctx.publish(m.topic, m.data, { event: m.event });
         const id =
           m.key === undefined
             ? await publish()

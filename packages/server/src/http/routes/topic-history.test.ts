@@ -41,7 +41,7 @@ async function bigTopic(): Promise<{ spool: Spool; log: () => CountingLog }> {
       },
     },
   });
-  for (let i = 0; i < EVENTS; i++) await s.publish('big', 'row', { i, filler });
+  for (let i = 0; i < EVENTS; i++) await s.publish('big', { i, filler }, { event: 'row' });
   return { spool: s, log: () => log! };
 }
 

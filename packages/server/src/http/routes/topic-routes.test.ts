@@ -73,7 +73,7 @@ describe('GET /v1/topics/:topic/history', () => {
   it('streams the retained events after `after`, at most `limit`', async () => {
     spool = tokenSpool();
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(await spool.publish('ticks', 'tick', { i }));
+    for (let i = 0; i < 5; i++) ids.push(await spool.publish('ticks', { i }, { event: 'tick' }));
     const api = apiOf(spool, 'user');
     const all = await api.get<History>('/v1/topics/ticks/history');
     expect(all.status).toBe(200);
@@ -87,8 +87,8 @@ describe('GET /v1/topics/:topic/history', () => {
 
   it('rejects a malformed `after` or `limit`, an unknown topic, and callers without access', async () => {
     spool = tokenSpool();
-    await spool.publish('ticks', 'tick', 1);
-    await spool.publish('$private', 'tick', 1);
+    await spool.publish('ticks', 1, { event: 'tick' });
+    await spool.publish('$private', 1, { event: 'tick' });
     const api = apiOf(spool, 'user');
     const badAfter = await api.get('/v1/topics/ticks/history?after=yesterday');
     expect([badAfter.status, codeOf(badAfter)]).toEqual([400, 'INVALID_EVENT_ID']);
@@ -106,7 +106,7 @@ describe('GET /v1/topics/:topic/history', () => {
 describe('GET /v1/topics (admin)', () => {
   it('lists topic stats by name, a page at a time', async () => {
     spool = tokenSpool();
-    for (const name of ['c', 'a', 'b', 'd']) await spool.publish(name, 'message', name);
+    for (const name of ['c', 'a', 'b', 'd']) await spool.publish(name, name);
     const api = apiOf(spool, 'admin');
     type Page = { items: Array<{ name: string; retainedEvents: number }>; next: string | null };
     const first = await api.get<Page>('/v1/topics?limit=3');

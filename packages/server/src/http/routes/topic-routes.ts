@@ -45,7 +45,7 @@ export function registerTopicRoutes(router: Router<RouteContext>): void {
       );
     }
     const spool = ctx.spool;
-    const publish = () => spool.publish(name, body.event ?? 'message', body.data);
+    const publish = () => spool.publish(name, body.data, { event: body.event });
     if (body.key === undefined) return jsonResponse({ id: await publish() }, 201);
     let window = windows.get(spool);
     if (!window) {
