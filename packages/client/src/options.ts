@@ -136,7 +136,7 @@ export function resolveClientOptions(
   options: SpoolClientOptions = {},
 ): ResolvedClientOptions {
   if (!urls.length || urls.some((u) => !/^wss?:\/\//.test(u)))
-    throw bad('url', 'a ws(s):// URL such as ws://localhost:8080/v1/ws, or a list of them', urls);
+    throw bad('url', 'a ws(s):// URL such as ws://localhost:8080/v1/ws (or a list)', urls);
   const o = {
     ...spoolClientDefaults,
     clock: realClock,

@@ -210,12 +210,18 @@ describe('HTTP lookups with several URLs', () => {
     const f = fakeFetch(down, (url) =>
       refuse && url.includes(`:${b.port}`)
         ? Response.json({ error: { code: 'FORBIDDEN', message: 'no' } }, { status: 403 })
-        : page(),
+        : url.includes('/v1/messages/')
+          ? Response.json({ meta: { ...channel, fromUid: 'u' }, text: 'hi', lastChunkId: 0, status: 'ended' })
+          : page(),
     );
     const { client } = connect([a.url, b.url, c.url], { fetch: f.fetch });
     await until(() => client.state === 'open', 'open on a');
     expect(await client.history(channel)).toEqual({ items: [], next: null });
     expect(f.asked).toEqual(['a /v1/channels/1/general/messages', 'b /v1/channels/1/general/messages']);
+    const message = client.message('42');
+    await until(() => message.getSnapshot().status === 'ended', 'the message looked up');
+    expect(message.getSnapshot().text).toBe('hi');
+    expect(f.asked.slice(2)).toEqual(['a /v1/messages/42', 'b /v1/messages/42']);
 
     // Now on b: b is asked first, and its refusal is the answer (no failover past it).
     (await a.connection(0)).terminate();
