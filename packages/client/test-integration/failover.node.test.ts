@@ -1,16 +1,19 @@
 /**
  * Failover between two real Spool servers that share their topics, as instances on one
- * shared log do (docs/architecture.md, "Behind a load balancer"): each topic's log is one
- * MemoryTopicLog both servers append to and read from. The client is on server A, behind
- * a TCP relay; closing the relay cuts every connection to A and refuses new ones, as a
- * SIGKILLed instance does. A producer streams a chat message on B, the server that stays
- * up, and A dies mid-message: the client fails over to B and gets every event once, in
- * order, and the message's exact text. Over WebSocket and over SSE (Last-Event-ID).
+ * shared log do (docs/architecture.md, "Behind a load balancer"). The client is on server
+ * A, behind a TCP relay; closing the relay cuts every connection to A and refuses new ones,
+ * as a SIGKILLed instance does. A producer streams a chat message on B, the server that
+ * stays up, and A dies mid-message: the client fails over to B and gets every event once,
+ * in order, and the message's exact text. Over WebSocket and over SSE (Last-Event-ID).
  *
- * In-process servers share a log, not live fan-out: A's subscribers see only what A
- * appends. So the events the client gets live from A are published on A, before the
- * message starts on B; the rest reach it through B's catchup from its last event ID and
- * then B's live tail, which is exactly the resume a failover needs.
+ * Two ways to share topics in process, each run:
+ * - **shared log**: each topic's log is one MemoryTopicLog both servers append to and read
+ *   from. A's subscribers see live only what A appends, so the client gets the notes
+ *   published on A live, and the message on B through B's catchup after the switch.
+ * - **replicated**: each server has its own logs, and every append is copied to the other
+ *   with the same ID (`topic.append(..., { id })`), as the cross-instance notification of
+ *   the Redis engine does. The client then gets part of the message live from A before A
+ *   dies, and resumes on B from a position inside the message.
  */
 import {
   type Clock,
@@ -21,7 +24,7 @@ import {
   type MsgOpenData,
   type TopicLog,
 } from '@spool/core';
-import { createSpool, type SpoolServer } from '@spool/server';
+import { createSpool, type Spool, type SpoolServer } from '@spool/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assembleChannel } from '../src/chat-assembler';
 import { SpoolProducer } from '../src/producer';
@@ -36,7 +39,9 @@ const KILL_AT = 80;
 const NOTES = 5;
 const topic = channelTopic(1, 'failover');
 
+type Sharing = 'shared log' | 'replicated';
 let servers: SpoolServer[];
+let spools: Spool[];
 let relayA: Relay;
 /** URLs of A (through the relay) and B. */
 let a: { ws: string; http: string };
@@ -60,26 +65,46 @@ function sharedLogs(): (name: string, clock: Clock) => TopicLog {
   };
 }
 
-beforeEach(async () => {
-  const createLog = sharedLogs();
+/**
+ * Copies every event appended to `topic` on one server to the other with the same ID, in
+ * order; an event the other already holds (one it copied itself) is not copied back.
+ */
+function replicate(between: Spool[]): void {
+  for (const [from, to] of [between, [...between].reverse()] as Array<[Spool, Spool]>) {
+    let queue = Promise.resolve();
+    from.topics.getOrCreate(topic).onAppend((ev) => {
+      queue = queue.then(async () => {
+        const target = to.topics.getOrCreate(topic);
+        if (target.lastId === undefined || compareEventIds(ev.id, target.lastId) > 0)
+          await target.append(ev.event, ev.data, { id: ev.id });
+      });
+    });
+  }
+}
+
+async function start(sharing: Sharing): Promise<void> {
+  const createLog = sharing === 'shared log' ? sharedLogs() : undefined;
   servers = [];
+  spools = [];
   for (let i = 0; i < 2; i++) {
     const spool = createSpool({
-      topics: { createLog },
+      topics: createLog ? { createLog } : {},
       ws: { publishRatePerSec: 1_000_000, publishBurst: 1_000_000 },
       sse: { retryMs: 5 },
     });
+    spools.push(spool);
     servers.push(await spool.listen({ port: 0 }));
   }
+  if (sharing === 'replicated') replicate(spools);
   relayA = await startRelay();
   relayA.target = servers[0]!.port;
   a = { ws: `ws://127.0.0.1:${relayA.port}/v1/ws`, http: `http://127.0.0.1:${relayA.port}` };
   b = { ws: `ws://127.0.0.1:${servers[1]!.port}/v1/ws`, http: `http://127.0.0.1:${servers[1]!.port}` };
-});
+}
 
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
-  await relayA.close();
+  await relayA?.close();
   for (const s of servers) await s.close(); // closes the Spool instance too
 });
 
@@ -98,15 +123,18 @@ async function notesOnA(): Promise<void> {
 
 /**
  * Streams the message from a producer on B, and kills A (closes its relay) after
- * {@link KILL_AT} chunks, while the client is still on it.
+ * {@link KILL_AT} chunks, while the client is still on it, once `ready` holds.
  */
-async function produceOnBAndKillA(): Promise<{ messageId: string; text: string }> {
+async function produceOnBAndKillA(ready: () => boolean): Promise<{ messageId: string; text: string }> {
   const producer = new SpoolProducer(b.ws, options);
   cleanup.push(() => producer.close());
   const w = producer.openMessage({ channelId: 'failover', channelType: 1, fromUid: 'llm' });
   let text = '';
   for (let i = 0; i < CHUNKS; i++) {
-    if (i === KILL_AT) await relayA.close();
+    if (i === KILL_AT) {
+      await until(ready, 'ready to kill A');
+      await relayA.close();
+    }
     text += chunkText(i);
     await w.append(chunkText(i));
   }
@@ -131,7 +159,13 @@ function expectExactlyOnce(events: SpoolEvent[], messageId: string): void {
   expect(events.filter((e) => e.event === 'msg.end')).toHaveLength(1);
 }
 
-describe('failover to another server that shares the log', () => {
+/** Deltas the client got before A died: none with a shared log, some once replicated. */
+const liveFromA = (sharing: Sharing, events: SpoolEvent[]) => () =>
+  sharing === 'shared log' || events.some((e) => e.event === 'msg.delta');
+
+describe.each<Sharing>(['shared log', 'replicated'])('failover to another server (%s)', (sharing) => {
+  beforeEach(() => start(sharing));
+
   it('WebSocket: the client moves to B and resumes exactly: every event once, in order, the exact text', {
     timeout: 30_000,
   }, async () => {
@@ -146,7 +180,7 @@ describe('failover to another server that shares the log', () => {
 
     await notesOnA();
     await until(() => events.length === NOTES, 'the notes, live from A');
-    const { messageId, text } = await produceOnBAndKillA();
+    const { messageId, text } = await produceOnBAndKillA(liveFromA(sharing, events));
 
     await until(() => channel.getSnapshot()[0]?.status === 'ended', 'the message ended at the client');
     expect(channel.getSnapshot().map((m) => [m.messageId, m.text, m.status, m.reason])).toEqual([
@@ -175,7 +209,7 @@ describe('failover to another server that shares the log', () => {
 
     await notesOnA();
     await until(() => events.length === NOTES, 'the notes, live from A');
-    const { messageId, text } = await produceOnBAndKillA();
+    const { messageId, text } = await produceOnBAndKillA(liveFromA(sharing, events));
 
     const message = channel.message(messageId);
     await until(() => message.getSnapshot().status === 'ended', 'the message ended at the SSE client');
