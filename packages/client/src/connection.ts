@@ -55,14 +55,15 @@ export interface Connection {
 
 /**
  * Opens the socket under a SpoolClient and keeps it alive: reconnect with exponential
- * backoff and full jitter, moving round robin through `urls` (docs/protocol.md, "Several
- * server URLs"): each failed attempt or dropped connection moves to the next URL at once,
- * and the backoff waits only between rounds, so a URL that works is kept while it works, drop the socket when the browser goes offline and retry at once
- * when it comes back online or the tab becomes visible, a liveness timeout when nothing (not even the server's `hb`) arrives,
- * and a fresh token from `getToken` for every attempt. Refusals are reported, never
- * retried in silence: 4401 and HTTP 401 retry (with a fresh token), 4403 and HTTP 403/404
- * stop, and attempts that never open are reported as `CONNECT_FAILED` every
- * {@link CONNECT_FAILED_AFTER} in a row.
+ * backoff and full jitter; drop the socket when the browser goes offline and retry at once
+ * when it comes back online or the tab becomes visible; a liveness timeout when nothing (not
+ * even the server's `hb`) arrives; and a fresh token from `getToken` for every attempt.
+ * With several `urls` (docs/protocol.md, "Several server URLs"), a failed attempt or a
+ * dropped connection moves to the next URL, round robin: at once within a round, with the
+ * backoff only between rounds, so a URL that works is kept while it works. Refusals are
+ * reported, never retried in silence: 4401 and HTTP 401 retry (with a fresh token), 4403
+ * and HTTP 403/404 stop, and attempts that never open are reported as `CONNECT_FAILED`
+ * every {@link CONNECT_FAILED_AFTER} in a row.
  *
  * (A closure rather than a class: local names minify where `#private` names do not, and
  * the client has a size budget, see docs/architecture.md.)
