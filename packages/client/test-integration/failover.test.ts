@@ -188,6 +188,23 @@ describe('several server URLs', () => {
   });
 });
 
+describe('refusals with several URLs', () => {
+  it('4401 moves to the next URL with a fresh token; 4403 stops the client there, on every URL', async () => {
+    const [a, b] = servers as [FakeServer, FakeServer];
+    let asked = 0;
+    const { client, errors } = connect([a.url, b.url], { getToken: () => `t${++asked}` });
+    (await a.connection(0)).close(4401, 'TOKEN_EXPIRED');
+    await retry(1, 0);
+    const onB = await b.connection(0);
+    expect(onB.url).toBe('/v1/ws?access_token=t2');
+    onB.close(4403, 'FORBIDDEN');
+    await until(() => client.state === 'closed', 'closed');
+    expect(errors.map((e) => e.code)).toEqual(['TOKEN_EXPIRED', 'FORBIDDEN']);
+    expect(tried).toEqual(['a', 'b']);
+    expect(delays).toEqual([0]);
+  });
+});
+
 describe('HTTP lookups with several URLs', () => {
   /** A fetch that fails on the network for the servers in `down`, and records every URL asked. */
   function fakeFetch(down: Set<string>, answer: (url: string) => Response) {
