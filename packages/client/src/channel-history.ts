@@ -26,11 +26,11 @@ export interface HistoryOptions {
  * (`INVALID_EVENT_ID`, `FORBIDDEN`, `STORE_UNAVAILABLE`, ...) with `details.status`.
  *
  * @example
- * const { items, next } = await fetchHistory(fetch, 'http://127.0.0.1:8080', { channelType: 1, channelId: 'general' });
+ * const { items, next } = await fetchHistory(fetch, ['http://127.0.0.1:8080'], { channelType: 1, channelId: 'general' });
  */
 export async function fetchHistory(
   fetcher: typeof fetch,
-  base: string,
+  bases: readonly string[],
   channel: HistoryChannel,
   options: HistoryOptions = {},
   token?: string,
@@ -40,5 +40,5 @@ export async function fetchHistory(
   if (options.limit !== undefined) query.set('limit', String(options.limit));
   const q = query.size > 0 ? `?${query}` : '';
   const path = `/v1/channels/${channel.channelType}/${encodeURIComponent(channel.channelId)}/messages${q}`;
-  return getJson<ChannelHistoryPage>(fetcher, base + path, token, options.signal);
+  return getJson<ChannelHistoryPage>(fetcher, bases, path, token, options.signal);
 }

@@ -7,7 +7,8 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /** What a {@link Connection} tells its owner. */
 export interface ConnectionEvents {
-  state(state: ConnectionState): void;
+  /** `url`: the server URL connected (`open`) or tried next. */
+  state(state: ConnectionState, url: string): void;
   /** A socket opened: resubscribe and resend. */
   open(): void;
   frame(data: unknown): void;
@@ -42,6 +43,8 @@ function statusError(status: number): SpoolError {
 /** The socket under a SpoolClient, as {@link connect} returns it. */
 export interface Connection {
   readonly state: ConnectionState;
+  /** The server URL connected, or tried next. */
+  readonly url: string;
   /** Sends a text frame if the socket is open; returns whether it went out. */
   send(text: string): boolean;
   /** Drops the socket and connects again at once, with the backoff started over. */
@@ -52,27 +55,34 @@ export interface Connection {
 
 /**
  * Opens the socket under a SpoolClient and keeps it alive: reconnect with exponential
- * backoff and full jitter, drop the socket when the browser goes offline and retry at once
- * when it comes back online or the tab becomes visible, a liveness timeout when nothing (not even the server's `hb`) arrives,
- * and a fresh token from `getToken` for every attempt. Refusals are reported, never
- * retried in silence: 4401 and HTTP 401 retry (with a fresh token), 4403 and HTTP 403/404
- * stop, and attempts that never open are reported as `CONNECT_FAILED` every
- * {@link CONNECT_FAILED_AFTER} in a row.
+ * backoff and full jitter; drop the socket when the browser goes offline and retry at once
+ * when it comes back online or the tab becomes visible; a liveness timeout when nothing (not
+ * even the server's `hb`) arrives; and a fresh token from `getToken` for every attempt.
+ * With several `urls` (docs/protocol.md, "Several server URLs"), a failed attempt or a
+ * dropped connection moves to the next URL, round robin: at once within a round, with the
+ * backoff only between rounds, so a URL that works is kept while it works. Refusals are
+ * reported, never retried in silence: 4401 and HTTP 401 retry (with a fresh token), 4403
+ * and HTTP 403/404 stop, and attempts that never open are reported as `CONNECT_FAILED`
+ * every {@link CONNECT_FAILED_AFTER} in a row.
  *
  * (A closure rather than a class: local names minify where `#private` names do not, and
  * the client has a size budget, see docs/architecture.md.)
  *
  * @example
- * const conn = connect(url, resolveClientOptions(url, { WebSocket }), { state, open, frame, error });
+ * const conn = connect(urls, resolveClientOptions(urls, { WebSocket }), { state, open, frame, error });
  * conn.send('{"op":"ping","ref":1}');
  */
-export function connect(url: string, o: ResolvedClientOptions, on: ConnectionEvents): Connection {
+export function connect(urls: readonly string[], o: ResolvedClientOptions, on: ConnectionEvents): Connection {
   const { clock, backoff, random, livenessTimeoutMs } = o;
+  const n = urls.length;
+  /** The URL in use: `urls[at]`. */
+  let at = 0;
   const g = globalThis as { document?: Document } & Partial<typeof globalThis>;
   let state: ConnectionState = 'connecting';
   let ws: WebSocketLike | undefined;
   /** Bumped whenever the current attempt is abandoned, so its late callbacks do nothing. */
   let gen = 0;
+  /** Failed attempts since the server last spoke; `attempt / n` rounds. */
   let attempt = 0;
   /** Attempts in a row that never reached `open`. */
   let failed = 0;
@@ -101,7 +111,7 @@ export function connect(url: string, o: ResolvedClientOptions, on: ConnectionEve
   const setState = (next: ConnectionState) => {
     if (state === next) return;
     state = next;
-    on.state(next);
+    on.state(next, urls[at]!);
   };
 
   const open = async (): Promise<void> => {
@@ -111,6 +121,7 @@ export function connect(url: string, o: ResolvedClientOptions, on: ConnectionEve
     if (state !== 'connecting') setState('reconnecting');
     alive();
     try {
+      const url = urls[at]!;
       const token = o.getToken ? await o.getToken() : o.token;
       if (mine !== gen) return;
       const socket = new o.WebSocket(
@@ -200,15 +211,18 @@ export function connect(url: string, o: ResolvedClientOptions, on: ConnectionEve
     clock.clearTimeout(retryTimer);
     liveTimer = retryTimer = undefined;
     if (!retry || closed) return;
-    if (attempt >= backoff.attempts) {
+    // `attempts` counts rounds: give up once attempts + 1 rounds failed in a row.
+    if (attempt + 1 >= (backoff.attempts + 1) * n) {
       fail(new SpoolError('RETRY_EXHAUSTED', `Gave up after ${attempt} attempts; call reconnect()`), true);
       return;
     }
-    setState('reconnecting');
     if (!opened && ++failed % CONNECT_FAILED_AFTER === 0) {
-      on.error(new SpoolError('CONNECT_FAILED', `${failed} attempts never opened ${url}`), false);
+      on.error(new SpoolError('CONNECT_FAILED', `${failed} attempts never opened ${urls}`), false);
     }
-    retryTimer = clock.setTimeout(open, fullJitter(attempt++, backoff, random));
+    at = (at + 1) % n;
+    setState('reconnecting');
+    // The next URL at once within a round; full-jitter backoff once a round has failed.
+    retryTimer = clock.setTimeout(open, ++attempt % n ? 0 : fullJitter(attempt / n - 1, backoff, random));
   };
 
   watch('addEventListener');
@@ -216,6 +230,9 @@ export function connect(url: string, o: ResolvedClientOptions, on: ConnectionEve
   return {
     get state() {
       return state;
+    },
+    get url() {
+      return urls[at]!;
     },
     send(text) {
       if (ws?.readyState !== OPEN || state !== 'open') return false;

@@ -9,17 +9,18 @@ import type { SpoolEvent } from './spool-event';
  * `FORBIDDEN`, ...) and the HTTP status in `details.status`.
  *
  * @example
- * chat.apply(await lookupMessage(fetch, 'http://127.0.0.1:8080', '1843563473929170944'));
+ * chat.apply(await lookupMessage(fetch, ['http://127.0.0.1:8080'], '1843563473929170944'));
  */
 export async function lookupMessage(
   fetcher: typeof fetch,
-  base: string,
+  bases: readonly string[],
   messageId: string,
   token?: string,
 ): Promise<SpoolEvent<MsgSnapshotData>> {
   const body = await getJson<Omit<MsgSnapshotData, 'messageId'>>(
     fetcher,
-    `${base}/v1/messages/${encodeURIComponent(messageId)}`,
+    bases,
+    `/v1/messages/${encodeURIComponent(messageId)}`,
     token,
   );
   // The body is the snapshot's data (meta, text, lastChunkId, status, reason; docs/http-api.md).

@@ -30,6 +30,7 @@ export interface ReconnectBackoff {
   maxMs?: number;
   /**
    * Failed attempts in a row before the client gives up (state `closed`; `reconnect()` starts over).
+   * With several URLs, an attempt is a round: one try of each URL.
    * @default Infinity
    */
   attempts?: number;
@@ -71,9 +72,9 @@ export interface SpoolClientOptions {
    */
   maxMessages?: number;
   /**
-   * The HTTP API's base URL, for `message(id)` to read a message it has not seen
-   * (`GET /v1/messages/:id`).
-   * @default the WebSocket URL with http(s) for ws(s), less its `/v1/ws` path and query
+   * The HTTP API's base URL, for `message(id)` and `history()`.
+   * @default the WebSocket URL in use with http(s) for ws(s), less its `/v1/ws` path and
+   * query; with several URLs, the others are tried in turn when a request fails
    */
   httpUrl?: string;
   /** The fetch function, for `message(id)`. @default globalThis.fetch */
@@ -100,9 +101,10 @@ export const spoolClientDefaults = {
 
 export type ResolvedClientOptions = Omit<
   Required<SpoolClientOptions>,
-  'token' | 'getToken' | 'WebSocket' | 'backoff' | 'fetch'
+  'token' | 'getToken' | 'WebSocket' | 'backoff' | 'fetch' | 'httpUrl'
 > & {
   fetch?: typeof fetch;
+  httpUrl?: string;
   token?: string;
   getToken?: () => string | Promise<string>;
   WebSocket: WebSocketConstructor;
@@ -128,9 +130,13 @@ export function httpBase(url: string): string {
   return u.origin + (/^(.*)\/v1\/ws\/?$/.exec(u.pathname)?.[1] ?? '');
 }
 
-/** Merges options over {@link spoolClientDefaults} and validates them. */
-export function resolveClientOptions(url: string, options: SpoolClientOptions = {}): ResolvedClientOptions {
-  if (!/^wss?:\/\//.test(url)) throw bad('url', 'a ws(s):// URL such as ws://localhost:8080/v1/ws', url);
+/** Merges options over {@link spoolClientDefaults} and validates them and the server URLs. */
+export function resolveClientOptions(
+  urls: readonly string[],
+  options: SpoolClientOptions = {},
+): ResolvedClientOptions {
+  if (!urls.length || urls.some((u) => !/^wss?:\/\//.test(u)))
+    throw bad('url', 'a ws(s):// URL such as ws://localhost:8080/v1/ws (or a list)', urls);
   const o = {
     ...spoolClientDefaults,
     clock: realClock,
@@ -139,7 +145,6 @@ export function resolveClientOptions(url: string, options: SpoolClientOptions = 
   } as ResolvedClientOptions;
   o.backoff = { ...spoolClientDefaults.backoff, ...options.backoff };
   o.fetch ??= globalThis.fetch;
-  o.httpUrl ??= httpBase(url);
   o.WebSocket ??= (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket!;
   if (typeof o.WebSocket !== 'function')
     throw bad('WebSocket', "a constructor (in Node: `import { WebSocket } from 'ws'`)", o.WebSocket);

@@ -1,6 +1,6 @@
 /**
  * Type tests of the client's public API, as users import it (the main entry,
- * `@spool/client/producer` and `@spool/client/react`): what `client.on` hands each listener, and what the hooks return.
+ * `@spool/client/producer`, `@spool/client/sse` and `@spool/client/react`): what `client.on` hands each listener, and what the hooks return.
  * Checked by `tsc -b` and by Vitest's typecheck (the `client:types` project); never run, so
  * the hooks are called outside a component here.
  */
@@ -11,6 +11,7 @@ import {
   type ConnectionState,
   type MessageStatus,
   SpoolClient,
+  type SpoolClientOptions,
   type SpoolError,
   type SpoolEvent,
   type Subscription,
@@ -26,6 +27,7 @@ import {
   useMessage,
   useTopic,
 } from './react/index';
+import { type SseState, type SseSubscription, subscribeSse } from './sse/index';
 
 declare const client: SpoolClient;
 declare const producer: SpoolProducer;
@@ -54,7 +56,9 @@ describe('client.on', () => {
 
 describe('SpoolClient', () => {
   it('types the calls the README shows', () => {
-    expectTypeOf(SpoolClient).constructorParameters.toMatchTypeOf<[url: string, options?: object]>();
+    expectTypeOf(SpoolClient).constructorParameters.toEqualTypeOf<
+      [urls: string | readonly string[], options?: SpoolClientOptions]
+    >();
     expectTypeOf(client.state).toEqualTypeOf<ConnectionState>();
     expectTypeOf(client.publish('chan:1:general', { text: 'hi' }, { event: 'note' })).toEqualTypeOf<
       Promise<string>
@@ -72,6 +76,44 @@ describe('SpoolClient', () => {
     expectTypeOf<AssembledMessage['lastChunkId']>().toEqualTypeOf<number>();
     // @ts-expect-error a channel type is a number
     client.channel('1', 'general');
+  });
+});
+
+describe('several server URLs', () => {
+  it('takes one URL or a list, and exposes the list and the URL in use', () => {
+    new SpoolClient('ws://a:8080/v1/ws');
+    new SpoolClient(['ws://a:8080/v1/ws', 'ws://b:8080/v1/ws'] as const);
+    // @ts-expect-error URLs are strings, not URL objects
+    new SpoolClient(new URL('ws://a:8080/v1/ws'));
+    expectTypeOf(client.urls).toEqualTypeOf<readonly string[]>();
+    expectTypeOf(client.url).toEqualTypeOf<string>();
+    // @ts-expect-error the list is fixed at construction
+    client.urls.push('ws://c:8080/v1/ws');
+    // @ts-expect-error the URL in use is read-only: the client moves it on failure
+    client.url = 'ws://c:8080/v1/ws';
+  });
+
+  it('hands a state listener the URL connected or tried next', () => {
+    client.on('state', (state, url) => {
+      expectTypeOf(state).toEqualTypeOf<ConnectionState>();
+      expectTypeOf(url).toEqualTypeOf<string>();
+    });
+    // @ts-expect-error an error listener gets no URL
+    client.on('error', (_err: SpoolError, _url: string) => {});
+  });
+
+  it('subscribes over SSE to one base URL or several, with the base in use and the state listener', () => {
+    const sub = subscribeSse(['http://a:8080', 'http://b:8080'], 't', {
+      onState: (state, url) => {
+        expectTypeOf(state).toEqualTypeOf<SseState>();
+        expectTypeOf(url).toEqualTypeOf<string>();
+      },
+    });
+    expectTypeOf(subscribeSse('http://a:8080', 't')).toEqualTypeOf<SseSubscription>();
+    expectTypeOf(sub.url).toEqualTypeOf<string>();
+    expectTypeOf(sub.urls).toEqualTypeOf<readonly string[]>();
+    // @ts-expect-error the base in use is read-only
+    sub.url = 'http://c:8080';
   });
 });
 

@@ -10,7 +10,12 @@ import { fetchHistory, type HistoryChannel, type HistoryOptions } from './channe
 import { type AssembledMessage, type ChannelStore, ChatAssembler } from './chat-assembler';
 import { type Connection, type ConnectionState, connect } from './connection';
 import { lookupMessage } from './message-lookup';
-import { type ResolvedClientOptions, resolveClientOptions, type SpoolClientOptions } from './options';
+import {
+  httpBase,
+  type ResolvedClientOptions,
+  resolveClientOptions,
+  type SpoolClientOptions,
+} from './options';
 import { type ProducerLink, producerLink, type Reopenable } from './producer-link';
 import type { ExternalStore, SpoolEvent } from './spool-event';
 import { type SubscribeOptions, Subscription, type SubscriptionLink } from './subscription';
@@ -67,6 +72,9 @@ const backlog = (w: Wire) => Math.max(0, ...[...w.subs].map((s) => s.buffer.leng
  * Publishes and `msg.*` operations wait in a bounded queue while offline and are sent
  * again, applied once (idempotency key, duplicate checks). Credit is granted back as the
  * application consumes, so the server never buffers without bound for a slow UI.
+ * Given several server URLs (instances behind one shared log), it moves to the next one
+ * when a connection fails or drops and resumes there exactly (docs/protocol.md, "Several
+ * server URLs").
  *
  * @example
  * import { WebSocket } from 'ws'; // Node 20 only; browsers have their own
@@ -77,6 +85,8 @@ const backlog = (w: Wire) => Math.max(0, ...[...w.subs].map((s) => s.buffer.leng
  */
 export class SpoolClient {
   readonly options: ResolvedClientOptions;
+  /** The server URLs, in the order they are tried. */
+  readonly urls: readonly string[];
   #conn: Connection;
   #closed = false;
   #ref = 0;
@@ -86,7 +96,10 @@ export class SpoolClient {
   #wires = new Map<string, Wire>();
   /** Writers whose message may need opening again on a new connection. */
   #writers = new Set<Reopenable>();
-  #listeners = { state: new Set<(s: ConnectionState) => void>(), error: new Set<(e: SpoolError) => void>() };
+  #listeners = {
+    state: new Set<(s: ConnectionState, url: string) => void>(),
+    error: new Set<(e: SpoolError) => void>(),
+  };
   #chat: ChatAssembler;
   /** Messages `message()` asked the server about, so each is fetched once (bounded by maxMessages). */
   #asked = new Set<string>();
@@ -101,16 +114,18 @@ export class SpoolClient {
     },
     consumed: (sub) => this.#grant(sub.topic),
   };
-  constructor(
-    readonly url: string,
-    options?: SpoolClientOptions,
-  ) {
-    this.options = resolveClientOptions(url, options);
+  /**
+   * @param urls one server URL (`ws://host:8080/v1/ws`) or several, tried round robin.
+   * @throws SpoolError `INVALID_OPTION` for a URL that is not ws(s):// (or none), or a bad option.
+   */
+  constructor(urls: string | readonly string[], options?: SpoolClientOptions) {
+    this.urls = [urls].flat();
+    this.options = resolveClientOptions(this.urls, options);
     this.#chat = new ChatAssembler(this.options.maxMessages);
     this.#id = Date.now().toString(36) + Math.random().toString(36).slice(2);
-    this.#conn = connect(url, this.options, {
-      state: (state) => {
-        for (const l of this.#listeners.state) l(state);
+    this.#conn = connect(this.urls, this.options, {
+      state: (state, url) => {
+        for (const l of this.#listeners.state) l(state, url);
       },
       open: () => {
         for (const topic of this.#wires.keys()) this.#subscribe(topic);
@@ -136,17 +151,29 @@ export class SpoolClient {
     return this.#conn.state;
   }
 
+  /** The server URL connected now, or tried next (one of {@link urls}), for diagnostics. */
+  get url(): string {
+    return this.#conn.url;
+  }
+
+  /** HTTP bases for `message()` and `history()`: `httpUrl`, or the URL in use first, then the others. */
+  #bases(): string[] {
+    const u = this.urls;
+    const i = u.indexOf(this.url);
+    return this.options.httpUrl ? [this.options.httpUrl] : u.slice(i).concat(u.slice(0, i)).map(httpBase);
+  }
+
   /**
-   * Listens to state changes, or to errors not tied to one request or subscription: a
-   * frame that is not protocol v1 (`BAD_FRAME`); a refused connection (close 4401 or HTTP
+   * Listens to state changes (with the server URL connected, or tried next), or to errors
+   * not tied to one request or subscription: a frame that is not protocol v1 (`BAD_FRAME`); a refused connection (close 4401 or HTTP
    * 401: retried with a fresh token from `getToken`; close 4403 or HTTP 403/404: the client
    * stops, `closed`); `CONNECT_FAILED` after attempts that never open (retrying goes on);
    * `RETRY_EXHAUSTED`; a failed `message(id)` lookup. See docs/protocol.md "Close codes".
    * Returns the function that stops listening.
    */
-  on(type: 'state', listener: (state: ConnectionState) => void): () => void;
+  on(type: 'state', listener: (state: ConnectionState, url: string) => void): () => void;
   on(type: 'error', listener: (err: SpoolError) => void): () => void;
-  on(type: 'state' | 'error', listener: (x: never) => void): () => void {
+  on(type: 'state' | 'error', listener: (x: never, url: never) => void): () => void {
     const set = this.#listeners[type] as Set<unknown>;
     set.add(listener);
     return () => set.delete(listener);
@@ -384,11 +411,12 @@ export class SpoolClient {
   message(messageId: string): ExternalStore<AssembledMessage> {
     const store = this.#chat.message(messageId);
     const asked = this.#asked;
-    const { fetch, httpUrl, getToken, token, maxMessages } = this.options;
+    const { fetch, getToken, token, maxMessages } = this.options;
     if (store.getSnapshot().status === 'unknown' && !asked.has(messageId) && fetch) {
       asked.add(messageId);
       if (asked.size > maxMessages) asked.delete(asked.values().next().value!);
-      (async () => lookupMessage(fetch, httpUrl, messageId, getToken ? await getToken() : token))().then(
+      (async () =>
+        lookupMessage(fetch, this.#bases(), messageId, getToken ? await getToken() : token))().then(
         (ev) => this.#chat.apply(ev),
         (err) =>
           this.#emitError(err instanceof SpoolError ? err : new SpoolError('UNAVAILABLE', String(err))),
@@ -410,13 +438,13 @@ export class SpoolClient {
    */
   async history(channel: HistoryChannel, options: HistoryOptions = {}): Promise<ChannelHistoryPage> {
     this.#assertOpen();
-    const { fetch, httpUrl, getToken, token } = this.options;
+    const { fetch, getToken, token } = this.options;
     if (!fetch)
       throw new SpoolError(
         'INVALID_OPTION',
         '`history()` needs a `fetch` (the `fetch` option, or globalThis.fetch).',
       );
-    return fetchHistory(fetch, httpUrl, channel, options, getToken ? await getToken() : token);
+    return fetchHistory(fetch, this.#bases(), channel, options, getToken ? await getToken() : token);
   }
 
   /**

@@ -216,7 +216,7 @@ export function useChannel(channelType: number, channelId: string, options?: Use
 
   // The state a request started from, and the request itself: a request of a previous
   // channel must not land in this one, and concurrent calls share one request.
-  const key = `${client.options.httpUrl} ${channelType} ${channelId} ${enabled}`;
+  const key = `${client.options.httpUrl ?? client.urls} ${channelType} ${channelId} ${enabled}`;
   const [shownState, setShown] = useState<{ key: string; older: Older }>({ key, older: noOlder });
   const current = useRef<{ key: string; older: Older; inflight?: Promise<void> }>({ key, older: noOlder });
   if (current.current.key !== key) current.current = { key, older: noOlder };

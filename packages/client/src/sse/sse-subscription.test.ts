@@ -13,12 +13,20 @@ interface Call {
   aborted: boolean;
 }
 
-/** A fetch whose responses the test writes by hand; `refuse` queues error replies. */
+/**
+ * A fetch whose responses the test writes by hand; `refuse` queues error replies, and a
+ * request to a host in `down` fails on the network (as fetch does: a TypeError).
+ */
 function fakeFetch() {
   const calls: Call[] = [];
   const refusals: Array<{ status: number; body: unknown }> = [];
+  const down = new Set<string>();
   const encoder = new TextEncoder();
   const fetch = async (url: string | URL | Request, init: RequestInit = {}) => {
+    if (down.has(new URL(String(url)).host)) {
+      calls.push({ url: String(url), headers: init.headers as Record<string, string> } as Call);
+      throw new TypeError('fetch failed');
+    }
     const refusal = refusals.shift();
     if (refusal) {
       calls.push({ url: String(url), headers: init.headers as Record<string, string> } as Call);
@@ -50,6 +58,7 @@ function fakeFetch() {
   return {
     fetch: fetch as typeof globalThis.fetch,
     calls,
+    down,
     refuse: (status: number, body: unknown) => refusals.push({ status, body }),
   };
 }
@@ -66,8 +75,12 @@ afterEach(() => {
   for (const s of subs.splice(0)) s.unsubscribe();
 });
 
-function open(topic: string, options: SseSubscribeOptions = {}): SseSubscription {
-  const sub = subscribeSse('http://spool.test/', topic, {
+function open(
+  topic: string,
+  options: SseSubscribeOptions = {},
+  base: string | string[] = 'http://spool.test/',
+): SseSubscription {
+  const sub = subscribeSse(base, topic, {
     fetch: f.fetch,
     clock,
     random: () => 0.5,
@@ -283,11 +296,106 @@ describe('subscribeSse', () => {
 
   it.each([
     ['baseUrl', 'ws://x', {}],
+    ['baseUrl', [], {}],
+    ['baseUrl', ['http://x', 'ws://y'], {}],
     ['highWaterMark', 'http://x', { highWaterMark: 0 }],
     ['livenessTimeoutMs', 'http://x', { livenessTimeoutMs: -5 }],
   ])('rejects a bad %s with INVALID_OPTION', (name, url, options) => {
     expect(() => subscribeSse(url, 't', { fetch: f.fetch, ...options })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining(`\`${name}\``) }),
     );
+  });
+});
+
+describe('subscribeSse with several base URLs', () => {
+  const bases = ['http://a.test', 'http://b.test/', 'http://c.test'];
+  const host = (c: Call) => new URL(c.url).host[0];
+
+  function recordDelays(): number[] {
+    const delays: number[] = [];
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (fn, ms) => {
+      if (ms !== 10_000) delays.push(ms);
+      return setTimeout(fn, ms);
+    };
+    return delays;
+  }
+
+  it('moves to the next base at once when a request fails, and resumes there from the last event ID', async () => {
+    const delays = recordDelays();
+    f.down.add('a.test');
+    const got: string[] = [];
+    const states: string[] = [];
+    const sub = open(
+      't',
+      {
+        onEvent: (e) => got.push(e.id),
+        onState: (s, url) => states.push(`${s} ${url}`),
+      },
+      bases,
+    );
+    expect(sub.urls).toEqual(['http://a.test', 'http://b.test', 'http://c.test']);
+    await until(() => delays.length === 1);
+    expect(delays).toEqual([0]);
+    expect(sub.url).toBe('http://b.test');
+    await clock.advanceAsync(0);
+    await until(() => f.calls.length === 2);
+    const onB = f.calls[1]!;
+    expect(onB.url).toBe('http://b.test/v1/topics/t/events');
+    onB.write('retry: 50\n' + frame('1-0', 1) + frame('2-0', 2));
+    await until(() => got.length === 2);
+
+    // b drops mid-stream: c at once, with Last-Event-ID.
+    onB.fail();
+    await until(() => delays.length === 2);
+    expect(delays).toEqual([0, 0]);
+    await clock.advanceAsync(0);
+    await until(() => f.calls.length === 3);
+    const onC = f.calls[2]!;
+    expect(onC.url).toBe('http://c.test/v1/topics/t/events');
+    expect(onC.headers).toMatchObject({ 'last-event-id': '2-0' });
+    onC.write(frame('2-0', 2) + frame('3-0', 3));
+    await until(() => got.length === 3);
+    expect(got).toEqual(['1-0', '2-0', '3-0']);
+    expect(f.calls.map(host)).toEqual(['a', 'b', 'c']);
+    expect(states).toEqual([
+      'reconnecting http://b.test',
+      'open http://b.test',
+      'reconnecting http://c.test',
+      'open http://c.test',
+    ]);
+  });
+
+  it('keeps the base that works when the server ends the stream cleanly, after its retry: time', async () => {
+    const delays = recordDelays();
+    const sub = open('t', { after: '0-0' }, bases);
+    await until(() => f.calls.length === 1);
+    f.calls[0]!.write('retry: 300\n' + frame('1-0', 1));
+    await until(() => sub.lastEventId === '1-0');
+    f.calls[0]!.end();
+    await until(() => delays.length === 1);
+    expect(delays).toEqual([300]);
+    await clock.advanceAsync(300);
+    await until(() => f.calls.length === 2);
+    expect(f.calls.map(host)).toEqual(['a', 'a']);
+    expect(f.calls[1]!.headers).toMatchObject({ 'last-event-id': '1-0' });
+    expect(sub.url).toBe('http://a.test');
+  });
+
+  it('backs off with full jitter between rounds only, and gives up after backoff.attempts rounds', async () => {
+    const delays = recordDelays();
+    for (const h of ['a.test', 'b.test', 'c.test']) f.down.add(h);
+    const sub = open('t', { backoff: { baseMs: 100, maxMs: 1000, attempts: 1 } }, bases);
+    const next = sub[Symbol.asyncIterator]().next();
+    // 0.5 of the ceiling 100 after the first round of three; the next base at once within one.
+    const expected = [0, 0, 50, 0, 0];
+    for (const [i, delay] of expected.entries()) {
+      await until(() => delays.length >= i + 1, `delay ${i + 1}`);
+      expect(delays[i]).toBe(delay);
+      await clock.advanceAsync(delay);
+    }
+    await expect(next).rejects.toMatchObject({ code: 'RETRY_EXHAUSTED' });
+    expect(f.calls.map(host)).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+    expect(delays).toHaveLength(5);
   });
 });

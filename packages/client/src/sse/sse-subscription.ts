@@ -15,7 +15,9 @@ export interface SseSubscribeOptions extends SubscribeOptions {
   /**
    * Delays after a failed request: full jitter up to `min(maxMs, base * 2^attempt)`, where
    * `base` is the server's `retry:` once it sent one, else `baseMs`. After a stream the
-   * server ended cleanly, the client waits the `retry:` time.
+   * server ended cleanly, the client waits the `retry:` time. With several base URLs, a
+   * failed request moves to the next one at once, an attempt is a round (one try of each
+   * URL), and the backoff waits between rounds.
    */
   backoff?: ReconnectBackoff;
   /**
@@ -30,8 +32,8 @@ export interface SseSubscribeOptions extends SubscribeOptions {
    * @default 1024
    */
   highWaterMark?: number;
-  /** Called on every state change. */
-  onState?(state: SseState): void;
+  /** Called on every state change, with the base URL streaming (`open`) or tried next. */
+  onState?(state: SseState, url: string): void;
   /** Timers, for tests. @default realClock */
   clock?: Clock;
   /** Uniform random numbers in [0, 1) for jitter. @default Math.random */
@@ -57,7 +59,10 @@ const PERMANENT =
  * A topic over Server-Sent Events, for where WebSockets are blocked: fetch-based, so it
  * can send `Authorization` and `Last-Event-ID` headers. Same resume semantics as the
  * WebSocket client: each reconnect sends the last event ID, events arrive once and in
- * order, and a `reset` is surfaced (`onReset`, and a `RESET_EVENT` item).
+ * order, and a `reset` is surfaced (`onReset`, and a `RESET_EVENT` item). Given several
+ * base URLs (instances behind one shared log), a failed or dropped request moves to the
+ * next one and resumes there (docs/protocol.md, "Several server URLs"); a stream the
+ * server ended cleanly comes back to the same one.
  *
  * @example
  * const sub = subscribeSse('http://127.0.0.1:8080', 'chan:1:general', { after: '0-0', compact: true });
@@ -69,6 +74,10 @@ export class SseSubscription extends Subscription {
   #wake: (() => void) | undefined;
   /** Failed requests in a row; a response that delivers bytes starts the count over. */
   #attempt = 0;
+  /** The base URL in use: `urls[#at]`. */
+  #at = 0;
+  /** The base URLs, in the order they are tried. */
+  readonly urls: readonly string[];
   readonly #o: SseSubscribeOptions &
     typeof sseDefaults & {
       backoff: Required<ReconnectBackoff>;
@@ -76,19 +85,25 @@ export class SseSubscription extends Subscription {
       random: () => number;
       fetch: typeof fetch;
     };
-  readonly #url: string;
+  /** The request path, after the base URL. */
+  readonly #path: string;
 
-  constructor(baseUrl: string, topic: string, options: SseSubscribeOptions = {}) {
+  /**
+   * @param baseUrls the HTTP base of one server (`http://host:8080`) or of several, tried round robin.
+   * @throws SpoolError `INVALID_OPTION` for a base that is not http(s):// (or none), or a bad option.
+   */
+  constructor(baseUrls: string | readonly string[], topic: string, options: SseSubscribeOptions = {}) {
     super(topic, options, {
       drop: () => this.#stop(),
       consumed: () => this.#wake?.(),
     });
     const o = { ...sseDefaults, clock: realClock, random: Math.random, fetch: globalThis.fetch, ...options };
     const backoff = { ...sseDefaults.backoff, ...options.backoff };
-    if (!/^https?:\/\//.test(baseUrl)) {
+    this.urls = [baseUrls].flat().map((u) => u.replace(/\/+$/, ''));
+    if (!this.urls.length || this.urls.some((u) => !/^https?:\/\//.test(u))) {
       throw new SpoolError(
         'INVALID_OPTION',
-        `\`baseUrl\` must be an http(s) URL such as http://localhost:8080, got ${baseUrl}`,
+        `\`baseUrl\` must be an http(s) URL such as http://localhost:8080, or a list of them, got ${String(baseUrls)}`,
       );
     }
     if (typeof o.fetch !== 'function') {
@@ -103,7 +118,7 @@ export class SseSubscription extends Subscription {
     checkNumber('livenessTimeoutMs', o.livenessTimeoutMs, 1);
     checkNumber('highWaterMark', o.highWaterMark, 1, true);
     this.#o = { ...o, backoff };
-    this.#url = `${baseUrl.replace(/\/+$/, '')}/v1/topics/${encodeURIComponent(topic)}/events${options.compact ? '?compact=1' : ''}`;
+    this.#path = `/v1/topics/${encodeURIComponent(topic)}/events${options.compact ? '?compact=1' : ''}`;
     void this.#run();
   }
 
@@ -112,10 +127,15 @@ export class SseSubscription extends Subscription {
     return this.#state;
   }
 
+  /** The base URL streaming now, or tried next (one of {@link urls}), for diagnostics. */
+  get url(): string {
+    return this.urls[this.#at]!;
+  }
+
   #setState(state: SseState): void {
     if (this.#state === state) return;
     this.#state = state;
-    this.#o.onState?.(state);
+    this.#o.onState?.(state, this.url);
   }
 
   #stop(): void {
@@ -141,21 +161,28 @@ export class SseSubscription extends Subscription {
         failed = true;
       }
       if (!this.active) break;
-      if (failed && this.#attempt >= backoff.attempts) {
+      const n = this.urls.length;
+      // `attempts` counts rounds: give up once attempts + 1 rounds failed in a row.
+      if (failed && this.#attempt + 1 >= (backoff.attempts + 1) * n) {
         this.end(
           new SpoolError(
             'RETRY_EXHAUSTED',
-            `Gave up on ${this.#url} after ${this.#attempt} failed attempts.`,
+            `Gave up on ${this.#path} at ${this.urls} after ${this.#attempt + 1} failed attempts.`,
           ),
         );
         break;
       }
+      // A failure moves to the next URL; a clean end comes back to the one that works.
+      if (failed) this.#at = (this.#at + 1) % n;
       this.#setState('reconnecting');
       const base = retryMs ?? backoff.baseMs;
-      // A clean end waits the server's retry: time; a failure backs off with full jitter.
-      const delay = failed
-        ? fullJitter(this.#attempt++, { baseMs: base, maxMs: backoff.maxMs }, random)
-        : base;
+      // A clean end waits the server's retry: time; a failure tries the next URL at once
+      // within a round, and backs off with full jitter once a round has failed.
+      const delay = !failed
+        ? base
+        : ++this.#attempt % n
+          ? 0
+          : fullJitter(this.#attempt / n - 1, { baseMs: base, maxMs: backoff.maxMs }, random);
       await new Promise<void>((resolve) => {
         const timer = clock.setTimeout(resolve, delay);
         this.#wake = () => {
@@ -186,7 +213,11 @@ export class SseSubscription extends Subscription {
       const headers: Record<string, string> = { accept: 'text/event-stream' };
       if (token) headers.authorization = `Bearer ${token}`;
       if (this.lastEventId) headers['last-event-id'] = this.lastEventId;
-      const res = await this.#o.fetch(this.#url, { headers, signal: abort.signal, cache: 'no-store' });
+      const res = await this.#o.fetch(this.url + this.#path, {
+        headers,
+        signal: abort.signal,
+        cache: 'no-store',
+      });
       if (!res.ok || !res.body) throw await errorOf(res);
       this.#setState('open');
       let ended: SpoolError | undefined;
@@ -256,12 +287,17 @@ async function errorOf(res: Response): Promise<SpoolError> {
 }
 
 /**
- * Subscribes to a topic over SSE. See {@link SseSubscription}.
+ * Subscribes to a topic over SSE, on one server or several (failover). See {@link SseSubscription}.
  *
  * @example
  * const sub = subscribeSse('http://127.0.0.1:8080', 'chan:1:general', { fetch, onEvent: console.log });
  * sub.unsubscribe();
+ * const multi = subscribeSse(['https://a.example', 'https://b.example'], 'chan:1:general');
  */
-export function subscribeSse(baseUrl: string, topic: string, options?: SseSubscribeOptions): SseSubscription {
-  return new SseSubscription(baseUrl, topic, options);
+export function subscribeSse(
+  baseUrls: string | readonly string[],
+  topic: string,
+  options?: SseSubscribeOptions,
+): SseSubscription {
+  return new SseSubscription(baseUrls, topic, options);
 }
