@@ -5,5 +5,14 @@
  * "Redis engine".
  */
 export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from '../broker/redis-broker';
+export type { ClusterMembership, InstanceInfo, InstanceRef } from '../cluster/membership';
+export { type MembershipKeys, membershipKeys } from '../cluster/membership-keys';
+export {
+  generateInstanceId,
+  type InstanceLoad,
+  RedisMembership,
+  type RedisMembershipOptions,
+  redisMembershipDefaults,
+} from '../cluster/redis-membership';
 export { type RecreatedInfo, RedisTopicLog, type RedisTopicLogOptions } from './redis-topic-log';
 export { type TopicLogKeys, topicLogKeys } from './topic-log-keys';
