@@ -22,6 +22,7 @@ import pino, { type Logger } from 'pino';
 import { AuditLog } from './audit/audit-log';
 import { AccessControl } from './auth/access-control';
 import { PrincipalLimiter } from './auth/principal-limits';
+import type { ClusterMembership } from './cluster/membership';
 import { dispatch } from './http/dispatch';
 import { registerHealthRoutes } from './http/health-routes';
 import { nodeListener } from './http/node-bridge';
@@ -71,6 +72,8 @@ export class Spool implements RouteServices {
   readonly audit: AuditLog;
   /** Events published through this instance. */
   published = 0;
+  /** The cluster this instance belongs to (`options.cluster`); undefined on a single process. */
+  readonly cluster: ClusterMembership | undefined;
   private readonly statsPublisher: StatsPublisher;
   private replayTimer: unknown;
   private readonly owns: { store: boolean; broker: boolean };
@@ -78,6 +81,7 @@ export class Spool implements RouteServices {
 
   constructor(options: SpoolOptions = {}) {
     validateSpoolOptions(options);
+    this.cluster = options.cluster;
     this.clock = options.clock ?? realClock;
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.startedAt = this.clock.now();

@@ -7,6 +7,7 @@
 export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from '../broker/redis-broker';
 export type { ClusterMembership, InstanceInfo, InstanceRef } from '../cluster/membership';
 export { type MembershipKeys, membershipKeys } from '../cluster/membership-keys';
+export { RedisLease, type RedisLeaseOptions } from '../cluster/redis-lease';
 export {
   generateInstanceId,
   type InstanceLoad,
