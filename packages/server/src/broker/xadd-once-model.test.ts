@@ -30,7 +30,7 @@ async function check(
       round.map((c) => broker.xaddOnce(c.stream, c.onceKey, { n: String(c.n) })),
     );
     const byKey = new Map<string, number[]>();
-    round.forEach((c, i) => byKey.set(c.onceKey, [...(byKey.get(c.onceKey) ?? []), i]));
+    for (const [i, c] of round.entries()) byKey.set(c.onceKey, [...(byKey.get(c.onceKey) ?? []), i]);
     for (const [onceKey, calls] of byKey) {
       const before = known.get(onceKey);
       const got = calls.map((i) => replies[i]!);
