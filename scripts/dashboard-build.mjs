@@ -6,6 +6,8 @@
  * cluster) take a lock, so one builds and the others find the build fresh.
  *
  * Usage: node scripts/dashboard-build.mjs [--check]   (--check: exit 1 when stale, build nothing)
+ * Its test (packages/server/src/cli/dashboard-build.test.ts) points it at a scratch tree with
+ * DASHBOARD_BUILD_ROOT and DASHBOARD_BUILD_COMMAND (a JSON argv); nothing else sets them.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,7 +15,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = process.env.DASHBOARD_BUILD_ROOT ?? fileURLToPath(new URL('..', import.meta.url));
+const [command, ...args] = process.env.DASHBOARD_BUILD_COMMAND
+  ? JSON.parse(process.env.DASHBOARD_BUILD_COMMAND)
+  : ['pnpm', '--filter', '@spool/dashboard', 'build'];
 const dist = join(root, 'apps/dashboard/dist');
 const stamp = join(dist, '.source-hash');
 const lockDir = join(root, 'apps/dashboard/.build-lock');
@@ -96,7 +101,7 @@ if (fresh(hash)) {
   await withLock(async () => {
     // Another process may have built it while this one waited.
     if (fresh(hash)) return console.log('dashboard: built meanwhile by another start');
-    execFileSync('pnpm', ['--filter', '@spool/dashboard', 'build'], { cwd: root, stdio: 'inherit' });
+    execFileSync(command, args, { cwd: root, stdio: 'inherit' });
     writeFileSync(stamp, hash);
   });
 }
