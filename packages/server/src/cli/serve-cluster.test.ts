@@ -57,9 +57,11 @@ const holds = (run: Run) => run.logs.some((l) => l.msg === 'demo producer runs h
 describe('spool serve in a cluster (real processes on one Redis)', () => {
   it('refuses a second live process with the same SPOOL_INSTANCE_ID: exit 1, INSTANCE_ID_TAKEN', async () => {
     const prefix = nextPrefix();
-    const first = serve(prefix, 'twin');
+    // Beats a second apart: a loaded machine's hiccup is not mistaken for a dead twin.
+    const env = { SPOOL_INSTANCE_TTL_MS: '3000' };
+    const first = serve(prefix, 'twin', [], env);
     const url = await urlOf(first);
-    const second = serve(prefix, 'twin');
+    const second = serve(prefix, 'twin', [], env);
     expect(await second.exited).toBe(1);
     expect(second.stderr()).toMatch(
       /^spool: Another live process runs as instance "twin".*\[INSTANCE_ID_TAKEN\]\n/m,
@@ -113,6 +115,28 @@ describe('spool serve in a cluster (real processes on one Redis)', () => {
     expect(cluster.instances?.map((i) => i.instanceId)).toEqual(['a', 'b']);
     expect(holds(restarted)).toBe(false);
   }, 90_000);
+
+  it('a restart inside the TTL takes its previous start over: that incarnation is dead at once', async () => {
+    const prefix = nextPrefix();
+    // A TTL longer than the restart takes: only the start rule can end the old incarnation.
+    const env = { SPOOL_INSTANCE_TTL_MS: '6000' };
+    const first = serve(prefix, 'r', [], env);
+    const old = (await stats(await urlOf(first))).cluster!.self.incarnation;
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    const second = serve(prefix, 'r', [], env);
+    const url = await urlOf(second);
+    expect(second.logs.find((l) => l.holder !== undefined)).toMatchObject({
+      holder: { instanceId: 'r', incarnation: old },
+      waitMs: 3000,
+    });
+    const cluster = (await stats(url)).cluster!;
+    expect(cluster.self.incarnation).not.toBe(old);
+    expect(cluster.instances?.map((i) => [i.instanceId, i.incarnation])).toEqual([
+      ['r', cluster.self.incarnation],
+    ]);
+    expect(await admin.hget(`${prefix}{spool-cluster}:dead`, old)).toMatch(/^\d+\|replaced$/);
+  }, 60_000);
 
   it('$sys and GET /v1/stats carry a cluster section: every instance with heartbeat age and load', async () => {
     const prefix = nextPrefix();

@@ -40,6 +40,11 @@ export async function joinServeCluster(
     ...(config.instanceId === undefined ? {} : { instanceId: config.instanceId }),
     load,
     onError: (err) => logger.warn({ err }, 'cluster heartbeat failed'),
+    onHolderCheck: (holder, waitMs) =>
+      logger.info(
+        { holder, waitMs },
+        'the instance ID is held by a live-looking start: waiting to see whether it still beats (a crashed previous start is taken over, a live one refuses this start)',
+      ),
     onEvicted: (why) =>
       logger.error(
         { why, ...membership.self },

@@ -14,9 +14,9 @@ export interface InstanceRef {
 
 /** A live (or recently live) instance, as its heartbeats describe it. */
 export interface InstanceInfo extends InstanceRef {
-  /** When its last heartbeat was written, in ms since the epoch (the writer's clock). */
+  /** When its last heartbeat was written, in ms since the epoch (RedisMembership: Redis's clock). */
   beatAt: number;
-  /** Heartbeat age when read, in ms (the reader's clock). */
+  /** Heartbeat age when read, in ms (RedisMembership: on Redis's clock too, so clock skew between instances does not count). */
   ageMs: number;
   connections: number;
   openMessages: number;

@@ -39,6 +39,11 @@ export interface RedisMembershipOptions {
   ttlMs?: number;
   /** The load each heartbeat carries. @default zeros */
   load?: () => InstanceLoad;
+  /**
+   * Called when the start finds its instance ID held by a live-looking incarnation and
+   * waits `waitMs` to see whether that one still beats (the start rule).
+   */
+  onHolderCheck?: (holder: InstanceRef, waitMs: number) => void;
   /** Redis errors of heartbeats and scans (they are retried on the next beat). @default ignore */
   onError?: (err: Error) => void;
   /**
@@ -286,7 +291,9 @@ export class RedisMembership implements ClusterMembership {
       if (holder !== '' && dead === 0 && beatAt !== undefined && now - beatAt < this.ttlMs) {
         // Live-looking: a crashed previous start of this instance, or another live process.
         // A live process beats every interval; wait one and a half for its beat to move.
-        await sleep(Math.ceil(this.beatIntervalMs * 1.5));
+        const waitMs = Math.ceil(this.beatIntervalMs * 1.5);
+        this.options.onHolderCheck?.({ instanceId: id, incarnation: holder }, waitMs);
+        await sleep(waitMs);
         const [holder2, rec2] = await this.redis.spoolMemberReadId(k.instances, k.incarnations, k.dead, id);
         if (holder2 !== holder) continue;
         if (rec2 !== '' && parseRecord(rec2).beatAt !== beatAt) {
