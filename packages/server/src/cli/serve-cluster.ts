@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { ClusterMembership } from '../cluster/membership';
-import type { InstanceLoad } from '../cluster/redis-membership';
+import type { ClusterMembership, InstanceLoad } from '../cluster/membership';
 import type { Demo } from '../demo/demo';
 import { loadRedisEngine } from './redis-engine';
 import type { ServeConfig } from './serve-options';

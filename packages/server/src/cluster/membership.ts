@@ -12,6 +12,13 @@ export interface InstanceRef {
   incarnation: string;
 }
 
+/** What a heartbeat says about the instance's load (the server's stats have it). */
+export interface InstanceLoad {
+  connections: number;
+  openMessages: number;
+  eventsPerSecond: number;
+}
+
 /** A live (or recently live) instance, as its heartbeats describe it. */
 export interface InstanceInfo extends InstanceRef {
   /** When its last heartbeat was written, in ms since the epoch (RedisMembership: Redis's clock). */

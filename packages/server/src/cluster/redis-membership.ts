@@ -4,7 +4,7 @@ import { SpoolError } from '@spool/core';
 import { Redis, type RedisOptions } from 'ioredis';
 import { toSpoolError } from '../broker/redis-errors';
 import { parseRedisUrl } from '../broker/redis-url';
-import type { ClusterMembership, InstanceInfo, InstanceRef } from './membership';
+import type { ClusterMembership, InstanceInfo, InstanceLoad, InstanceRef } from './membership';
 import { type MembershipKeys, membershipKeys } from './membership-keys';
 import {
   BEAT_LUA,
@@ -14,13 +14,6 @@ import {
   READ_INCARNATION_LUA,
   SCAN_LUA,
 } from './membership-scripts';
-
-/** What a heartbeat says about the instance's load (the server's stats have it). */
-export interface InstanceLoad {
-  connections: number;
-  openMessages: number;
-  eventsPerSecond: number;
-}
 
 /** Options of {@link RedisMembership.start}. */
 export interface RedisMembershipOptions {

@@ -5,12 +5,11 @@
  * "Redis engine".
  */
 export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from '../broker/redis-broker';
-export type { ClusterMembership, InstanceInfo, InstanceRef } from '../cluster/membership';
+export type { ClusterMembership, InstanceInfo, InstanceLoad, InstanceRef } from '../cluster/membership';
 export { type MembershipKeys, membershipKeys } from '../cluster/membership-keys';
 export { RedisLease, type RedisLeaseOptions } from '../cluster/redis-lease';
 export {
   generateInstanceId,
-  type InstanceLoad,
   RedisMembership,
   type RedisMembershipOptions,
   redisMembershipDefaults,
