@@ -39,17 +39,17 @@ return {1, cur}
 `;
 
 /**
- * One heartbeat. Refused when this incarnation no longer holds its ID, is marked dead, was
- * removed, or has not beaten for the TTL: an incarnation found dead stays dead, even if its
+ * One heartbeat. Refused when this incarnation's record is gone (forgotten, or Redis lost
+ * its data), it no longer holds its ID, it is marked dead, or it has not beaten for the TTL: an incarnation found dead stays dead, even if its
  * process wakes up (SIGCONT). ARGV: instance ID, incarnation, info JSON, TTL in ms.
  * Returns {1, 'ok'} or {0, why}.
  */
 export const BEAT_LUA = `${NOW}
 local n = now()
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return {0, 'replaced'} end
-if redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 then return {0, 'dead'} end
 local rec = redis.call('HGET', KEYS[2], ARGV[2])
 if not rec then return {0, 'removed'} end
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return {0, 'replaced'} end
+if redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 then return {0, 'dead'} end
 local last = tonumber(string.match(rec, '^(%d+)|'))
 if n - last >= tonumber(ARGV[4]) then
   redis.call('HSET', KEYS[3], ARGV[2], n .. '|expired')
