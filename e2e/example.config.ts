@@ -24,7 +24,14 @@ export default defineConfig({
     command: 'pnpm --filter @spool/example-chat start',
     url: `http://127.0.0.1:${pagePort}/`,
     // A reply of 80 tokens takes 8 s: long enough to reload, go offline or stop in the middle.
-    env: { EXAMPLE_PORT: pagePort, SPOOL_PORT: spoolPort, EXAMPLE_TOKEN_MS: '100' },
+    // 150 events per topic: a room of a few dozen messages outgrows its topic, and the
+    // history spec pages the rest in from the store.
+    env: {
+      EXAMPLE_PORT: pagePort,
+      SPOOL_PORT: spoolPort,
+      EXAMPLE_TOKEN_MS: '100',
+      SPOOL_RETENTION_EVENTS: '150',
+    },
     reuseExistingServer: false,
     timeout: 90_000,
     stdout: 'ignore',

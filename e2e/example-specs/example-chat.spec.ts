@@ -186,4 +186,53 @@ test.describe('example chat', () => {
       );
     }
   });
+  test('scrolling up pages in the older messages of the room, each once and in order, long after the topic trimmed them', async ({
+    page,
+    api,
+  }) => {
+    // example.config.ts keeps 150 events per topic: the newest 50 of these messages (three
+    // events each) are all the channel's topic still holds; the rest only the store has.
+    const room = newRoom('history');
+    const count = 120;
+    const texts: string[] = [];
+    let id = '';
+    for (let i = 0; i < count; i++) {
+      id = await api.openMessage({
+        channelType: 1,
+        channelId: room,
+        customFields: { role: i % 2 === 0 ? 'user' : 'assistant' },
+      });
+      texts.push(`message ${String(i).padStart(3, '0')}`);
+      await api.appendChunk(id, 0, texts[i]!);
+      await api.endMessage(id);
+    }
+    // Saved to the store once ended: the history route serves it from there.
+    await expect.poll(async () => (await api.message(id)).status).toBe('ended');
+
+    const pages: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes(`/v1/channels/1/${room}/messages`)) pages.push(r.url());
+    });
+    await openRoom(page, room);
+    const shown = page.getByTestId('message-text');
+    const older = page.getByTestId('older');
+    // What the topic holds arrives live; the newest message is last and in view.
+    await expect(shown.last()).toHaveText(texts[count - 1]!);
+    await expect(shown.last()).toBeInViewport();
+    // Each scroll to the top loads one more page until the room's beginning.
+    for (let pages = 0; pages < 10 && (await older.getAttribute('data-has-older')) === 'true'; pages++) {
+      const before = await shown.count();
+      await older.scrollIntoViewIfNeeded();
+      await expect
+        .poll(
+          async () =>
+            (await shown.count()) > before || (await older.getAttribute('data-has-older')) === 'false',
+        )
+        .toBe(true);
+    }
+    await expect(older).toHaveText('The beginning of the room.');
+    await expect(shown).toHaveText(texts);
+    // 120 messages at 50 a page: the history route served every message the topic had lost.
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+  });
 });

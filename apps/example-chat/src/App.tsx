@@ -16,7 +16,9 @@ export function App({ room }: { room: string }) {
   // The room from the start of what the server holds (one snapshot per message), then live:
   // a reload or a second tab shows the same text, and a reply being written goes on from
   // where its snapshot ends.
-  const { messages } = useChannel(CHAT_CHANNEL_TYPE, room);
+  // Older pages, from the server's history, load as the reader scrolls up.
+  const channel = useChannel(CHAT_CHANNEL_TYPE, room);
+  const { messages } = channel;
   const [pending, setPending] = useState<PendingQuestion[]>([]);
   // A question the room shows is no longer this tab's to show: hidden at once, and dropped
   // from the state after the render.
@@ -36,7 +38,7 @@ export function App({ room }: { room: string }) {
           {stateLabel[state]}
         </span>
       </header>
-      <MessageList messages={messages} waiting={waiting} />
+      <MessageList channel={channel} waiting={waiting} />
       <Composer room={room} setPending={setPending} />
     </main>
   );

@@ -1,8 +1,9 @@
 import type { AssembledMessage } from '@spool/client';
-import { useSpoolClient } from '@spool/client/react';
+import { type ChannelView, useSpoolClient } from '@spool/client/react';
 import { useLayoutEffect, useRef } from 'react';
 import type { PendingQuestion } from './Composer';
 import { REQUESTS_TOPIC, type StopRequest } from './chat-requests';
+import { OlderMessages } from './OlderMessages';
 
 /** What a message's state reads as, under its text. */
 function statusLabel(m: AssembledMessage): string {
@@ -14,17 +15,26 @@ function statusLabel(m: AssembledMessage): string {
   return '';
 }
 
-/** The room's messages, then this tab's questions the room does not show yet. */
-export function MessageList({
-  messages,
-  waiting,
-}: {
-  messages: AssembledMessage[];
-  waiting: PendingQuestion[];
-}) {
+/** Older pages on scroll-up, the room's messages, then this tab's questions the room does not show yet. */
+export function MessageList({ channel, waiting }: { channel: ChannelView; waiting: PendingQuestion[] }) {
+  const { messages } = channel;
   const client = useSpoolClient();
+  const scroller = useRef<HTMLElement>(null);
   const end = useRef<HTMLDivElement>(null);
   const last = messages.at(-1);
+
+  // An older page goes in above what the reader looks at: keep that in place rather than
+  // jump (the browser's own scroll anchoring does nothing at the very top, where paging
+  // starts).
+  const first = messages[0]?.messageId;
+  const before = useRef<{ first: string | undefined; height: number }>({ first, height: 0 });
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const was = before.current;
+    if (was.first !== undefined && first !== was.first) el.scrollTop += el.scrollHeight - was.height;
+    before.current = { first, height: el.scrollHeight };
+  });
 
   // Follow the newest text, as chat apps do. Braces: newer browsers return a promise from
   // scrollIntoView, and an effect may return nothing but a cleanup.
@@ -39,7 +49,8 @@ export function MessageList({
   };
 
   return (
-    <section className="messages" aria-label="Messages">
+    <section ref={scroller} className="messages" aria-label="Messages">
+      <OlderMessages view={channel} scroller={scroller} />
       {messages.length === 0 && waiting.length === 0 && <p className="empty">Ask something below.</p>}
       {messages.map((m) => {
         const role = m.meta?.customFields?.role === 'user' ? 'user' : 'assistant';

@@ -1,30 +1,7 @@
-import type {
-  MsgDeltaData,
-  MsgEndData,
-  MsgOpenData,
-  MsgSnapshotData,
-  WireEndReason,
-  WireStreamMeta,
-} from '@spool/core';
+import { type AssembledMessage, type ChatState, initialChatState, reduceChatEvent } from '@spool/core/chat';
 import { type ExternalStore, RESET_EVENT, type SpoolEvent, type SpoolEventSource } from './spool-event';
 
-/**
- * `unknown` until the first event (or the server's answer) about the message; `error`
- * when it ended with reason `error`. `interrupted`: it was streaming when its topic was
- * reset, and nothing has said since that it goes on or ended (a server killed mid-reply).
- * Not final: a later event of the message replaces it.
- */
-export type MessageStatus = 'unknown' | 'streaming' | 'ended' | 'error' | 'interrupted';
-
-/** A chat message as assembled so far; a new object after every change. */
-export interface AssembledMessage {
-  messageId: string;
-  /** The text of every chunk up to the first missing one, in chunkId order. */
-  text: string;
-  status: MessageStatus;
-  reason?: WireEndReason;
-  meta?: WireStreamMeta;
-}
+export type { AssembledMessage, MessageStatus } from '@spool/core/chat';
 
 /** A channel's messages in the order first seen, as a store (`useSyncExternalStore`-ready). */
 export interface ChannelStore extends ExternalStore<AssembledMessage[]> {
@@ -34,22 +11,17 @@ export interface ChannelStore extends ExternalStore<AssembledMessage[]> {
 }
 
 interface Entry {
-  snap: AssembledMessage;
+  state: ChatState;
   topic: string;
-  /** The next chunkId the text needs. */
-  next: number;
-  parts: Map<number, MsgDeltaData>;
   listeners: Set<() => void>;
-  decoder?: TextDecoder;
 }
 
-type ChatData = Partial<MsgOpenData & MsgDeltaData & MsgEndData & MsgSnapshotData>;
-
 /**
- * Assembles chat messages from a channel topic's `msg.*` events: deltas are ordered by
- * chunkId (a gap waits to be filled), snapshots replace the text they cover, and `msg.end`
- * sets the status. Applying an event twice changes nothing, so it can be fed from a
- * stream that repeats events after a reconnect.
+ * Assembles chat messages from a channel topic's `msg.*` events with core's
+ * `reduceChatEvent` (docs/protocol.md, "Chat events on a channel topic"): deltas are
+ * ordered by chunkId (a gap waits to be filled), snapshots replace the text they cover,
+ * and `msg.end` sets the status. Applying an event twice changes nothing, so it can be
+ * fed from a stream that repeats events after a reconnect.
  *
  * @example
  * const chat = new ChatAssembler();
@@ -71,42 +43,10 @@ export class ChatAssembler {
       this.interrupt(ev.topic);
       return;
     }
-    const d = ev.data as ChatData | null;
-    const id = d?.messageId;
+    const id = (ev.data as { messageId?: unknown } | null)?.messageId;
     if (typeof id !== 'string' || !ev.event.startsWith('msg.')) return;
     const e = this.#entry(id, ev.topic);
-    const s = { ...e.snap };
-    if (s.status === 'unknown') s.status = 'streaming';
-    if (d!.meta) s.meta = d!.meta;
-    // Any event of an interrupted message shows it goes on; an end or an ended snapshot
-    // below sets the final status.
-    if (s.status === 'interrupted') s.status = 'streaming';
-    if (ev.event === 'msg.delta' && d!.chunkId! >= e.next) e.parts.set(d!.chunkId!, d as MsgDeltaData);
-    if (ev.event === 'msg.snapshot' && d!.lastChunkId! >= e.next) {
-      // The snapshot covers chunks 0..lastChunkId; text we assembled beyond it is newer.
-      s.text = d!.text!;
-      e.next = d!.lastChunkId! + 1;
-    }
-    const reason = d!.reason ?? (d!.status === 'ended' ? 'success' : undefined);
-    const ended = ev.event === 'msg.end' || reason;
-    if (ended) {
-      s.status = reason === 'error' ? 'error' : 'ended';
-      s.reason = reason;
-    }
-    // Chunks in order: those a snapshot covered are dropped, the next one is appended, and
-    // so is every one after a gap once the message ended (it gets no more chunks: a gap
-    // left now is the producer's, not ours).
-    for (const k of [...e.parts.keys()].sort((a, b) => a - b)) {
-      if (k > e.next && !ended) break;
-      if (k >= e.next) {
-        s.text += this.#decode(e, e.parts.get(k)!);
-        e.next = k + 1;
-      }
-      e.parts.delete(k);
-    }
-    e.snap = s;
-    for (const l of e.listeners) l();
-    this.#changed(e.topic);
+    if (this.#reduce(e, ev)) this.#changed(e.topic);
   }
 
   /**
@@ -117,33 +57,26 @@ export class ChatAssembler {
    */
   interrupt(topic: string): void {
     let changed = false;
-    for (const e of this.#entries.values()) {
-      if (e.topic !== topic || e.snap.status !== 'streaming') continue;
-      e.snap = { ...e.snap, status: 'interrupted' };
-      changed = true;
-      for (const l of e.listeners) l();
-    }
+    for (const e of this.#entries.values())
+      if (e.topic === topic && this.#reduce(e, { event: 'reset' })) changed = true;
     if (changed) this.#changed(topic);
   }
 
-  #decode(e: Entry, p: MsgDeltaData): string {
-    if (p.text !== undefined) return p.text;
-    // Binary payloads travel as base64; multibyte characters may span chunks, hence stream.
-    e.decoder ??= new TextDecoder();
-    return e.decoder.decode(
-      Uint8Array.from(atob(p.b64 ?? ''), (c) => c.charCodeAt(0)),
-      { stream: true },
-    );
+  /** Applies one event to a message with the shared reducer; tells its listeners, and says, if it changed. */
+  #reduce(e: Entry, ev: { event: string; data?: unknown }): boolean {
+    const next = reduceChatEvent(e.state, ev);
+    if (next === e.state) return false;
+    e.state = next;
+    for (const l of e.listeners) l();
+    return true;
   }
 
   #entry(messageId: string, topic: string): Entry {
     let e = this.#entries.get(messageId);
     if (!e) {
       e = {
-        snap: { messageId, text: '', status: 'unknown' },
+        state: initialChatState(messageId),
         topic,
-        next: 0,
-        parts: new Map(),
         listeners: new Set(),
       };
       this.#entries.set(messageId, e);
@@ -179,7 +112,7 @@ export class ChatAssembler {
         e.listeners.add(listener);
         return () => e.listeners.delete(listener);
       },
-      getSnapshot: () => this.#entry(messageId, '').snap,
+      getSnapshot: () => this.#entry(messageId, '').state.message,
     };
   }
 
@@ -195,7 +128,7 @@ export class ChatAssembler {
         return () => t.listeners.delete(listener);
       },
       getSnapshot: () => {
-        t.list ??= [...this.#entries.values()].filter((e) => e.topic === topic).map((e) => e.snap);
+        t.list ??= [...this.#entries.values()].filter((e) => e.topic === topic).map((e) => e.state.message);
         return t.list;
       },
     };

@@ -69,6 +69,7 @@ describe('SpoolClient', () => {
     // @ts-expect-error writing is in @spool/client/producer, so subscribers do not bundle it
     client.openMessage({ channelId: 'general', channelType: 1 });
     expectTypeOf<AssembledMessage['status']>().toEqualTypeOf<MessageStatus>();
+    expectTypeOf<AssembledMessage['lastChunkId']>().toEqualTypeOf<number>();
     // @ts-expect-error a channel type is a number
     client.channel('1', 'general');
   });
@@ -85,6 +86,7 @@ describe('React hooks', () => {
     expectTypeOf<TopicView['events']>().toEqualTypeOf<SpoolEvent[]>();
     expectTypeOf<TopicView['lastEventId']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<UseTopicOptions>().toHaveProperty('max');
+    expectTypeOf<UseTopicOptions['enabled']>().toEqualTypeOf<boolean | undefined>();
     // @ts-expect-error useTopic's options have no `onEvent`: a component reads `events`
     useTopic('chan:1:general', { onEvent: () => {} });
   });
@@ -97,6 +99,7 @@ describe('React hooks', () => {
     expectTypeOf<ChannelView['messages']>().toEqualTypeOf<AssembledMessage[]>();
     expectTypeOf<ChannelView['hasOlder']>().toEqualTypeOf<boolean>();
     expectTypeOf<ChannelView['loadOlder']>().returns.toEqualTypeOf<Promise<void>>();
+    expectTypeOf<UseChannelOptions['enabled']>().toEqualTypeOf<boolean | undefined>();
     // @ts-expect-error useChannel takes the channel type first, as a number
     useChannel('general', 1);
   });

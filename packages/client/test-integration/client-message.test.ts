@@ -125,7 +125,7 @@ describe('client.message(id)', () => {
     const { fetch, calls } = manualFetch();
     const { client } = connect({ fetch, token: 'tok-00001' });
     const msg = client.message('77');
-    expect(msg.getSnapshot()).toEqual({ messageId: '77', text: '', status: 'unknown' });
+    expect(msg.getSnapshot()).toEqual({ messageId: '77', text: '', lastChunkId: -1, status: 'unknown' });
     client.message('77');
     expect(calls.map((c) => [c.url, c.headers])).toEqual([
       [`http://127.0.0.1:${server.port}/v1/messages/77`, { authorization: 'Bearer tok-00001' }],

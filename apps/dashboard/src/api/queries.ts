@@ -2,10 +2,10 @@
  * TanStack Query hooks over the HTTP API. Query keys live here, so every mutation
  * invalidates exactly the snapshots it changed.
  */
+import { useConnectionState } from '@spool/client/react';
 import type { WireEndReason } from '@spool/core';
 import { QueryClient, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEnv } from '../app/env';
-import { useLiveState } from '../live/hooks';
 import { ApiError } from './http';
 import type { ListPage, MessageQuery, StoreQuery } from './routes';
 
@@ -52,7 +52,7 @@ export function createDashboardQueryClient(): QueryClient {
 /** `GET /v1/stats`, polled while the live connection is not open (it is the outage probe too). */
 export function useStatsQuery() {
   const { api } = useEnv();
-  const liveState = useLiveState();
+  const liveState = useConnectionState();
   return useQuery({
     queryKey: queryKeys.stats,
     queryFn: api.getStats,

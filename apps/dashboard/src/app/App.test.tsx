@@ -43,6 +43,8 @@ describe('App', () => {
     // The live client reads the token at connect time: a reconnect makes it apply.
     expect(live.reconnects).toBe(1);
     await waitFor(() => expect(live.subscriptions.has('$sys')).toBe(true));
+    expect(live.sockets[0]?.url).toBe('ws://spool.test/v1/ws');
+    expect(live.sockets.at(-1)?.url).toBe('ws://spool.test/v1/ws?access_token=s3cret');
   });
 
   it('says the token was rejected when the stored token gets 401', async () => {
@@ -70,6 +72,8 @@ describe('App', () => {
     expect(await screen.findByRole('heading', { name: 'Sign in to Spool' })).toBeTruthy();
     expect(sessionStorage.getItem(TOKEN_STORAGE_KEY)).toBeNull();
     expect(live.closes).toBe(1);
+    // A fresh client took its place, holding nothing of the session, and sends no token.
+    await waitFor(() => expect(live.sockets.at(-1)?.url).toBe('ws://spool.test/v1/ws'));
   });
 
   it('navigates by hash with the current view marked and the live state shown', async () => {

@@ -1,3 +1,5 @@
+import type { SpoolClient } from '@spool/client';
+import { SpoolProvider, useSpoolClient } from '@spool/client/react';
 import { type QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
@@ -5,7 +7,7 @@ import { ApiError, isUnreachable } from '../api/http';
 import { createDashboardQueryClient, queryKeys, useStatsQuery } from '../api/queries';
 import { SignIn } from '../auth/SignIn';
 import { LiveBadge } from '../components/LiveBadge';
-import { useSysStats } from '../live/hooks';
+import { useSysStats } from '../live/live-hooks';
 import { AuditView } from '../views/AuditView';
 import { GroupsView } from '../views/GroupsView';
 import { OverviewView } from '../views/OverviewView';
@@ -32,7 +34,7 @@ export function App({ env, queryClient }: AppProps) {
   return (
     <QueryClientProvider client={client}>
       <EnvProvider env={env}>
-        <Shell />
+        <Live />
       </EnvProvider>
     </QueryClientProvider>
   );
@@ -40,8 +42,32 @@ export function App({ env, queryClient }: AppProps) {
 
 const AUTH_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
 
-function Shell() {
+/**
+ * Owns the live client and provides it to `@spool/client/react`'s hooks. A sign-out
+ * closes it and makes a fresh one, so no message or subscription of the session stays.
+ * Made in an effect, so React's StrictMode (which runs effects twice) closes what it drops.
+ */
+function Live() {
   const env = useEnv();
+  const [session, setSession] = useState(0);
+  const [client, setClient] = useState<SpoolClient | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new session is what makes a new client
+  useEffect(() => {
+    const next = env.createClient();
+    setClient(next);
+    return () => next.close();
+  }, [env, session]);
+  if (!client) return null;
+  return (
+    <SpoolProvider client={client}>
+      <Shell onSignedOut={() => setSession((n) => n + 1)} />
+    </SpoolProvider>
+  );
+}
+
+function Shell({ onSignedOut }: { onSignedOut: () => void }) {
+  const env = useEnv();
+  const live = useSpoolClient();
   const qc = useQueryClient();
   const token = useStore(env.tokens, (s) => s.token);
   const stats = useStatsQuery();
@@ -60,12 +86,11 @@ function Shell() {
     env.tokens.getState().setToken(next);
     // Every snapshot was fetched (or refused) under the old token.
     void qc.resetQueries();
-    env.live.reconnect();
+    live.reconnect();
   };
   const signOut = () => {
     env.tokens.getState().clearToken();
-    env.live.close();
-    env.messages.getState().clear();
+    onSignedOut();
     void qc.resetQueries();
   };
 
@@ -92,7 +117,7 @@ function Shell() {
 
 /** When the server comes back after an outage, refresh every snapshot and the live socket. */
 function useRecovery(isError: boolean, isSuccess: boolean) {
-  const { live } = useEnv();
+  const live = useSpoolClient();
   const qc = useQueryClient();
   const wasDown = useRef(false);
   useEffect(() => {

@@ -1,15 +1,14 @@
 import { createHttp } from '../api/http';
 import { createSpoolApi } from '../api/routes';
 import { createTokenStore } from '../auth/tokenStore';
-import { createLiveConnection } from '../live/connection';
-import { createMessageStore } from '../live/messageStore';
+import { createLiveClient } from '../live/client';
 import { createStatsStore } from '../live/statsStore';
 import type { DashboardEnv } from './env';
 
 /**
  * The environment of the dashboard served by `spool serve`: same-origin HTTP API and
  * `/v1/ws`, the admin token from sessionStorage. Kept apart from env.tsx so component
- * tests, which inject their own, never load the SDK.
+ * tests inject their own (a client over a fake socket).
  *
  * @example
  * createRoot(el).render(<App env={createBrowserEnv()} />);
@@ -19,10 +18,9 @@ export function createBrowserEnv(): DashboardEnv {
   const getToken = () => tokens.getState().token;
   return {
     api: createSpoolApi(createHttp({ getToken })),
-    live: createLiveConnection({ getToken }),
+    createClient: () => createLiveClient({ getToken }),
     tokens,
     stats: createStatsStore(),
-    messages: createMessageStore(),
   };
 }
 

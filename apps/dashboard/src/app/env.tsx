@@ -1,18 +1,20 @@
+import type { SpoolClient } from '@spool/client';
 import { createContext, type ReactNode, useContext } from 'react';
 import { useStore } from 'zustand';
 import type { SpoolApi } from '../api/routes';
 import type { TokenStore } from '../auth/tokenStore';
-import type { LiveConnection } from '../live/connection';
-import type { MessageState, MessageStore } from '../live/messageStore';
 import type { StatsState, StatsStore } from '../live/statsStore';
 
 /** Everything a view needs from the outside world, injected so tests can swap any part. */
 export interface DashboardEnv {
   api: SpoolApi;
-  live: LiveConnection;
+  /**
+   * Makes the live client the views reach through `@spool/client/react`: one at start, and
+   * a fresh one after a sign-out (so nothing of the previous session stays).
+   */
+  createClient(): SpoolClient;
   tokens: TokenStore;
   stats: StatsStore;
-  messages: MessageStore;
 }
 
 const EnvContext = createContext<DashboardEnv | null>(null);
@@ -32,9 +34,4 @@ export function useEnv(): DashboardEnv {
 /** Selects from the live stats store. */
 export function useStats<T>(selector: (state: StatsState) => T): T {
   return useStore(useEnv().stats, selector);
-}
-
-/** Selects from the assembled-messages store. */
-export function useMessages<T>(selector: (state: MessageState) => T): T {
-  return useStore(useEnv().messages, selector);
 }

@@ -1,4 +1,4 @@
-import { useLiveState } from '../live/hooks';
+import { useConnectionState } from '@spool/client/react';
 
 const liveText = {
   open: 'Live',
@@ -13,7 +13,7 @@ const liveText = {
  * @example <LiveBadge />
  */
 export function LiveBadge({ testId = 'live-state' }: { testId?: string }) {
-  const state = useLiveState();
+  const state = useConnectionState();
   return (
     <span
       className={`badge badge-${state}`}

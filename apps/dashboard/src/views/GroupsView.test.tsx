@@ -4,7 +4,7 @@ import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import type { StreamInfo } from '../api/routes';
 import { brokerStream, idleStats, NOW, spoolStats } from '../test/fixtures';
-import { apiError, ORIGIN, renderDashboard, statsHandler } from '../test/render';
+import { apiError, nextFrame, ORIGIN, renderDashboard, statsHandler } from '../test/render';
 import { server } from '../test/server';
 
 const KEY = 'spool:completed';
@@ -111,6 +111,7 @@ describe('GroupsView', () => {
     act(() => {
       live.emit('$sys', 'stats', next);
     });
+    await nextFrame();
     expect(screen.getByTestId(`group-pending-${KEY}-workers`).textContent).toBe('12');
     expect(screen.getByTestId(`group-lag-${KEY}-workers`).textContent).toBe('0');
   });
@@ -139,6 +140,7 @@ describe('GroupsView', () => {
     act(() => {
       live.emit('$sys', 'stats', next);
     });
+    await nextFrame();
     // Well inside the 5 s poll interval: the change itself triggered the read.
     await waitFor(() => expect(infoReads).toBeGreaterThan(before), { timeout: 2000 });
   });

@@ -3,7 +3,7 @@ import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { formatCount } from '../components/format';
 import { idleStats, NOW, spoolStats } from '../test/fixtures';
-import { apiError, ORIGIN, renderDashboard, statsHandler } from '../test/render';
+import { apiError, nextFrame, ORIGIN, renderDashboard, statsHandler } from '../test/render';
 import { server } from '../test/server';
 
 describe('OverviewView', () => {
@@ -86,6 +86,7 @@ describe('OverviewView', () => {
     act(() => {
       live.emit('$sys', 'stats', next);
     });
+    await nextFrame();
 
     expect(screen.getByTestId('stat-connections').textContent).toBe('42');
     expect(screen.getByTestId('stat-events-per-sec').textContent).toBe('250');
@@ -107,6 +108,7 @@ describe('OverviewView', () => {
         spoolStats({ at: NOW - 1000, connections: { total: 1, ws: 1, sse: 0, lagging: 0 } }),
       );
     });
+    await nextFrame();
     expect(screen.getByTestId('stat-connections').textContent).toBe('7');
   });
 

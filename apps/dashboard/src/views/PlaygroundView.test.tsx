@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { idleStats } from '../test/fixtures';
-import { apiError, ORIGIN, renderDashboard, statsHandler } from '../test/render';
+import { apiError, nextFrame, ORIGIN, renderDashboard, statsHandler } from '../test/render';
 import { server } from '../test/server';
 import { CHAOS_INTERVAL_MS } from './PlaygroundView';
 
@@ -58,6 +58,7 @@ describe('PlaygroundView', () => {
       });
       live.emit(TOPIC, 'msg.delta', { messageId: ID, chunkId: 0, text: 'Hello' });
     });
+    await nextFrame();
     expect(screen.getByTestId('playground-text').textContent).toBe('Hello');
     expect(screen.getByTestId('playground-status').textContent).toBe('streaming');
 
@@ -65,6 +66,7 @@ describe('PlaygroundView', () => {
       live.emit(TOPIC, 'msg.delta', { messageId: ID, chunkId: 1, text: ' world' });
       live.emit(TOPIC, 'msg.end', { messageId: ID, reason: 'success', persisted: true });
     });
+    await nextFrame();
     expect(screen.getByTestId('playground-text').textContent).toBe('Hello world');
     expect(screen.getByTestId('playground-chunks').textContent).toBe('2');
     expect(screen.getByTestId('playground-status').textContent).toBe('ended (success)');
@@ -85,6 +87,7 @@ describe('PlaygroundView', () => {
       live.emit(TOPIC, 'msg.delta', { messageId: ID, chunkId: 0, text: 'Hello' });
       live.emit(TOPIC, 'msg.end', { messageId: ID, reason: 'success', persisted: true });
     });
+    await nextFrame();
     await waitFor(() => expect(screen.getByTestId('playground-verify').textContent).toContain('Differs'));
     expect(screen.getByTestId('playground-verify').getAttribute('data-ok')).toBe('false');
   });
@@ -112,11 +115,18 @@ describe('PlaygroundView', () => {
     expect(toggle.getAttribute('aria-checked')).toBe('true');
     act(() => vi.advanceTimersByTime(CHAOS_INTERVAL_MS * 2));
     expect(live.reconnects).toBe(2);
+    // Each drop connects again at once (the token is read first, asynchronously) and resumes.
+    await act(async () => {
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+    });
+    expect(live.sockets.at(-1)?.readyState).toBe(1);
+    expect(live.subscriptions.get(TOPIC)?.[0]).toMatchObject({ compact: true });
 
     // Once the reply has ended there is nothing left to show: the drops stop.
     act(() => {
       live.emit(TOPIC, 'msg.end', { messageId: ID, reason: 'success', persisted: true });
     });
+    await nextFrame();
     act(() => vi.advanceTimersByTime(CHAOS_INTERVAL_MS * 3));
     expect(live.reconnects).toBe(2);
   });

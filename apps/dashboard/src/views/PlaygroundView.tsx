@@ -1,11 +1,11 @@
+import type { AssembledMessage } from '@spool/client';
+import { useSpoolClient } from '@spool/client/react';
 import { type FormEvent, useEffect, useState } from 'react';
 import { useMessageQuery, useStartDemoReply } from '../api/queries';
-import { useEnv, useMessages } from '../app/env';
 import { formatCount } from '../components/format';
 import { LiveBadge } from '../components/LiveBadge';
 import { ActionError } from '../components/states';
-import { useChannelFeed } from '../live/hooks';
-import type { AssembledMessage } from '../live/messageStore';
+import { useLiveMessage } from '../live/live-hooks';
 
 /** How often "Keep dropping the connection" drops it. */
 export const CHAOS_INTERVAL_MS = 2000;
@@ -16,15 +16,18 @@ export const CHAOS_INTERVAL_MS = 2000;
  * last event ID, and the finished text is checked against the stored message.
  */
 export function PlaygroundView() {
-  const { live } = useEnv();
+  const live = useSpoolClient();
   const [channel, setChannel] = useState('chan:1:general');
   const [current, setCurrent] = useState<{ messageId: string; topic: string } | null>(null);
   const [drops, setDrops] = useState(0);
   const [chaos, setChaos] = useState(false);
   const start = useStartDemoReply();
-  useChannelFeed(current?.topic ?? null);
-  const message = useMessages((s) => (current ? s.messages[current.messageId] : undefined));
-  const streaming = !!current && message?.status !== 'ended' && message?.status !== 'interrupted';
+  const message = useLiveMessage(current?.topic ?? null, current?.messageId ?? null);
+  const streaming =
+    !!current &&
+    message?.status !== 'ended' &&
+    message?.status !== 'error' &&
+    message?.status !== 'interrupted';
 
   const drop = () => {
     live.reconnect();
@@ -113,7 +116,7 @@ function ReplyView({
   topic: string;
   message: AssembledMessage | undefined;
 }) {
-  const ended = message?.status === 'ended';
+  const ended = message?.status === 'ended' || message?.status === 'error';
   const interrupted = message?.status === 'interrupted';
   return (
     <>

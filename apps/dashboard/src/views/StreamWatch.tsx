@@ -1,12 +1,11 @@
 import type { ActiveStreamSnapshot } from '@spool/core';
+import { channelTopic } from '@spool/core/protocol';
 import { useEndChannel, useEndMessage, useMessageQuery } from '../api/queries';
-import { useMessages } from '../app/env';
 import { routeHref } from '../app/router';
 import { ConfirmButton } from '../components/ConfirmButton';
 import { formatCount } from '../components/format';
 import { ActionError, ErrorState, Loading } from '../components/states';
-import { useChannelFeed } from '../live/hooks';
-import { channelTopic } from '../live/topics';
+import { useLiveMessage } from '../live/live-hooks';
 
 /**
  * One message's text assembling live. `GET /v1/messages/:id` gives the meta and the text
@@ -24,19 +23,20 @@ export function StreamWatch({
   const meta = detail.data?.meta;
   const channel = row ?? meta;
   const topic = channel ? channelTopic(channel.channelType, channel.channelId) : null;
-  useChannelFeed(topic);
-  const assembled = useMessages((s) => s.messages[messageId]);
+  const assembled = useLiveMessage(topic, messageId);
   const endMessage = useEndMessage();
   const endChannel = useEndChannel();
 
-  const useLive = !!assembled && (assembled.lastChunkId >= 0 || assembled.status === 'ended');
+  // An end with reason `error` shows as `ended (error)`, as the HTTP detail says it.
+  const liveStatus = assembled?.status === 'error' ? 'ended' : assembled?.status;
+  const useLive = !!assembled && (assembled.lastChunkId >= 0 || liveStatus === 'ended');
   const text = useLive ? assembled.text : (detail.data?.text ?? '');
   // The live feed knows best once it has ended or interrupted the message (the server may
   // have restarted, so the HTTP detail can be gone or stale).
   const status =
-    assembled?.status === 'ended' || assembled?.status === 'interrupted'
-      ? assembled.status
-      : (detail.data?.status ?? assembled?.status ?? 'streaming');
+    liveStatus === 'ended' || liveStatus === 'interrupted'
+      ? liveStatus
+      : (detail.data?.status ?? 'streaming');
   const reason = assembled?.reason ?? detail.data?.reason ?? null;
   const chunks = useLive ? assembled.lastChunkId + 1 : (detail.data?.chunks ?? row?.chunks ?? 0);
 

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { activeStream, idleStats, NOW, spoolStats } from '../test/fixtures';
-import { apiError, ORIGIN, renderDashboard, statsHandler } from '../test/render';
+import { apiError, nextFrame, ORIGIN, renderDashboard, statsHandler } from '../test/render';
 import { server } from '../test/server';
 
 const ID = '1843563473929170944';
@@ -72,6 +72,7 @@ describe('StreamsView', () => {
     act(() => {
       live.emit('$sys', 'stats', grown);
     });
+    await nextFrame();
     expect(screen.getByTestId(`stream-chunks-${ID}`).textContent).toBe('30');
     expect(screen.getByTestId(`stream-chunks-${OTHER}`).textContent).toBe('2');
 
@@ -79,6 +80,7 @@ describe('StreamsView', () => {
     act(() => {
       live.emit('$sys', 'stats', ended);
     });
+    await nextFrame();
     expect(screen.queryByTestId(`stream-row-${ID}`)).toBeNull();
     expect(screen.getByTestId(`stream-chunks-${OTHER}`).textContent).toBe('3');
   });
@@ -257,12 +259,14 @@ describe('StreamsView', () => {
       live.emit('chan:1:general', 'msg.delta', { messageId: ID, chunkId: 2, text: ' world' });
       live.emit('chan:1:general', 'msg.delta', { messageId: OTHER, chunkId: 0, text: 'not mine' });
     });
+    await nextFrame();
     expect(screen.getByTestId('watch-text').textContent).toBe('Hello world!');
     expect(screen.getByTestId('watch-chunks').textContent).toBe('4');
 
     act(() => {
       live.emit('chan:1:general', 'msg.end', { messageId: ID, reason: 'success', persisted: true });
     });
+    await nextFrame();
     expect(screen.getByTestId('watch-status').textContent).toBe('ended (success)');
     expect((screen.getByRole('button', { name: 'End stream' }) as HTMLButtonElement).disabled).toBe(true);
   });
@@ -323,17 +327,20 @@ describe('StreamsView', () => {
     act(() => {
       live.emit('chan:1:general', 'msg.delta', { messageId: ID, chunkId: 0, text: 'Hel' });
     });
+    await nextFrame();
     expect(screen.getByTestId('watch-status').textContent).toBe('streaming');
     // the server restarted mid-reply: the subscription stays, and the message is cut off
     act(() => {
       expect(live.reset('chan:1:general', '1-0')).toBe(1);
     });
+    await nextFrame();
     expect(screen.getByTestId('watch-status').textContent).toBe('interrupted');
     expect(screen.getByTestId('watch-text').textContent).toBe('Hel');
     expect(live.subscriptions.get('chan:1:general')).toHaveLength(1);
     act(() => {
       live.emit('chan:1:general', 'msg.end', { messageId: ID, reason: 'force', persisted: true });
     });
+    await nextFrame();
     expect(screen.getByTestId('watch-status').textContent).toBe('ended (force)');
   });
 

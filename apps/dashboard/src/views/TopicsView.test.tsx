@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { idleStats, NOW, spoolStats, topicStats } from '../test/fixtures';
-import { apiError, ORIGIN, renderDashboard, statsHandler } from '../test/render';
+import { apiError, nextFrame, ORIGIN, renderDashboard, statsHandler } from '../test/render';
 import { server } from '../test/server';
 
 describe('TopicsView', () => {
@@ -41,6 +41,7 @@ describe('TopicsView', () => {
     act(() => {
       live.emit('$sys', 'stats', next);
     });
+    await nextFrame();
     expect(screen.getByTestId('topic-subscribers-chan:1:general').textContent).toBe('9');
     expect(screen.getByTestId('topic-rate-chan:1:general').textContent).toBe('99.0');
   });

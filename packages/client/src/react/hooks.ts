@@ -28,6 +28,11 @@ export function useConnectionState(): ConnectionState {
 export interface UseTopicOptions extends Pick<SubscribeOptions, 'after' | 'compact'> {
   /** The newest events kept in `events`. @default 500 */
   max?: number;
+  /**
+   * Subscribes only while true (e.g. once signed in, or once the topic is known); while
+   * false, `events` is empty. @default true
+   */
+  enabled?: boolean;
 }
 
 export interface TopicView {
@@ -77,19 +82,20 @@ function topicStore(
  */
 export function useTopic(topic: string, options: UseTopicOptions = {}): TopicView {
   const client = useSpoolClient();
-  const { after, compact, max = 500 } = options;
+  const { after, compact, max = 500, enabled = true } = options;
   // A fresh buffer per subscription, so events of a previous topic never mix in.
   // biome-ignore lint/correctness/useExhaustiveDependencies: the keys are the subscription's identity
-  const store = useMemo(() => topicStore(max), [client, topic, after, compact, max]);
+  const store = useMemo(() => topicStore(max), [client, topic, after, compact, max, enabled]);
   const batched = useMemo(() => frameBatched(store), [store]);
   useEffect(() => {
+    if (!enabled) return;
     const sub = client.subscribe(topic, { after, compact });
     const off = sub.listen((ev) => store.add(ev, sub.lastEventId));
     return () => {
       off();
       sub.unsubscribe();
     };
-  }, [client, topic, after, compact, store]);
+  }, [client, topic, after, compact, enabled, store]);
   return useStore(batched);
 }
 
@@ -141,6 +147,11 @@ export interface ChannelView {
 export interface UseChannelOptions extends SubscribeOptions {
   /** Messages per `loadOlder` page. @default 50 */
   pageSize?: number;
+  /**
+   * Subscribes only while true (e.g. once the channel is known); while false, `messages`
+   * is empty and `loadOlder` loads nothing. @default true
+   */
+  enabled?: boolean;
 }
 
 interface Older {
@@ -158,6 +169,7 @@ function assembled(item: ChannelHistoryItem): AssembledMessage {
   const m: AssembledMessage = {
     messageId: item.messageId,
     text: item.text,
+    lastChunkId: item.lastChunkId,
     status: item.status,
     meta: item.meta,
   };
@@ -185,7 +197,12 @@ export function useChannel(channelType: number, channelId: string, options?: Use
   const after = options?.after;
   const compact = options?.compact;
   const pageSize = options?.pageSize ?? 50;
+  const enabled = options?.enabled ?? true;
   useEffect(() => {
+    if (!enabled) {
+      setChannel(undefined);
+      return;
+    }
     const ch = client.channel(
       channelType,
       channelId,
@@ -193,20 +210,20 @@ export function useChannel(channelType: number, channelId: string, options?: Use
     );
     setChannel(ch);
     return () => ch.subscription.unsubscribe();
-  }, [client, channelType, channelId, after, compact]);
+  }, [client, channelType, channelId, after, compact, enabled]);
   const store = useMemo(() => (channel ? frameBatched(channel) : noMessages), [channel]);
   const live = useStore(store);
 
   // The state a request started from, and the request itself: a request of a previous
   // channel must not land in this one, and concurrent calls share one request.
-  const key = `${client.options.httpUrl} ${channelType} ${channelId}`;
+  const key = `${client.options.httpUrl} ${channelType} ${channelId} ${enabled}`;
   const [shownState, setShown] = useState<{ key: string; older: Older }>({ key, older: noOlder });
   const current = useRef<{ key: string; older: Older; inflight?: Promise<void> }>({ key, older: noOlder });
   if (current.current.key !== key) current.current = { key, older: noOlder };
   const loadOlder = useCallback((): Promise<void> => {
     const at = current.current;
     if (at.inflight) return at.inflight;
-    if (at.older.next === null) return Promise.resolve();
+    if (at.older.next === null || !enabled) return Promise.resolve();
     const update = (next: Older) => {
       if (current.current !== at) return;
       at.older = next;
@@ -234,7 +251,7 @@ export function useChannel(channelType: number, channelId: string, options?: Use
         at.inflight = undefined;
       });
     return at.inflight;
-  }, [client, channelType, channelId, pageSize]);
+  }, [client, channelType, channelId, pageSize, enabled]);
 
   const shown = shownState.key === key ? shownState.older : noOlder;
   const messages = useMemo(() => {

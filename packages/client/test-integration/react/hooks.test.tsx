@@ -74,6 +74,15 @@ function Scroller({ channelId = 'g' }: { channelId?: string }) {
   return <p data-testid="scroller">{`${list}|${view.hasOlder}|${view.olderError?.code ?? ''}`}</p>;
 }
 
+let gatedLoadOlder: (() => Promise<void>) | undefined;
+function Gated({ on }: { on: boolean }) {
+  const { events } = useTopic('t', { enabled: on });
+  const { messages, loadOlder, loadingOlder, olderError } = useChannel(1, 'g', { enabled: on });
+  gatedLoadOlder = loadOlder;
+  const texts = messages.map((m) => m.text).join(',');
+  return <p data-testid="gated">{`${events.length}|${texts}|${loadingOlder}|${olderError?.code ?? ''}`}</p>;
+}
+
 describe('React hooks', () => {
   // First in this file: React warns about an unstable snapshot only once per module.
   it('useChannel gives React a stable snapshot before its subscription exists', async () => {
@@ -108,6 +117,42 @@ describe('React hooks', () => {
     expect(screen.getAllByRole('listitem').map((li) => li.textContent)).toEqual(['e3', 'e4', 'e5']);
     view.unmount();
     expect(await conn.next((f) => f.op === 'unsub')).toEqual({ op: 'unsub', topic: 't' });
+  });
+
+  it('useTopic and useChannel subscribe only while enabled', async () => {
+    const view = withClient(<Gated on={false} />);
+    const conn = await server.connection(0);
+    await waitFor(() => expect(client.state).toBe('open'));
+    // Disabled, loadOlder sends no request (one to this fake server would fail): no error, never loading.
+    await act(() => gatedLoadOlder!());
+    expect(screen.getByTestId('gated').textContent).toBe('0||false|');
+    // A probe: frames arrive in order, so a subscription made while disabled would come first.
+    client.publish('probe', 1).catch(() => {});
+    expect(await conn.next()).toMatchObject({ op: 'pub', topic: 'probe' });
+    view.rerender(
+      <SpoolProvider client={client}>
+        <Gated on />
+      </SpoolProvider>,
+    );
+    await conn.next((f) => f.op === 'sub' && f.topic === 't');
+    await conn.next((f) => f.op === 'sub' && f.topic === 'chan:1:g');
+    conn.send({ op: 'ev', topic: 't', id: '1-0', event: 'message', data: 'x' });
+    conn.send({
+      op: 'ev',
+      topic: 'chan:1:g',
+      id: '1-1',
+      event: 'msg.delta',
+      data: { messageId: '5', chunkId: 0, text: 'hi' },
+    });
+    await waitFor(() => expect(screen.getByTestId('gated').textContent).toBe('1|hi|false|'));
+    view.rerender(
+      <SpoolProvider client={client}>
+        <Gated on={false} />
+      </SpoolProvider>,
+    );
+    await conn.next((f) => f.op === 'unsub' && f.topic === 't');
+    await conn.next((f) => f.op === 'unsub' && f.topic === 'chan:1:g');
+    await waitFor(() => expect(screen.getByTestId('gated').textContent).toBe('0||false|'));
   });
 
   it('useMessage renders the assembled text at most once per frame', async () => {
