@@ -69,6 +69,7 @@ function alive(pid) {
 
 /** mkdir is atomic: the one that creates the directory holds the lock. A dead holder's lock is taken over. */
 async function withLock(fn) {
+  mkdirSync(join(lockDir, '..'), { recursive: true });
   for (;;) {
     try {
       mkdirSync(lockDir);

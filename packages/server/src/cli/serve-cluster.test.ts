@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { SpoolStats } from '@spool/core';
@@ -197,10 +200,19 @@ describe('spool serve in a cluster (real processes on one Redis)', () => {
   it('pnpm start passes SPOOL_* through: SPOOL_DEMO=0 turns the demo off, SPOOL_INSTANCE_ID names the instance', async () => {
     const prefix = nextPrefix();
     const root = fileURLToPath(new URL('../../../../', import.meta.url));
+    // The dashboard build step runs on a scratch tree: this test never rebuilds the checkout's
+    // dashboard under tests that serve it (dashboard-build.test.ts tests that step).
+    const scratch = await mkdtemp(join(tmpdir(), 'spool-start-'));
     const proc = spawn('bash', ['scripts/start.sh', '--port', '0'], {
       cwd: root,
       env: {
         ...process.env,
+        DASHBOARD_BUILD_ROOT: scratch,
+        DASHBOARD_BUILD_COMMAND: JSON.stringify([
+          process.execPath,
+          '-e',
+          "require('node:fs').mkdirSync('apps/dashboard/dist', { recursive: true }); require('node:fs').writeFileSync('apps/dashboard/dist/index.html', '')",
+        ]),
         SPOOL_DEMO: '0',
         SPOOL_LOG_LEVEL: 'info',
         SPOOL_REDIS_URL: TEST_REDIS_URL,
@@ -209,9 +221,10 @@ describe('spool serve in a cluster (real processes on one Redis)', () => {
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
     try {
       const listening = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        proc.once('exit', (code) => reject(new Error(`pnpm start exited with ${code}`)));
+        void exited.then((code) => reject(new Error(`pnpm start exited with ${code}`)));
         createInterface({ input: proc.stdout! }).on('line', (line) => {
           if (!line.startsWith('{')) return;
           const l = JSON.parse(line) as Record<string, unknown>;
@@ -222,7 +235,8 @@ describe('spool serve in a cluster (real processes on one Redis)', () => {
       expect(await admin.get(`${prefix}demo-lock`)).toBeNull();
     } finally {
       proc.kill('SIGTERM');
-      await new Promise((resolve) => proc.once('exit', resolve));
+      await exited;
+      await rm(scratch, { recursive: true, force: true });
     }
   }, 120_000);
 });
