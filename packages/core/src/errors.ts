@@ -47,6 +47,9 @@ export const ErrorCode = {
   MESSAGE_NOT_FOUND: 'MESSAGE_NOT_FOUND',
   PERSIST_FAILED: 'PERSIST_FAILED',
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  // cluster
+  /** Another live process already runs under this `SPOOL_INSTANCE_ID` (docs/architecture.md, "Instances and incarnations"). */
+  INSTANCE_ID_TAKEN: 'INSTANCE_ID_TAKEN',
   // broker; names follow Redis's own error prefixes where Redis has one
   NOGROUP: 'NOGROUP',
   BUSYGROUP: 'BUSYGROUP',

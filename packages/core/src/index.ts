@@ -267,6 +267,8 @@ export type {
   ActiveStreamSnapshot,
   BrokerStreamSnapshot,
   CacheStatsSnapshot,
+  ClusterInstanceSnapshot,
+  ClusterStatsSnapshot,
   SpoolStats,
   StoreStatsSnapshot,
   TopicStatsSnapshot,

@@ -18,6 +18,30 @@ export interface SpoolStats {
   breakers: Record<string, 'closed' | 'open' | 'half-open'>;
   /** The message store. */
   store: StoreStatsSnapshot;
+  /**
+   * The cluster this instance belongs to, with Redis (`SPOOL_REDIS_URL`); absent on a
+   * single process. The rest of the snapshot is this instance's own.
+   */
+  cluster?: ClusterStatsSnapshot;
+}
+
+/** The cluster in {@link SpoolStats}: this instance, and every instance that beats. */
+export interface ClusterStatsSnapshot {
+  /** This instance: `SPOOL_INSTANCE_ID`, and the incarnation of this process start. */
+  self: { instanceId: string; incarnation: string };
+  /** Live instances by instance ID, as their heartbeats say; null when Redis cannot be read now. */
+  instances: ClusterInstanceSnapshot[] | null;
+}
+
+/** One live instance in {@link ClusterStatsSnapshot}. */
+export interface ClusterInstanceSnapshot {
+  instanceId: string;
+  incarnation: string;
+  /** Age of its last heartbeat, in ms (Redis's clock): below `SPOOL_INSTANCE_TTL_MS`. */
+  heartbeatAgeMs: number;
+  connections: number;
+  openMessages: number;
+  eventsPerSecond: number;
 }
 
 /** The message store in {@link SpoolStats}. */

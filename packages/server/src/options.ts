@@ -11,6 +11,7 @@ import { SpoolError } from '@spool/core';
 import type { Logger } from 'pino';
 import type { AuthOptions } from './auth/access-control';
 import type { PrincipalLimitOptions } from './auth/principal-limits';
+import type { ClusterMembership } from './cluster/membership';
 import type { SseOptions } from './sse/sse-endpoint';
 import type { WsOptions } from './ws/ws-options';
 
@@ -78,6 +79,12 @@ export interface SpoolOptions {
    * @default 5000
    */
   deadLetterReplayMs?: number;
+  /**
+   * The cluster this instance belongs to (`RedisMembership` of `@spool/server/redis`):
+   * `$sys` and `GET /v1/stats` then carry a `cluster` section. Not closed by the server.
+   * @default none: a single process
+   */
+  membership?: ClusterMembership;
   /** A pino logger. @default silent */
   logger?: Logger;
   /** Every timer of the server (heartbeats, sweeps, stats). @default realClock */
@@ -126,6 +133,7 @@ const KNOWN = new Set([
   'maxBodyBytes',
   'endedIdWindow',
   'deadLetterReplayMs',
+  'membership',
   'logger',
   'clock',
 ]);

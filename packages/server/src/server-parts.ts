@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from './audit/audit-log';
 import type { AccessControl } from './auth/access-control';
 import type { PrincipalLimiter } from './auth/principal-limits';
+import type { ClusterMembership } from './cluster/membership';
 import type { KnownStreamKeys } from './metrics/known-stream-keys';
 import type { ChatProducer } from './producers/chat-producer';
 import type { MessageDirectory } from './producers/message-cluster';
@@ -50,6 +51,8 @@ export interface SpoolParts {
   readonly audit: AuditLog;
   /** Events published through this instance. */
   readonly published: number;
+  /** This instance's membership of the cluster, with Redis; undefined on a single process. */
+  readonly membership: Pick<ClusterMembership, 'self' | 'instances'> | undefined;
   /** Appends an event to a topic (`event` defaults to `message`); resolves with its ID. */
   publish(topic: string, data: unknown, options?: PublishOptions): Promise<string>;
 }

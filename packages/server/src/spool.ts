@@ -23,6 +23,7 @@ import { AuditLog } from './audit/audit-log';
 import { AccessControl } from './auth/access-control';
 import { SYSTEM } from './auth/principal';
 import { PrincipalLimiter } from './auth/principal-limits';
+import type { ClusterMembership } from './cluster/membership';
 import { dispatch } from './http/dispatch';
 import { registerHealthRoutes } from './http/health-routes';
 import { nodeListener } from './http/node-bridge';
@@ -79,6 +80,8 @@ export class Spool implements RouteServices {
   published = 0;
   /** Idempotency keys of {@link publish}, in a window as large as the WebSocket's. */
   private readonly publishKeys = new IdempotencyWindow(wsDefaults.idempotencyWindow);
+  /** This instance's membership of the cluster (`options.membership`); undefined on a single process. */
+  readonly membership: ClusterMembership | undefined;
   private readonly statsPublisher: StatsPublisher;
   private replayTimer: unknown;
   private readonly owns: { store: boolean; broker: boolean };
@@ -86,6 +89,7 @@ export class Spool implements RouteServices {
 
   constructor(options: SpoolOptions = {}) {
     validateSpoolOptions(options);
+    this.membership = options.membership;
     this.clock = options.clock ?? realClock;
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.startedAt = this.clock.now();

@@ -1,6 +1,7 @@
 import {
   type ActiveStreamSnapshot,
   type BrokerStreamSnapshot,
+  type ClusterStatsSnapshot,
   compareEventIds,
   type SpoolStats,
   type StoreStatsSnapshot,
@@ -123,6 +124,7 @@ export class StatsPublisher {
       },
       breakers: { store: spool.breakers.store.state, broker: spool.breakers.broker.state },
       store: await this.storeSnapshot(now),
+      ...(spool.membership ? { cluster: await clusterSnapshot(spool) } : {}),
       connectionHealth,
     };
   }
@@ -210,6 +212,29 @@ async function brokerSnapshots(spool: SpoolParts): Promise<BrokerStreamSnapshot[
     }
   }
   return out;
+}
+
+/**
+ * The cluster section: every live instance as its heartbeats say (one Redis read). A Redis
+ * that cannot be read now gives `instances: null`, never a stale list.
+ */
+async function clusterSnapshot(spool: SpoolParts): Promise<ClusterStatsSnapshot> {
+  const cluster = spool.membership!;
+  const self = { instanceId: cluster.self.instanceId, incarnation: cluster.self.incarnation };
+  try {
+    const instances = (await cluster.instances()).map((i) => ({
+      instanceId: i.instanceId,
+      incarnation: i.incarnation,
+      heartbeatAgeMs: i.ageMs,
+      connections: i.connections,
+      openMessages: i.openMessages,
+      eventsPerSecond: i.eventsPerSecond,
+    }));
+    return { self, instances };
+  } catch (err) {
+    spool.logger.warn({ err }, 'reading the cluster for stats failed');
+    return { self, instances: null };
+  }
 }
 
 /** Pings the broker and reads the breakers: ready only when both dependencies are. */

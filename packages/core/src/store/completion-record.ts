@@ -10,7 +10,7 @@ export const COMPLETED_STREAM = 'spool:completed';
  * here so the record looks the same either way.
  *
  * @example
- * await broker.xaddOnce(COMPLETED_STREAM, message.messageId, completionFields(message, true));
+ * await broker.xaddOnce(COMPLETED_STREAM, `${COMPLETED_STREAM}:${message.messageId}`, completionFields(message, true));
  */
 export function completionFields(
   message: Pick<StoredMessage, 'messageId' | 'channelId' | 'channelType' | 'reason'>,

@@ -15,7 +15,8 @@ export interface CliIo {
  * The `spool` command: `spool migrate [flags]` applies the message store's migrations and
  * exits (0, or 1 when the database fails); `spool serve [flags]` runs until SIGTERM or SIGINT, then drains and
  * resolves with the exit code (0 after a clean drain, 1 when it failed or overran
- * `--shutdown-timeout-ms`); a second signal stops waiting. `--help` prints every flag.
+ * `--shutdown-timeout-ms`); a second signal stops waiting. A start that fails prints its
+ * message and stable code (`spool: … [INSTANCE_ID_TAKEN]`) and resolves with 1. `--help` prints every flag.
  * Configuration errors print one line to stderr and resolve with 2.
  *
  * @example process.exitCode = await runCli(process.argv.slice(2), process.env, { dashboardDir }, io);
@@ -64,7 +65,9 @@ export async function runCli(
   try {
     serve = await startServe(config, deps);
   } catch (err) {
-    io.stderr(`spool: ${err instanceof Error ? err.message : String(err)}\n`);
+    // The stable code too, for scripts and supervisors that branch on it (INSTANCE_ID_TAKEN...).
+    const code = isSpoolError(err) ? ` [${err.code}]` : '';
+    io.stderr(`spool: ${err instanceof Error ? err.message : String(err)}${code}\n`);
     return isSpoolError(err, 'INVALID_OPTION') ? 2 : 1;
   }
   return new Promise<number>((resolve) => {

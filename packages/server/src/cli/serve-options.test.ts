@@ -59,6 +59,8 @@ describe('parseServeArgs', () => {
       allowedOrigins: undefined,
       redisUrl: undefined,
       redisPrefix: '',
+      instanceId: undefined,
+      instanceTtlMs: 10_000,
       databaseUrl: undefined,
       databaseSchema: 'spool',
       dataDir: undefined,
@@ -109,6 +111,13 @@ describe('parseServeArgs', () => {
       redisUrl: 'redis://127.0.0.1:6379',
     });
     expect(serve(['serve', '--demo'], {}).demo).toBe(true);
+    expect(serve(['serve'], { SPOOL_DEMO: '0' }).demo).toBe(false);
+    expect(
+      serve(['serve', '--instance-ttl-ms', '3000'], {
+        SPOOL_INSTANCE_ID: 'api-1',
+        SPOOL_INSTANCE_TTL_MS: '9000',
+      }),
+    ).toMatchObject({ instanceId: 'api-1', instanceTtlMs: 3000 });
     expect(serve(['serve'], { SPOOL_PORT: '' }).port).toBe(8080);
   });
 

@@ -17,6 +17,8 @@ export interface ServeConfig {
   allowedOrigins: string[] | undefined;
   redisUrl: string | undefined;
   redisPrefix: string;
+  instanceId: string | undefined;
+  instanceTtlMs: number;
   databaseUrl: string | undefined;
   databaseSchema: string;
   dataDir: string | undefined;
@@ -163,6 +165,23 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     help: 'Prefix of every Redis key the broker touches.',
   },
   {
+    key: 'instanceId',
+    flag: 'instance-id',
+    env: 'SPOOL_INSTANCE_ID',
+    kind: 'string',
+    default: undefined,
+    shown: 'generated: <hostname>-<pid>-<random>',
+    help: "With Redis: this instance's name in the cluster, stable across restarts. A restart takes over its previous start; a second live process with the same ID refuses to start (INSTANCE_ID_TAKEN).",
+  },
+  {
+    key: 'instanceTtlMs',
+    flag: 'instance-ttl-ms',
+    env: 'SPOOL_INSTANCE_TTL_MS',
+    kind: 'int',
+    default: 10_000,
+    help: "With Redis: an instance that has not beaten for this long is dead and its work is taken over; heartbeats go every third of it. Also the demo lock's TTL.",
+  },
+  {
     key: 'databaseUrl',
     flag: 'database-url',
     env: 'SPOOL_DATABASE_URL',
@@ -211,7 +230,7 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     env: 'SPOOL_DEMO',
     kind: 'bool',
     default: false,
-    help: 'Start the demo: simulated LLM replies in chan:1:general, chan:1:random, chan:2:support, and workers on spool:completed.',
+    help: 'Start the demo: simulated LLM replies in chan:1:general, chan:1:random, chan:2:support, and workers on spool:completed. With Redis, the replies run on one instance of the cluster (the holder of the demo lock).',
   },
   {
     key: 'cacheMaxMemoryBytes',

@@ -4,13 +4,15 @@ import { type Clock, MemoryBroker, type MessageStore, SpoolError, type StreamBro
 import pino, { type Logger } from 'pino';
 import { AccessControl, type AuthOptions } from '../auth/access-control';
 import type { ClusterMembership } from '../cluster/membership';
-import type { ServeCluster } from '../cluster/serve-cluster';
+import type { ServeCluster as ClusterMessagesHandle } from '../cluster/serve-cluster';
 import { bundledDashboardDir } from '../dashboard/bundled-dashboard';
 import { withDashboard } from '../dashboard/with-dashboard';
 import { type Demo, type DemoOptions, startDemo } from '../demo/demo';
 import { nodeListener } from '../http/node-bridge';
 import { createSpool, type Spool } from '../spool';
 import { LogDestination } from './log-destination';
+import { loadRedisEngine } from './redis-engine';
+import { joinServeCluster, type ServeCluster } from './serve-cluster';
 import { jwtOptionsOf, type ServeConfig } from './serve-options';
 import { openServeStore, type ServeStore } from './serve-store';
 
@@ -45,6 +47,8 @@ export interface ServeHandle {
   /** `http://host:port`, as bound. */
   url: string;
   demo: Demo | undefined;
+  /** With Redis: this instance's membership of the cluster. */
+  cluster: ServeCluster | undefined;
   /**
    * Drains: stops accepting connections, stops the demo producer, ends every open message
    * (reason `force`) and waits for its completion (store, `msg.end`, `spool:completed`),
@@ -62,9 +66,13 @@ export interface ServeHandle {
  * record goes through the store's outbox and its relay (one record per message, across
  * crashes and outages).
  *
+ * With Redis, the process joins the cluster first (docs/architecture.md, "Instances and
+ * incarnations"), and the demo producer runs on the holder of the demo lock only.
+ *
  * @throws SpoolError `INVALID_OPTION` (a non-loopback address without a token, a locked
  *   data directory, a bad schema name), `BROKER_UNAVAILABLE` (Redis unreachable),
- *   `STORE_UNAVAILABLE` (PostgreSQL unreachable)
+ *   `STORE_UNAVAILABLE` (PostgreSQL unreachable), `INSTANCE_ID_TAKEN` (another live
+ *   process runs as `SPOOL_INSTANCE_ID`)
  * @example
  * const serve = await startServe(config, { dashboardDir });
  * process.once('SIGTERM', () => void serve.shutdown('SIGTERM'));
@@ -90,7 +98,8 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
       });
   let spool: Spool | undefined;
   let stored: ServeStore | undefined;
-  let clustered: ServeCluster | undefined;
+  let cluster: ServeCluster | undefined;
+  let clustered: ClusterMessagesHandle | undefined;
   try {
     if (config.redisUrl) {
       await broker.ping().catch((cause: unknown) => {
@@ -103,6 +112,10 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     }
     // Before a database starts (PGlite takes seconds): a refused address fails at once.
     new AccessControl(auth).assertCanServeOn(config.host);
+    // A membership given by the embedder (tests) stands in for the one on Redis.
+    if (config.redisUrl && !deps.membership)
+      cluster = await joinServeCluster(config, logger, () => instanceLoad(spool));
+    const membership = deps.membership ?? cluster?.membership;
     stored = deps.store ? undefined : await openServeStore(config, logger);
     const store = deps.store ?? stored?.store;
     spool = createSpool({
@@ -126,18 +139,20 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
         },
       },
       sse: { retryMs: config.sseRetryMs },
+      ...(membership ? { membership } : {}),
     });
     // Before binding: the open local mode (no token) never listens beyond loopback.
     spool.access.assertCanServeOn(config.host);
     // Through the Spool's broker, so that `spool:completed` is a known stream key.
     stored?.startRelay(spool.broker);
-    if (config.redisUrl && deps.membership) {
-      clustered = await serveCluster(spool, config.redisUrl, config.redisPrefix, deps.membership, logger);
+    if (config.redisUrl && membership) {
+      clustered = await serveCluster(spool, config.redisUrl, config.redisPrefix, membership, logger);
     }
   } catch (err) {
     await spool?.close();
     await clustered?.close();
     await stored?.close();
+    await cluster?.close();
     await broker.close();
     throw err;
   }
@@ -154,7 +169,11 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     nodeListener(handler, (err) => logger.error({ err }, 'request failed')),
   );
 
-  const demo = config.demo ? startDemo(s, deps.demo) : undefined;
+  // In a cluster the producer waits for the demo lock; the workers compete in one group everywhere.
+  const demo = config.demo
+    ? startDemo(s, { ...deps.demo, ...(cluster ? { produce: false } : {}) })
+    : undefined;
+  if (demo && cluster) cluster.leadDemo(demo);
   try {
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
@@ -165,10 +184,12 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     });
   } catch (err) {
     demo?.stopProducing();
+    await cluster?.releaseDemo();
     await demo?.stopWorkers();
     await s.close();
     await clustered?.close();
     await stored?.close();
+    await cluster?.close();
     await broker.close();
     throw err;
   }
@@ -181,6 +202,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
       store: storeKind,
       auth: s.access.mode,
       demo: config.demo,
+      ...(cluster ? { instanceId: cluster.membership.self.instanceId } : {}),
       dashboardDir,
     },
     `spool listening on ${url}`,
@@ -192,12 +214,16 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
       logger.info({ reason, openMessages: s.cache.getStreamCount() }, 'draining');
       const closed = new Promise<void>((done) => server.close(() => done()));
       demo?.stopProducing();
+      // Released first: another instance's producer takes over while this one drains.
+      await cluster?.releaseDemo();
       await s.close();
       // After the server: its last completions still write the owner records.
       await clustered?.close();
       await deps.membership?.close();
       await demo?.stopWorkers();
       await stored?.close();
+      // After the drain: this instance's messages have ended before it leaves the cluster.
+      await cluster?.close();
       await broker.close();
       server.closeAllConnections();
       await closed;
@@ -207,7 +233,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
       }
     })());
 
-  return { spool: s, server, broker, url, demo, shutdown };
+  return { spool: s, server, broker, url, demo, cluster, shutdown };
 }
 
 /** `spool serve`'s log lines on stdout, never holding the process up (a closed or stalled pipe). */
@@ -222,6 +248,22 @@ function stdoutLogDestination(): LogDestination {
 
 function toStderr(text: string): void {
   if (process.stderr.writable) process.stderr.write(text);
+}
+
+/** What this instance's heartbeats say about its load (zeros until the server exists). */
+function instanceLoad(spool: Spool | undefined): {
+  connections: number;
+  openMessages: number;
+  eventsPerSecond: number;
+} {
+  if (!spool) return { connections: 0, openMessages: 0, eventsPerSecond: 0 };
+  let eventsPerSecond = 0;
+  for (const t of spool.topics.stats()) eventsPerSecond += t.eventsPerSec;
+  return {
+    connections: spool.ws.totals().connections + spool.sse.totals().connections,
+    openMessages: spool.cache.getStreamCount(),
+    eventsPerSecond,
+  };
 }
 
 function redactUrl(url: string): string {
@@ -240,16 +282,7 @@ function redactUrl(url: string): string {
  * "Engines as entries").
  */
 async function redisBroker(url: string, keyPrefix: string, logger: Logger): Promise<StreamBroker> {
-  let engine: typeof import('../redis');
-  try {
-    engine = await import('../redis');
-  } catch (cause) {
-    throw new SpoolError(
-      'INVALID_OPTION',
-      'SPOOL_REDIS_URL is set, but the Redis engine cannot load: install its driver next to @spool/server (npm install ioredis@6).',
-      { cause },
-    );
-  }
+  const engine = await loadRedisEngine();
   return new engine.RedisBroker({
     url,
     keyPrefix,
@@ -267,7 +300,7 @@ async function serveCluster(
   keyPrefix: string,
   membership: ClusterMembership,
   logger: Logger,
-): Promise<ServeCluster> {
+): Promise<ClusterMessagesHandle> {
   const { connectClusterMessages } = await import('../cluster/serve-cluster');
   return connectClusterMessages(spool, { redisUrl, keyPrefix, membership, logger });
 }

@@ -12,11 +12,18 @@ export interface InstanceRef {
   incarnation: string;
 }
 
+/** What a heartbeat says about the instance's load (the server's stats have it). */
+export interface InstanceLoad {
+  connections: number;
+  openMessages: number;
+  eventsPerSecond: number;
+}
+
 /** A live (or recently live) instance, as its heartbeats describe it. */
 export interface InstanceInfo extends InstanceRef {
-  /** When its last heartbeat was written, in ms since the epoch (the writer's clock). */
+  /** When its last heartbeat was written, in ms since the epoch (RedisMembership: Redis's clock). */
   beatAt: number;
-  /** Heartbeat age when read, in ms (the reader's clock). */
+  /** Heartbeat age when read, in ms (RedisMembership: on Redis's clock too, so clock skew between instances does not count). */
   ageMs: number;
   connections: number;
   openMessages: number;

@@ -10,12 +10,19 @@ import { type DemoWorkers, type DemoWorkersOptions, startDemoWorkers } from './d
 export interface DemoOptions {
   producer?: DemoProducerOptions;
   workers?: DemoWorkersOptions;
+  /**
+   * Whether the producer starts scheduling replies at once. `spool serve` in a cluster
+   * starts it only on the instance that holds the demo lock. @default true
+   */
+  produce?: boolean;
 }
 
 /** A running demo: its producer, its workers, and how to stop both. */
 export interface Demo {
   producer: DemoProducer;
   workers: DemoWorkers;
+  /** Starts (again) scheduling replies. */
+  startProducing(): void;
   /** Stops scheduling replies (those streaming go on until shutdown ends them). */
   stopProducing(): void;
   /** Stops the workers gracefully. */
@@ -50,10 +57,11 @@ export function startDemo(spool: Spool, options: DemoOptions = {}): Demo {
     return jsonResponse(await producer.reply(channel), 201);
   });
   const workers = startDemoWorkers(spool, options.workers);
-  producer.start();
+  if (options.produce !== false) producer.start();
   return {
     producer,
     workers,
+    startProducing: () => producer.start(),
     stopProducing: () => producer.stopScheduling(),
     stopWorkers: async () => {
       await workers.stop();

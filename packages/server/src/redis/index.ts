@@ -5,5 +5,14 @@
  * "Redis engine".
  */
 export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from '../broker/redis-broker';
+export type { ClusterMembership, InstanceInfo, InstanceLoad, InstanceRef } from '../cluster/membership';
+export { type MembershipKeys, membershipKeys } from '../cluster/membership-keys';
+export { RedisLease, type RedisLeaseOptions } from '../cluster/redis-lease';
+export {
+  generateInstanceId,
+  RedisMembership,
+  type RedisMembershipOptions,
+  redisMembershipDefaults,
+} from '../cluster/redis-membership';
 export { type RecreatedInfo, RedisTopicLog, type RedisTopicLogOptions } from './redis-topic-log';
 export { type TopicLogKeys, topicLogKeys } from './topic-log-keys';
