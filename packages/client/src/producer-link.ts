@@ -1,4 +1,5 @@
 import type { SendRequest } from './message-writer';
+import type { SpoolEvent } from './spool-event';
 
 /**
  * The link between {@link SpoolClient} and the writers of `@spool/client/producer`: a
@@ -9,8 +10,10 @@ export const producerLink: unique symbol = Symbol('spool.producerLink');
 
 /** What a writer gets from its client. */
 export interface ProducerLink {
-  /** Sends a writer's frame and shows it in the client's own assembly (`message(id)`). */
-  send: SendRequest;
+  /** Sends a writer's frame, outside `offlineQueueMax` (the writer bounds its own requests). */
+  request: SendRequest;
+  /** Applies an event to the client's own assembly (`message(id)`), for {@link showOwnWrites}. */
+  apply(ev: SpoolEvent): void;
   /** Registers the writer, so a new connection opens its message again. */
   add(writer: Reopenable): void;
 }
