@@ -1,5 +1,5 @@
 import type { ChannelHistoryPage } from '@spool/core';
-import { getJson } from './http-get';
+import { getJson, type HttpClient } from './http-get';
 
 /** Which channel {@link SpoolClient.history} reads. */
 export interface HistoryChannel {
@@ -26,19 +26,17 @@ export interface HistoryOptions {
  * (`INVALID_EVENT_ID`, `FORBIDDEN`, `STORE_UNAVAILABLE`, ...) with `details.status`.
  *
  * @example
- * const { items, next } = await fetchHistory(fetch, ['http://127.0.0.1:8080'], { channelType: 1, channelId: 'general' });
+ * const { items, next } = await fetchHistory(client, { channelType: 1, channelId: 'general' });
  */
 export async function fetchHistory(
-  fetcher: typeof fetch,
-  bases: readonly string[],
+  client: HttpClient,
   channel: HistoryChannel,
   options: HistoryOptions = {},
-  token?: string,
 ): Promise<ChannelHistoryPage> {
   const query = new URLSearchParams();
   if (options.before !== undefined) query.set('before', options.before);
   if (options.limit !== undefined) query.set('limit', String(options.limit));
   const q = query.size > 0 ? `?${query}` : '';
   const path = `/v1/channels/${channel.channelType}/${encodeURIComponent(channel.channelId)}/messages${q}`;
-  return getJson<ChannelHistoryPage>(fetcher, bases, path, token, options.signal);
+  return getJson<ChannelHistoryPage>(client, path, options.signal);
 }

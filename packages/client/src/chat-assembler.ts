@@ -32,7 +32,12 @@ export class ChatAssembler {
   #entries = new Map<string, Entry>();
   #topics = new Map<string, { listeners: Set<() => void>; list?: AssembledMessage[] }>();
 
-  constructor(readonly maxMessages = 1000) {}
+  // `declare`: set in the constructor, so no class field is emitted for it (size budget, docs/architecture.md).
+  declare readonly maxMessages: number;
+
+  constructor(maxMessages = 1000) {
+    this.maxMessages = maxMessages;
+  }
 
   /**
    * Applies one event; events that are not `msg.*` with a `messageId` are ignored. A

@@ -1,4 +1,4 @@
-import { SpoolError, type TimerHandle } from '@spool/core';
+import { type ErrorCode, SpoolError, type TimerHandle } from '@spool/core';
 import { fullJitter, PROTOCOL_V1 } from '@spool/core/protocol';
 import type { ResolvedClientOptions, WebSocketLike } from './options';
 
@@ -25,20 +25,11 @@ const OPEN = 1;
 export const CONNECT_FAILED_AFTER = 5;
 const noop = () => {};
 
-/** The error for an HTTP status answering the upgrade (only Node's `ws` shows it). */
-function statusError(status: number): SpoolError {
-  return new SpoolError(
-    status === 401
-      ? 'UNAUTHENTICATED'
-      : status === 403
-        ? 'FORBIDDEN'
-        : status === 404
-          ? 'NOT_FOUND'
-          : 'CONNECT_FAILED',
-    `HTTP ${status} on upgrade${status === 404 ? ': is the path /v1/ws?' : ''}`,
-    { details: { status } },
-  );
-}
+/**
+ * The code of a refusal: by the HTTP status answering the upgrade (only Node's `ws` shows
+ * it), or by a close code less 4000 (4401, 4403; docs/protocol.md "Close codes").
+ */
+const REFUSED: Record<number, ErrorCode> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
 
 /** The socket under a SpoolClient, as {@link connect} returns it. */
 export interface Connection {
@@ -151,11 +142,9 @@ export function connect(urls: readonly string[], o: ResolvedClientOptions, on: C
           if (code === 4401 || code === 4403 || named) {
             // 4401: a fresh token from getToken may get in; 4403: these credentials never will.
             fail(
-              new SpoolError(
-                named ?? (code === 4403 ? 'FORBIDDEN' : 'UNAUTHENTICATED'),
-                `Closed ${code} ${reason}`,
-                { details: { close: code } },
-              ),
+              new SpoolError(named ?? REFUSED[code! - 4000]!, `Closed ${code} ${reason}`, {
+                details: { close: code },
+              }),
               code === 4403,
             );
           } else drop();
@@ -170,7 +159,15 @@ export function connect(urls: readonly string[], o: ResolvedClientOptions, on: C
         }
       ).on?.('unexpected-response', (_req, res) => {
         const status = res.statusCode;
-        if (socket === ws) fail(statusError(status), status === 403 || status === 404);
+        if (socket === ws)
+          fail(
+            new SpoolError(
+              REFUSED[status] ?? 'CONNECT_FAILED',
+              `HTTP ${status} on upgrade${status === 404 ? ': is the path /v1/ws?' : ''}`,
+              { details: { status } },
+            ),
+            status === 403 || status === 404,
+          );
       });
     } catch {
       // getToken failed or the constructor threw: both are just a failed attempt.

@@ -1,5 +1,5 @@
 import { channelTopic, type MsgSnapshotData } from '@spool/core/protocol';
-import { getJson } from './http-get';
+import { getJson, type HttpClient } from './http-get';
 import type { SpoolEvent } from './spool-event';
 
 /**
@@ -9,19 +9,15 @@ import type { SpoolEvent } from './spool-event';
  * `FORBIDDEN`, ...) and the HTTP status in `details.status`.
  *
  * @example
- * chat.apply(await lookupMessage(fetch, ['http://127.0.0.1:8080'], '1843563473929170944'));
+ * chat.apply(await lookupMessage(client, '1843563473929170944'));
  */
 export async function lookupMessage(
-  fetcher: typeof fetch,
-  bases: readonly string[],
+  client: HttpClient,
   messageId: string,
-  token?: string,
 ): Promise<SpoolEvent<MsgSnapshotData>> {
   const body = await getJson<Omit<MsgSnapshotData, 'messageId'>>(
-    fetcher,
-    bases,
+    client,
     `/v1/messages/${encodeURIComponent(messageId)}`,
-    token,
   );
   // The body is the snapshot's data (meta, text, lastChunkId, status, reason; docs/http-api.md).
   const { meta } = body;

@@ -111,7 +111,8 @@ export type ResolvedClientOptions = Omit<
   backoff: Required<ReconnectBackoff>;
 };
 
-const bad = (name: string, rule: string, value: unknown) =>
+/** The `INVALID_OPTION` error of an option `name` that breaks `rule`. */
+export const bad = (name: string, rule: string, value: unknown) =>
   new SpoolError('INVALID_OPTION', `\`${name}\` must be ${rule}, got ${String(value)}`);
 
 /** Checks a number option eagerly: `min` or more, an integer when `int`. */

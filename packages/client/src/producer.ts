@@ -4,6 +4,7 @@
 import type { WireOpenMeta } from '@spool/core';
 import { MessageWriter, type MessageWriterOptions } from './message-writer';
 import { producerLink } from './producer-link';
+import { showOwnWrites } from './show-own-writes';
 import { SpoolClient } from './spool-client';
 
 export { MessageWriter, type MessageWriterOptions } from './message-writer';
@@ -25,7 +26,7 @@ export function openMessage(
   options?: MessageWriterOptions,
 ): MessageWriter {
   const link = client[producerLink]();
-  const w = new MessageWriter(link.send, meta, client.options.random, {
+  const w = new MessageWriter(showOwnWrites(link.request, link.apply), meta, client.options.random, {
     clock: client.options.clock,
     ...options,
   });

@@ -10,12 +10,7 @@ import { fetchHistory, type HistoryChannel, type HistoryOptions } from './channe
 import { type AssembledMessage, type ChannelStore, ChatAssembler } from './chat-assembler';
 import { type Connection, type ConnectionState, connect } from './connection';
 import { lookupMessage } from './message-lookup';
-import {
-  httpBase,
-  type ResolvedClientOptions,
-  resolveClientOptions,
-  type SpoolClientOptions,
-} from './options';
+import { type ResolvedClientOptions, resolveClientOptions, type SpoolClientOptions } from './options';
 import { type ProducerLink, producerLink, type Reopenable } from './producer-link';
 import type { ExternalStore, SpoolEvent } from './spool-event';
 import { type SubscribeOptions, Subscription, type SubscriptionLink } from './subscription';
@@ -84,9 +79,10 @@ const backlog = (w: Wire) => Math.max(0, ...[...w.subs].map((s) => s.buffer.leng
  * const id = await client.publish('chan:1:general', { hello: 'world' });
  */
 export class SpoolClient {
-  readonly options: ResolvedClientOptions;
+  // `declare`: set in the constructor, so no class field is emitted for it (size budget, docs/architecture.md).
+  declare readonly options: ResolvedClientOptions;
   /** The server URLs, in the order they are tried. */
-  readonly urls: readonly string[];
+  declare readonly urls: readonly string[];
   #conn: Connection;
   #closed = false;
   #ref = 0;
@@ -154,13 +150,6 @@ export class SpoolClient {
   /** The server URL connected now, or tried next (one of {@link urls}), for diagnostics. */
   get url(): string {
     return this.#conn.url;
-  }
-
-  /** HTTP bases for `message()` and `history()`: `httpUrl`, or the URL in use first, then the others. */
-  #bases(): string[] {
-    const u = this.urls;
-    const i = u.indexOf(this.url);
-    return this.options.httpUrl ? [this.options.httpUrl] : u.slice(i).concat(u.slice(0, i)).map(httpBase);
   }
 
   /**
@@ -244,17 +233,18 @@ export class SpoolClient {
       p?.ok(m);
     } else if (m.op === 'err') {
       const after = m.retryAfterMs;
+      const timed = typeof after === 'number';
       const err = new SpoolError(
         m.code as SpoolError['code'],
         m.message,
-        typeof after === 'number' ? { details: { retryAfterMs: after } } : undefined,
+        timed ? { details: { retryAfterMs: after } } : undefined,
       );
       const p = m.ref === undefined ? undefined : this.#pending.get(m.ref);
       const now = this.options.clock.now();
       if (
         p &&
         m.code === 'RATE_LIMITED' &&
-        typeof after === 'number' &&
+        timed &&
         RESEND_ON_RATE.has(p.frame.op) &&
         now + after - (p.pacedSince ?? now) <= RATE_PACING_BUDGET_MS
       ) {
@@ -268,7 +258,7 @@ export class SpoolClient {
         this.#pending.delete(p.frame.ref);
         if (p.again && DONE_ON_RETRY[p.frame.op]?.includes(m.code)) p.ok({});
         else p.ko(err);
-      } else if (w && typeof after === 'number') {
+      } else if (w && timed) {
         // A `sub` refused for rate: ask again when the server says.
         this.options.clock.setTimeout(
           () => this.#wires.get(m.topic!) === w && this.#subscribe(m.topic!),
@@ -355,46 +345,25 @@ export class SpoolClient {
    * The writer path, for {@link SpoolProducer} (`@spool/client/producer`), kept out of this
    * class so that a subscriber's bundle carries no pacing code (docs/architecture.md, "The
    * client's entries"): checks the client is open, and returns the function a writer's
-   * frames go through and where the writer registers to open its message again after a reconnect.
+   * frames go through (paced by the writer, so not bounded by `offlineQueueMax`), the
+   * client's assembly for the writer's own messages (the producer entry's `showOwnWrites`
+   * applies them, so `message(id)` follows them), and where the writer registers to open
+   * its message again after a reconnect.
    * @internal
    */
   [producerLink](): ProducerLink {
     this.#assertOpen();
     this.#pruneWriters();
-    return { send: (f) => this.#produce(f), add: (w) => this.#writers.add(w) };
+    return {
+      request: (f) => this.#request(f, true),
+      apply: (ev) => this.#chat.apply(ev),
+      add: (w) => this.#writers.add(w),
+    };
   }
 
   /** Drops finished writers; with `reopen`, the others open their message again. */
   #pruneWriters(reopen?: boolean): void {
     for (const w of this.#writers) if (!(reopen ? w.reopen() : w.live)) this.#writers.delete(w);
-  }
-
-  /**
-   * Sends a writer's request and shows it in the client's own assembly, so `message(id)`
-   * follows a message this client writes without subscribing to its channel: the open at
-   * once, each chunk and the end once the server has applied them (their acks).
-   */
-  #produce(f: ClientMessage): Promise<{ id?: string; messageId?: string }> {
-    const show = (event: string, data: object, topic = '') =>
-      this.#chat.apply({ topic, id: '', event, data });
-    if (f.op === 'msg.open') {
-      const { meta } = f;
-      show('msg.open', { messageId: meta.messageId, meta }, channelTopic(meta.channelType, meta.channelId));
-    }
-    return this.#request(f, true).then(
-      (ack) => {
-        // The frames carry what the events would: messageId, chunkId, text or b64, reason.
-        if (f.op === 'msg.append') show('msg.delta', f);
-        else if (f.op === 'msg.end') show('msg.end', { ...f, reason: f.reason ?? 'success' });
-        else if (f.op === 'msg.cancel') show('msg.end', { ...f, reason: 'cancelled' });
-        return ack;
-      },
-      (err) => {
-        // A message the server never opened will get no events: do not leave it streaming.
-        if (f.op === 'msg.open') show('msg.end', { messageId: f.meta.messageId, reason: 'error' });
-        throw err;
-      },
-    );
   }
 
   /**
@@ -411,12 +380,10 @@ export class SpoolClient {
   message(messageId: string): ExternalStore<AssembledMessage> {
     const store = this.#chat.message(messageId);
     const asked = this.#asked;
-    const { fetch, getToken, token, maxMessages } = this.options;
-    if (store.getSnapshot().status === 'unknown' && !asked.has(messageId) && fetch) {
+    if (store.getSnapshot().status === 'unknown' && !asked.has(messageId) && this.options.fetch) {
       asked.add(messageId);
-      if (asked.size > maxMessages) asked.delete(asked.values().next().value!);
-      (async () =>
-        lookupMessage(fetch, this.#bases(), messageId, getToken ? await getToken() : token))().then(
+      if (asked.size > this.options.maxMessages) asked.delete(asked.values().next().value!);
+      lookupMessage(this, messageId).then(
         (ev) => this.#chat.apply(ev),
         (err) =>
           this.#emitError(err instanceof SpoolError ? err : new SpoolError('UNAVAILABLE', String(err))),
@@ -438,13 +405,7 @@ export class SpoolClient {
    */
   async history(channel: HistoryChannel, options: HistoryOptions = {}): Promise<ChannelHistoryPage> {
     this.#assertOpen();
-    const { fetch, getToken, token } = this.options;
-    if (!fetch)
-      throw new SpoolError(
-        'INVALID_OPTION',
-        '`history()` needs a `fetch` (the `fetch` option, or globalThis.fetch).',
-      );
-    return fetchHistory(fetch, this.#bases(), channel, options, getToken ? await getToken() : token);
+    return fetchHistory(this, channel, options);
   }
 
   /**

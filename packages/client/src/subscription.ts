@@ -39,11 +39,16 @@ export interface SubscriptionLink {
  * for await (const ev of sub) console.log(ev.id, ev.event, ev.data);
  */
 export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent> {
+  // `declare`: set in the constructor, so no class fields are emitted for them (size budget,
+  // docs/architecture.md).
   /**
    * The resume point: the ID of the last event delivered, or where the subscription
    * started (`after`, or just before the first ID the server said would follow).
    */
-  lastEventId: string | undefined;
+  declare lastEventId: string | undefined;
+  declare readonly topic: string;
+  declare readonly options: SubscribeOptions;
+  declare readonly link: SubscriptionLink;
   /** Items the iterator has not pulled yet; only kept once iteration started. */
   readonly buffer: SpoolEvent[] = [];
   #listeners = new Set<(ev: SpoolEvent) => void>();
@@ -53,11 +58,10 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
   #error: SpoolError | undefined;
   #done = false;
 
-  constructor(
-    readonly topic: string,
-    readonly options: SubscribeOptions,
-    readonly link: SubscriptionLink,
-  ) {
+  constructor(topic: string, options: SubscribeOptions, link: SubscriptionLink) {
+    this.topic = topic;
+    this.options = options;
+    this.link = link;
     this.lastEventId = options.after;
   }
 

@@ -104,9 +104,11 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
  */
 export class SpoolError extends Error {
   override readonly name = 'SpoolError';
-  readonly code: ErrorCode;
+  // `declare`: set in the constructor only, so no class field is emitted for them (the
+  // client's size budget, docs/architecture.md).
+  declare readonly code: ErrorCode;
   /** Extra machine-readable context (for example the failures of a bulk operation). */
-  readonly details: Record<string, unknown> | undefined;
+  declare readonly details: Record<string, unknown> | undefined;
 
   constructor(
     code: ErrorCode,

@@ -59,20 +59,17 @@ export function reduceChatEvent(state: ChatState, ev: ChatEvent): ChatState {
   }
   const d = ev.data as ChatData | null | undefined;
   if (!d || !ev.event.startsWith('msg.')) return state;
-  // A delta the text or the held chunks have already: nothing changes.
-  if (
-    ev.event === 'msg.delta' &&
-    m.status === 'streaming' &&
-    !(d.chunkId! > m.lastChunkId && !state.held[d.chunkId!])
-  )
-    return state;
-  const s: AssembledMessage = { ...m };
+  const delta = ev.event === 'msg.delta';
   let { held, carry } = state;
+  // A delta neither the text nor the held chunks have yet.
+  const fresh = delta && d.chunkId! > m.lastChunkId && !held[d.chunkId!];
+  // A delta the text or the held chunks have already: nothing changes.
+  if (delta && !fresh && m.status === 'streaming') return state;
+  const s: AssembledMessage = { ...m };
   // Any event shows the message goes on; an end or an ended snapshot below ends it.
   if (s.status === 'unknown' || s.status === 'interrupted') s.status = 'streaming';
   if (d.meta) s.meta = d.meta;
-  if (ev.event === 'msg.delta' && d.chunkId! > s.lastChunkId && !held[d.chunkId!])
-    held = { ...held, [d.chunkId!]: d };
+  if (fresh) held = { ...held, [d.chunkId!]: d };
   if (ev.event === 'msg.snapshot' && d.lastChunkId! > s.lastChunkId) {
     // It covers chunks 0..lastChunkId; chunks held beyond it are newer, and stay.
     s.text = d.text!;

@@ -21,7 +21,8 @@ export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
     const handle = globalThis.setTimeout(fn, ms) as unknown as { unref?: () => void };
-    if (typeof handle === 'object' && handle !== null && typeof handle.unref === 'function') handle.unref();
+    // A number in browsers (no `unref`), an object in Node.
+    handle.unref?.();
     return handle;
   },
   clearTimeout(handle) {
