@@ -7,3 +7,4 @@
 export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from '../broker/redis-broker';
 export { type RecreatedInfo, RedisTopicLog, type RedisTopicLogOptions } from './redis-topic-log';
 export { type TopicLogKeys, topicLogKeys } from './topic-log-keys';
+export { TopicNotifier, type TopicNotifierOptions, topicNotifierDefaults } from './topic-notifier';

@@ -13,13 +13,16 @@ import {
   type TopicLog,
   type TopicLogAppend,
   type TopicLogPage,
+  type TopicLogWatcher,
   type TrimRules,
   utf8Length,
 } from '@spool/core';
 import type { Redis } from 'ioredis';
 import { toSpoolError } from '../broker/redis-errors';
+import { RemoteTail } from './remote-tail';
 import { type TopicLogKeys, topicLogKeys } from './topic-log-keys';
 import { TOPIC_LOG_LUA } from './topic-log-script';
+import type { TopicNotifier } from './topic-notifier';
 
 /** Options of {@link RedisTopicLog.open}. */
 export interface RedisTopicLogOptions {
@@ -40,6 +43,15 @@ export interface RedisTopicLogOptions {
    * application: a log line, a metric (docs/architecture.md, "Redis topic log").
    */
   onRecreated?: (info: RecreatedInfo) => void;
+  /**
+   * Publishes a notification with every batch of appends and, while the log is watched,
+   * delivers other instances' appends to the watcher (docs/architecture.md, "Topics across
+   * instances"). Without one, a watcher still gets this log's appends, and other writers'
+   * events whenever an append finds them before its own.
+   */
+  notifier?: TopicNotifier;
+  /** Where errors of background reads go (a watcher's gap fills). @default console.error */
+  onError?: (err: unknown) => void;
 }
 
 /** What {@link RedisTopicLogOptions.onRecreated} is told. */
@@ -65,7 +77,7 @@ type Scalar = string | number;
 /** Head of every reply of the script (topic-log-script.ts). */
 type ReplyHead = [created: number, cf: string, now: number, length: number, bytes: number];
 type ReadReply = [...ReplyHead, floor: string, held: number, last: string, first: string, events: Entry[]];
-type WriteReply = [...ReplyHead, results: string[], dropped: Entry[], first: string];
+type WriteReply = [...ReplyHead, results: string[], dropped: Entry[], first: string, prev: string];
 
 type WithScript = Redis & {
   spoolTopicLog(stream: string, meta: string, pins: string, ...argv: Scalar[]): Promise<unknown>;
@@ -117,6 +129,9 @@ export class RedisTopicLog implements TopicLog {
   readonly #redis: WithScript;
   readonly #prefix: string;
   readonly #onRecreated: ((info: RecreatedInfo) => void) | undefined;
+  readonly #notifier: TopicNotifier | undefined;
+  readonly #tail: RemoteTail;
+  readonly #onError: (err: unknown) => void;
   #creationFloor: EventId = MIN_EVENT_ID;
   #floor: EventId = MIN_EVENT_ID;
   #length = 0;
@@ -141,6 +156,19 @@ export class RedisTopicLog implements TopicLog {
       throw new SpoolError('INVALID_OPTION', '`keyPrefix` must be a string.');
     this.keys = topicLogKeys(this.#prefix, topic);
     this.#onRecreated = options.onRecreated;
+    this.#notifier = options.notifier;
+    const onError = options.onError ?? ((err: unknown) => console.error(err));
+    this.#onError = onError;
+    this.#tail = new RemoteTail({
+      read: (after, limit) => this.#read(after, limit, ''),
+      start: () => this.#lastId ?? this.#floor,
+      toEvent: (id, event, json, messageId) =>
+        this.#toEvent([
+          id,
+          messageId === '' ? ['e', event, 'd', json] : ['e', event, 'd', json, 'm', messageId],
+        ]),
+      onError,
+    });
     const withScript = redis as WithScript;
     // EVALSHA, falling back to EVAL once per connection when Redis lacks the script.
     if (typeof withScript.spoolTopicLog !== 'function')
@@ -163,6 +191,27 @@ export class RedisTopicLog implements TopicLog {
     return log;
   }
 
+  /**
+   * Like {@link open}, without waiting: the log is usable at once, and loads in the
+   * background (any call's reply loads it too). Until then its floor is the one a stream
+   * created now would get and its last ID is unknown: a topic built on it knows nothing
+   * before its own start, which only ever makes it more careful (a `reset` rather than a
+   * claim). This is how a registry that builds topics synchronously uses Redis.
+   *
+   * @throws SpoolError `INVALID_TOPIC`, `INVALID_OPTION`, `INVALID_EVENT_ID`
+   * @example const registry = new TopicRegistry({ createLog: (name) => RedisTopicLog.create(redis, name, { notifier }) });
+   */
+  static create(redis: Redis, topic: string, options: RedisTopicLogOptions = {}): RedisTopicLog {
+    const log = new RedisTopicLog(redis, topic, options);
+    const floor =
+      options.creationFloor === undefined ? '' : formatEventId(parseEventId(options.creationFloor));
+    log.#floor = floor === '' ? formatEventId({ ms: Date.now() - 1, seq: Number.MAX_SAFE_INTEGER }) : floor;
+    log.#read(MIN_EVENT_ID, 0, floor).catch(() => {
+      // Not loaded yet: the next call's reply loads it, or fails with the error.
+    });
+    return log;
+  }
+
   get length(): number {
     return this.#length;
   }
@@ -180,6 +229,36 @@ export class RedisTopicLog implements TopicLog {
   }
   get creationFloor(): EventId {
     return this.#creationFloor;
+  }
+
+  /**
+   * Watches the stream (see TopicLog.watch): this log's appends, and other instances'
+   * through the notifier, in ID order, each once. The first watcher subscribes to the
+   * topic's channel, then reads the log after the start position (what was appended before
+   * the subscription took).
+   */
+  watch(watcher: TopicLogWatcher): () => void {
+    const tail = this.#tail;
+    if (tail.add(watcher) && this.#notifier) {
+      this.#notifier
+        .add(this.keys.channel, tail)
+        .then(() => tail.recheck())
+        .catch((err: unknown) => {
+          // Not subscribed: the periodic re-check still finds other writers' events.
+          this.#onError(err);
+        });
+    }
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      if (tail.remove(watcher)) this.#notifier?.remove(this.keys.channel, tail);
+    };
+  }
+
+  /** Resolves once every delivery queued for watchers has run (tests). */
+  settled(): Promise<void> {
+    return this.#tail.settled();
   }
 
   onLost(listener: (floor: EventId) => void): () => void {
@@ -255,7 +334,8 @@ export class RedisTopicLog implements TopicLog {
         rules.hardMaxBytes,
       );
     } else argv.push('0', 0, 0, -1, 0, 0);
-    argv.push(unpins.length, ...unpins);
+    const notifier = this.#notifier;
+    argv.push(notifier ? this.keys.channel : '', notifier?.origin ?? '', unpins.length, ...unpins);
     for (const { input, pin } of items)
       argv.push(
         input.id ? formatEventId(input.id) : '*',
@@ -277,7 +357,7 @@ export class RedisTopicLog implements TopicLog {
       for (const item of items) item.reject(error);
       throw error;
     }
-    const [created, cf, , length, bytes, results, dropped, first] = reply;
+    const [created, cf, , length, bytes, results, dropped, first, prev] = reply;
     this.#observeLife(created, cf);
     const wasEmpty = this.#length === 0;
     const appended: TopicEvent[] = [];
@@ -332,6 +412,9 @@ export class RedisTopicLog implements TopicLog {
     }
     if (hookError && items.length > 0 && !failed.has(items.length - 1))
       failed.set(items.length - 1, hookError.error);
+    // Watchers get the batch first, after any other writer's events before it: the appends
+    // then resolve in order behind what was fanned out.
+    if (items.length > 0) await this.#tail.own(prev, appended);
     for (let i = 0; i < items.length; i++) {
       const outcome = outcomes[i]!;
       if (failed.has(i)) items[i]!.reject(failed.get(i));
@@ -380,6 +463,9 @@ export class RedisTopicLog implements TopicLog {
     if (!this.#loaded) {
       this.#loaded = true;
       this.#start(cf);
+      // A watch that began before this first reply stood at a guessed floor: nothing the
+      // stream holds is at or below its real one.
+      this.#tail.raise(cf);
       return;
     }
     if (cf === this.#creationFloor && created === 0) return;
@@ -389,6 +475,7 @@ export class RedisTopicLog implements TopicLog {
       lastKnownId: this.#lastId,
     };
     this.#start(cf);
+    this.#tail.restart(cf);
     this.#onRecreated?.(info);
     for (const listener of this.#lostListeners) listener(cf);
   }
