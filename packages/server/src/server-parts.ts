@@ -13,6 +13,7 @@ import type { PrincipalLimiter } from './auth/principal-limits';
 import type { KnownStreamKeys } from './metrics/known-stream-keys';
 import type { ChatProducer } from './producers/chat-producer';
 import type { SseEndpoint } from './sse/sse-endpoint';
+import type { TopicDirectory } from './topic-directory';
 import type { WsAdapter } from './ws/adapter';
 
 /**
@@ -43,6 +44,8 @@ export interface SpoolParts {
   readonly audit: AuditLog;
   /** Events published through this instance. */
   readonly published: number;
+  /** The topics of a log shared with other instances, when there is one. */
+  readonly topicDirectory: TopicDirectory | undefined;
   /** Appends an event to a topic; resolves with its ID. */
   publish(topic: string, event: string, data: unknown): Promise<string>;
 }

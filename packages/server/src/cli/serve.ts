@@ -73,18 +73,33 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
   if (jwt) auth.jwt = jwt;
   if (config.allowedOrigins) auth.allowedOrigins = config.allowedOrigins;
 
-  const broker: StreamBroker = config.redisUrl
-    ? await redisBroker(config.redisUrl, config.redisPrefix, logger)
+  const engine = config.redisUrl ? await redisEngine() : undefined;
+  const onRedisError = (err: unknown) => logger.warn({ err }, 'redis connection error');
+  const broker: StreamBroker = engine
+    ? new engine.RedisBroker({ url: config.redisUrl!, keyPrefix: config.redisPrefix, onError: onRedisError })
     : new MemoryBroker({
         clock: deps.clock,
         maxStreamLength: config.maxStreamLength,
         maxPendingMessages: config.maxPendingMessages,
       });
+  // Every topic's log on Redis too, so that instances share topics and fan out each
+  // other's events (docs/architecture.md, "Topics across instances"); `$sys` stays local.
+  const retention = {
+    maxEvents: config.retentionEvents,
+    maxBytes: config.retentionBytes,
+    maxAgeMs: config.retentionAgeMs,
+  };
+  const redisTopics = engine?.openRedisTopics({
+    url: config.redisUrl!,
+    keyPrefix: config.redisPrefix,
+    retention: () => retention,
+    onError: onRedisError,
+  });
   let spool: Spool | undefined;
   let stored: ServeStore | undefined;
   try {
     if (config.redisUrl) {
-      await broker.ping().catch((cause: unknown) => {
+      await Promise.all([broker.ping(), redisTopics?.directory.ping()]).catch((cause: unknown) => {
         throw new SpoolError(
           'BROKER_UNAVAILABLE',
           `Cannot reach Redis at SPOOL_REDIS_URL (${redactUrl(config.redisUrl!)}): is it running?`,
@@ -110,11 +125,8 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
         streamTimeoutMs: config.streamTimeoutMs,
       },
       topics: {
-        retention: {
-          maxEvents: config.retentionEvents,
-          maxBytes: config.retentionBytes,
-          maxAgeMs: config.retentionAgeMs,
-        },
+        retention,
+        ...(redisTopics ? { createLog: redisTopics.createLog, directory: redisTopics.directory } : {}),
       },
       sse: { retryMs: config.sseRetryMs },
     });
@@ -125,6 +137,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
   } catch (err) {
     await spool?.close();
     await stored?.close();
+    await redisTopics?.close();
     await broker.close();
     throw err;
   }
@@ -155,6 +168,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     await demo?.stopWorkers();
     await s.close();
     await stored?.close();
+    await redisTopics?.close();
     await broker.close();
     throw err;
   }
@@ -164,6 +178,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     {
       url,
       broker: config.redisUrl ? 'redis' : 'memory',
+      topics: config.redisUrl ? 'redis' : 'memory',
       store: storeKind,
       auth: s.access.mode,
       demo: config.demo,
@@ -181,6 +196,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
       await s.close();
       await demo?.stopWorkers();
       await stored?.close();
+      await redisTopics?.close();
       await broker.close();
       server.closeAllConnections();
       await closed;
@@ -218,14 +234,13 @@ function redactUrl(url: string): string {
 }
 
 /**
- * RedisBroker from the Redis engine entry, loaded only when Redis is configured: `ioredis`
- * is an optional peer dependency, so memory mode runs without it (docs/architecture.md,
- * "Engines as entries").
+ * The Redis engine entry (RedisBroker, the topic logs), loaded only when Redis is
+ * configured: `ioredis` is an optional peer dependency, so memory mode runs without it
+ * (docs/architecture.md, "Engines as entries").
  */
-async function redisBroker(url: string, keyPrefix: string, logger: Logger): Promise<StreamBroker> {
-  let engine: typeof import('../redis');
+async function redisEngine(): Promise<typeof import('../redis')> {
   try {
-    engine = await import('../redis');
+    return await import('../redis');
   } catch (cause) {
     throw new SpoolError(
       'INVALID_OPTION',
@@ -233,9 +248,4 @@ async function redisBroker(url: string, keyPrefix: string, logger: Logger): Prom
       { cause },
     );
   }
-  return new engine.RedisBroker({
-    url,
-    keyPrefix,
-    onError: (err) => logger.warn({ err }, 'redis connection error'),
-  });
 }

@@ -5,6 +5,8 @@
  * "Redis engine".
  */
 export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from '../broker/redis-broker';
+export { RedisTopicDirectory, topicIndexKey } from './redis-topic-directory';
 export { type RecreatedInfo, RedisTopicLog, type RedisTopicLogOptions } from './redis-topic-log';
+export { openRedisTopics, type RedisTopics, type RedisTopicsOptions } from './redis-topics';
 export { type TopicLogKeys, topicLogKeys } from './topic-log-keys';
 export { TopicNotifier, type TopicNotifierOptions, topicNotifierDefaults } from './topic-notifier';

@@ -50,7 +50,14 @@ export interface RedisTopicLogOptions {
    * events whenever an append finds them before its own.
    */
   notifier?: TopicNotifier;
-  /** Where errors of background reads go (a watcher's gap fills). @default console.error */
+  /**
+   * The topic index to keep: a sorted set of topic names scored by their last append (ms,
+   * Redis's clock), which `GET /v1/topics` reads on every instance. Updated at most once a
+   * second per log, by a ZADD pipelined after a batch: a separate command, since the index
+   * lives in another Cluster slot than the topic's keys. @default none
+   */
+  indexKey?: string;
+  /** Where errors of background work go (a watcher's gap fills, the index). @default console.error */
   onError?: (err: unknown) => void;
 }
 
@@ -132,6 +139,9 @@ export class RedisTopicLog implements TopicLog {
   readonly #notifier: TopicNotifier | undefined;
   readonly #tail: RemoteTail;
   readonly #onError: (err: unknown) => void;
+  readonly #indexKey: string | undefined;
+  /** When the index last heard of this topic (ms, Redis's clock). */
+  #indexedAt = Number.NEGATIVE_INFINITY;
   #creationFloor: EventId = MIN_EVENT_ID;
   #floor: EventId = MIN_EVENT_ID;
   #length = 0;
@@ -159,6 +169,7 @@ export class RedisTopicLog implements TopicLog {
     this.#notifier = options.notifier;
     const onError = options.onError ?? ((err: unknown) => console.error(err));
     this.#onError = onError;
+    this.#indexKey = options.indexKey;
     this.#tail = new RemoteTail({
       read: (after, limit) => this.#read(after, limit, ''),
       start: () => this.#lastId ?? this.#floor,
@@ -414,6 +425,11 @@ export class RedisTopicLog implements TopicLog {
       failed.set(items.length - 1, hookError.error);
     // Watchers get the batch first, after any other writer's events before it: the appends
     // then resolve in order behind what was fanned out.
+    const newest = appended.at(-1);
+    if (newest && this.#indexKey !== undefined && newest.ms - this.#indexedAt >= 1000) {
+      this.#indexedAt = newest.ms;
+      this.#redis.zadd(this.#indexKey, newest.ms, this.topic).catch((err: unknown) => this.#onError(err));
+    }
     if (items.length > 0) await this.#tail.own(prev, appended);
     for (let i = 0; i < items.length; i++) {
       const outcome = outcomes[i]!;
