@@ -58,7 +58,13 @@ class SharedLog implements TopicLog {
   /** Another writer's append, not yet heard of. */
   async remote(n: number): Promise<TopicEvent> {
     const json = JSON.stringify({ n });
-    return this.inner.append({ event: 'message', data: { n }, json, size: json.length, messageId: undefined });
+    return this.inner.append({
+      event: 'message',
+      data: { n },
+      json,
+      size: json.length,
+      messageId: undefined,
+    });
   }
   deliver(events: TopicEvent[]): void {
     for (const w of this.watchers) w.events(events);
