@@ -99,6 +99,13 @@ export interface TopicLog {
    * function that stops watching. A log with one writer (in memory) leaves it out.
    */
   watch?(watcher: TopicLogWatcher): () => void;
+  /**
+   * A remote log built without waiting for its state: a promise that settles once it is
+   * loaded, or undefined when it already is. Until then `lastId` and `floor` are guesses, so
+   * a topic holds back a live start (whose position must be one this log can serve on a
+   * resume) until it settles.
+   */
+  ready?(): Promise<void> | undefined;
   /** Releases resources; called when the topic closes. */
   close?(): Promise<void>;
 }

@@ -55,6 +55,12 @@ class SharedLog implements TopicLog {
       this.watchers = this.watchers.filter((w) => w !== watcher);
     };
   }
+  /** Set to make the log "still loading" until `load()`. */
+  loading: Promise<void> | undefined;
+  load: () => void = () => {};
+  ready(): Promise<void> | undefined {
+    return this.loading;
+  }
   /** Another writer's append, not yet heard of. */
   async remote(n: number): Promise<TopicEvent> {
     const json = JSON.stringify({ n });
@@ -122,5 +128,33 @@ describe('Topic on a shared log (TopicLog.watch)', () => {
     const after = await topic.append('message', { n: 3 });
     await settle();
     expect(sub.log).toEqual([first.id, ...missed.map((e) => e.id), after.id]);
+  });
+
+  it('holds a live start back while the log loads, then starts it at the log’s last ID', async () => {
+    const { log, topic } = shared();
+    const before = await log.remote(0);
+    log.loading = new Promise<void>((resolve) => {
+      log.load = resolve;
+    });
+    const readies: string[] = [];
+    const waiting = record(topic, { onReady: (from) => readies.push(from) });
+    const paused = record(topic, { onReady: (from) => readies.push(from) });
+    paused.sub.pause();
+    expect(readies).toEqual([]);
+    expect(waiting.sub.state).toBe('catchup');
+    const during = await log.remote(1); // appended elsewhere while this instance loads
+    log.loading = undefined;
+    log.load();
+    await settle();
+    expect(waiting.sub.state).toBe('live');
+    expect(waiting.sub.lastId).toBe(during.id);
+    expect(paused.sub.state).toBe('paused');
+    expect(readies).toHaveLength(2);
+    const next = await topic.append('message', { n: 2 });
+    expect(waiting.log).toEqual([next.id]);
+    paused.sub.resume();
+    await settle();
+    expect(paused.log).toEqual([next.id]);
+    expect(waiting.log).not.toContain(before.id);
   });
 });

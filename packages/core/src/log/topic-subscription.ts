@@ -55,6 +55,8 @@ export interface SubscriptionHost {
   lastParsed(): ParsedEventId | undefined;
   /** Where a live start stands: the last ID fanned out, else the log's floor. */
   position(): ParsedEventId;
+  /** Settles once `position()` can be trusted (a remote log still loading); undefined when it can. */
+  settling(): Promise<void> | undefined;
   reader(after: EventId, compact: boolean): CatchupReader;
   addLive(sub: TopicSubscription): void;
   removeLive(sub: TopicSubscription): void;
@@ -96,6 +98,8 @@ export class TopicSubscription {
   #pending: TopicEvent[] = [];
   #pendingReset: EventId | undefined;
   #running = false;
+  /** A live start waiting for its topic's position (a remote log still loading). */
+  #deferred = false;
   #onAbort: (() => void) | undefined;
 
   /** @internal Created by `topic.subscribe`. */
@@ -104,13 +108,16 @@ export class TopicSubscription {
     this.#options = options;
     this.#startId = options.after;
     this.#onEvent = options.onEvent;
-    if (options.after === undefined) {
-      const at = host.position();
-      this.#position = at;
-      this.#startId = formatEventId(at);
+    const settling = options.after === undefined ? host.settling() : undefined;
+    if (settling) {
+      // Nothing is delivered before the position is known; a failed load starts at the guess.
+      this.#deferred = true;
+      this.#state = 'catchup';
+      const start = () => this.#startLive();
+      settling.then(start, start);
+    } else if (options.after === undefined) {
       this.#state = 'live';
-      host.addLive(this);
-      this.#ready(formatEventId(idAfter(at)));
+      this.#startLive();
     } else {
       this.#reader = host.reader(options.after, options.compact === true);
       this.#state = 'catchup';
@@ -152,12 +159,31 @@ export class TopicSubscription {
   /** Catches up from the last event, then goes live. No-op unless paused. */
   resume(): void {
     if (this.#state !== 'paused') return;
+    if (this.#deferred) {
+      this.#state = 'catchup';
+      return;
+    }
     this.#reader ??= this.#host.reader(
       this.#position ? formatEventId(this.#position) : this.#startId!,
       this.#options.compact === true,
     );
     this.#state = 'catchup';
     void this.#run();
+  }
+
+  /** A live start: at the topic's position, announced with `onReady`. */
+  #startLive(): void {
+    this.#deferred = false;
+    if (this.#state === 'closed') return;
+    const at = this.#host.position();
+    this.#position = at;
+    this.#startId = formatEventId(at);
+    // Paused while waiting: it stays paused, and catches up from here when resumed.
+    if (this.#state !== 'paused') {
+      this.#state = 'live';
+      this.#host.addLive(this);
+    }
+    this.#ready(formatEventId(idAfter(at)));
   }
 
   /** Ends the subscription for good. */

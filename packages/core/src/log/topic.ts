@@ -200,6 +200,11 @@ export class Topic {
     this.#subHost = {
       lastParsed: () => this.#last,
       position: () => this.#last ?? parseEventId(this.#log.floor),
+      settling: () => {
+        const ready = this.#log.ready?.();
+        // Once loaded, the log's last ID is the live position (as when the watch starts).
+        return ready?.then(() => this.#adoptLastId());
+      },
       reader: (after, compact) => this.catchup(after, { compact }),
       addLive: (sub) => {
         this.#live = [...this.#live, sub];
@@ -299,6 +304,10 @@ export class Topic {
     if (!this.#shared || this.#offWatch !== undefined || this.#closed) return;
     this.#offWatch = this.#log.watch!(this.#watcher);
     // The watcher starts after the log's last ID: live starts stand there too.
+    this.#adoptLastId();
+  }
+
+  #adoptLastId(): void {
     const last = this.#log.lastId;
     if (
       last !== undefined &&

@@ -157,6 +157,9 @@ export class RedisTopicLog implements TopicLog {
   #scheduled = false;
   /** Set by the first reply (in `open`): which life of the stream this log knows. */
   #loaded = false;
+  #loading: Promise<void> | undefined;
+  /** The creation floor option, formatted ('' for none). */
+  #givenFloor = '';
 
   private constructor(redis: Redis, topic: string, options: RedisTopicLogOptions) {
     assertTopicName(topic);
@@ -217,8 +220,9 @@ export class RedisTopicLog implements TopicLog {
     const floor =
       options.creationFloor === undefined ? '' : formatEventId(parseEventId(options.creationFloor));
     log.#floor = floor === '' ? formatEventId({ ms: Date.now() - 1, seq: Number.MAX_SAFE_INTEGER }) : floor;
-    log.#read(MIN_EVENT_ID, 0, floor).catch(() => {
-      // Not loaded yet: the next call's reply loads it, or fails with the error.
+    log.#givenFloor = floor;
+    log.ready()?.catch(() => {
+      // Not loaded yet: the next call's reply (or `ready()` again) loads it, or fails with the error.
     });
     return log;
   }
@@ -265,6 +269,24 @@ export class RedisTopicLog implements TopicLog {
       stopped = true;
       if (tail.remove(watcher)) this.#notifier?.remove(this.keys.channel, tail);
     };
+  }
+
+  /**
+   * Undefined once a reply has loaded the log; else a promise of that (see TopicLog.ready).
+   * A log built by {@link open} is loaded; one built by {@link create} loads in the background.
+   */
+  ready(): Promise<void> | undefined {
+    if (this.#loaded) return undefined;
+    this.#loading ??= this.#read(MIN_EVENT_ID, 0, this.#givenFloor).then(
+      () => {
+        this.#loading = undefined;
+      },
+      (err: unknown) => {
+        this.#loading = undefined;
+        throw err;
+      },
+    );
+    return this.#loading;
   }
 
   /** Resolves once every delivery queued for watchers has run (tests). */
@@ -369,7 +391,7 @@ export class RedisTopicLog implements TopicLog {
       throw error;
     }
     const [created, cf, , length, bytes, results, dropped, first, prev] = reply;
-    this.#observeLife(created, cf);
+    this.#observeLife(created, cf, prev);
     const wasEmpty = this.#length === 0;
     const appended: TopicEvent[] = [];
     const outcomes: Array<TopicEvent | SpoolError> = [];
@@ -458,7 +480,7 @@ export class RedisTopicLog implements TopicLog {
       throw toSpoolError(err, this.#prefix);
     }
     const [created, cf, , length, bytes, floor, held, last, first, entries] = reply;
-    this.#observeLife(created, cf);
+    this.#observeLife(created, cf, last === '' ? cf : last);
     this.#length = length;
     this.#bytes = bytes;
     this.#firstId = first === '' ? undefined : first;
@@ -475,13 +497,13 @@ export class RedisTopicLog implements TopicLog {
    * creation floor that differs means the stream was created again (here or by another
    * instance) after Redis lost it.
    */
-  #observeLife(created: number, cf: string): void {
+  #observeLife(created: number, cf: string, top: string): void {
     if (!this.#loaded) {
       this.#loaded = true;
       this.#start(cf);
-      // A watch that began before this first reply stood at a guessed floor: nothing the
-      // stream holds is at or below its real one.
-      this.#tail.raise(cf);
+      // A watch that began before this first reply stood at a guess: it starts at the
+      // stream's real last ID (live starts waited for it: `ready`).
+      this.#tail.loaded(top);
       return;
     }
     if (cf === this.#creationFloor && created === 0) return;

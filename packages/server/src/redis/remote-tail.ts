@@ -143,10 +143,13 @@ export class RemoteTail {
     if (this.#delivered !== undefined) this.#delivered = parseEventId(creationFloor);
   }
 
-  /** The log learnt its real creation floor: a watch started below it starts there. */
-  raise(creationFloor: EventId): void {
-    const cf = parseEventId(creationFloor);
-    if (this.#delivered !== undefined && compareParsedEventIds(this.#delivered, cf) < 0) this.#delivered = cf;
+  /**
+   * The log's first reply: a watch that began before it stood at a guess, and starts at the
+   * stream's real last ID (or its floor) instead. Live starts waited for this (`ready`), so
+   * no subscriber stands at the guess.
+   */
+  loaded(top: EventId): void {
+    if (this.#delivered !== undefined) this.#delivered = parseEventId(top);
   }
 
   /** Resolves once everything queued so far has run (tests, shutdown). */

@@ -211,6 +211,25 @@ describe('TopicNotifier and the remote tail', () => {
     expect(seen.events.map((ev) => ev.id)).toEqual([own1.id, other.id, own2.id]);
   });
 
+  it('starts a live subscriber on a topic still loading at the stream’s last ID: a resume elsewhere from there gets no reset', async () => {
+    const prefix = nextPrefix();
+    const a = instance(prefix);
+    const onA = a.topic('jobs');
+    const old = await onA.append('message', { n: 0 });
+    // B builds the topic now: its log loads in the background, and the live start waits for it.
+    const onB = instance(prefix).topic('jobs');
+    let from: string | undefined;
+    const live = onB.subscribe({ onEvent: () => {}, onReady: (f) => (from = f) });
+    await until(() => from !== undefined);
+    expect(live.lastId).toBe(old.id);
+    const later = await onA.append('message', { n: 1 });
+    // What a client that saw no event resumes from, on another instance.
+    const seen = watch(instance(prefix).topic('jobs'), live.lastId);
+    await until(() => seen.events.length === 1);
+    expect(seen.resets).toEqual([]);
+    expect(seen.events.map((ev) => ev.id)).toEqual([later.id]);
+  });
+
   it('sends live subscribers through catchup, to a reset, when the events they missed were trimmed', async () => {
     const prefix = nextPrefix();
     const b = instance(prefix, { recheckMs: 600_000 });
