@@ -176,7 +176,6 @@ end
 
 -- After the appends: a batch may pin a message and then end it (persisted).
 if added > 0 then
-  redis.call('HSET', meta, 'l', ids[added])
   if channel ~= '' then
     local note = {o = origin, p = prev, i = ids}
     if carriedBytes <= CARRY then note.e = carried end
@@ -236,6 +235,7 @@ if trim and (added > 0 or appends == 0) and (len > maxEvents or bytes > maxBytes
     redis.call('XDEL', stream, unpack(dels, k, math.min(k + 999, #dels)))
   end
 end
-if added > 0 or #dropped > 0 then redis.call('HSET', meta, 'b', bytes) end
+if added > 0 then redis.call('HSET', meta, 'b', bytes, 'l', ids[added])
+elseif #dropped > 0 then redis.call('HSET', meta, 'b', bytes) end
 return {created, cf, now, len, bytes, results, dropped, first, prev}
 `;
