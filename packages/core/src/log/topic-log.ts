@@ -100,12 +100,13 @@ export interface TopicLog {
    */
   watch?(watcher: TopicLogWatcher): () => void;
   /**
-   * A remote log built without waiting for its state: a promise that settles once it is
-   * loaded, or undefined when it already is. Until then `lastId` and `floor` are guesses, so
-   * a topic holds back a live start (whose position must be one this log can serve on a
-   * resume) until it settles.
+   * A shared log whose `lastId` may be a guess (not loaded yet, or stale while nobody
+   * watched): a promise of the stream's last ID (its floor when empty) as of a fresh read,
+   * or undefined when `lastId` can be trusted. A topic starts a live subscriber there, as a
+   * resume from that ID, so that the position it announces is one any instance serves, and
+   * nothing appended after the subscribe is missed.
    */
-  ready?(): Promise<void> | undefined;
+  ready?(): Promise<EventId> | undefined;
   /** Releases resources; called when the topic closes. */
   close?(): Promise<void>;
 }

@@ -56,9 +56,9 @@ class SharedLog implements TopicLog {
     };
   }
   /** Set to make the log "still loading" until `load()`. */
-  loading: Promise<void> | undefined;
-  load: () => void = () => {};
-  ready(): Promise<void> | undefined {
+  loading: Promise<string> | undefined;
+  load: (at: string) => void = () => {};
+  ready(): Promise<string> | undefined {
     return this.loading;
   }
   /** Another writer's append, not yet heard of. */
@@ -133,7 +133,7 @@ describe('Topic on a shared log (TopicLog.watch)', () => {
   it('holds a live start back while the log loads, then starts it at the log’s last ID', async () => {
     const { log, topic } = shared();
     const before = await log.remote(0);
-    log.loading = new Promise<void>((resolve) => {
+    log.loading = new Promise<string>((resolve) => {
       log.load = resolve;
     });
     const readies: string[] = [];
@@ -144,17 +144,19 @@ describe('Topic on a shared log (TopicLog.watch)', () => {
     expect(waiting.sub.state).toBe('catchup');
     const during = await log.remote(1); // appended elsewhere while this instance loads
     log.loading = undefined;
-    log.load();
+    log.load(during.id);
     await settle();
     expect(waiting.sub.state).toBe('live');
     expect(waiting.sub.lastId).toBe(during.id);
     expect(paused.sub.state).toBe('paused');
-    expect(readies).toHaveLength(2);
+    // The paused one announces its start with its first page, once resumed.
+    expect(readies).toHaveLength(1);
     const next = await topic.append('message', { n: 2 });
     expect(waiting.log).toEqual([next.id]);
     paused.sub.resume();
     await settle();
     expect(paused.log).toEqual([next.id]);
+    expect(readies).toHaveLength(2);
     expect(waiting.log).not.toContain(before.id);
   });
 });

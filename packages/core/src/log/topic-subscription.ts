@@ -55,8 +55,11 @@ export interface SubscriptionHost {
   lastParsed(): ParsedEventId | undefined;
   /** Where a live start stands: the last ID fanned out, else the log's floor. */
   position(): ParsedEventId;
-  /** Settles once `position()` can be trusted (a remote log still loading); undefined when it can. */
-  settling(): Promise<void> | undefined;
+  /**
+   * Where a live start stands once it is known (a shared log reading its end), or
+   * undefined when `position()` can be trusted now.
+   */
+  settling(): Promise<ParsedEventId> | undefined;
   reader(after: EventId, compact: boolean): CatchupReader;
   addLive(sub: TopicSubscription): void;
   removeLive(sub: TopicSubscription): void;
@@ -113,8 +116,10 @@ export class TopicSubscription {
       // Nothing is delivered before the position is known; a failed load starts at the guess.
       this.#deferred = true;
       this.#state = 'catchup';
-      const start = () => this.#startLive();
-      settling.then(start, start);
+      settling.then(
+        (at) => this.#startAt(at),
+        () => this.#startAt(undefined),
+      );
     } else if (options.after === undefined) {
       this.#state = 'live';
       this.#startLive();
@@ -173,17 +178,24 @@ export class TopicSubscription {
 
   /** A live start: at the topic's position, announced with `onReady`. */
   #startLive(): void {
-    this.#deferred = false;
-    if (this.#state === 'closed') return;
     const at = this.#host.position();
     this.#position = at;
     this.#startId = formatEventId(at);
-    // Paused while waiting: it stays paused, and catches up from here when resumed.
-    if (this.#state !== 'paused') {
-      this.#state = 'live';
-      this.#host.addLive(this);
-    }
+    this.#host.addLive(this);
     this.#ready(formatEventId(idAfter(at)));
+  }
+
+  /**
+   * A live start whose position came late (`settling`): a resume from there, so that what
+   * was appended while it waited comes through catchup (`onReady` with its first page).
+   * Without a position (the read failed), it starts at the topic's.
+   */
+  #startAt(at: ParsedEventId | undefined): void {
+    this.#deferred = false;
+    if (this.#state === 'closed') return;
+    this.#startId = formatEventId(at ?? this.#host.position());
+    this.#reader = this.#host.reader(this.#startId, this.#options.compact === true);
+    if (this.#state === 'catchup') void this.#run();
   }
 
   /** Ends the subscription for good. */

@@ -200,11 +200,11 @@ export class Topic {
     this.#subHost = {
       lastParsed: () => this.#last,
       position: () => this.#last ?? parseEventId(this.#log.floor),
-      settling: () => {
-        const ready = this.#log.ready?.();
-        // Once loaded, the log's last ID is the live position (as when the watch starts).
-        return ready?.then(() => this.#adoptLastId());
-      },
+      settling: () =>
+        this.#log.ready?.()?.then((at) => {
+          this.#adoptLastId();
+          return parseEventId(at);
+        }),
       reader: (after, compact) => this.catchup(after, { compact }),
       addLive: (sub) => {
         this.#live = [...this.#live, sub];

@@ -157,7 +157,9 @@ export class RedisTopicLog implements TopicLog {
   #scheduled = false;
   /** Set by the first reply (in `open`): which life of the stream this log knows. */
   #loaded = false;
-  #loading: Promise<void> | undefined;
+  #loading: Promise<EventId> | undefined;
+  /** A new watch waits for a reply to learn the stream's end. */
+  #restartTail = false;
   /** The creation floor option, formatted ('' for none). */
   #givenFloor = '';
 
@@ -254,7 +256,16 @@ export class RedisTopicLog implements TopicLog {
    */
   watch(watcher: TopicLogWatcher): () => void {
     const tail = this.#tail;
-    if (tail.add(watcher) && this.#notifier) {
+    const first = tail.add(watcher);
+    if (first) {
+      // Other instances may have appended since this log last heard: one read finds the
+      // stream's end, and the watch starts there (not with a burst of what it missed).
+      this.#restartTail = true;
+      this.ready()?.catch(() => {
+        // The next reply still moves the start; a live start that waited gets the error's fallback.
+      });
+    }
+    if (first && this.#notifier) {
       this.#notifier
         .add(this.keys.channel, tail)
         .then(() => tail.recheck())
@@ -272,14 +283,16 @@ export class RedisTopicLog implements TopicLog {
   }
 
   /**
-   * Undefined once a reply has loaded the log; else a promise of that (see TopicLog.ready).
-   * A log built by {@link open} is loaded; one built by {@link create} loads in the background.
+   * Undefined once a reply has loaded the log and no new watch waits for the stream's end;
+   * else a promise of the read that settles both (see TopicLog.ready). A log built by
+   * {@link open} is loaded; one built by {@link create} loads in the background.
    */
-  ready(): Promise<void> | undefined {
-    if (this.#loaded) return undefined;
-    this.#loading ??= this.#read(MIN_EVENT_ID, 0, this.#givenFloor).then(
-      () => {
+  ready(): Promise<EventId> | undefined {
+    if (this.#loaded && !this.#restartTail) return undefined;
+    this.#loading ??= this.#readTop(MIN_EVENT_ID, 0, this.#givenFloor).then(
+      ([, top]) => {
         this.#loading = undefined;
+        return top;
       },
       (err: unknown) => {
         this.#loading = undefined;
@@ -464,6 +477,11 @@ export class RedisTopicLog implements TopicLog {
   }
 
   async #read(after: EventId, limit: number, creationFloor: string): Promise<TopicLogPage> {
+    return (await this.#readTop(after, limit, creationFloor))[0];
+  }
+
+  /** A read, and the stream's last ID (its creation floor when empty) as this reply saw it. */
+  async #readTop(after: EventId, limit: number, creationFloor: string): Promise<[TopicLogPage, EventId]> {
     let reply: ReadReply;
     try {
       reply = (await this.#redis.spoolTopicLog(
@@ -489,7 +507,8 @@ export class RedisTopicLog implements TopicLog {
       this.#guess = parseEventId(last);
     }
     if (compareEventIds(floor, this.#floor) > 0) this.#floor = floor;
-    return { events: entries.map((e) => this.#toEvent(e)), floor: this.#floor, holdsAfter: held === 1 };
+    const page = { events: entries.map((e) => this.#toEvent(e)), floor: this.#floor, holdsAfter: held === 1 };
+    return [page, last === '' ? cf : last];
   }
 
   /**
@@ -498,12 +517,16 @@ export class RedisTopicLog implements TopicLog {
    * instance) after Redis lost it.
    */
   #observeLife(created: number, cf: string, top: string): void {
+    if (this.#restartTail) {
+      // A new watch stood at what this log last knew (a guess before the first reply, or
+      // stale after a while unwatched): it starts at the stream's last ID as of this reply,
+      // where live starts stand too (they waited for it: `ready`).
+      this.#restartTail = false;
+      this.#tail.loaded(top);
+    }
     if (!this.#loaded) {
       this.#loaded = true;
       this.#start(cf);
-      // A watch that began before this first reply stood at a guess: it starts at the
-      // stream's real last ID (live starts waited for it: `ready`).
-      this.#tail.loaded(top);
       return;
     }
     if (cf === this.#creationFloor && created === 0) return;

@@ -144,9 +144,9 @@ export class RemoteTail {
   }
 
   /**
-   * The log's first reply: a watch that began before it stood at a guess, and starts at the
-   * stream's real last ID (or its floor) instead. Live starts waited for this (`ready`), so
-   * no subscriber stands at the guess.
+   * A watch began at what the log knew (a guess before its first reply, stale after a while
+   * unwatched): it starts at the stream's last ID (or its floor) as of a reply instead. Live
+   * starts waited for that reply (`ready`), so no subscriber stands at the old position.
    */
   loaded(top: EventId): void {
     if (this.#delivered !== undefined) this.#delivered = parseEventId(top);

@@ -230,6 +230,18 @@ describe('TopicNotifier and the remote tail', () => {
     expect(seen.events.map((ev) => ev.id)).toEqual([later.id]);
   });
 
+  it('gives a live subscriber of a topic just built what is appended right after it subscribed, here or elsewhere', async () => {
+    const prefix = nextPrefix();
+    const onA = instance(prefix).topic('jobs');
+    const onB = instance(prefix).topic('jobs');
+    const seen = watch(onB);
+    const own = await onB.append('message', { n: 1 });
+    const other = await onA.append('message', { n: 2 });
+    await until(() => seen.events.length === 2);
+    expect(seen.events.map((ev) => ev.id)).toEqual([own.id, other.id]);
+    expect(seen.resets).toEqual([]);
+  });
+
   it('sends live subscribers through catchup, to a reset, when the events they missed were trimmed', async () => {
     const prefix = nextPrefix();
     const b = instance(prefix, { recheckMs: 600_000 });
