@@ -302,11 +302,6 @@ export class RedisTopicLog implements TopicLog {
     return this.#loading;
   }
 
-  /** Resolves once every delivery queued for watchers has run (tests). */
-  settled(): Promise<void> {
-    return this.#tail.settled();
-  }
-
   onLost(listener: (floor: EventId) => void): () => void {
     this.#lostListeners = [...this.#lostListeners, listener];
     return () => {

@@ -152,11 +152,6 @@ export class RemoteTail {
     if (this.#delivered !== undefined) this.#delivered = parseEventId(top);
   }
 
-  /** Resolves once everything queued so far has run (tests, shutdown). */
-  settled(): Promise<void> {
-    return this.#queue;
-  }
-
   #run(job: () => Promise<void> | undefined): Promise<void> {
     const next = this.#queue.then(job).catch((err: unknown) => this.#host.onError(err));
     this.#queue = next;
