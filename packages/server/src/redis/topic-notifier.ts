@@ -54,8 +54,13 @@ export class TopicNotifier {
     this.#readyOnce = subscriber.status === 'ready';
     subscriber.on('message', (channel: string, message: string) => this.#message(channel, message));
     subscriber.on('ready', () => {
-      // ioredis subscribes again by itself; what was published while it was away is lost.
-      if (this.#readyOnce) for (const tail of this.#tails.values()) void tail.recheck();
+      if (this.#readyOnce && this.#tails.size > 0) {
+        // ioredis subscribes again to what it had; a SUBSCRIBE that failed while Redis was
+        // away is sent here too (again is harmless). What was published meanwhile is lost:
+        // every watched topic reads its log.
+        this.#sub.subscribe(...this.#tails.keys()).catch((err: unknown) => this.#onError(err));
+        for (const tail of this.#tails.values()) void tail.recheck();
+      }
       this.#readyOnce = true;
     });
     subscriber.on('error', (err: unknown) => this.#onError(err));
