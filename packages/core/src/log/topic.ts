@@ -200,11 +200,9 @@ export class Topic {
     this.#subHost = {
       lastParsed: () => this.#last,
       position: () => this.#last ?? parseEventId(this.#log.floor),
-      settling: () =>
-        this.#log.ready?.()?.then((at) => {
-          this.#adoptLastId();
-          return parseEventId(at);
-        }),
+      // Not adopted as `#last`: the watcher may not have handed out everything up to it yet,
+      // and the subscription catches up from there on its own.
+      settling: () => this.#log.ready?.()?.then((at) => parseEventId(at)),
       reader: (after, compact) => this.catchup(after, { compact }),
       addLive: (sub) => {
         this.#live = [...this.#live, sub];
@@ -304,10 +302,6 @@ export class Topic {
     if (!this.#shared || this.#offWatch !== undefined || this.#closed) return;
     this.#offWatch = this.#log.watch!(this.#watcher);
     // The watcher starts after the log's last ID: live starts stand there too.
-    this.#adoptLastId();
-  }
-
-  #adoptLastId(): void {
     const last = this.#log.lastId;
     if (
       last !== undefined &&
