@@ -14,14 +14,13 @@
  * `SPOOL_BENCH_REDIS_URL` points it at another Redis instead (keys under a unique prefix,
  * deleted at the end).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { type EventId, MIN_EVENT_ID, type TrimRules } from '@spool/core';
 import { encodeTopicPayload, resolveTopicRetention } from '@spool/core/internal';
 import { RedisTopicLog } from '@spool/server/redis';
 import { Redis } from 'ioredis';
 import { type BenchOutput, median, pick, report, type Table } from './harness';
+import { commandCount, redisCpuUs, startRedis } from './redis-server';
 
 const TURN = 16;
 const TURNS_PER_SAMPLE = pick(500, 100);
@@ -36,65 +35,6 @@ const keepAll: TrimRules = {
   ...resolveTopicRetention({ maxEvents: 10_000_000, maxBytes: 2 ** 40, maxAgeMs: Number.POSITIVE_INFINITY }),
   isPinned: () => false,
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A private redis-server on a free port, or the one SPOOL_BENCH_REDIS_URL names. */
-async function startRedis(): Promise<{ url: string; stop(): Promise<void>; shared: boolean }> {
-  const given = process.env['SPOOL_BENCH_REDIS_URL'];
-  if (given) return { url: given, stop: async () => {}, shared: true };
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
-    { stdio: 'ignore' },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {}); // refused until the server listens: the loop retries
-  for (let i = 0; ; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch {
-      if (i > 100) throw new Error(`redis-server on port ${port} did not start`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  probe.disconnect();
-  return {
-    url,
-    shared: false,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-/** Redis's CPU time so far (µs, user + system), from `INFO cpu`. */
-async function redisCpuUs(admin: Redis): Promise<number> {
-  const info = await admin.info('cpu');
-  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
-  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
-  return (user + sys) * 1e6;
-}
-
-/** Calls per command from `INFO commandstats` (all but INFO itself), summed. */
-async function commandCount(admin: Redis): Promise<number> {
-  let n = 0;
-  for (const m of (await admin.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
-    if (m[1] !== 'info') n += Number(m[2]);
-  return n;
-}
 
 type Subject = 'batched' | 'per-event' | 'xadd';
 

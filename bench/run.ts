@@ -18,6 +18,7 @@ const all: Record<string, () => Promise<{ default: () => Promise<BenchOutput> }>
   pipeline: () => import('./pipeline'),
   broker: () => import('./broker'),
   'redis-topic-log': () => import('./redis-topic-log'),
+  cluster: () => import('./cluster'),
   fanout: () => import('./fanout'),
   'sse-fanout': () => import('./sse-fanout'),
   resume: () => import('./resume'),

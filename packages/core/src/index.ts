@@ -140,6 +140,7 @@ export {
   type TopicLog,
   type TopicLogAppend,
   type TopicLogPage,
+  type TopicLogWatcher,
   type TopicOptions,
   type TopicPattern,
   type TopicReadResult,

@@ -94,5 +94,6 @@ export type { PublishOptions } from './publish-options';
 export { createSpool, Spool } from './spool';
 export { type ResolvedSseOptions, type SseOptions, sseDefaults } from './sse/sse-endpoint';
 export type { Readiness, ServerStats } from './stats';
+export type { TopicDirectory } from './topic-directory';
 export type { ConnectionHealth } from './ws/connection';
 export { type ResolvedWsOptions, type WsOptions, wsDefaults } from './ws/ws-options';

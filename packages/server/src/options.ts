@@ -13,6 +13,7 @@ import type { AuthOptions } from './auth/access-control';
 import type { PrincipalLimitOptions } from './auth/principal-limits';
 import type { ClusterMembership } from './cluster/membership';
 import type { SseOptions } from './sse/sse-endpoint';
+import type { TopicDirectory } from './topic-directory';
 import type { WsOptions } from './ws/ws-options';
 
 /** Options of {@link createSpool}. Every part has an in-memory default, so `createSpool()` just works. */
@@ -103,6 +104,12 @@ export interface TopicsOptions
   channelRetention?: Partial<TopicRetention>;
   /** Events per catchup page. @default 256 */
   catchupPageSize?: number;
+  /**
+   * The topics of a log shared with other instances (with a shared `createLog`, e.g.
+   * `openRedisTopics` of `@spool/server/redis`): `GET /v1/topics` lists them all, and
+   * `/readyz` checks the shared log. @default none: the topics this instance holds
+   */
+  directory?: TopicDirectory;
 }
 
 /** Retention of the `$sys` stats topic: about a minute of snapshots. */

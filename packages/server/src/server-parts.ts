@@ -16,6 +16,7 @@ import type { ChatProducer } from './producers/chat-producer';
 import type { MessageDirectory } from './producers/message-cluster';
 import type { PublishOptions } from './publish-options';
 import type { SseEndpoint } from './sse/sse-endpoint';
+import type { TopicDirectory } from './topic-directory';
 import type { WsAdapter } from './ws/adapter';
 
 /**
@@ -53,6 +54,8 @@ export interface SpoolParts {
   readonly published: number;
   /** This instance's membership of the cluster, with Redis; undefined on a single process. */
   readonly membership: Pick<ClusterMembership, 'self' | 'instances'> | undefined;
+  /** The topics of a log shared with other instances, when there is one. */
+  readonly topicDirectory: TopicDirectory | undefined;
   /** Appends an event to a topic (`event` defaults to `message`); resolves with its ID. */
   publish(topic: string, data: unknown, options?: PublishOptions): Promise<string>;
 }

@@ -41,6 +41,7 @@ import type { RunHandle, RunWork } from './producers/message-runs';
 import type { PublishOptions } from './publish-options';
 import { resolveSseOptions, SseEndpoint } from './sse/sse-endpoint';
 import { type Readiness, readiness, type ServerStats, StatsPublisher } from './stats';
+import type { TopicDirectory } from './topic-directory';
 import { WsAdapter } from './ws/adapter';
 import { IdempotencyWindow } from './ws/limits';
 import { resolveWsOptions, wsDefaults } from './ws/ws-options';
@@ -54,6 +55,7 @@ export class Spool implements RouteServices {
   readonly store: MessageStore;
   readonly broker: StreamBroker;
   readonly topics: TopicRegistry;
+  readonly topicDirectory: TopicDirectory | undefined;
   readonly access: AccessControl;
   /** The chat pipeline (open, append, end) that the WebSocket and the message routes drive. */
   readonly messages: ChatProducer;
@@ -136,7 +138,8 @@ export class Spool implements RouteServices {
       onStreamComplete: (id, chunks, meta) => producer!.onStreamComplete(id, chunks, meta),
       onCompleteFailed: (id, chunks, meta, failure) => producer!.onCompleteFailed(id, chunks, meta, failure),
     });
-    const { retention, channelRetention, catchupPageSize, ...registry } = options.topics ?? {};
+    const { retention, channelRetention, catchupPageSize, directory, ...registry } = options.topics ?? {};
+    this.topicDirectory = directory;
     // The channel catchup reads the store through the breaker and core's retry.
     const guardedStore: MessageStore = {
       save: (m) => this.breakers.store.execute(() => this.store.save(m)),

@@ -23,7 +23,7 @@ export interface Readiness {
   ready: boolean;
   checks: Record<
     string,
-    { ok: boolean; breaker: 'closed' | 'open' | 'half-open'; error?: string; kind?: string }
+    { ok: boolean; breaker?: 'closed' | 'open' | 'half-open'; error?: string; kind?: string }
   >;
 }
 
@@ -264,6 +264,20 @@ export async function readiness(spool: SpoolParts): Promise<Readiness> {
       breaker: store.state,
       error: err instanceof Error ? err.message : String(err),
     };
+  }
+  const directory = spool.topicDirectory;
+  if (directory) {
+    // The topic log's own connection: with it down, no topic can append or catch up.
+    try {
+      await directory.ping();
+      checks.topics = { ok: true, kind: directory.kind };
+    } catch (err) {
+      checks.topics = {
+        ok: false,
+        kind: directory.kind,
+        error: err instanceof Error ? err.message : String(err),
+      };
+    }
   }
   return { ready: Object.values(checks).every((c) => c.ok), checks };
 }

@@ -27,6 +27,17 @@ export interface TopicLogPage {
 }
 
 /**
+ * What {@link TopicLog.watch} calls. A shared log hands every event to `events`, its own
+ * appends and other writers' alike, in ID order, each once; `gap` says it could not (events
+ * it was to hand out were trimmed before it read them), and the topic sends its live
+ * subscribers back through catchup, where the resume rule decides.
+ */
+export interface TopicLogWatcher {
+  events(events: readonly TopicEvent[]): void;
+  gap(): void;
+}
+
+/**
  * The storage under a {@link Topic}: an append-only, bounded event log. Every method that
  * could touch the network is async, so a Redis Streams log (XADD with trimming, XRANGE)
  * can replace {@link MemoryTopicLog} without changing topics.
@@ -78,6 +89,24 @@ export interface TopicLog {
    * A log that cannot lose events (in memory) leaves it out.
    */
   onLost?(listener: (floor: EventId) => void): () => void;
+  /**
+   * Present on a log that other writers share (a Redis stream several instances append to):
+   * from the call on, `watcher` gets every event appended after the log's `lastId` (its
+   * `floor` while it has none), whoever appended it, in ID order, each once. The events of
+   * this log's own `append` reach it before that append's promise resolves. A topic on such
+   * a log fans out from here, never from `append`, and watches only while it has
+   * subscribers: the log may stop following other writers when nobody watches. Returns the
+   * function that stops watching. A log with one writer (in memory) leaves it out.
+   */
+  watch?(watcher: TopicLogWatcher): () => void;
+  /**
+   * A shared log whose `lastId` may be a guess (not loaded yet, or stale while nobody
+   * watched): a promise of the stream's last ID (its floor when empty) as of a fresh read,
+   * or undefined when `lastId` can be trusted. A topic starts a live subscriber there, as a
+   * resume from that ID, so that the position it announces is one any instance serves, and
+   * nothing appended after the subscribe is missed.
+   */
+  ready?(): Promise<EventId> | undefined;
   /** Releases resources; called when the topic closes. */
   close?(): Promise<void>;
 }

@@ -55,6 +55,11 @@ export interface SubscriptionHost {
   lastParsed(): ParsedEventId | undefined;
   /** Where a live start stands: the last ID fanned out, else the log's floor. */
   position(): ParsedEventId;
+  /**
+   * Where a live start stands once it is known (a shared log reading its end), or
+   * undefined when `position()` can be trusted now.
+   */
+  settling(): Promise<ParsedEventId> | undefined;
   reader(after: EventId, compact: boolean): CatchupReader;
   addLive(sub: TopicSubscription): void;
   removeLive(sub: TopicSubscription): void;
@@ -96,6 +101,8 @@ export class TopicSubscription {
   #pending: TopicEvent[] = [];
   #pendingReset: EventId | undefined;
   #running = false;
+  /** A live start waiting for its topic's position (a remote log still loading). */
+  #deferred = false;
   #onAbort: (() => void) | undefined;
 
   /** @internal Created by `topic.subscribe`. */
@@ -104,13 +111,18 @@ export class TopicSubscription {
     this.#options = options;
     this.#startId = options.after;
     this.#onEvent = options.onEvent;
-    if (options.after === undefined) {
-      const at = host.position();
-      this.#position = at;
-      this.#startId = formatEventId(at);
+    const settling = options.after === undefined ? host.settling() : undefined;
+    if (settling) {
+      // Nothing is delivered before the position is known; a failed load starts at the guess.
+      this.#deferred = true;
+      this.#state = 'catchup';
+      settling.then(
+        (at) => this.#startAt(at),
+        () => this.#startAt(undefined),
+      );
+    } else if (options.after === undefined) {
       this.#state = 'live';
-      host.addLive(this);
-      this.#ready(formatEventId(idAfter(at)));
+      this.#startLive();
     } else {
       this.#reader = host.reader(options.after, options.compact === true);
       this.#state = 'catchup';
@@ -152,12 +164,38 @@ export class TopicSubscription {
   /** Catches up from the last event, then goes live. No-op unless paused. */
   resume(): void {
     if (this.#state !== 'paused') return;
+    if (this.#deferred) {
+      this.#state = 'catchup';
+      return;
+    }
     this.#reader ??= this.#host.reader(
       this.#position ? formatEventId(this.#position) : this.#startId!,
       this.#options.compact === true,
     );
     this.#state = 'catchup';
     void this.#run();
+  }
+
+  /** A live start: at the topic's position, announced with `onReady`. */
+  #startLive(): void {
+    const at = this.#host.position();
+    this.#position = at;
+    this.#startId = formatEventId(at);
+    this.#host.addLive(this);
+    this.#ready(formatEventId(idAfter(at)));
+  }
+
+  /**
+   * A live start whose position came late (`settling`): a resume from there, so that what
+   * was appended while it waited comes through catchup (`onReady` with its first page).
+   * Without a position (the read failed), it starts at the topic's.
+   */
+  #startAt(at: ParsedEventId | undefined): void {
+    this.#deferred = false;
+    if (this.#state === 'closed') return;
+    this.#startId = formatEventId(at ?? this.#host.position());
+    this.#reader = this.#host.reader(this.#startId, this.#options.compact === true);
+    if (this.#state === 'catchup') void this.#run();
   }
 
   /** Ends the subscription for good. */

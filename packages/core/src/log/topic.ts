@@ -19,8 +19,8 @@ import { EventRateMeter } from './event-rate-meter';
 import { MemoryTopicLog } from './memory-topic-log';
 import { MessageLedger } from './message-ledger';
 import { resolveTopicRetention, type TopicRetention, type TrimRules } from './retention';
-import { encodeTopicPayload, type TopicEvent, topicEventFrame } from './topic-event';
-import type { TopicLog } from './topic-log';
+import { compareEventTo, encodeTopicPayload, type TopicEvent, topicEventFrame } from './topic-event';
+import type { TopicLog, TopicLogWatcher } from './topic-log';
 import { assertTopicName } from './topic-name';
 import { type SubscriptionHost, type TopicSubscribeOptions, TopicSubscription } from './topic-subscription';
 
@@ -93,6 +93,11 @@ export class Topic {
   #ledger: MessageLedger | undefined;
   readonly #maxTombstones: number;
   readonly #offLost: (() => void) | undefined;
+  /** The log is shared with other writers: fan-out comes from its `watch`, never from `append`. */
+  readonly #shared: boolean;
+  readonly #watcher: TopicLogWatcher;
+  /** Stops the log's `watch`; set while the topic has subscribers or listeners. */
+  #offWatch: (() => void) | undefined;
   readonly #catchup: TopicCatchup;
   readonly #source: TopicCatchupSource | undefined;
   readonly #pageSize: number;
@@ -152,6 +157,8 @@ export class Topic {
     this.#onError = options.onError ?? defaultReport;
     const last = this.#log.lastId;
     this.#last = last === undefined ? undefined : parseEventId(last);
+    this.#shared = typeof this.#log.watch === 'function';
+    this.#watcher = { events: (evs) => this.#fanOut(evs), gap: () => this.#rewindLive() };
     this.#rules = {
       ...this.#retention,
       isPinned: (ev) => this.#isPinned(ev),
@@ -193,6 +200,9 @@ export class Topic {
     this.#subHost = {
       lastParsed: () => this.#last,
       position: () => this.#last ?? parseEventId(this.#log.floor),
+      // Not adopted as `#last`: the watcher may not have handed out everything up to it yet,
+      // and the subscription catches up from there on its own.
+      settling: () => this.#log.ready?.()?.then((at) => parseEventId(at)),
       reader: (after, compact) => this.catchup(after, { compact }),
       addLive: (sub) => {
         this.#live = [...this.#live, sub];
@@ -203,6 +213,7 @@ export class Topic {
       remove: (sub) => {
         this.#subs.delete(sub);
         this.#lastActivity = this.#clock.now();
+        this.#unwatchIfIdle();
       },
       pageSize: this.#pageSize,
     };
@@ -246,10 +257,23 @@ export class Topic {
       );
     const id = options.id === undefined ? undefined : parseEventId(options.id);
     const ev = await this.#log.append({ ...payload, id }, this.#rules);
+    this.#lastActivity = this.#clock.now();
+    if (this.#shared) {
+      // A shared log's watcher already fanned this event out, in order with other writers'
+      // events (docs/architecture.md, "Topics across instances"); unwatched, nobody listens.
+      if (this.#offWatch === undefined) this.#rate.record();
+      if (this.#last === undefined || compareEventTo(ev, this.#last) > 0)
+        this.#last = { ms: ev.ms, seq: ev.seq };
+      return ev;
+    }
     this.#last = { ms: ev.ms, seq: ev.seq };
     this.#rate.record();
-    this.#lastActivity = this.#clock.now();
     if (this.#closed) return ev;
+    this.#deliver(ev);
+    return ev;
+  }
+
+  #deliver(ev: TopicEvent): void {
     const live = this.#live;
     for (let i = 0; i < live.length; i++) live[i]!.deliverLive(ev);
     const listeners = this.#listeners;
@@ -260,7 +284,36 @@ export class Topic {
         this.#onError(err);
       }
     }
-    return ev;
+  }
+
+  /** A shared log's watcher: every event, whoever appended it, in ID order. */
+  #fanOut(events: readonly TopicEvent[]): void {
+    for (const ev of events) {
+      if (this.#closed) return;
+      if (this.#last !== undefined && compareEventTo(ev, this.#last) <= 0) continue;
+      this.#last = { ms: ev.ms, seq: ev.seq };
+      this.#rate.record();
+      this.#deliver(ev);
+    }
+  }
+
+  /** Follows the shared log's other writers while someone listens (before the subscriber reads `#last`). */
+  #watch(): void {
+    if (!this.#shared || this.#offWatch !== undefined || this.#closed) return;
+    this.#offWatch = this.#log.watch!(this.#watcher);
+    // The watcher starts after the log's last ID: live starts stand there too.
+    const last = this.#log.lastId;
+    if (
+      last !== undefined &&
+      (this.#last === undefined || compareEventTo(parseEventId(last), this.#last) > 0)
+    )
+      this.#last = parseEventId(last);
+  }
+
+  #unwatchIfIdle(): void {
+    if (this.#offWatch === undefined || this.#subs.size + this.#listeners.length > 0) return;
+    this.#offWatch();
+    this.#offWatch = undefined;
   }
 
   /**
@@ -276,8 +329,10 @@ export class Topic {
       throw new SpoolError('INVALID_OPTION', '`onEvent` must be a function that receives each TopicEvent.');
     if (options.after !== undefined) parseEventId(options.after);
     this.#lastActivity = this.#clock.now();
+    this.#watch();
     const sub = new TopicSubscription(this.#subHost, options);
     if (sub.state !== 'closed') this.#subs.add(sub);
+    else this.#unwatchIfIdle();
     return sub;
   }
 
@@ -314,9 +369,11 @@ export class Topic {
    */
   onAppend(listener: (ev: TopicEvent) => void): () => void {
     this.#assertOpen();
+    this.#watch();
     this.#listeners = [...this.#listeners, listener];
     return () => {
       this.#listeners = this.#listeners.filter((l) => l !== listener);
+      this.#unwatchIfIdle();
     };
   }
 
@@ -415,6 +472,8 @@ export class Topic {
     this.#listeners = [];
     this.#live = [];
     this.#offLost?.();
+    this.#offWatch?.();
+    this.#offWatch = undefined;
     await this.#log.close?.();
   }
 
@@ -444,6 +503,16 @@ export class Topic {
   #lost(floor: EventId): void {
     if (this.#closed) return;
     if (this.#ledger) this.#ledger = new MessageLedger(this.#maxTombstones, parseEventId(floor));
+    this.#rewindLive();
+  }
+
+  /**
+   * Sends every live subscription back through catchup from its last ID: a shared log's
+   * watcher could not hand out some events (they were trimmed before it read them), and the
+   * resume rule decides what each subscriber gets instead (a `reset` below the floor).
+   */
+  #rewindLive(): void {
+    if (this.#closed) return;
     for (const sub of [...this.#subs]) {
       if (sub.state !== 'live') continue;
       sub.pause();

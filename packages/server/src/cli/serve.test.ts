@@ -209,4 +209,47 @@ describe('startServe', () => {
       admin.disconnect();
     }
   });
+
+  it('puts topics on Redis with SPOOL_REDIS_URL: /readyz checks it, GET /v1/topics reads its index, $sys stays local', async () => {
+    const prefix = nextPrefix();
+    const admin = adminClient();
+    try {
+      serve = await startServe(config(['--redis-prefix', prefix], { SPOOL_REDIS_URL: TEST_REDIS_URL }), {
+        dashboardDir: await missingDashboard(),
+        logger: silent,
+      });
+      const ready = (await (await fetch(`${serve.url}/readyz`)).json()) as {
+        ready: boolean;
+        checks: Record<string, { ok: boolean; kind?: string }>;
+      };
+      expect(ready.ready).toBe(true);
+      expect(ready.checks.topics).toEqual({ ok: true, kind: 'redis' });
+      const res = await fetch(`${serve.url}/v1/topics/news/events`, json({ data: { n: 1 } }));
+      const { id } = (await res.json()) as { id: string };
+      expect(res.status).toBe(201);
+      expect((await admin.xrange(`${prefix}{news}:log`, '-', '+')).map(([entryId]) => entryId)).toEqual([id]);
+      // A topic another instance appended to: listed here too, from the index.
+      await admin.xadd(`${prefix}{elsewhere}:log`, '*', 'e', 'message', 'd', '1');
+      await admin.zadd(`${prefix}topics`, Date.now(), 'elsewhere');
+      // Subscribing to $sys must not create a Redis stream for it.
+      const sys = await fetch(`${serve.url}/v1/topics/$sys/events`, {
+        headers: { accept: 'text/event-stream' },
+        signal: AbortSignal.timeout(5_000),
+      });
+      expect(sys.status).toBe(200);
+      await sys.body?.cancel();
+      const list = (await (await fetch(`${serve.url}/v1/topics`)).json()) as {
+        items: Array<{ name: string; retainedEvents: number; lastId: string | null }>;
+      };
+      expect(list.items.map((t) => t.name)).toEqual(['$sys', 'elsewhere', 'news']);
+      expect(list.items.find((t) => t.name === 'elsewhere')?.retainedEvents).toBe(1);
+      expect(list.items.find((t) => t.name === 'news')?.lastId).toBe(id);
+      expect(await admin.exists(`${prefix}{$sys}:log`)).toBe(0);
+      await serve.shutdown('test over');
+      serve = undefined;
+    } finally {
+      await deleteKeys(admin, prefix);
+      admin.disconnect();
+    }
+  });
 });

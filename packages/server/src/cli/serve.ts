@@ -89,20 +89,35 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
   if (jwt) auth.jwt = jwt;
   if (config.allowedOrigins) auth.allowedOrigins = config.allowedOrigins;
 
-  const broker: StreamBroker = config.redisUrl
-    ? await redisBroker(config.redisUrl, config.redisPrefix, logger)
+  const engine = config.redisUrl ? await loadRedisEngine() : undefined;
+  const onRedisError = (err: unknown) => logger.warn({ err }, 'redis connection error');
+  const broker: StreamBroker = engine
+    ? new engine.RedisBroker({ url: config.redisUrl!, keyPrefix: config.redisPrefix, onError: onRedisError })
     : new MemoryBroker({
         clock: deps.clock,
         maxStreamLength: config.maxStreamLength,
         maxPendingMessages: config.maxPendingMessages,
       });
+  // Every topic's log on Redis too, so that instances share topics and fan out each
+  // other's events (docs/architecture.md, "Topics across instances"); `$sys` stays local.
+  const retention = {
+    maxEvents: config.retentionEvents,
+    maxBytes: config.retentionBytes,
+    maxAgeMs: config.retentionAgeMs,
+  };
+  const redisTopics = engine?.openRedisTopics({
+    url: config.redisUrl!,
+    keyPrefix: config.redisPrefix,
+    retention: () => retention,
+    onError: onRedisError,
+  });
   let spool: Spool | undefined;
   let stored: ServeStore | undefined;
   let cluster: ServeCluster | undefined;
   let clustered: ClusterMessagesHandle | undefined;
   try {
     if (config.redisUrl) {
-      await broker.ping().catch((cause: unknown) => {
+      await Promise.all([broker.ping(), redisTopics?.directory.ping()]).catch((cause: unknown) => {
         throw new SpoolError(
           'BROKER_UNAVAILABLE',
           `Cannot reach Redis at SPOOL_REDIS_URL (${redactUrl(config.redisUrl!)}): is it running?`,
@@ -132,11 +147,8 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
         streamTimeoutMs: config.streamTimeoutMs,
       },
       topics: {
-        retention: {
-          maxEvents: config.retentionEvents,
-          maxBytes: config.retentionBytes,
-          maxAgeMs: config.retentionAgeMs,
-        },
+        retention,
+        ...(redisTopics ? { createLog: redisTopics.createLog, directory: redisTopics.directory } : {}),
       },
       sse: { retryMs: config.sseRetryMs },
       ...(membership ? { membership } : {}),
@@ -152,6 +164,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     await spool?.close();
     await clustered?.close();
     await stored?.close();
+    await redisTopics?.close();
     await cluster?.close();
     await broker.close();
     throw err;
@@ -189,6 +202,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     await s.close();
     await clustered?.close();
     await stored?.close();
+    await redisTopics?.close();
     await cluster?.close();
     await broker.close();
     throw err;
@@ -199,6 +213,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     {
       url,
       broker: config.redisUrl ? 'redis' : 'memory',
+      topics: config.redisUrl ? 'redis' : 'memory',
       store: storeKind,
       auth: s.access.mode,
       demo: config.demo,
@@ -222,6 +237,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
       await deps.membership?.close();
       await demo?.stopWorkers();
       await stored?.close();
+      await redisTopics?.close();
       // After the drain: this instance's messages have ended before it leaves the cluster.
       await cluster?.close();
       await broker.close();
@@ -274,20 +290,6 @@ function redactUrl(url: string): string {
   } catch {
     return 'an unparsable URL';
   }
-}
-
-/**
- * RedisBroker from the Redis engine entry, loaded only when Redis is configured: `ioredis`
- * is an optional peer dependency, so memory mode runs without it (docs/architecture.md,
- * "Engines as entries").
- */
-async function redisBroker(url: string, keyPrefix: string, logger: Logger): Promise<StreamBroker> {
-  const engine = await loadRedisEngine();
-  return new engine.RedisBroker({
-    url,
-    keyPrefix,
-    onError: (err) => logger.warn({ err }, 'redis connection error'),
-  });
 }
 
 /**

@@ -10,14 +10,17 @@ import {
   type TopicLog,
   type TopicLogAppend,
   type TopicLogPage,
+  type TopicLogWatcher,
   type TrimRules,
   utf8ByteLength,
 } from '@spool/core';
 import { assertTopicName, createTopicEvent, nextEventId } from '@spool/core/internal';
 import type { Redis } from 'ioredis';
 import { toSpoolError } from '../broker/redis-errors';
+import { RemoteTail } from './remote-tail';
 import { type TopicLogKeys, topicLogKeys } from './topic-log-keys';
 import { TOPIC_LOG_LUA } from './topic-log-script';
+import type { TopicNotifier } from './topic-notifier';
 
 /** Options of {@link RedisTopicLog.open}. */
 export interface RedisTopicLogOptions {
@@ -38,6 +41,22 @@ export interface RedisTopicLogOptions {
    * application: a log line, a metric (docs/architecture.md, "Redis topic log").
    */
   onRecreated?: (info: RecreatedInfo) => void;
+  /**
+   * Publishes a notification with every batch of appends and, while the log is watched,
+   * delivers other instances' appends to the watcher (docs/architecture.md, "Topics across
+   * instances"). Without one, a watcher still gets this log's appends, and other writers'
+   * events whenever an append finds them before its own.
+   */
+  notifier?: TopicNotifier;
+  /**
+   * The topic index to keep: a sorted set of topic names scored by their last append (ms,
+   * Redis's clock), which `GET /v1/topics` reads on every instance. Updated at most once a
+   * second per log, by a ZADD pipelined after a batch: a separate command, since the index
+   * lives in another Cluster slot than the topic's keys. @default none
+   */
+  indexKey?: string;
+  /** Where errors of background work go (a watcher's gap fills, the index). @default console.error */
+  onError?: (err: unknown) => void;
 }
 
 /** What {@link RedisTopicLogOptions.onRecreated} is told. */
@@ -63,7 +82,7 @@ type Scalar = string | number;
 /** Head of every reply of the script (topic-log-script.ts). */
 type ReplyHead = [created: number, cf: string, now: number, length: number, bytes: number];
 type ReadReply = [...ReplyHead, floor: string, held: number, last: string, first: string, events: Entry[]];
-type WriteReply = [...ReplyHead, results: string[], dropped: Entry[], first: string];
+type WriteReply = [...ReplyHead, results: string[], dropped: Entry[], first: string, prev: string];
 
 type WithScript = Redis & {
   spoolTopicLog(stream: string, meta: string, pins: string, ...argv: Scalar[]): Promise<unknown>;
@@ -115,6 +134,12 @@ export class RedisTopicLog implements TopicLog {
   readonly #redis: WithScript;
   readonly #prefix: string;
   readonly #onRecreated: ((info: RecreatedInfo) => void) | undefined;
+  readonly #notifier: TopicNotifier | undefined;
+  readonly #tail: RemoteTail;
+  readonly #onError: (err: unknown) => void;
+  readonly #indexKey: string | undefined;
+  /** When the index last heard of this topic (ms, Redis's clock). */
+  #indexedAt = Number.NEGATIVE_INFINITY;
   #creationFloor: EventId = MIN_EVENT_ID;
   #floor: EventId = MIN_EVENT_ID;
   #length = 0;
@@ -130,6 +155,11 @@ export class RedisTopicLog implements TopicLog {
   #scheduled = false;
   /** Set by the first reply (in `open`): which life of the stream this log knows. */
   #loaded = false;
+  #loading: Promise<EventId> | undefined;
+  /** A new watch waits for a reply to learn the stream's end. */
+  #restartTail = false;
+  /** The creation floor option, formatted ('' for none). */
+  #givenFloor = '';
 
   private constructor(redis: Redis, topic: string, options: RedisTopicLogOptions) {
     assertTopicName(topic);
@@ -139,6 +169,20 @@ export class RedisTopicLog implements TopicLog {
       throw new SpoolError('INVALID_OPTION', '`keyPrefix` must be a string.');
     this.keys = topicLogKeys(this.#prefix, topic);
     this.#onRecreated = options.onRecreated;
+    this.#notifier = options.notifier;
+    const onError = options.onError ?? ((err: unknown) => console.error(err));
+    this.#onError = onError;
+    this.#indexKey = options.indexKey;
+    this.#tail = new RemoteTail({
+      read: (after, limit) => this.#read(after, limit, ''),
+      start: () => this.#lastId ?? this.#floor,
+      toEvent: (id, event, json, messageId) =>
+        this.#toEvent([
+          id,
+          messageId === '' ? ['e', event, 'd', json] : ['e', event, 'd', json, 'm', messageId],
+        ]),
+      onError,
+    });
     const withScript = redis as WithScript;
     // EVALSHA, falling back to EVAL once per connection when Redis lacks the script.
     if (typeof withScript.spoolTopicLog !== 'function')
@@ -161,6 +205,28 @@ export class RedisTopicLog implements TopicLog {
     return log;
   }
 
+  /**
+   * Like {@link open}, without waiting: the log is usable at once, and loads in the
+   * background (any call's reply loads it too). Until then its floor is the one a stream
+   * created now would get and its last ID is unknown: a topic built on it knows nothing
+   * before its own start, which only ever makes it more careful (a `reset` rather than a
+   * claim). This is how a registry that builds topics synchronously uses Redis.
+   *
+   * @throws SpoolError `INVALID_TOPIC`, `INVALID_OPTION`, `INVALID_EVENT_ID`
+   * @example const registry = new TopicRegistry({ createLog: (name) => RedisTopicLog.create(redis, name, { notifier }) });
+   */
+  static create(redis: Redis, topic: string, options: RedisTopicLogOptions = {}): RedisTopicLog {
+    const log = new RedisTopicLog(redis, topic, options);
+    const floor =
+      options.creationFloor === undefined ? '' : formatEventId(parseEventId(options.creationFloor));
+    log.#floor = floor === '' ? formatEventId({ ms: Date.now() - 1, seq: Number.MAX_SAFE_INTEGER }) : floor;
+    log.#givenFloor = floor;
+    log.ready()?.catch(() => {
+      // Not loaded yet: the next call's reply (or `ready()` again) loads it, or fails with the error.
+    });
+    return log;
+  }
+
   get length(): number {
     return this.#length;
   }
@@ -178,6 +244,60 @@ export class RedisTopicLog implements TopicLog {
   }
   get creationFloor(): EventId {
     return this.#creationFloor;
+  }
+
+  /**
+   * Watches the stream (see TopicLog.watch): this log's appends, and other instances'
+   * through the notifier, in ID order, each once. The first watcher subscribes to the
+   * topic's channel, then reads the log after the start position (what was appended before
+   * the subscription took).
+   */
+  watch(watcher: TopicLogWatcher): () => void {
+    const tail = this.#tail;
+    const first = tail.add(watcher);
+    if (first) {
+      // Other instances may have appended since this log last heard: one read finds the
+      // stream's end, and the watch starts there (not with a burst of what it missed).
+      this.#restartTail = true;
+      this.ready()?.catch(() => {
+        // The next reply still moves the start; a live start that waited gets the error's fallback.
+      });
+    }
+    if (first && this.#notifier) {
+      this.#notifier
+        .add(this.keys.channel, tail)
+        .then(() => tail.recheck())
+        .catch((err: unknown) => {
+          // Not subscribed: the periodic re-check still finds other writers' events.
+          this.#onError(err);
+        });
+    }
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      if (tail.remove(watcher)) this.#notifier?.remove(this.keys.channel, tail);
+    };
+  }
+
+  /**
+   * Undefined once a reply has loaded the log and no new watch waits for the stream's end;
+   * else a promise of the read that settles both (see TopicLog.ready). A log built by
+   * {@link open} is loaded; one built by {@link create} loads in the background.
+   */
+  ready(): Promise<EventId> | undefined {
+    if (this.#loaded && !this.#restartTail) return undefined;
+    this.#loading ??= this.#readTop(MIN_EVENT_ID, 0, this.#givenFloor).then(
+      ([, top]) => {
+        this.#loading = undefined;
+        return top;
+      },
+      (err: unknown) => {
+        this.#loading = undefined;
+        throw err;
+      },
+    );
+    return this.#loading;
   }
 
   onLost(listener: (floor: EventId) => void): () => void {
@@ -253,7 +373,8 @@ export class RedisTopicLog implements TopicLog {
         rules.hardMaxBytes,
       );
     } else argv.push('0', 0, 0, -1, 0, 0);
-    argv.push(unpins.length, ...unpins);
+    const notifier = this.#notifier;
+    argv.push(notifier ? this.keys.channel : '', notifier?.origin ?? '', unpins.length, ...unpins);
     for (const { input, pin } of items)
       argv.push(
         input.id ? formatEventId(input.id) : '*',
@@ -275,8 +396,8 @@ export class RedisTopicLog implements TopicLog {
       for (const item of items) item.reject(error);
       throw error;
     }
-    const [created, cf, , length, bytes, results, dropped, first] = reply;
-    this.#observeLife(created, cf);
+    const [created, cf, , length, bytes, results, dropped, first, prev] = reply;
+    this.#observeLife(created, cf, prev);
     const wasEmpty = this.#length === 0;
     const appended: TopicEvent[] = [];
     const outcomes: Array<TopicEvent | SpoolError> = [];
@@ -330,6 +451,14 @@ export class RedisTopicLog implements TopicLog {
     }
     if (hookError && items.length > 0 && !failed.has(items.length - 1))
       failed.set(items.length - 1, hookError.error);
+    // Watchers get the batch first, after any other writer's events before it: the appends
+    // then resolve in order behind what was fanned out.
+    const newest = appended.at(-1);
+    if (newest && this.#indexKey !== undefined && newest.ms - this.#indexedAt >= 1000) {
+      this.#indexedAt = newest.ms;
+      this.#redis.zadd(this.#indexKey, newest.ms, this.topic).catch((err: unknown) => this.#onError(err));
+    }
+    if (items.length > 0) await this.#tail.own(prev, appended);
     for (let i = 0; i < items.length; i++) {
       const outcome = outcomes[i]!;
       if (failed.has(i)) items[i]!.reject(failed.get(i));
@@ -341,6 +470,11 @@ export class RedisTopicLog implements TopicLog {
   }
 
   async #read(after: EventId, limit: number, creationFloor: string): Promise<TopicLogPage> {
+    return (await this.#readTop(after, limit, creationFloor))[0];
+  }
+
+  /** A read, and the stream's last ID (its creation floor when empty) as this reply saw it. */
+  async #readTop(after: EventId, limit: number, creationFloor: string): Promise<[TopicLogPage, EventId]> {
     let reply: ReadReply;
     try {
       reply = (await this.#redis.spoolTopicLog(
@@ -357,7 +491,7 @@ export class RedisTopicLog implements TopicLog {
       throw toSpoolError(err, this.#prefix);
     }
     const [created, cf, , length, bytes, floor, held, last, first, entries] = reply;
-    this.#observeLife(created, cf);
+    this.#observeLife(created, cf, last === '' ? cf : last);
     this.#length = length;
     this.#bytes = bytes;
     this.#firstId = first === '' ? undefined : first;
@@ -366,7 +500,8 @@ export class RedisTopicLog implements TopicLog {
       this.#guess = parseEventId(last);
     }
     if (compareEventIds(floor, this.#floor) > 0) this.#floor = floor;
-    return { events: entries.map((e) => this.#toEvent(e)), floor: this.#floor, holdsAfter: held === 1 };
+    const page = { events: entries.map((e) => this.#toEvent(e)), floor: this.#floor, holdsAfter: held === 1 };
+    return [page, last === '' ? cf : last];
   }
 
   /**
@@ -374,7 +509,14 @@ export class RedisTopicLog implements TopicLog {
    * creation floor that differs means the stream was created again (here or by another
    * instance) after Redis lost it.
    */
-  #observeLife(created: number, cf: string): void {
+  #observeLife(created: number, cf: string, top: string): void {
+    if (this.#restartTail) {
+      // A new watch stood at what this log last knew (a guess before the first reply, or
+      // stale after a while unwatched): it starts at the stream's last ID as of this reply,
+      // where live starts stand too (they waited for it: `ready`).
+      this.#restartTail = false;
+      this.#tail.loaded(top);
+    }
     if (!this.#loaded) {
       this.#loaded = true;
       this.#start(cf);
@@ -387,6 +529,7 @@ export class RedisTopicLog implements TopicLog {
       lastKnownId: this.#lastId,
     };
     this.#start(cf);
+    this.#tail.restart(cf);
     this.#onRecreated?.(info);
     for (const listener of this.#lostListeners) listener(cf);
   }

@@ -6,11 +6,13 @@ export interface TopicLogKeys {
   meta: string;
   /** Set of pin keys: `m:<messageId>` or `e:<eventId>`. */
   pins: string;
+  /** The pub/sub channel (not a key) of the topic's append notifications (topic-log-script.ts). */
+  channel: string;
 }
 
 /**
- * The keys of `topic` under `prefix`: `<prefix>{<topic>}:log`, `:meta` and `:pins`. The
- * braces are a Redis Cluster hash tag, so the three keys of a topic share a slot (its one
+ * The keys of `topic` under `prefix`: `<prefix>{<topic>}:log`, `:meta` and `:pins`, and
+ * its notification channel `:live`. The braces are a Redis Cluster hash tag, so the three keys of a topic share a slot (its one
  * script may touch them together) while topics spread over the cluster. Inside the tag,
  * `%`, `{` and `}` are percent-encoded: a `}` in a topic name would otherwise end the tag
  * early (an empty tag even, which Redis ignores), and the encoding keeps distinct topics on
@@ -20,5 +22,5 @@ export interface TopicLogKeys {
  */
 export function topicLogKeys(prefix: string, topic: string): TopicLogKeys {
   const tag = `${prefix}{${topic.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}}`;
-  return { stream: `${tag}:log`, meta: `${tag}:meta`, pins: `${tag}:pins` };
+  return { stream: `${tag}:log`, meta: `${tag}:meta`, pins: `${tag}:pins`, channel: `${tag}:live` };
 }

@@ -3,15 +3,16 @@
  * keys (one hash slot), so an append, the trim it causes, the pins it sets and the
  * creation floor can never be seen half done by another instance.
  *
- * KEYS: 1 the stream, 2 the meta hash (`cf` creation floor, `b` retained bytes),
+ * KEYS: 1 the stream, 2 the meta hash (`cf` creation floor, `b` retained bytes, `l` last ID),
  *       3 the pin set (`m:<messageId>` pins a message's events, `e:<id>` one event).
  * ARGV: 1 op (`w` append and trim, `r` read)
  *       2 creation floor to record as given when the stream is created ('' for none)
  *       3 lowest creation floor to record when the stream is (re)created ('' for none)
  *   `r`: 4 after, 5 limit
  *   `w`: 4 trim ('1' or '0'), 5 maxEvents, 6 maxBytes, 7 maxAgeMs (-1: none),
- *        8 hardMaxEvents, 9 hardMaxBytes, 10 number of pin keys to remove (after the
- *        appends, before the trim), then those keys,
+ *        8 hardMaxEvents, 9 hardMaxBytes, 10 the notification channel ('' for none),
+ *        11 the writer's origin token (in the notification), 12 number of pin keys to
+ *        remove (after the appends, before the trim), then those keys,
  *        then 5 per event: id ('*' or explicit), event name, JSON, messageId (''), pin
  *        ('' none, 'm' its message, 'e' itself).
  *
@@ -20,7 +21,14 @@
  *   `r`: { ..., floor, holdsAfter (1/0), last generated ID ('' when nothing was ever
  *        appended), first retained ID (''), entries after `after` }
  *   `w`: { ..., per-event results (an ID, or '!' and Redis's error), dropped entries
- *        oldest first, first retained ID ('' when unknown to the script) }
+ *        oldest first, first retained ID ('' when unknown to the script), the last ID
+ *        before this call's appends (the creation floor on a new stream) }
+ *
+ * Notification (`w` with appends and a channel): PUBLISH of the JSON
+ *   {"o": origin, "p": the last ID before this batch, "i": [new IDs],
+ *    "e": [[event, JSON, messageId or ""], ...] (only when the batch's data is small)}
+ * so an instance that delivered up to "p" may deliver these next, and one that did not
+ * knows it has a gap to fill with XRANGE (docs/architecture.md, "Topics across instances").
  *
  * Why each part (docs/architecture.md, "Redis topic log"):
  * - The creation floor: a stream created here starts with its last-generated-id and
@@ -29,12 +37,17 @@
  *   after Redis lost data.
  * - Trimming deletes with XDEL, never XTRIM: Redis 7.0's XTRIM does not move
  *   max-deleted-entry-id, XDEL does, and the floor is read from it.
+ * - The notification is published by the same script that appends, so its "p" is exactly
+ *   the stream's previous last ID: no other writer's append can come between.
  * - Trimming walks from the head only, so what is retained is always one range; a pinned
  *   head stops the soft limits, the hard limits squeeze it (core's TrimRules).
  */
 export const TOPIC_LOG_LUA = `
 local stream, meta, pins = KEYS[1], KEYS[2], KEYS[3]
 local MAXSEQ = '9007199254740991'
+-- Notifications carry the events when a batch's data is at most this many bytes; bigger
+-- batches send IDs only and watchers read them with XRANGE.
+local CARRY = 8192
 
 local function parse(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
@@ -57,7 +70,7 @@ local function clock()
 end
 
 local created = 0
-local cf, bytes
+local cf, bytes, prev
 if redis.call('EXISTS', stream) == 0 then
   -- New, or lost (Redis restarted empty, the key was deleted): start a new life of the
   -- stream whose floor sits above everything the previous one could have issued.
@@ -73,10 +86,12 @@ if redis.call('EXISTS', stream) == 0 then
   redis.call('HSET', meta, 'cf', cf, 'b', 0)
   bytes = 0
   created = 1
+  prev = cf
 else
-  local m = redis.call('HMGET', meta, 'cf', 'b')
+  local m = redis.call('HMGET', meta, 'cf', 'b', 'l')
   cf = m[1]
   bytes = tonumber(m[2] or '0')
+  prev = m[3]
   if not cf then
     -- The stream outlived its meta hash: take the floor it shows and count its bytes.
     local info = redis.call('XINFO', 'STREAM', stream)
@@ -119,11 +134,20 @@ end
 local trim = ARGV[4] == '1'
 local maxEvents, maxBytes, maxAge = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local hardEvents, hardBytes = tonumber(ARGV[8]), tonumber(ARGV[9])
-local unpins = tonumber(ARGV[10])
-local i = 11 + unpins
+local channel, origin = ARGV[10], ARGV[11]
+local unpins = tonumber(ARGV[12])
+local i = 13 + unpins
+if not prev then
+  -- A stream from before the 'l' field: its last-generated-id says the same.
+  local info = redis.call('XINFO', 'STREAM', stream)
+  for k = 1, #info, 2 do
+    if info[k] == 'last-generated-id' then prev = info[k + 1] end
+  end
+end
 
 local results = {}
 local added = 0
+local ids, carried, carriedBytes = {}, {}, 0
 local nargs = #ARGV
 while i <= nargs do
   local id, ev, d, m, pin = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
@@ -141,6 +165,9 @@ while i <= nargs do
     results[#results + 1] = r
     bytes = bytes + #d
     added = added + 1
+    ids[added] = r
+    carriedBytes = carriedBytes + #d
+    if carriedBytes <= CARRY then carried[added] = {ev, d, m} end
     if pin == 'm' then redis.call('SADD', pins, 'm:' .. m)
     elseif pin == 'e' then redis.call('SADD', pins, 'e:' .. r) end
   end
@@ -148,16 +175,24 @@ while i <= nargs do
 end
 
 -- After the appends: a batch may pin a message and then end it (persisted).
+if added > 0 then
+  if channel ~= '' then
+    local note = {o = origin, p = prev, i = ids}
+    if carriedBytes <= CARRY then note.e = carried end
+    redis.call('PUBLISH', channel, cjson.encode(note))
+  end
+end
+
 if unpins > 0 then
   local keys = {}
-  for k = 11, 10 + unpins do keys[#keys + 1] = ARGV[k] end
+  for k = 13, 12 + unpins do keys[#keys + 1] = ARGV[k] end
   redis.call('SREM', pins, unpack(keys))
 end
 
 local len = redis.call('XLEN', stream)
 local dropped, first = {}, ''
 -- As in memory, an append that was refused trims nothing; a call without appends is a trim.
-local appends = (nargs - 10 - unpins) / 5
+local appends = (nargs - 12 - unpins) / 5
 if trim and (added > 0 or appends == 0) and (len > maxEvents or bytes > maxBytes or maxAge >= 0) then
   local cutoff = maxAge >= 0 and clock() - maxAge or -1
   local pinned = redis.call('SCARD', pins) > 0
@@ -200,6 +235,7 @@ if trim and (added > 0 or appends == 0) and (len > maxEvents or bytes > maxBytes
     redis.call('XDEL', stream, unpack(dels, k, math.min(k + 999, #dels)))
   end
 end
-if added > 0 or #dropped > 0 then redis.call('HSET', meta, 'b', bytes) end
-return {created, cf, now, len, bytes, results, dropped, first}
+if added > 0 then redis.call('HSET', meta, 'b', bytes, 'l', ids[added])
+elseif #dropped > 0 then redis.call('HSET', meta, 'b', bytes) end
+return {created, cf, now, len, bytes, results, dropped, first, prev}
 `;

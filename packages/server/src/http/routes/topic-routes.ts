@@ -29,7 +29,8 @@ const windows = new WeakMap<RouteServices, IdempotencyWindow>();
  * - `POST /v1/topics/:topic/events` publishes `{ event?, data, key? }` → `201 { id }`; the
  *   default event name is `message`; a repeated `key` (per principal) is applied once;
  * - `GET /v1/topics/:topic/history?after=&limit=` streams the retained log as a JSON array;
- * - `GET /v1/topics` (admin) lists every topic's stats, paginated by name.
+ * - `GET /v1/topics` (admin) lists every topic's stats, paginated by name (with a shared
+ *   log, every topic of its directory).
  *
  * @example registerTopicRoutes(spool.router);
  */
@@ -78,10 +79,23 @@ export function registerTopicRoutes(router: Router<RouteContext>): void {
 
   router.get(
     '/v1/topics',
-    (_req, _params, ctx) =>
-      jsonResponse(
-        listPage<TopicStatsSnapshot>(ctx.spool.topics.stats(), (t) => t.name, compareText, ctx.url),
-      ),
+    async (_req, _params, ctx) => {
+      const { topics, topicDirectory } = ctx.spool;
+      if (!topicDirectory)
+        return jsonResponse(
+          listPage<TopicStatsSnapshot>(topics.stats(), (t) => t.name, compareText, ctx.url),
+        );
+      // A shared log: every instance lists the same topics, from the directory, with this
+      // instance's own figures for those it holds (docs/http-api.md).
+      const held = new Map<string, TopicStatsSnapshot>();
+      for (const topic of topics.topics()) if (!topic.closed) held.set(topic.name, topic.stats());
+      const names = new Set([...(await topicDirectory.names()), ...held.keys()]);
+      const page = listPage([...names], (n) => n, compareText, ctx.url);
+      const missing = page.items.filter((n) => !held.has(n));
+      const described = new Map((await topicDirectory.describe(missing)).map((t) => [t.name, t]));
+      const items = page.items.map((n) => held.get(n) ?? described.get(n)!);
+      return jsonResponse({ items, next: page.next });
+    },
     { access: 'admin' },
   );
 }
