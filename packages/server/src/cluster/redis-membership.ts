@@ -106,10 +106,10 @@ export function generateInstanceId(): string {
  * - An incarnation is dead once it has not beaten for the TTL, or once a restart of its
  *   instance took its ID; dead is final. Every member scans on each beat and tells its
  *   listeners; one of them wins {@link claimTakeover}.
- * - Start: an instance ID held by a live-looking incarnation is watched for one beat
- *   interval and a half. If its beat moves, another live process has the ID and the start
- *   is refused with `INSTANCE_ID_TAKEN`; if not, it is this instance's previous (crashed)
- *   start, which is marked dead at once and taken over.
+ * - Start: an instance ID held by a live-looking incarnation is watched until two beat
+ *   intervals have passed since its last beat. If its beat moves, another live process has
+ *   the ID and the start is refused with `INSTANCE_ID_TAKEN`; if not, it is this instance's
+ *   previous (crashed) start, which is marked dead at once and taken over.
  *
  * @example
  * const membership = await RedisMembership.start({ url, keyPrefix: 'spool:', instanceId: 'api-1' });
@@ -283,19 +283,31 @@ export class RedisMembership implements ClusterMembership {
       const beatAt = rec === '' ? undefined : parseRecord(rec).beatAt;
       if (holder !== '' && dead === 0 && beatAt !== undefined && now - beatAt < this.ttlMs) {
         // Live-looking: a crashed previous start of this instance, or another live process.
-        // A live process beats every interval; wait one and a half for its beat to move.
-        const waitMs = Math.ceil(this.beatIntervalMs * 1.5);
-        this.options.onHolderCheck?.({ instanceId: id, incarnation: holder }, waitMs);
-        await sleep(waitMs);
-        const [holder2, rec2] = await this.redis.spoolMemberReadId(k.instances, k.incarnations, k.dead, id);
-        if (holder2 !== holder) continue;
-        if (rec2 !== '' && parseRecord(rec2).beatAt !== beatAt) {
-          throw new SpoolError(
-            'INSTANCE_ID_TAKEN',
-            `Another live process runs as instance "${id}" (its heartbeat moved while this one waited): give each process its own SPOOL_INSTANCE_ID (--instance-id), or leave it unset for a generated one.`,
-            { details: { instanceId: id, incarnation: holder } },
+        // A live process beats every interval: watch the holder's beat until two intervals have
+        // passed since its last one (Redis's clock). A moved beat refuses this start at once; a
+        // beat that stays put that long is a crashed start, whatever load delays one beat.
+        const deadline = beatAt + 2 * this.beatIntervalMs;
+        this.options.onHolderCheck?.({ instanceId: id, incarnation: holder }, Math.max(0, deadline - now));
+        let changed = false;
+        for (let at = now; at < deadline && !changed; ) {
+          await sleep(Math.min(Math.ceil(this.beatIntervalMs / 4), deadline - at));
+          const [holder2, rec2, , now2] = await this.redis.spoolMemberReadId(
+            k.instances,
+            k.incarnations,
+            k.dead,
+            id,
           );
+          at = now2;
+          if (holder2 !== holder) changed = true;
+          else if (rec2 !== '' && parseRecord(rec2).beatAt !== beatAt) {
+            throw new SpoolError(
+              'INSTANCE_ID_TAKEN',
+              `Another live process runs as instance "${id}" (its heartbeat moved while this one waited): give each process its own SPOOL_INSTANCE_ID (--instance-id), or leave it unset for a generated one.`,
+              { details: { instanceId: id, incarnation: holder } },
+            );
+          }
         }
+        if (changed) continue;
       }
       const [joined] = await this.redis.spoolMemberJoin(
         k.instances,
