@@ -50,6 +50,7 @@ test.describe('cluster', () => {
       // Its overview is clustered too, and says which instance it is.
       await expect(other.getByTestId('cluster-summary-self')).toHaveText(b.instanceId);
       await expect(other.getByTestId('stat-instances')).toHaveText('2');
+      await saveScreenshot(other, testInfo, 'overview-clustered');
       await other.close();
     });
   });

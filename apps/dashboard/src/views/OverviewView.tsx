@@ -169,7 +169,7 @@ function ClusterSummary({ cluster }: { cluster: ClusterStatsSnapshot }) {
     >
       <h2 id="cluster-summary-title">Cluster</h2>
       <p>
-        <output data-testid="stat-instances" className="kpi-value">
+        <output data-testid="stat-instances" className="cluster-summary-count">
           {count}
         </output>{' '}
         live {cluster.instances?.length === 1 ? 'instance' : 'instances'}; connected to{' '}
