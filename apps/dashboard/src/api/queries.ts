@@ -29,6 +29,11 @@ export const STATS_POLL_MS = 3000;
 export const BROKER_REFRESH_MS = 5000;
 /** How often the full topic and stream lists are re-read; `$sys` only carries the 100 most active. */
 export const LIST_REFRESH_MS = 10_000;
+/**
+ * The open-message list in a cluster: `$sys` carries only the connected instance's own
+ * streams, so messages opened or ended on other instances show by re-reading the list.
+ */
+export const CLUSTER_MESSAGES_REFRESH_MS = 5000;
 
 /**
  * The dashboard's query client: no retry on the server's own 4xx answers (they will not
@@ -94,13 +99,14 @@ export function useStoreSearchQuery(filter: StoreQuery | null) {
   });
 }
 
-export function useMessagesQuery(filter: MessageQuery) {
+export function useMessagesQuery(filter: MessageQuery, refetchInterval: number | false = false) {
   const { api } = useEnv();
   return useInfiniteQuery({
     queryKey: queryKeys.messages(filter),
     queryFn: ({ pageParam }) => api.listMessages(filter, pageParam),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: nextCursor,
+    refetchInterval,
   });
 }
 

@@ -9,6 +9,7 @@ import { SignIn } from '../auth/SignIn';
 import { LiveBadge } from '../components/LiveBadge';
 import { useSysStats } from '../live/live-hooks';
 import { AuditView } from '../views/AuditView';
+import { ClusterView } from '../views/ClusterView';
 import { GroupsView } from '../views/GroupsView';
 import { OverviewView } from '../views/OverviewView';
 import { PlaygroundView } from '../views/PlaygroundView';
@@ -173,6 +174,8 @@ function CurrentView() {
       return <StoredView />;
     case 'groups':
       return <GroupsView />;
+    case 'cluster':
+      return <ClusterView />;
     case 'audit':
       return <AuditView />;
     case 'playground':

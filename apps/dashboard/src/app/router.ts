@@ -7,6 +7,7 @@ export const views = [
   { id: 'stored', title: 'Stored messages' },
   { id: 'topics', title: 'Topics' },
   { id: 'groups', title: 'Consumer groups' },
+  { id: 'cluster', title: 'Cluster' },
   { id: 'audit', title: 'Audit log' },
   { id: 'playground', title: 'Playground' },
 ] as const;

@@ -1,4 +1,11 @@
-import type { ActiveStreamSnapshot, BrokerStreamSnapshot, SpoolStats, TopicStatsSnapshot } from '@spool/core';
+import type {
+  ActiveStreamSnapshot,
+  BrokerStreamSnapshot,
+  ClusterInstanceSnapshot,
+  ClusterStatsSnapshot,
+  SpoolStats,
+  TopicStatsSnapshot,
+} from '@spool/core';
 
 export const NOW = 1_731_900_000_000;
 
@@ -87,4 +94,35 @@ export function idleStats(): SpoolStats {
     events: { published: 0, delivered: 0, bytesOut: 0 },
     breakers: {},
   });
+}
+
+export function clusterInstance(over: Partial<ClusterInstanceSnapshot> = {}): ClusterInstanceSnapshot {
+  return {
+    instanceId: 'spool-a',
+    incarnation: '0a1b2c3d4e5f6071',
+    heartbeatAgeMs: 1200,
+    connections: 7,
+    openMessages: 1,
+    eventsPerSecond: 12.5,
+    ...over,
+  };
+}
+
+/** The `cluster` section of an instance `spool-a` in a cluster of `spool-a` and `spool-b`. */
+export function clusterSection(over: Partial<ClusterStatsSnapshot> = {}): ClusterStatsSnapshot {
+  return {
+    self: { instanceId: 'spool-a', incarnation: '0a1b2c3d4e5f6071' },
+    instances: [
+      clusterInstance(),
+      clusterInstance({
+        instanceId: 'spool-b',
+        incarnation: '9f8e7d6c5b4a3921',
+        heartbeatAgeMs: 3400,
+        connections: 3,
+        openMessages: 2,
+        eventsPerSecond: 250,
+      }),
+    ],
+    ...over,
+  };
 }

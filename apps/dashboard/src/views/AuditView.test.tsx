@@ -1,7 +1,7 @@
 import { screen } from '@testing-library/react';
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { idleStats, NOW } from '../test/fixtures';
+import { clusterSection, idleStats, NOW, spoolStats } from '../test/fixtures';
 import { apiError, ORIGIN, renderDashboard, statsHandler } from '../test/render';
 import { server } from '../test/server';
 
@@ -58,5 +58,24 @@ describe('AuditView', () => {
     );
     renderDashboard('audit');
     expect((await screen.findAllByText(/needs the admin role/)).length).toBeGreaterThan(0);
+  });
+
+  it("labels the log as this instance's, naming the instance in a cluster", async () => {
+    server.use(
+      statsHandler(spoolStats({ cluster: clusterSection() })),
+      http.get(`${ORIGIN}/v1/audit`, () => HttpResponse.json({ items: [] })),
+    );
+    renderDashboard('audit');
+    expect(await screen.findByText('No operator action yet.')).toBeTruthy();
+    expect((await screen.findByTestId('instance-scope')).textContent).toBe('this instance: spool-a');
+  });
+
+  it("labels the log as this instance's on a single process too", async () => {
+    server.use(
+      statsHandler(idleStats()),
+      http.get(`${ORIGIN}/v1/audit`, () => HttpResponse.json({ items: [] })),
+    );
+    renderDashboard('audit');
+    expect((await screen.findByTestId('instance-scope')).textContent).toBe('this instance');
   });
 });

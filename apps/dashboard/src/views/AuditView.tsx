@@ -1,5 +1,6 @@
 import { useAuditQuery } from '../api/queries';
 import type { AuditEntry } from '../api/routes';
+import { InstanceScope } from '../components/InstanceScope';
 import { Empty, ErrorState, Loading } from '../components/states';
 
 /** What each audited action reads as. */
@@ -27,7 +28,8 @@ export function AuditView() {
     <section aria-labelledby="audit-title" className="view">
       <h1 id="audit-title">Audit log</h1>
       <p className="muted">
-        Operator actions on this instance, newest first; the server's log keeps every one.
+        Operator actions on this instance, newest first; the server's log keeps every one. Each instance of a
+        cluster keeps its own. <InstanceScope />
       </p>
       {query.isPending ? (
         <Loading what="the audit log" />

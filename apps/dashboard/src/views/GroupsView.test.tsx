@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import type { StreamInfo } from '../api/routes';
-import { brokerStream, idleStats, NOW, spoolStats } from '../test/fixtures';
+import { brokerStream, clusterSection, idleStats, NOW, spoolStats } from '../test/fixtures';
 import { apiError, nextFrame, ORIGIN, renderDashboard, statsHandler } from '../test/render';
 import { server } from '../test/server';
 
@@ -265,5 +265,16 @@ describe('GroupsView', () => {
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('Could not load broker streams.');
     expect(alert.textContent).toContain('BROKER_UNAVAILABLE');
+  });
+
+  it('says which broker streams are listed: the ones written through this instance', async () => {
+    server.use(
+      statsHandler(spoolStats({ cluster: clusterSection(), broker: { streams: [] } })),
+      http.get(`${ORIGIN}/v1/streams`, () => HttpResponse.json({ items: [], next: null })),
+    );
+    renderDashboard('groups');
+    expect(await screen.findByText('No broker streams yet.')).toBeTruthy();
+    expect(screen.getByTestId('groups-scope').textContent).toContain('written through this instance');
+    expect(screen.getByTestId('instance-scope').textContent).toBe('this instance: spool-a');
   });
 });

@@ -5,6 +5,7 @@ import { queryKeys, useStreamQuery, useStreamsQuery } from '../api/queries';
 import type { GroupInfo } from '../api/routes';
 import { useStats } from '../app/env';
 import { formatCountOf } from '../components/format';
+import { InstanceScope } from '../components/InstanceScope';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { mergeLive } from '../live/merge-live';
 import { DeadLetters } from './DeadLetters';
@@ -30,6 +31,10 @@ export function GroupsView() {
   return (
     <section aria-labelledby="groups-title" className="view">
       <h1 id="groups-title">Consumer groups</h1>
+      <p className="muted" data-testid="groups-scope">
+        The broker streams written through this instance, and the completion stream with its dead letters.
+        Their groups, consumers and entries are the broker's, the same on every instance. <InstanceScope />
+      </p>
       {query.isPending ? (
         <Loading what="broker streams" />
       ) : query.isError && streams.length === 0 ? (

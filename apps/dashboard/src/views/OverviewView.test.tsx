@@ -1,8 +1,8 @@
-import { act, screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { formatCount } from '../components/format';
-import { idleStats, NOW, spoolStats } from '../test/fixtures';
+import { clusterInstance, clusterSection, idleStats, NOW, spoolStats } from '../test/fixtures';
 import { apiError, nextFrame, ORIGIN, renderDashboard, statsHandler } from '../test/render';
 import { server } from '../test/server';
 
@@ -144,5 +144,43 @@ describe('OverviewView', () => {
     act(() => screen.getByRole('button', { name: 'Retry now' }).click());
     expect((await screen.findByTestId('stat-connections')).textContent).toBe('7');
     expect(screen.queryByTestId('unreachable-banner')).toBeNull();
+  });
+
+  it('shows a cluster summary when clustered: instance count, the connected instance, a link to the cluster', async () => {
+    server.use(statsHandler(spoolStats({ cluster: clusterSection() })));
+    const { live } = renderDashboard('overview');
+    const card = await screen.findByTestId('cluster-summary');
+    expect(screen.getByTestId('stat-instances').textContent).toBe('2');
+    expect(screen.getByTestId('cluster-summary-self').textContent).toBe('spool-a');
+    expect(card.querySelector('a')?.getAttribute('href')).toBe('#/cluster');
+    // The store's dead letters are kept by the instance that ran them.
+    expect(within(screen.getByTestId('store-scope')).getByTestId('instance-scope').textContent).toBe(
+      'this instance: spool-a',
+    );
+
+    await waitFor(() => expect(live.subscriptions.has('$sys')).toBe(true));
+    const three = spoolStats({
+      at: NOW + 1000,
+      cluster: clusterSection({
+        instances: [
+          clusterInstance(),
+          clusterInstance({ instanceId: 'spool-b' }),
+          clusterInstance({ instanceId: 'spool-c' }),
+        ],
+      }),
+    });
+    act(() => {
+      live.emit('$sys', 'stats', three);
+    });
+    await nextFrame();
+    expect(screen.getByTestId('stat-instances').textContent).toBe('3');
+  });
+
+  it('shows no cluster summary on a single process', async () => {
+    server.use(statsHandler(spoolStats()));
+    renderDashboard('overview');
+    await screen.findByTestId('stat-connections');
+    expect(screen.queryByTestId('cluster-summary')).toBeNull();
+    expect(screen.getByTestId('instance-scope').textContent).toBe('this instance');
   });
 });

@@ -1,3 +1,4 @@
+import type { ClusterStatsSnapshot } from '@spool/core';
 import type { ReactNode } from 'react';
 import { useStatsQuery } from '../api/queries';
 import { useStats } from '../app/env';
@@ -5,6 +6,7 @@ import { routeHref } from '../app/router';
 import { BREAKER_DETAIL, dependencyHealth } from '../components/dependencyHealth';
 import { formatBytes, formatCount, formatCountOf, formatDuration, formatRate } from '../components/format';
 import { Gauge } from '../components/Gauge';
+import { InstanceScope } from '../components/InstanceScope';
 import { LineChart } from '../components/LineChart';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { STATS_HISTORY_POINTS } from '../live/statsStore';
@@ -33,6 +35,7 @@ export function OverviewView() {
           <a href={routeHref('playground')}>Playground</a>, or run the demo producer.
         </Empty>
       )}
+      {stats.cluster && <ClusterSummary cluster={stats.cluster} />}
       <div className="kpis">
         <Kpi label="Connections" value={formatCount(connections.total)} testId="stat-connections">
           {connections.ws} WebSocket · {connections.sse} SSE · {connections.lagging} lagging
@@ -83,7 +86,7 @@ export function OverviewView() {
               <dt>Completion failures</dt>
               <dd>{formatCount(cache.completionFailures)}</dd>
             </div>
-            <div title="Messages that ended but could not be saved to the store after every retry; they went out with persisted: false and are kept for operators. Not the broker's dead letters (Groups).">
+            <div title="Messages that ended but could not be saved to the store after every retry; they went out with persisted: false and are kept for operators, by the instance that ran them. Not the broker's dead letters (Groups).">
               <dt>Unsaved messages</dt>
               <dd data-testid="stat-unsaved">{formatCount(cache.deadLettered)}</dd>
             </div>
@@ -125,6 +128,10 @@ export function OverviewView() {
 
       <section className="card" aria-labelledby="store-title">
         <h2 id="store-title">Message store</h2>
+        <p className="muted small" data-testid="store-scope">
+          Messages waiting for a replay, like unsaved messages, are kept by the instance that ran them.{' '}
+          <InstanceScope />
+        </p>
         <dl className="facts">
           <div title={STORE_KIND[stats.store.kind] ?? 'A store of the embedding application.'}>
             <dt>Kind</dt>
@@ -144,6 +151,33 @@ export function OverviewView() {
           </div>
         </dl>
       </section>
+    </section>
+  );
+}
+
+/**
+ * The cluster at a glance: how many instances beat, and which one this is. Every other
+ * figure of the overview is this instance's own (`SpoolStats.cluster`).
+ */
+function ClusterSummary({ cluster }: { cluster: ClusterStatsSnapshot }) {
+  const count = cluster.instances === null ? '—' : formatCount(cluster.instances.length);
+  return (
+    <section
+      className="card cluster-summary"
+      aria-labelledby="cluster-summary-title"
+      data-testid="cluster-summary"
+    >
+      <h2 id="cluster-summary-title">Cluster</h2>
+      <p>
+        <output data-testid="stat-instances" className="cluster-summary-count">
+          {count}
+        </output>{' '}
+        live {cluster.instances?.length === 1 ? 'instance' : 'instances'}; connected to{' '}
+        <span className="mono" data-testid="cluster-summary-self">
+          {cluster.self.instanceId}
+        </span>
+        . The figures below are this instance's own. <a href={routeHref('cluster')}>See the cluster</a>
+      </p>
     </section>
   );
 }

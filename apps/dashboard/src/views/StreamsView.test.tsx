@@ -2,7 +2,7 @@ import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { activeStream, idleStats, NOW, spoolStats } from '../test/fixtures';
+import { activeStream, clusterSection, idleStats, NOW, spoolStats } from '../test/fixtures';
 import { apiError, nextFrame, ORIGIN, renderDashboard, statsHandler } from '../test/render';
 import { server } from '../test/server';
 
@@ -352,5 +352,29 @@ describe('StreamsView', () => {
     );
     renderDashboard('streams/42');
     expect((await screen.findByRole('alert')).textContent).toContain('MESSAGE_NOT_FOUND');
+  });
+
+  it("in a cluster, keeps the messages open on other instances that this instance's $sys does not carry", async () => {
+    // The list is the cluster's (the shared open-message records); `$sys` is this instance's own.
+    const clustered = spoolStats({ cluster: clusterSection(), streams: [activeStream()] });
+    server.use(
+      statsHandler(clustered),
+      messagesHandler([activeStream(), activeStream({ messageId: OTHER, fromUid: 'remote-bot' })]),
+    );
+    const { live } = renderDashboard('streams');
+    await screen.findByTestId(`stream-row-${OTHER}`);
+    await waitFor(() => expect(live.subscriptions.has('$sys')).toBe(true));
+
+    const next = spoolStats({
+      at: NOW + 1000,
+      cluster: clusterSection(),
+      streams: [activeStream({ chunks: 30, updatedAt: NOW + 900 })],
+    });
+    act(() => {
+      live.emit('$sys', 'stats', next);
+    });
+    await nextFrame();
+    expect(screen.getByTestId(`stream-chunks-${ID}`).textContent).toBe('30');
+    expect(screen.getByTestId(`stream-row-${OTHER}`).textContent).toContain('remote-bot');
   });
 });

@@ -1,7 +1,13 @@
 import type { ActiveStreamSnapshot } from '@spool/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
-import { queryKeys, useEndChannel, useEndMessage, useMessagesQuery } from '../api/queries';
+import {
+  CLUSTER_MESSAGES_REFRESH_MS,
+  queryKeys,
+  useEndChannel,
+  useEndMessage,
+  useMessagesQuery,
+} from '../api/queries';
 import { useStats } from '../app/env';
 import { routeHref } from '../app/router';
 import { ConfirmButton } from '../components/ConfirmButton';
@@ -20,11 +26,13 @@ import {
 /**
  * Every open message in the StreamCache, live: the list comes from `GET /v1/messages`
  * (paginated, filtered on the server), and each `$sys` snapshot updates chunks, bytes and
- * idle time, adds new streams and drops ended ones.
+ * idle time, adds new streams and drops ended ones. In a cluster the list holds every
+ * instance's open messages and `$sys` only this instance's, so the list is re-read instead.
  */
 export function StreamsView({ watch }: { watch: string | null }) {
   const [filter, setFilter] = useState<StreamFilter>(emptyStreamFilter);
-  const query = useMessagesQuery(serverQuery(filter));
+  const clustered = useStats((s) => s.stats?.cluster !== undefined);
+  const query = useMessagesQuery(serverQuery(filter), clustered ? CLUSTER_MESSAGES_REFRESH_MS : false);
   const rows = useLiveRows(
     query.data?.pages.flatMap((p) => p.items),
     query.dataUpdatedAt,
@@ -101,8 +109,10 @@ function useLiveRows(
   const receivedAt = useStats((s) => s.receivedAt);
   const qc = useQueryClient();
   // `$sys` carries at most 100 streams: when it holds them all it is the whole truth;
-  // otherwise re-read the list whenever streams complete.
-  const complete = !!stats && stats.cache.streams <= stats.streams.length;
+  // otherwise re-read the list whenever streams complete. In a cluster it never is: the
+  // list also holds messages open on other instances (docs/architecture.md, "Messages
+  // across instances").
+  const complete = !!stats && !stats.cluster && stats.cache.streams <= stats.streams.length;
   const completed = stats?.cache.completed;
   useEffect(() => {
     if (completed !== undefined && !complete) void qc.invalidateQueries({ queryKey: queryKeys.messagesAll });

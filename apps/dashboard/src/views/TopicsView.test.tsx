@@ -2,7 +2,7 @@ import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { idleStats, NOW, spoolStats, topicStats } from '../test/fixtures';
+import { clusterSection, idleStats, NOW, spoolStats, topicStats } from '../test/fixtures';
 import { apiError, nextFrame, ORIGIN, renderDashboard, statsHandler } from '../test/render';
 import { server } from '../test/server';
 
@@ -84,5 +84,17 @@ describe('TopicsView', () => {
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('Could not load topics.');
     expect(alert.textContent).toContain('FORBIDDEN');
+  });
+
+  it("says the list is this instance's topics, naming the instance in a cluster", async () => {
+    server.use(
+      statsHandler(spoolStats({ cluster: clusterSection() })),
+      http.get(`${ORIGIN}/v1/topics`, () => HttpResponse.json({ items: [], next: null })),
+    );
+    renderDashboard('topics');
+    // The $sys snapshot's own topics show once the list has loaded.
+    await screen.findByTestId('topic-row-chan:1:general');
+    expect(screen.getByTestId('topics-scope').textContent).toContain('through this instance');
+    expect(screen.getByTestId('instance-scope').textContent).toBe('this instance: spool-a');
   });
 });

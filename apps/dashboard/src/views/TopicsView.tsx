@@ -3,6 +3,7 @@ import { useMemo } from 'react';
 import { useTopicsQuery } from '../api/queries';
 import { useStats } from '../app/env';
 import { formatBytes, formatCount, formatDuration, formatRate } from '../components/format';
+import { InstanceScope } from '../components/InstanceScope';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { mergeLive } from '../live/merge-live';
 
@@ -21,6 +22,10 @@ export function TopicsView() {
   return (
     <section aria-labelledby="topics-title" className="view">
       <h1 id="topics-title">Topics</h1>
+      <p className="muted" data-testid="topics-scope">
+        The topics published to or subscribed to through this instance; in a cluster, each instance lists its
+        own. <InstanceScope />
+      </p>
       {query.isPending ? (
         <Loading what="topics" />
       ) : query.isError && rows.length === 0 ? (
