@@ -86,7 +86,7 @@ describe('TopicsView', () => {
     expect(alert.textContent).toContain('FORBIDDEN');
   });
 
-  it("says the list is this instance's topics, naming the instance in a cluster", async () => {
+  it("says the list is the cluster's topics with this instance's figures, naming the instance", async () => {
     server.use(
       statsHandler(spoolStats({ cluster: clusterSection() })),
       http.get(`${ORIGIN}/v1/topics`, () => HttpResponse.json({ items: [], next: null })),
@@ -94,7 +94,7 @@ describe('TopicsView', () => {
     renderDashboard('topics');
     // The $sys snapshot's own topics show once the list has loaded.
     await screen.findByTestId('topic-row-chan:1:general');
-    expect(screen.getByTestId('topics-scope').textContent).toContain('through this instance');
+    expect(screen.getByTestId('topics-scope').textContent).toContain('Every topic of the cluster');
     expect(screen.getByTestId('instance-scope').textContent).toBe('this instance: spool-a');
   });
 });

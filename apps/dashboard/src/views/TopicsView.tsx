@@ -14,6 +14,7 @@ import { mergeLive } from '../live/merge-live';
 export function TopicsView() {
   const query = useTopicsQuery();
   const live = useStats((s) => s.stats?.topics.list);
+  const clustered = useStats((s) => s.stats?.cluster !== undefined);
   const rows = useMemo(
     () => mergeLive<TopicStatsSnapshot>(query.data?.pages, live, (t) => t.name, query.data !== undefined),
     [query.data, live],
@@ -23,8 +24,10 @@ export function TopicsView() {
     <section aria-labelledby="topics-title" className="view">
       <h1 id="topics-title">Topics</h1>
       <p className="muted" data-testid="topics-scope">
-        The topics published to or subscribed to through this instance; in a cluster, each instance lists its
-        own. <InstanceScope />
+        {clustered
+          ? "Every topic of the cluster (the shared topic index); subscribers and rates are this instance's."
+          : 'The topics published to or subscribed to through this server.'}{' '}
+        <InstanceScope />
       </p>
       {query.isPending ? (
         <Loading what="topics" />
