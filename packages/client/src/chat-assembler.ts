@@ -5,6 +5,7 @@ export type { AssembledMessage, MessageStatus } from '@spool/core/chat';
 
 /** A channel's messages in the order first seen, as a store (`useSyncExternalStore`-ready). */
 export interface ChannelStore extends ExternalStore<AssembledMessage[]> {
+  /** The channel topic whose messages the store holds. */
   readonly topic: string;
   /** One message of the channel, as a store. */
   message(messageId: string): ExternalStore<AssembledMessage>;
@@ -32,7 +33,10 @@ export class ChatAssembler {
   #entries = new Map<string, Entry>();
   #topics = new Map<string, { listeners: Set<() => void>; list?: AssembledMessage[] }>();
 
-  constructor(readonly maxMessages = 1000) {}
+  constructor(
+    /** Messages kept at most; past it, the oldest one nobody watches is dropped. */
+    readonly maxMessages = 1000,
+  ) {}
 
   /**
    * Applies one event; events that are not `msg.*` with a `messageId` are ignored. A

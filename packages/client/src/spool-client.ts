@@ -84,6 +84,7 @@ const backlog = (w: Wire) => Math.max(0, ...[...w.subs].map((s) => s.buffer.leng
  * const id = await client.publish('chan:1:general', { hello: 'world' });
  */
 export class SpoolClient {
+  /** The options in effect: those given, over `spoolClientDefaults`. */
   readonly options: ResolvedClientOptions;
   /** The server URLs, in the order they are tried. */
   readonly urls: readonly string[];

@@ -2,6 +2,7 @@ import type { SpoolError } from '@spool/core';
 import { eventIdJustBefore, isEventIdAfter } from '@spool/core/protocol';
 import { RESET_EVENT, type SpoolEvent, type SpoolEventSource } from './spool-event';
 
+/** Options of {@link SpoolClient.subscribe}: where the subscription starts, and its callbacks. */
 export interface SubscribeOptions {
   /** Start after this event ID (`"0-0"`: everything retained). Absent: start live. */
   after?: string;
@@ -54,8 +55,11 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
   #done = false;
 
   constructor(
+    /** The topic subscribed to. */
     readonly topic: string,
+    /** The options the subscription was made with. */
     readonly options: SubscribeOptions,
+    /** What feeds the subscription: the client, or the SSE reader. */
     readonly link: SubscriptionLink,
   ) {
     this.lastEventId = options.after;
@@ -124,6 +128,10 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
     this.link.drop(this);
   }
 
+  /**
+   * Iterates the subscription's events and reset items in order; the loop ends when the subscription ends,
+   * and throws the error it failed with.
+   */
   [Symbol.asyncIterator](): AsyncIterator<SpoolEvent> {
     this.#iterating = true;
     return {

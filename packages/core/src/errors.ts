@@ -103,7 +103,9 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
  * }
  */
 export class SpoolError extends Error {
+  /** Always `'SpoolError'`. */
   override readonly name = 'SpoolError';
+  /** The stable code from {@link ErrorCode} that callers branch on. */
   readonly code: ErrorCode;
   /** Extra machine-readable context (for example the failures of a bulk operation). */
   readonly details: Record<string, unknown> | undefined;

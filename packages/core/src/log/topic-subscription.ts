@@ -55,10 +55,15 @@ export interface SubscriptionHost {
   lastParsed(): ParsedEventId | undefined;
   /** Where a live start stands: the last ID fanned out, else the log's floor. */
   position(): ParsedEventId;
+  /** A reader of the topic's history after `after`, compacted to snapshots when `compact`. */
   reader(after: EventId, compact: boolean): CatchupReader;
+  /** The subscription caught up: the topic fans new events out to it. */
   addLive(sub: TopicSubscription): void;
+  /** The subscription leaves the live fan-out (paused, or closing). */
   removeLive(sub: TopicSubscription): void;
+  /** The subscription closed: the topic forgets it. */
   remove(sub: TopicSubscription): void;
+  /** Events read per page of catch-up. */
   readonly pageSize: number;
 }
 
@@ -125,6 +130,7 @@ export class TopicSubscription {
     }
   }
 
+  /** Where the subscription stands: catching up, live, paused, or closed. */
   get state(): TopicSubscriptionState {
     return this.#state;
   }
