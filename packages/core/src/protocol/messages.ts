@@ -240,7 +240,7 @@ export interface ErrMessage {
   ref?: number;
   /** The topic, for subscription errors. */
   topic?: string;
-  /** The error's stable code (see {@link ErrorCode}). */
+  /** The error's stable code, from `ErrorCode` of `@spool/core`. */
   code: string;
   /** What went wrong and how to fix the request. */
   message: string;
