@@ -43,8 +43,11 @@ try {
       json: model,
       readme: 'none',
       // Source links point at the repository on GitHub, whatever this checkout's remote is.
+      // Without git, TypeDoc's `{path}` is relative to `displayBasePath`, else to the entries'
+      // common directory (packages/), which would drop `packages/` from every link.
       disableGit: true,
       basePath: root,
+      displayBasePath: root,
       sourceLinkTemplate: 'https://github.com/spool-dev/spool/blob/main/{path}#L{line}',
       excludePrivate: true,
       excludeInternal: true,

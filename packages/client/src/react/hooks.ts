@@ -43,10 +43,7 @@ export interface UseTopicOptions extends Pick<SubscribeOptions, 'after' | 'compa
 export interface TopicView {
   /** The newest events (at most `max`), oldest first; reset items included. */
   events: SpoolEvent[];
-  /**
-   * The subscription's `lastEventId` as of the newest event in `events`; `undefined` before any event when
-   * started live.
-   */
+  /** The subscription's `lastEventId` when the newest item of `events` arrived; undefined before the first. */
   lastEventId: string | undefined;
 }
 
