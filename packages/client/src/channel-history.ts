@@ -3,7 +3,9 @@ import { getJson, type HttpClient } from './http-get';
 
 /** Which channel {@link SpoolClient.history} reads. */
 export interface HistoryChannel {
+  /** The channel's type, as in its topic `chan:<type>:<id>`. */
   channelType: number;
+  /** The channel's ID, as in its topic `chan:<type>:<id>`. */
   channelId: string;
 }
 

@@ -5,6 +5,7 @@ export type { AssembledMessage, MessageStatus } from '@spool/core/chat';
 
 /** A channel's messages in the order first seen, as a store (`useSyncExternalStore`-ready). */
 export interface ChannelStore extends ExternalStore<AssembledMessage[]> {
+  /** The channel topic whose messages the store holds. */
   readonly topic: string;
   /** One message of the channel, as a store. */
   message(messageId: string): ExternalStore<AssembledMessage>;
@@ -33,6 +34,7 @@ export class ChatAssembler {
   #topics = new Map<string, { listeners: Set<() => void>; list?: AssembledMessage[] }>();
 
   // `declare`: set in the constructor, so no class field is emitted for it (size budget, docs/architecture.md).
+  /** Messages kept at most; past it, the oldest one nobody watches is dropped. */
   declare readonly maxMessages: number;
 
   constructor(maxMessages = 1000) {

@@ -61,6 +61,7 @@ export class MessageWriter {
   #over = false;
 
   constructor(
+    /** The client's request function the writer sends its `msg.*` frames with. */
     readonly send: SendRequest,
     meta: WireOpenMeta,
     random: () => number = Math.random,

@@ -5,18 +5,29 @@ import { type Clock, realClock, SpoolError } from '@spool/core';
  * package's fit it, so either can be passed as the `WebSocket` option.
  */
 export interface WebSocketLike {
+  /** The WebSocket `readyState`: `1` (OPEN) is the only state in which the client sends. */
   readonly readyState: number;
+  /** Sends one text frame (a JSON message of docs/protocol.md). */
   send(data: string): void;
+  /** Closes the socket with an optional close code and reason. */
   close(code?: number, reason?: string): void;
+  /** Set by the client to its open handler. */
   onopen: unknown;
+  /** Set by the client to its handler of incoming frames (`event.data` is the text frame). */
   onmessage: unknown;
+  /** Set by the client to its close handler (`event.code` is the close code). */
   onclose: unknown;
+  /** Set by the client to its error handler; an error drops the connection. */
   onerror: unknown;
 }
 
 /** A WebSocket constructor: `globalThis.WebSocket` in browsers, `ws`'s in Node 20. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
+/**
+ * The reconnect delays of {@link SpoolClientOptions.backoff} and of SSE subscriptions: exponential backoff
+ * with full jitter.
+ */
 export interface ReconnectBackoff {
   /**
    * The ceiling of the first reconnect delay; it doubles each failed attempt, with full jitter.
@@ -36,6 +47,10 @@ export interface ReconnectBackoff {
   attempts?: number;
 }
 
+/**
+ * Options of the {@link SpoolClient} constructor; each unset one takes its default from
+ * `spoolClientDefaults`.
+ */
 export interface SpoolClientOptions {
   /** A token, sent as the `access_token` query parameter (browsers cannot set WebSocket headers). */
   token?: string;

@@ -80,6 +80,7 @@ const backlog = (w: Wire) => Math.max(0, ...[...w.subs].map((s) => s.buffer.leng
  */
 export class SpoolClient {
   // `declare`: set in the constructor, so no class field is emitted for it (size budget, docs/architecture.md).
+  /** The options in effect: those given, over `spoolClientDefaults`. */
   declare readonly options: ResolvedClientOptions;
   /** The server URLs, in the order they are tried. */
   declare readonly urls: readonly string[];

@@ -5,10 +5,15 @@
  * sub.listen((ev: SpoolEvent) => console.log(ev.topic, ev.id, ev.event, ev.data));
  */
 export interface SpoolEvent<T = unknown> {
+  /** The topic the event belongs to. */
   topic: string;
   /** Event ID `<ms>-<seq>`; for a {@link RESET_EVENT} item, the earliest ID still available. */
   id: string;
+  /**
+   * The event's type, as the producer published it (`msg.delta`, or {@link RESET_EVENT} for a reset item).
+   */
   event: string;
+  /** The event's payload, as parsed from JSON; for a reset item, `{ earliest }`. */
   data: T;
 }
 
@@ -25,6 +30,7 @@ export const RESET_EVENT = 'spool.reset';
 
 /** Anything that delivers a topic's events to listeners: WebSocket and SSE subscriptions. */
 export interface SpoolEventSource {
+  /** The topic whose events are delivered. */
   readonly topic: string;
   /** Adds a listener for every event (and reset item); returns a function that removes it. */
   listen(listener: (ev: SpoolEvent) => void): () => void;
@@ -35,6 +41,8 @@ export interface SpoolEventSource {
  * object until something changes, and a new one after.
  */
 export interface ExternalStore<T> {
+  /** Adds a listener called after each change; returns a function that removes it. */
   subscribe(listener: () => void): () => void;
+  /** The current value: the same object until something changes. */
   getSnapshot(): T;
 }

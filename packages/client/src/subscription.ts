@@ -2,6 +2,7 @@ import type { SpoolError } from '@spool/core';
 import { eventIdJustBefore, isEventIdAfter } from '@spool/core/protocol';
 import { RESET_EVENT, type SpoolEvent, type SpoolEventSource } from './spool-event';
 
+/** Options of {@link SpoolClient.subscribe}: where the subscription starts, and its callbacks. */
 export interface SubscribeOptions {
   /** Start after this event ID (`"0-0"`: everything retained). Absent: start live. */
   after?: string;
@@ -46,8 +47,11 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
    * started (`after`, or just before the first ID the server said would follow).
    */
   declare lastEventId: string | undefined;
+  /** The topic subscribed to. */
   declare readonly topic: string;
+  /** The options the subscription was made with. */
   declare readonly options: SubscribeOptions;
+  /** What feeds the subscription: the client, or the SSE reader. */
   declare readonly link: SubscriptionLink;
   /** Items the iterator has not pulled yet; only kept once iteration started. */
   readonly buffer: SpoolEvent[] = [];
@@ -128,6 +132,10 @@ export class Subscription implements SpoolEventSource, AsyncIterable<SpoolEvent>
     this.link.drop(this);
   }
 
+  /**
+   * Iterates the subscription's events and reset items in order; the loop ends when the subscription ends,
+   * and throws the error it failed with.
+   */
   [Symbol.asyncIterator](): AsyncIterator<SpoolEvent> {
     this.#iterating = true;
     return {

@@ -103,9 +103,11 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
  * }
  */
 export class SpoolError extends Error {
+  /** Always `'SpoolError'`. */
   override readonly name = 'SpoolError';
   // `declare`: set in the constructor only, so no class field is emitted for them (the
   // client's size budget, docs/architecture.md).
+  /** The stable code from {@link ErrorCode} that callers branch on. */
   declare readonly code: ErrorCode;
   /** Extra machine-readable context (for example the failures of a bulk operation). */
   declare readonly details: Record<string, unknown> | undefined;

@@ -6,13 +6,28 @@
 export interface SpoolStats {
   /** When the snapshot was taken (ms since the epoch). */
   at: number;
+  /** Time since the server started, in ms. */
   uptimeMs: number;
+  /** The StreamCache's memory, streams, chunks and completions. */
   cache: CacheStatsSnapshot;
+  /**
+   * Open connections: in total, WebSocket, SSE, and those lagging (a subscription cut back to catchup, or
+   * paused for room in the send queue).
+   */
   connections: { total: number; ws: number; sse: number; lagging: number };
+  /**
+   * Topics: how many, their subscribers and event rate summed, and the 100 most recently active (by last
+   * event ID).
+   */
   topics: { count: number; subscribers: number; eventsPerSec: number; list: TopicStatsSnapshot[] };
   /** Open messages in the StreamCache, most recently active first (at most 100). */
   streams: ActiveStreamSnapshot[];
+  /** The broker's streams, with their consumer groups. */
   broker: { streams: BrokerStreamSnapshot[] };
+  /**
+   * Counters since the server started: events published (plain publishes plus `msg.open`, `msg.delta` and
+   * `msg.end`), events delivered to subscribers, and bytes written to them.
+   */
   events: { published: number; delivered: number; bytesOut: number };
   /** Circuit breaker states by dependency name (e.g. `store`, `broker`). */
   breakers: Record<string, 'closed' | 'open' | 'half-open'>;
@@ -35,12 +50,17 @@ export interface ClusterStatsSnapshot {
 
 /** One live instance in {@link ClusterStatsSnapshot}. */
 export interface ClusterInstanceSnapshot {
+  /** The instance's `SPOOL_INSTANCE_ID`. */
   instanceId: string;
+  /** Its current process start (random per start). */
   incarnation: string;
   /** Age of its last heartbeat, in ms (Redis's clock): below `SPOOL_INSTANCE_TTL_MS`. */
   heartbeatAgeMs: number;
+  /** Its open WebSocket and SSE connections, as of its last heartbeat. */
   connections: number;
+  /** Messages open in its StreamCache, as of its last heartbeat. */
   openMessages: number;
+  /** Events per second over all its topics, as of its last heartbeat. */
   eventsPerSecond: number;
 }
 
@@ -56,45 +76,85 @@ export interface StoreStatsSnapshot {
   deadLetters: number;
 }
 
+/** The StreamCache in {@link SpoolStats}. */
 export interface CacheStatsSnapshot {
+  /** Counted memory in bytes (payloads plus overheads of open streams). */
   memoryBytes: number;
+  /** The memory limit, in bytes (`maxMemoryBytes`). */
   maxMemoryBytes: number;
+  /** Open streams (messages) now. */
   streams: number;
+  /** The limit of open streams (`maxStreams`). */
   maxStreams: number;
+  /** Chunks held by open streams now. */
   chunks: number;
+  /** Streams whose `onStreamComplete` succeeded (or had none to call), since the cache was created. */
   completed: number;
+  /** Failed completion attempts, retried or not, since the cache was created. */
   completionFailures: number;
+  /** Streams handed to `onCompleteFailed` after every attempt failed, since the cache was created. */
   deadLettered: number;
 }
 
+/** One topic in {@link SpoolStats} (`Topic.stats()`). */
 export interface TopicStatsSnapshot {
+  /** The topic's name. */
   name: string;
+  /** Events its log retains now. */
   retainedEvents: number;
+  /** UTF-8 bytes of the retained events' JSON data: what `retention.maxBytes` counts. */
   retainedBytes: number;
+  /** The ID of the oldest retained event; null when none is retained. */
   firstId: string | null;
+  /** The last ID appended; null while the topic is empty. */
   lastId: string | null;
+  /** Open subscriptions plus `onAppend` listeners. */
   subscribers: number;
+  /** Events appended per second, averaged over the last 10 seconds. */
   eventsPerSec: number;
+  /** The retention limits: events, bytes, and age in ms (`maxAgeMs` may be Infinity, null in JSON). */
   retention: { maxEvents: number; maxBytes: number; maxAgeMs: number };
 }
 
+/** One open message in {@link SpoolStats}, from the StreamCache. */
 export interface ActiveStreamSnapshot {
+  /** The message ID (decimal string). */
   messageId: string;
+  /** The message's channel ID; `''` when none. */
   channelId: string;
+  /** The channel's type (0 to 255). */
   channelType: number;
+  /** The sender's user ID; `''` when none. */
   fromUid: string;
+  /** The producer's own message number; `''` when none. */
   clientMsgNo: string;
+  /** Chunks received so far. */
   chunks: number;
+  /** Payload bytes so far (UTF-8 length for text), without overheads. */
   bytes: number;
+  /** When the message was opened (ms since the epoch). */
   createdAt: number;
+  /** Its last change: a chunk or a metadata update (ms since the epoch). */
   updatedAt: number;
+  /** The message's free-form extra metadata. */
   customFields: Record<string, unknown>;
 }
 
+/**
+ * One broker stream in {@link SpoolStats}: its length, last ID and consumer groups (XINFO STREAM and XINFO
+ * GROUPS).
+ */
 export interface BrokerStreamSnapshot {
+  /** The stream key. */
   key: string;
+  /** Entries in the stream. */
   length: number;
+  /** The ID of the newest entry ever added; null while none was. */
   lastId: string | null;
+  /**
+   * Its consumer groups: consumers, pending (delivered, not acknowledged) entries, lag (null when unknown)
+   * and the last delivered ID.
+   */
   groups: Array<{
     name: string;
     consumers: number;

@@ -51,24 +51,40 @@ import { resolveWsOptions, wsDefaults } from './ws/ws-options';
  * embeddable in any Node server. Create it with {@link createSpool}.
  */
 export class Spool implements RouteServices {
+  /** The StreamCache holding the messages that stream now. */
   readonly cache: StreamCache;
+  /** Where finished messages are saved (the `store` option; an in-memory store by default). */
   readonly store: MessageStore;
+  /**
+   * The consumer-group broker (the `broker` option; a MemoryBroker by default), wrapped so every key written
+   * through it is known.
+   */
   readonly broker: StreamBroker;
+  /** The topics of this instance. */
   readonly topics: TopicRegistry;
+  /** The topics of a log shared with other instances (the Redis topic index); undefined in memory mode. */
   readonly topicDirectory: TopicDirectory | undefined;
+  /** Authentication, authorization and the origin check. */
   readonly access: AccessControl;
   /** The chat pipeline (open, append, end) that the WebSocket and the message routes drive. */
   readonly messages: ChatProducer;
   /** Cluster mode only: see {@link useCluster}. */
   cluster: MessageDirectory | undefined;
+  /** The circuit breakers of the store and the broker. */
   readonly breakers: { store: CircuitBreaker; broker: CircuitBreaker };
   /** Register more routes here; `fetch` dispatches to them. */
   readonly router = new Router<RouteContext>();
+  /** The server's pino logger (the `logger` option; silent by default). */
   readonly logger: Logger;
+  /** The clock of every timer and timestamp (the `clock` option). */
   readonly clock: Clock;
+  /** The WebSocket adapter: connections, fan-out, per-connection health. */
   readonly ws: WsAdapter;
+  /** The SSE endpoint: streams, fan-out, totals. */
   readonly sse: SseEndpoint;
+  /** When this instance was created (ms since the epoch). */
   readonly startedAt: number;
+  /** Largest JSON request body the HTTP routes accept, in bytes. */
   readonly maxBodyBytes: number;
   /** Broker streams written through {@link broker} (for `GET /v1/streams`, `$sys`, `/metrics`). */
   readonly streamKeys = new KnownStreamKeys([COMPLETED_STREAM, `${COMPLETED_STREAM}:dead`]);

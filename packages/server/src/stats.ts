@@ -15,12 +15,17 @@ import type { ConnectionHealth } from './ws/connection';
  * healthy) for the WebSocket connections, worst first (at most 100).
  */
 export interface ServerStats extends SpoolStats {
+  /** The WebSocket connections' health, worst first (at most 100). */
   connectionHealth: ConnectionHealth[];
 }
 
 /** `/readyz`: each dependency's check, with its circuit breaker's state. */
 export interface Readiness {
+  /** True when every check passed. */
   ready: boolean;
+  /**
+   * Each dependency's check by name: whether it passed, its breaker's state, and the error when it failed.
+   */
   checks: Record<
     string,
     { ok: boolean; breaker?: 'closed' | 'open' | 'half-open'; error?: string; kind?: string }

@@ -25,6 +25,10 @@ export function useConnectionState(): ConnectionState {
   return useStore(store);
 }
 
+/**
+ * Options of {@link useTopic}: where to start (`after`, `compact`), how many events to keep, and whether to
+ * subscribe at all.
+ */
 export interface UseTopicOptions extends Pick<SubscribeOptions, 'after' | 'compact'> {
   /** The newest events kept in `events`. @default 500 */
   max?: number;
@@ -35,9 +39,11 @@ export interface UseTopicOptions extends Pick<SubscribeOptions, 'after' | 'compa
   enabled?: boolean;
 }
 
+/** What {@link useTopic} returns: the newest events of the topic and the subscription's resume point. */
 export interface TopicView {
   /** The newest events (at most `max`), oldest first; reset items included. */
   events: SpoolEvent[];
+  /** The subscription's `lastEventId` when the newest item of `events` arrived; undefined before the first. */
   lastEventId: string | undefined;
 }
 

@@ -3,8 +3,16 @@ import { fullJitter, isEventIdAfter } from '@spool/core/protocol';
 import { checkNumber, type ReconnectBackoff, spoolClientDefaults } from '../options';
 import { type SubscribeOptions, Subscription } from '../subscription';
 
+/**
+ * The state of an SSE subscription: `connecting` before the first response, `open` while a response streams,
+ * `reconnecting` between requests, `closed` once over (unsubscribed, failed, or out of attempts).
+ */
 export type SseState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
+/**
+ * Options of an SSE subscription (`subscribeSse`): those of a WebSocket subscription, plus how the requests
+ * are made and retried.
+ */
 export interface SseSubscribeOptions extends SubscribeOptions {
   /** A token, sent as `Authorization: Bearer <token>`. */
   token?: string;

@@ -4,8 +4,11 @@ import type { StreamBroker, StreamEntry } from './stream-broker';
 
 /** One entry handed to a {@link consume} handler. */
 export interface ConsumedEntry {
+  /** The stream key the entry was read from. */
   key: string;
+  /** The entry's stream ID `<ms>-<seq>`. */
   id: string;
+  /** The entry's fields, as the broker read them (frozen: copy them to change them). */
   fields: Record<string, string>;
 }
 

@@ -21,7 +21,9 @@
  * otherwise it is frozen: copy it (`{ ...entry.fields }`) to change it.
  */
 export interface StreamEntry {
+  /** The entry's ID `<ms>-<seq>`. */
   id: string;
+  /** The entry's fields (frozen); null for a deleted entry seen in a pending-history read. */
   fields: Readonly<Record<string, string>> | null;
 }
 
@@ -38,7 +40,9 @@ export type StreamReadReply = Array<{ key: string; entries: StreamEntry[] }> | n
 export interface XaddOptions {
   /** `*` (auto), `<ms>-*` (auto sequence) or an explicit `<ms>-<seq>`. @default '*' */
   id?: string;
+  /** `MAXLEN`: trim the stream to at most this many entries (with `approx`, about this many). */
   maxLen?: number;
+  /** `MINID`: trim the entries whose IDs are below this one. */
   minId?: string;
   /** `~`: trim whole nodes only, so the stream may keep a few more entries. @default false */
   approx?: boolean;
@@ -53,7 +57,9 @@ export interface XaddOptions {
  * (false on a repeat: `id` is then the first call's entry).
  */
 export interface XaddOnceReply {
+  /** The entry's ID: this call's new entry, or the first call's on a repeat. */
   id: string;
+  /** True when this call added the entry; false on a repeat. */
   added: boolean;
 }
 
@@ -100,8 +106,11 @@ export interface XgroupSetIdOptions {
 
 /** Summary form of XPENDING. */
 export interface XpendingSummary {
+  /** Entries pending in the group (delivered, not acknowledged). */
   count: number;
+  /** The smallest pending ID; null when nothing is pending. */
   smallest: string | null;
+  /** The largest pending ID; null when nothing is pending. */
   largest: string | null;
   /** Consumers with at least one pending entry, in name order. */
   consumers: Array<{ name: string; pending: number }>;
@@ -113,7 +122,9 @@ export interface XpendingRangeOptions {
   start?: string;
   /** @default '+' */
   end?: string;
+  /** At most this many rows. */
   count: number;
+  /** Only the entries pending for this consumer. */
   consumer?: string;
   /** Only entries idle at least this many ms. */
   idle?: number;
@@ -121,10 +132,13 @@ export interface XpendingRangeOptions {
 
 /** One row of the extended XPENDING reply. */
 export interface PendingEntry {
+  /** The pending entry's ID. */
   id: string;
+  /** The consumer that holds it. */
   consumer: string;
   /** ms since the last delivery */
   idle: number;
+  /** How many times it has been delivered (claims included). */
   deliveries: number;
 }
 
@@ -146,41 +160,61 @@ export interface XclaimOptions {
 export interface XautoclaimOptions {
   /** @default 100 */
   count?: number;
+  /** `JUSTID`: reply with IDs only, and leave the delivery counters alone. @default false */
   justId?: boolean;
 }
 
 /** Reply of XAUTOCLAIM: the cursor for the next call (`0-0` at the end), claimed entries, and IDs dropped from the PEL because their entries are gone. */
 export interface XautoclaimReply<T = StreamEntry> {
+  /** The cursor to pass as `start` to the next call; `0-0` once the whole PEL was scanned. */
   next: string;
+  /** The entries claimed by this call (IDs only with `justId`). */
   entries: T[];
+  /** IDs found in the PEL whose entries were deleted; they were removed from the PEL. */
   deleted: string[];
 }
 
 /** XINFO STREAM (Redis 7.0, without the radix-tree internals). */
 export interface XinfoStreamReply {
+  /** Entries in the stream. */
   length: number;
+  /** The ID of the newest entry ever added (also when it was deleted since). */
   lastGeneratedId: string;
+  /** The greatest ID ever deleted or trimmed; `0-0` when none. */
   maxDeletedEntryId: string;
+  /** Entries ever added to the stream, deleted ones included. */
   entriesAdded: number;
+  /** The ID of the first entry still in the stream; `0-0` when empty. */
   recordedFirstEntryId: string;
+  /** Consumer groups of the stream. */
   groups: number;
+  /** The first entry; null when the stream is empty. */
   firstEntry: StreamEntry | null;
+  /** The last entry; null when the stream is empty. */
   lastEntry: StreamEntry | null;
 }
 
 /** One row of XINFO GROUPS. `entriesRead` and `lag` are null when Redis cannot know them. */
 export interface XinfoGroup {
+  /** The group's name. */
   name: string;
+  /** Consumers in the group. */
   consumers: number;
+  /** Entries delivered to the group and not yet acknowledged (its PEL's size). */
   pending: number;
+  /** The ID of the last entry delivered to the group. */
   lastDeliveredId: string;
+  /** The group's logical read counter: entries delivered to it so far; null when unknown. */
   entriesRead: number | null;
+  /** Entries not yet delivered to the group; null when Redis cannot know it. */
   lag: number | null;
 }
 
 /** One row of XINFO CONSUMERS (Redis 7.0: no `inactive`). */
 export interface XinfoConsumer {
+  /** The consumer's name. */
   name: string;
+  /** Entries pending for this consumer. */
   pending: number;
   /** ms since the consumer last read or claimed */
   idle: number;

@@ -10,7 +10,9 @@ export type U64 = number | bigint;
 
 /** A parsed stream ID `<ms>-<seq>`. */
 export interface StreamIdParts {
+  /** The milliseconds part. */
   ms: U64;
+  /** The sequence number within the millisecond. */
   seq: U64;
 }
 

@@ -3,7 +3,9 @@ import type { StreamBroker, XinfoConsumer, XinfoGroup, XinfoStreamReply } from '
 
 /** One stream with its groups and each group's consumers: what an operator's dashboard shows. */
 export interface StreamOverview extends XinfoStreamReply {
+  /** The stream key. */
   key: string;
+  /** The stream's groups (XINFO GROUPS), each with its consumers (XINFO CONSUMERS). */
   groupList: Array<XinfoGroup & { consumerList: XinfoConsumer[] }>;
 }
 

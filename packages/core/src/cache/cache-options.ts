@@ -21,6 +21,7 @@ export type StreamCompleteHandler = (
 export interface CompletionFailure {
   /** The error of the last attempt. */
   error: unknown;
+  /** Calls of `onStreamComplete` made, the first included. */
   attempts: number;
 }
 
@@ -84,15 +85,25 @@ export interface StreamCacheOptions {
 
 /** Options after defaults and validation. */
 export interface ResolvedStreamCacheOptions {
+  /** Upper bound of counted memory, in bytes. */
   readonly maxMemoryBytes: number;
+  /** Open streams at once, at most. */
   readonly maxStreams: number;
+  /** Chunks in one stream, at most. */
   readonly maxChunksPerStream: number;
+  /** A stream's maximum age in ms; `Infinity` when disabled. */
   readonly streamTimeoutMs: number;
+  /** Ms without a new chunk after which a stream ends; `Infinity` when disabled. */
   readonly chunkInactivityTimeoutMs: number;
+  /** Period of the backstop sweep in ms; `Infinity` when disabled. */
   readonly cleanupIntervalMs: number;
+  /** Called once per ended stream; undefined when none was given. */
   readonly onStreamComplete: StreamCompleteHandler | undefined;
+  /** Called when every completion attempt failed; undefined when none was given. */
   readonly onCompleteFailed: CompleteFailedHandler | undefined;
+  /** The completion retry policy, every field set. */
   readonly completionRetry: Readonly<CompletionRetryOptions>;
+  /** The clock of every timer and timestamp of the cache. */
   readonly clock: Clock;
 }
 

@@ -20,6 +20,7 @@ export interface MessageChunk {
   messageId: MessageId;
   /** Position within the message: a non-negative safe integer, unique per message. */
   chunkId: number;
+  /** The chunk's data, exactly as appended. */
   payload: ChunkPayload;
 }
 
@@ -31,7 +32,10 @@ export interface MessageChunk {
  * cache.appendChunk({ messageId: 1843563473929170944n, chunkId: 0, payload: 'Hel' });
  */
 export interface MessageChunkInput {
+  /** The message ID: a bigint, a decimal string or a safe-integer number. */
   messageId: MessageIdInput;
+  /** Position within the message: a non-negative safe integer, unique per message. */
   chunkId: number;
+  /** The chunk's data: text, or bytes (kept by reference). */
   payload: ChunkPayload;
 }

@@ -25,6 +25,7 @@ export interface StreamCacheEventMap {
   completion: (meta: StreamMeta, outcome: CompletionOutcome) => void;
 }
 
+/** The name of a {@link StreamCache} event: `open`, `update`, `end` or `completion`. */
 export type StreamCacheEvent = keyof StreamCacheEventMap;
 
 /**

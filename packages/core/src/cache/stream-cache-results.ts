@@ -11,6 +11,7 @@ import type { EndReason } from './end-reason';
  * const { memoryBytes, maxMemoryBytes, deadLettered } = cache.getStats();
  */
 export interface StreamCacheStats extends CacheStatsSnapshot, CompletionCounters {
+  /** The limit of chunks in one stream (`maxChunksPerStream`). */
   maxChunksPerStream: number;
   /** Streams opened since the cache was created. */
   opened: number;
@@ -18,6 +19,7 @@ export interface StreamCacheStats extends CacheStatsSnapshot, CompletionCounters
   appended: number;
   /** Streams ended since the cache was created, in total and by reason. */
   ended: number;
+  /** Streams ended since the cache was created, per {@link EndReason}. */
   endedByReason: Record<EndReason, number>;
   /** Completions not yet settled (running, or waiting for a retry). */
   pendingCompletions: number;
@@ -30,6 +32,7 @@ export interface StreamCacheStats extends CacheStatsSnapshot, CompletionCounters
  * const { ended, failures } = cache.endStreamInChannel('general', 1, EndReason.Force);
  */
 export interface ChannelEndResult {
+  /** The IDs of the streams it ended. */
   ended: MessageId[];
   /** Normally empty; a stream ended meanwhile (for example by an `end` listener) lands here with `STREAM_CLOSED`. */
   failures: Array<{ messageId: MessageId; error: SpoolError }>;

@@ -298,6 +298,7 @@ export class StreamCache {
     return this.#index.hasChannel(channelId, channelType);
   }
 
+  /** Memory, stream and chunk counts with their limits, plus lifetime counters; a new object per call. */
   getStats(): StreamCacheStats {
     return {
       memoryBytes: this.#memory,
@@ -320,6 +321,7 @@ export class StreamCache {
     return this.#memory;
   }
 
+  /** Open streams right now. */
   getStreamCount(): number {
     return this.#streams.size;
   }

@@ -11,13 +11,17 @@ import { copyStreamMeta, type StreamMeta } from './stream-meta';
  * view?.text(); // 'Hello, wor'
  */
 export interface StreamView {
+  /** The stream's metadata (a copy). */
   readonly meta: StreamMeta;
+  /** Chunks received so far. */
   readonly chunkCount: number;
   /** Payload bytes so far (UTF-8 length for text), without overheads. */
   readonly bytes: number;
   /** The highest chunkId received, or undefined before the first chunk. */
   readonly lastChunkId: number | undefined;
+  /** When the cache opened the stream (ms since the epoch). */
   readonly createdAt: number;
+  /** Last change: a chunk or a metadata update (ms since the epoch). */
   readonly updatedAt: number;
   /** When the last chunk arrived (the open time before the first): the inactivity clock. */
   readonly lastChunkAt: number;

@@ -44,12 +44,19 @@ export interface StreamMeta {
  * cache.openStream({ messageId: '1843563473929170944', channelId: 'general', channelType: 1, fromUid: 'u1' });
  */
 export interface StreamMetaInit {
+  /** The message ID: a bigint, a decimal string or a safe-integer number. */
   messageId: MessageIdInput;
+  /** The conversation the message belongs to. @default '' */
   channelId?: string;
+  /** Kind of channel: an integer from 0 to 255. @default 0 */
   channelType?: number;
+  /** Sender user ID. @default '' */
   fromUid?: string;
+  /** The producer's own message number, for its dedupe. @default '' */
   clientMsgNo?: string;
+  /** Message time in ms since the epoch. @default the open time (`createdAt`) */
   timestamp?: number;
+  /** Free-form extra metadata (see {@link StreamMeta.customFields}). @default {} */
   customFields?: Record<string, unknown>;
 }
 
@@ -68,6 +75,7 @@ export type StreamMetaDraft = Omit<
 
 /** Anything with custom fields: a {@link StreamMeta}, a {@link StreamMetaInit} or a draft. */
 export interface WithCustomFields {
+  /** Free-form extra metadata. */
   customFields?: Record<string, unknown> | undefined;
 }
 

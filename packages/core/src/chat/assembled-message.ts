@@ -11,12 +11,16 @@ export type MessageStatus = 'unknown' | 'streaming' | 'ended' | 'error' | 'inter
 
 /** A chat message as assembled so far; a new object after every change. */
 export interface AssembledMessage {
+  /** The message's ID (decimal string). */
   messageId: string;
   /** The text of every chunk up to the first missing one, in chunkId order. */
   text: string;
   /** The last chunk folded into `text`; -1 before the first. */
   lastChunkId: number;
+  /** Where the message stands: streaming, ended, interrupted, ... */
   status: MessageStatus;
+  /** Why the message ended, once a `msg.end` (or a snapshot of an ended message) said so. */
   reason?: WireEndReason;
+  /** The message's metadata, from the last event that carried it (`msg.open`, or a snapshot). */
   meta?: WireStreamMeta;
 }

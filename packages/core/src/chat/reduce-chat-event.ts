@@ -6,6 +6,7 @@ export type HeldChunk = Pick<MsgDeltaData, 'text' | 'b64'>;
 
 /** What {@link reduceChatEvent} knows of one message: the message, and what it holds back. */
 export interface ChatState {
+  /** The message as assembled so far. */
   readonly message: AssembledMessage;
   /** Chunks past a gap in the text, by chunkId, waiting for it to fill. */
   readonly held: Readonly<Record<number, HeldChunk>>;
@@ -22,7 +23,9 @@ export interface ChatState {
  * messages"). A `SpoolEvent` is one.
  */
 export interface ChatEvent {
+  /** The event's type: a `msg.*` event of the message, or `reset`. */
   event: 'msg.open' | 'msg.delta' | 'msg.end' | 'msg.snapshot' | 'reset' | (string & {});
+  /** The event's payload (`MsgOpenData`, `MsgDeltaData`, ... of docs/protocol.md). */
   data?: unknown;
 }
 

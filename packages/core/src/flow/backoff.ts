@@ -4,6 +4,7 @@ import { requireInteger, requireNumber } from './validate';
 /** A source of uniform random numbers in [0, 1), injectable so tests are deterministic. */
 export type RandomSource = () => number;
 
+/** Options of {@link backoffDelay}: exponential backoff with full jitter. */
 export interface BackoffOptions {
   /**
    * The ceiling of the first delay (attempt 0); it doubles each attempt.
@@ -17,6 +18,7 @@ export interface BackoffOptions {
   maxMs?: number;
 }
 
+/** The defaults of {@link BackoffOptions}, in ms. */
 export const backoffDefaults = { baseMs: 100, maxMs: 30_000 } as const satisfies Required<BackoffOptions>;
 
 /**

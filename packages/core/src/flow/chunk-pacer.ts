@@ -11,6 +11,10 @@ export type ChunkSend = (
   attempt: number,
 ) => Promise<string | undefined>;
 
+/**
+ * Options of {@link ChunkPacer}: how many chunks may be unacknowledged, and how text waiting behind them is
+ * merged.
+ */
 export interface ChunkPacerOptions {
   /**
    * Chunks sent and not yet acknowledged, at most. Matches the server's `ws.appendWindow`.

@@ -5,6 +5,7 @@ import { requireFunction, requireInteger, requireNumber } from './validate';
 /** The three states; the same strings appear in `SpoolStats.breakers`, /readyz and Prometheus. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
+/** Options of {@link CircuitBreaker}; times in ms. */
 export interface CircuitBreakerOptions {
   /** Names the protected dependency in errors, stats and listeners (e.g. `store`, `broker`). @default 'default' */
   name?: string;
@@ -38,6 +39,7 @@ export interface CircuitBreakerOptions {
   clock?: Clock;
 }
 
+/** The defaults of {@link CircuitBreakerOptions}. */
 export const circuitBreakerDefaults = {
   name: 'default',
   failureThreshold: 5,
@@ -46,25 +48,40 @@ export const circuitBreakerDefaults = {
   successThreshold: 1,
 } as const;
 
+/** What a {@link CircuitBreaker.onStateChange} listener gets. */
 export interface CircuitStateChange {
+  /** The breaker's name. */
   name: string;
+  /** The state before the change. */
   from: CircuitState;
+  /** The state after the change. */
   to: CircuitState;
   /** Clock time of the change. */
   at: number;
 }
 
+/**
+ * A breaker's state and counters since it was created, from {@link CircuitBreaker.stats}; times are clock
+ * times in ms.
+ */
 export interface CircuitBreakerStats {
+  /** The breaker's name. */
   name: string;
+  /** The state now. */
   state: CircuitState;
   /** Failures since the last success (what `failureThreshold` counts). */
   consecutiveFailures: number;
+  /** Calls let through (trial calls included; refused ones not). */
   calls: number;
+  /** Calls that succeeded, or failed with an error that `isFailure` does not count. */
   successes: number;
+  /** Calls that failed with an error that `isFailure` counts. */
   failures: number;
   /** Calls refused with `CIRCUIT_OPEN`. */
   rejected: number;
+  /** Clock time of the last counted failure; `null` before the first. */
   lastFailureAt: number | null;
+  /** Clock time of the last state change (the creation time before the first). */
   lastStateChangeAt: number;
   /** When an open circuit lets the next trial through; `null` unless open. */
   nextAttemptAt: number | null;
@@ -83,6 +100,7 @@ export interface CircuitBreakerStats {
  * const message = await breaker.execute(() => store.get(id));
  */
 export class CircuitBreaker {
+  /** Names the protected dependency in errors, stats and listeners. */
   readonly name: string;
   private readonly failureThreshold: number;
   private readonly cooldownMs: number;
@@ -185,6 +203,7 @@ export class CircuitBreaker {
     if (this.current !== 'closed') this.transition('closed');
   }
 
+  /** The breaker's state and counters now, as a new object. */
   stats(): CircuitBreakerStats {
     const state = this.state;
     return {

@@ -1,6 +1,7 @@
 import { SpoolError } from '../errors';
 import { requireInteger } from './validate';
 
+/** Options of {@link CreditWindow}, counted in events. */
 export interface CreditWindowOptions {
   /**
    * Credit at the start and after every `reset()` (a reconnect), counted in events.
@@ -16,20 +17,28 @@ export interface CreditWindowOptions {
   max?: number;
 }
 
+/** The defaults of {@link CreditWindowOptions}, in events. */
 export const creditWindowDefaults = { initial: 1024, max: 16_384 } as const;
 
 /** A window's stats, for /v1/stats and health. */
 export interface CreditWindowSnapshot {
+  /** Credit left: how many more events may be sent now. */
   available: number;
   /** Sent and not yet acked. */
   inFlight: number;
+  /** Credit at the start and after every reset. */
   initial: number;
+  /** The bound that available credit never exceeds. */
   max: number;
   /** True while no credit is left: the sender must hold its place. */
   backpressure: boolean;
+  /** Events sent since the window was created. */
   sent: number;
+  /** Credit added by grants (what the `max` cap let through). */
   granted: number;
+  /** Events acknowledged (acks beyond what was in flight are not counted). */
   acked: number;
+  /** Times the window was reset (reconnects). */
   resets: number;
   /** How many times the window ran dry. */
   exhausted: number;
@@ -47,7 +56,9 @@ export interface CreditWindowSnapshot {
  * window.grant(512);                            // the client asked for more
  */
 export class CreditWindow {
+  /** Credit at the start and after every `reset()`, in events. */
   readonly initial: number;
+  /** The bound that available credit never exceeds, in events. */
   readonly max: number;
   private availableCredit: number;
   private inFlightCount = 0;
@@ -78,6 +89,7 @@ export class CreditWindow {
     return this.availableCredit;
   }
 
+  /** Events sent and not yet acked. */
   get inFlight(): number {
     return this.inFlightCount;
   }
@@ -132,6 +144,7 @@ export class CreditWindow {
     return () => this.listeners.delete(listener);
   }
 
+  /** The window's stats now, as a new object. */
   snapshot(): CreditWindowSnapshot {
     return {
       available: this.availableCredit,

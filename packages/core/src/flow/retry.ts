@@ -4,6 +4,7 @@ import { abortedError, raceAbort, sleepOnClock } from './abort';
 import { backoffDelay, type RandomSource } from './backoff';
 import { requireFunction, requireInteger, requireNumber } from './validate';
 
+/** Options of {@link retry}; times in ms. */
 export interface RetryOptions {
   /**
    * Total attempts, the first one included. `1` means no retry.
@@ -36,14 +37,17 @@ export interface RetryOptions {
   onRetry?: (info: RetryInfo) => void;
 }
 
+/** What `onRetry` gets before each backoff wait. */
 export interface RetryInfo {
   /** The attempt about to run after the wait (2 for the first retry). */
   attempt: number;
+  /** The wait before that attempt, in ms. */
   delayMs: number;
   /** The transient error that the previous attempt failed with. */
   error: unknown;
 }
 
+/** The defaults of {@link RetryOptions} (ms). */
 export const retryDefaults = { maxAttempts: 5, baseMs: 100, maxMs: 10_000 } as const;
 
 /**

@@ -5,6 +5,7 @@ import { createTopicEvent, encodeTopicPayload, type TopicEvent } from './topic-e
 
 /** What a {@link TopicCatchup} gets to plan a resume. */
 export interface CatchupContext {
+  /** The topic being resumed. */
   readonly topic: string;
   /** Serve what comes after this ID. */
   readonly after: EventId;
@@ -56,13 +57,20 @@ export interface CatchupPlan {
  * const topic = new Topic('chan:1:general', { catchup: new ChannelCatchup({ store, open }) });
  */
 export interface TopicCatchup {
+  /**
+   * Plans one resume of the topic: what the subscriber gets before the retained log, and which snapshots
+   * replace events inside it.
+   */
   plan(ctx: CatchupContext): Promise<CatchupPlan>;
 }
 
 /** One event a {@link TopicCatchupSource} returns; its ID is the event's real ID. */
 export interface CatchupSourceEvent {
+  /** The event's real ID in the topic. */
   id: EventId;
+  /** The event's type. */
   event: string;
+  /** The event's payload. */
   data: unknown;
 }
 

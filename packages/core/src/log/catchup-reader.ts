@@ -31,15 +31,21 @@ export interface CatchupPage {
 
 /** What a {@link CatchupReader} needs from its topic. */
 export interface CatchupHost {
+  /**
+   * Plans the resume after `after` (see {@link TopicCatchup.plan}), with the log's floor at planning time;
+   * `rewind`: the position never existed in this log, so reading starts over from the plan's start.
+   */
   plan(
     after: EventId,
     fromStart: boolean,
     compact: boolean,
     due: ReadonlyMap<MessageId, EventId>,
   ): Promise<CatchupPlan & { floor: EventId; rewind?: boolean }>;
+  /** Reads up to `limit` events of the retained log after `after`. */
   readLog(after: EventId, limit: number): Promise<TopicLogPage>;
   /** Holds the topic's catchup gate for one page (see `persistAndClear`). */
   acquire(): Promise<() => void>;
+  /** Events read per page of the log. */
   readonly pageSize: number;
 }
 

@@ -93,6 +93,10 @@ export class ChannelCatchup implements TopicCatchup {
     this.#pageSize = pageSize;
   }
 
+  /**
+   * Plans a resume of a channel topic: snapshots of stored and still-streaming messages for what the log no
+   * longer holds (or, with `compact`, for every message); other topics get the default plan.
+   */
   async plan(ctx: CatchupContext): Promise<CatchupPlan> {
     const channel = parseChannelTopic(ctx.topic);
     const ledger = ctx.ledger;

@@ -21,6 +21,7 @@ export class EventRateMeter {
     this.#buckets = new Array<number>(windowSeconds).fill(0);
   }
 
+  /** Counts `n` events at the clock's current time. */
   record(n = 1): void {
     this.#rotate();
     this.#buckets[this.#at]! += n;

@@ -73,6 +73,7 @@ export class MessageLedger {
     return this.#entries.size;
   }
 
+  /** Records an event appended to the topic's log (events outside any message are ignored). */
   onAppend(ev: TopicEvent): void {
     if (ev.messageId === undefined) return;
     let entry = this.#entries.get(ev.messageId);
@@ -87,6 +88,10 @@ export class MessageLedger {
     if (isPersistedEnd(ev)) this.markPersisted(ev.messageId);
   }
 
+  /**
+   * Records an event trimmed from the log: its message straddles the trimmed edge, or the event is lost
+   * unless a source can rebuild it.
+   */
   onDrop(ev: TopicEvent): void {
     const entry = ev.messageId === undefined ? undefined : this.#entries.get(ev.messageId);
     if (!entry || ev.messageId === undefined) {

@@ -7,6 +7,7 @@ import type { TopicLog } from './topic-log';
 
 /** What a {@link topicLogContract} factory returns: a fresh, empty log and how to dispose of it. */
 export interface TopicLogFixture {
+  /** A fresh, empty log that shares no data with any other test. */
   log: TopicLog;
   /** Drops whatever the fixture created (a key prefix). Runs after `log.close()`. */
   cleanup?: () => void | Promise<void>;

@@ -38,10 +38,15 @@ export interface TopicEvent {
 
 /** What a log needs to build a {@link TopicEvent}; the topic computes it once per append. */
 export interface TopicEventPayload {
+  /** The event's type. */
   event: string;
+  /** The event's payload. */
   data: unknown;
+  /** `data` serialised as JSON, once. */
   json: string;
+  /** UTF-8 bytes of `json`: what retention counts. */
   size: number;
+  /** For chat events (`msg.*`), the message the event belongs to. */
   messageId: MessageId | undefined;
 }
 

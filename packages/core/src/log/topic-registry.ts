@@ -10,7 +10,11 @@ export type TopicCompleteReason = 'idle' | 'timeout' | 'closed';
 
 /** Options for topics whose name matches: a glob (`*` for any run of characters), a RegExp or a predicate. */
 export interface TopicPattern {
+  /**
+   * Which topic names the options apply to: a glob (`*` for any run of characters), a RegExp or a predicate.
+   */
   match: string | RegExp | ((name: string) => boolean);
+  /** The options of every topic the pattern matches. */
   options: RegistryTopicOptions;
 }
 

@@ -60,10 +60,15 @@ export interface SubscriptionHost {
    * undefined when `position()` can be trusted now.
    */
   settling(): Promise<ParsedEventId> | undefined;
+  /** A reader of the topic's history after `after`, compacted to snapshots when `compact`. */
   reader(after: EventId, compact: boolean): CatchupReader;
+  /** The subscription caught up: the topic fans new events out to it. */
   addLive(sub: TopicSubscription): void;
+  /** The subscription leaves the live fan-out (paused, or closing). */
   removeLive(sub: TopicSubscription): void;
+  /** The subscription closed: the topic forgets it. */
   remove(sub: TopicSubscription): void;
+  /** Events read per page of catch-up. */
   readonly pageSize: number;
 }
 
@@ -137,6 +142,7 @@ export class TopicSubscription {
     }
   }
 
+  /** Where the subscription stands: catching up, live, paused, or closed. */
   get state(): TopicSubscriptionState {
     return this.#state;
   }

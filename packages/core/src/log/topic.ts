@@ -82,7 +82,9 @@ export type TopicReadResult = CatchupPage;
  * const ev = await topic.append('message', { text: 'hello' });
  */
 export class Topic {
+  /** The topic's name. */
   readonly name: string;
+  /** When the topic was created (ms since the epoch, on its clock). */
   readonly createdAt: number;
   readonly #clock: Clock;
   readonly #log: TopicLog;
@@ -224,9 +226,11 @@ export class Topic {
   get lastId(): EventId | undefined {
     return this.#last && formatEventId(this.#last);
   }
+  /** True once the topic is closed: it takes no more appends or subscriptions. */
   get closed(): boolean {
     return this.#closed;
   }
+  /** The topic's retention limits, defaults applied. */
   get retention(): Readonly<TopicRetention> {
     return this.#retention;
   }

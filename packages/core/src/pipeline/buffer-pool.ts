@@ -13,11 +13,13 @@ export interface BufferPool {
   readonly bufferSize: number;
   /** Buffers waiting for reuse. */
   readonly size: number;
+  /** A buffer of `bufferSize` bytes: a pooled one, or a new one when the pool is empty. */
   get(): Uint8Array;
   /** Gives a buffer back; buffers of another size, or beyond `maxBuffers`, are dropped. */
   put(buffer: Uint8Array): void;
 }
 
+/** Options of {@link createBufferPool}. */
 export interface BufferPoolOptions {
   /** @default 65536 */
   bufferSize?: number;
@@ -29,6 +31,7 @@ export interface BufferPoolOptions {
   maxBuffers?: number;
 }
 
+/** The defaults of {@link BufferPoolOptions}: 64 KiB buffers, 16 kept. */
 export const bufferPoolDefaults = { bufferSize: 64 * 1024, maxBuffers: 16 } as const;
 
 /** Creates a {@link BufferPool}. */

@@ -3,7 +3,9 @@
  * Spool error body, carried in-band because the HTTP status has long been sent.
  */
 export interface PipelineErrorBody {
+  /** The error's stable code (see {@link ErrorCode}). */
   code: string;
+  /** A human-readable message. */
   message: string;
 }
 
@@ -28,14 +30,17 @@ export type EncodedPart = string | Uint8Array;
 export interface PipelineEncoder<T = unknown> {
   /** The `Content-Type` of the output. */
   readonly contentType: string;
+  /** The output's opening (for a JSON array, `[`). */
   start(): EncodedPart;
   /** `index` counts the items encoded before this one (0 for the first). */
   item(value: T, index: number): EncodedPart;
+  /** The output's closing, after `itemCount` items (for a JSON array, `]`). */
   end(itemCount: number): EncodedPart;
   /** The in-band error, written after `itemCount` items; the stream then closes. */
   error(error: PipelineErrorBody, itemCount: number): EncodedPart;
 }
 
+/** Options of {@link jsonArrayEncoder} and {@link ndjsonEncoder}. */
 export interface JsonEncoderOptions<T> {
   /**
    * Serialises one item. Swap it in for values `JSON.stringify` cannot take, such as bigint

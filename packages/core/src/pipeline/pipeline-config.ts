@@ -1,6 +1,7 @@
 import { SpoolError } from '../errors';
 import { requireInteger } from '../flow/validate';
 
+/** A `CompressionStream` format for the pipeline's output. */
 export type PipelineCompression = 'gzip' | 'deflate' | 'deflate-raw';
 
 /** The numbers that shape a pipeline. */
@@ -29,8 +30,12 @@ export interface PipelineConfig {
   compression?: PipelineCompression | false;
 }
 
+/** A {@link PipelineConfig} with every field set. */
 export type ResolvedPipelineConfig = Readonly<Required<PipelineConfig>>;
 
+/**
+ * The defaults of {@link PipelineConfig}: 32 KiB chunks, batches of 100, one chunk queued, no compression.
+ */
 export const pipelineDefaults = {
   chunkThreshold: 32 * 1024,
   batchSize: 100,

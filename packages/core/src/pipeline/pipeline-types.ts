@@ -17,11 +17,15 @@ export interface PipelineMetrics {
   onCancel?(summary: PipelineSummary): void;
 }
 
+/** What one stream did, for {@link PipelineMetrics}. */
 export interface PipelineSummary {
+  /** Items encoded. */
   items: number;
+  /** Chunks sent to the reader. */
   chunks: number;
   /** Bytes before compression. */
   bytes: number;
+  /** From the stream's start to its end or cancel, in ms on the pipeline's clock. */
   durationMs: number;
 }
 
@@ -32,9 +36,11 @@ export type PipelineBatchTransformer<T, U> = (items: T[], signal: AbortSignal) =
 
 /** One stream's source, transformer and encoder` arguments). */
 export interface PipelineSource<T, U = T> {
+  /** Where the items come from. */
   fetcher: PipelineFetcher<T>;
   /** Maps each item; may be async. Left out, items are encoded as they come. */
   transformer?: PipelineTransformer<T, U>;
+  /** Turns the items into the output format. */
   encoder: PipelineEncoder<U>;
   /** Ends the stream with `ABORTED` (reads reject) and aborts the fetcher: pass the request's signal. */
   signal?: AbortSignal;
@@ -42,8 +48,12 @@ export interface PipelineSource<T, U = T> {
 
 /** The batch variant's source: items reach `transformBatch` `batchSize` at a time (one query per batch, say). */
 export interface BatchPipelineSource<T, U = T> {
+  /** Where the items come from. */
   fetcher: PipelineFetcher<T>;
+  /** Maps each batch of items; may be async. Left out, items are encoded as they come. */
   transformBatch?: PipelineBatchTransformer<T, U>;
+  /** Turns the items into the output format. */
   encoder: PipelineEncoder<U>;
+  /** Ends the stream with `ABORTED` (reads reject) and aborts the fetcher: pass the request's signal. */
   signal?: AbortSignal;
 }

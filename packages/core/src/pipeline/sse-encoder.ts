@@ -13,6 +13,7 @@ export interface SsePipelineEvent {
   retry?: number;
 }
 
+/** Options of {@link ssePipelineEncoder}: how an item becomes an event. */
 export interface SsePipelineEncoderOptions<T> {
   /**
    * Maps an item to an event.

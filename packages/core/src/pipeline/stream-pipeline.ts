@@ -32,6 +32,7 @@ export interface StreamPipelineOptions extends PipelineConfig {
    * @default false
    */
   bufferPool?: BufferPool | false;
+  /** Hooks for metrics: chunks sent, errors, completion and cancel. */
   metrics?: PipelineMetrics;
   /** For `durationMs`. @default realClock */
   clock?: Clock;
@@ -151,6 +152,7 @@ function checkSource(source: { fetcher: unknown; encoder: unknown }): void {
 
 /** Options of {@link createPipeline}: one stream's source plus the pipeline's configuration. */
 export type PipelineOptions<T, U = T> = PipelineSource<T, U> & StreamPipelineOptions;
+/** Options of {@link createBatchPipeline}: one stream's batch source plus the pipeline's configuration. */
 export type BatchPipelineOptions<T, U = T> = BatchPipelineSource<T, U> & StreamPipelineOptions;
 
 /**

@@ -7,8 +7,11 @@ import { SpoolError } from '../errors';
  */
 export type EventId = string;
 
+/** An event ID split into its parts. */
 export interface ParsedEventId {
+  /** The milliseconds part (the append time in ms since the epoch, unless the ID was given). */
   ms: number;
+  /** Sequence number among the events of the same millisecond. */
   seq: number;
 }
 

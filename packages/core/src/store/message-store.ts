@@ -4,7 +4,9 @@ import type { WireEndReason, WireStreamMeta } from '../protocol/messages';
 
 /** A channel, named as in a message's metadata. Its topic is `chan:<channelType>:<channelId>`. */
 export interface StoreChannel {
+  /** The channel's ID. */
   channelId: string;
+  /** The channel's type: an integer from 0 to 255. */
   channelType: number;
 }
 
@@ -15,11 +17,13 @@ export interface StoreChannel {
 export interface StoredMessage extends StoreChannel {
   /** Decimal string (64-bit), never a JS number. */
   messageId: MessageId;
+  /** The message's metadata, as on the wire. */
   meta: WireStreamMeta;
   /** The whole text, chunks 0..lastChunkId joined in order. */
   text: string;
   /** The last chunk the text holds; -1 when the message had no chunk. */
   lastChunkId: number;
+  /** Why the message ended. */
   reason: WireEndReason;
   /** ID of the message's first event on the channel topic (its `msg.open`). */
   firstEventId: EventId;
@@ -70,7 +74,9 @@ export const storePageDefaults = { limit: 50 } as const;
  * splits messages that share the cursor value, so paging visits each message exactly once.
  */
 export interface StoredMessagePage<Cursor extends string = string> {
+  /** The messages of the page, newest first. */
   items: StoredMessage[];
+  /** The cursor of the next (older) page: pass it as `before`; `null` on the last page. */
   next: Cursor | null;
 }
 

@@ -6,6 +6,7 @@ import type { MessageStore, StoredMessageInput } from './message-store';
 
 /** What a {@link storeContract} factory returns: a fresh, isolated store and how to dispose of it. */
 export interface StoreFixture {
+  /** A fresh store that shares no data with any other test. */
   store: MessageStore;
   /** Drops whatever the fixture created (a schema, a key prefix). Runs after `store.close()`. */
   cleanup?: () => void | Promise<void>;

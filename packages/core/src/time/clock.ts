@@ -9,7 +9,9 @@ export type TimerHandle = unknown;
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /** Calls `fn` once after `ms` milliseconds; returns the handle that cancels it. */
   setTimeout(fn: () => void, ms: number): TimerHandle;
+  /** Cancels a timer; a handle that already fired or was cleared is ignored. */
   clearTimeout(handle: TimerHandle): void;
 }
 

@@ -17,9 +17,11 @@ export interface AuditEntry {
   seq: number;
   /** When it happened (ms since the epoch). */
   at: number;
+  /** What was done. */
   action: AuditAction;
   /** The principal's `id` (`jwt:<sub>`, a static token's `admin:<digest>`, `local`). */
   principal: string;
+  /** The principal's role. */
   role: Role;
   /** What was acted on and what came of it (stream key, group, message ID, counts). */
   details: Record<string, unknown>;
@@ -50,6 +52,7 @@ export class AuditLog {
     private readonly capacity: number = auditLogDefaults.capacity,
   ) {}
 
+  /** Audits one action: logs it at `info` with its principal, and keeps it among the recent entries. */
   record(action: AuditAction, principal: Principal, details: Record<string, unknown>): void {
     const entry: AuditEntry = {
       seq: ++this.seq,

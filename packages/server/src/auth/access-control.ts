@@ -68,6 +68,10 @@ export function defaultAuthorize(principal: Principal, action: Action, topic: st
  * await access.authorize(principal, 'subscribe', SYS_TOPIC); // throws FORBIDDEN
  */
 export class AccessControl {
+  /**
+   * How callers authenticate: `local` (no token, loopback only), `tokens`, `jwt`, or `custom` (an
+   * `authenticate` hook).
+   */
   readonly mode: AuthMode;
   private readonly authenticateHook: NonNullable<AuthOptions['authenticate']> | undefined;
   private readonly authorizeHook: NonNullable<AuthOptions['authorize']>;

@@ -36,6 +36,7 @@ export interface JwtOptions {
 
 /** The JWT form of a principal: its `id` is `jwt:<sub>`, so it never collides with a static token's. */
 export interface JwtPrincipal extends Principal {
+  /** The JWT's `sub` claim. */
   sub: string;
   grants: TopicGrants;
   expiresAt: number;

@@ -8,7 +8,12 @@ export type Role = 'admin' | 'user';
  * connections of the same principal share it. Custom `authenticate` hooks may add fields.
  */
 export interface Principal {
+  /**
+   * The caller's identity: `local`, `<role>:<digest prefix>` for a static token, `jwt:<sub>`, or what an
+   * `authenticate` hook returns.
+   */
   id: string;
+  /** What the caller may do when it has no `grants`. */
   role: Role;
   /**
    * Per-topic grants (a JWT's `spool` claim). When set, the default `authorize` decides by

@@ -4,7 +4,9 @@ import type { Principal } from './principal';
 
 /** Bearer tokens by role. */
 export interface TokenConfig {
+  /** Tokens with the admin role. */
   admin?: string[];
+  /** Tokens with the user role. */
   user?: string[];
 }
 

@@ -7,9 +7,16 @@ import type { Action } from './action';
  * any rest, `:` included (`chan:1:*`). An absent list grants nothing.
  */
 export interface TopicGrants {
+  /** Topics it may subscribe to (WebSocket `sub`, SSE, history, reading messages and channels). */
   readonly subscribe: readonly string[];
+  /** Topics it may publish to (WebSocket `pub`, `POST /v1/topics/:topic/events`). */
   readonly publish: readonly string[];
+  /**
+   * Channel topics `chan:<type>:<id>` it may produce messages on (`msg.*`, the message routes, ending a
+   * channel).
+   */
   readonly produce: readonly string[];
+  /** Broker stream keys it may use (every `/v1/streams/:key` route). */
   readonly broker: readonly string[];
   /** The operator routes and the `$sys` stats topic. */
   readonly admin: boolean;

@@ -5,38 +5,178 @@ import { sseDefaults } from '../sse/sse-endpoint';
 
 /** Everything `spool serve` is configured with (flags over SPOOL_* variables over defaults). */
 export interface ServeConfig {
+  /**
+   * Address to bind. Any non-loopback address needs an admin token. (`--host`, `SPOOL_HOST`)
+   * @default '127.0.0.1'
+   */
   host: string;
+  /**
+   * Port to listen on (0 picks a free one; the bound URL is logged). (`--port`, `SPOOL_PORT`)
+   * @default 8080
+   */
   port: number;
+  /**
+   * Admin bearer token(s), comma-separated. Once any token is set, tokens are required everywhere.
+   * (`--admin-token`, `SPOOL_ADMIN_TOKEN`)
+   * @default none
+   */
   adminTokens: string[];
+  /**
+   * User bearer tokens, comma-separated (publish, subscribe, produce; no admin routes, no `$` topics).
+   * (`--tokens`, `SPOOL_TOKENS`)
+   * @default none
+   */
   userTokens: string[];
+  /**
+   * HS256 secret for JWTs (at least 32 bytes). Any JWT key enforces auth everywhere and allows any bind
+   * address. (`--jwt-secret`, `SPOOL_JWT_SECRET`)
+   * @default none
+   */
   jwtSecret: string | undefined;
+  /**
+   * PEM public key for JWTs: RSA (RS256) or P-256 (ES256); newlines may be given escaped, as backslash-n.
+   * (`--jwt-public-key`, `SPOOL_JWT_PUBLIC_KEY`)
+   * @default none
+   */
   jwtPublicKey: string | undefined;
+  /**
+   * JWKS URL for JWTs (RS256/ES256), fetched on first use and cached. (`--jwt-jwks-url`,
+   * `SPOOL_JWT_JWKS_URL`)
+   * @default none
+   */
   jwtJwksUrl: string | undefined;
+  /** The `aud` every JWT must carry. (`--jwt-audience`, `SPOOL_JWT_AUDIENCE`) @default not checked */
   jwtAudience: string | undefined;
+  /** The `iss` every JWT must carry. (`--jwt-issuer`, `SPOOL_JWT_ISSUER`) @default not checked */
   jwtIssuer: string | undefined;
+  /**
+   * Browser origins allowed on every route, SSE and the WebSocket, comma-separated (`*` for any).
+   * (`--allowed-origins`, `SPOOL_ALLOWED_ORIGINS`)
+   * @default loopback origins without tokens, any with tokens
+   */
   allowedOrigins: string[] | undefined;
+  /**
+   * Redis URL: consumer-group streams on Redis (RedisBroker) instead of in memory. (`--redis-url`,
+   * `SPOOL_REDIS_URL`)
+   * @default none: in-memory broker
+   */
   redisUrl: string | undefined;
+  /** Prefix of every Redis key the broker touches. (`--redis-prefix`, `SPOOL_REDIS_PREFIX`) @default none */
   redisPrefix: string;
+  /**
+   * With Redis: this instance's name in the cluster, stable across restarts. A restart takes over its
+   * previous start; a second live process with the same ID refuses to start (INSTANCE_ID_TAKEN).
+   * (`--instance-id`, `SPOOL_INSTANCE_ID`)
+   * @default generated: <hostname>-<pid>-<random>
+   */
   instanceId: string | undefined;
+  /**
+   * With Redis: an instance that has not beaten for this long (ms) is dead and its work is taken over;
+   * heartbeats go every third of it. Also the demo lock's TTL. (`--instance-ttl-ms`,
+   * `SPOOL_INSTANCE_TTL_MS`)
+   * @default 10000
+   */
   instanceTtlMs: number;
+  /**
+   * PostgreSQL URL: finished messages are saved there (PostgresMessageStore). Not together with --data.
+   * (`--database-url`, `SPOOL_DATABASE_URL`)
+   * @default none: in-memory store
+   */
   databaseUrl: string | undefined;
+  /**
+   * Schema of the message store tables (PostgreSQL or --data), created if absent. (`--database-schema`,
+   * `SPOOL_DATABASE_SCHEMA`)
+   * @default 'spool'
+   */
   databaseSchema: string;
+  /**
+   * Directory of the embedded PostgreSQL (PGlite): finished messages outlive restarts with no external
+   * service. One process per directory. (`--data`, `SPOOL_DATA_DIR`)
+   * @default none: in-memory store
+   */
   dataDir: string | undefined;
+  /**
+   * With a database: write the outbox (one spool:completed record per saved message) to the broker.
+   * `--outbox-relay=false` leaves the records for another instance. (`--outbox-relay`, `SPOOL_OUTBOX_RELAY`)
+   * @default true
+   */
   outboxRelay: boolean;
+  /**
+   * Built dashboard to serve at `/`. (`--dashboard-dir`, `SPOOL_DASHBOARD_DIR`)
+   * @default apps/dashboard/dist next to the CLI
+   */
   dashboardDir: string | undefined;
+  /**
+   * Start the demo: simulated LLM replies in chan:1:general, chan:1:random, chan:2:support, and workers on
+   * spool:completed. With Redis, the replies run on one instance of the cluster (the holder of the demo
+   * lock). (`--demo`, `SPOOL_DEMO`)
+   * @default false
+   */
   demo: boolean;
+  /**
+   * StreamCache memory limit (bytes, or with KiB/MiB/GiB). (`--cache-max-memory`, `SPOOL_CACHE_MAX_MEMORY`)
+   * @default 100MiB
+   */
   cacheMaxMemoryBytes: number;
+  /** Messages streaming at once. (`--cache-max-streams`, `SPOOL_CACHE_MAX_STREAMS`) @default 10000 */
   cacheMaxStreams: number;
+  /** Chunks per message. (`--cache-max-chunks`, `SPOOL_CACHE_MAX_CHUNKS`) @default 100000 */
   cacheMaxChunks: number;
+  /**
+   * A message with no new chunk for this long (ms) ends with reason `timeout`. (`--chunk-inactivity-ms`,
+   * `SPOOL_CHUNK_INACTIVITY_MS`)
+   * @default 30000
+   */
   chunkInactivityMs: number;
+  /**
+   * A message ends with reason `timeout` this long (ms) after it opened. (`--stream-timeout-ms`,
+   * `SPOOL_STREAM_TIMEOUT_MS`)
+   * @default 1800000
+   */
   streamTimeoutMs: number;
+  /**
+   * Events each topic keeps in memory for resume. (`--retention-events`, `SPOOL_RETENTION_EVENTS`)
+   * @default 10000
+   */
   retentionEvents: number;
+  /**
+   * Bytes each topic keeps in memory for resume. (`--retention-bytes`, `SPOOL_RETENTION_BYTES`)
+   * @default 8MiB
+   */
   retentionBytes: number;
+  /**
+   * Age in ms after which a topic drops an event. (`--retention-age-ms`, `SPOOL_RETENTION_AGE_MS`)
+   * @default 3600000
+   */
   retentionAgeMs: number;
+  /**
+   * The `retry:` an SSE stream sends: how long a browser EventSource waits before it reconnects in ms.
+   * (`--sse-retry-ms`, `SPOOL_SSE_RETRY_MS`)
+   * @default 2000
+   */
   sseRetryMs: number;
+  /**
+   * In-memory broker: entries kept per stream (XADD trims like MAXLEN ~). (`--max-stream-length`,
+   * `SPOOL_MAX_STREAM_LENGTH`)
+   * @default 10000
+   */
   maxStreamLength: number;
+  /**
+   * In-memory broker: pending entries per consumer before it gets nothing new. (`--max-pending`,
+   * `SPOOL_MAX_PENDING`)
+   * @default 1000
+   */
   maxPendingMessages: number;
+  /**
+   * Log level: fatal, error, warn, info, debug, trace, silent. (`--log-level`, `SPOOL_LOG_LEVEL`)
+   * @default 'info'
+   */
   logLevel: string;
+  /**
+   * Longest drain on SIGTERM/SIGINT, in ms, before the process exits anyway. (`--shutdown-timeout-ms`,
+   * `SPOOL_SHUTDOWN_TIMEOUT_MS`)
+   * @default 30000
+   */
   shutdownTimeoutMs: number;
 }
 

@@ -41,11 +41,15 @@ export interface ServeDeps {
 
 /** A running `spool serve`. */
 export interface ServeHandle {
+  /** The Spool instance served. */
   spool: Spool;
+  /** The Node HTTP server, listening. */
   server: Server;
+  /** The broker in use: RedisBroker with `SPOOL_REDIS_URL`, else a MemoryBroker. */
   broker: StreamBroker;
   /** `http://host:port`, as bound. */
   url: string;
+  /** The demo, with `--demo`; undefined otherwise. */
   demo: Demo | undefined;
   /** With Redis: this instance's membership of the cluster. */
   cluster: ServeCluster | undefined;

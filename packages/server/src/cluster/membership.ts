@@ -14,8 +14,11 @@ export interface InstanceRef {
 
 /** What a heartbeat says about the instance's load (the server's stats have it). */
 export interface InstanceLoad {
+  /** Open WebSocket and SSE connections. */
   connections: number;
+  /** Messages open in the StreamCache. */
   openMessages: number;
+  /** Events per second over all topics. */
   eventsPerSecond: number;
 }
 
@@ -25,11 +28,18 @@ export interface InstanceInfo extends InstanceRef {
   beatAt: number;
   /** Heartbeat age when read, in ms (RedisMembership: on Redis's clock too, so clock skew between instances does not count). */
   ageMs: number;
+  /** Open WebSocket and SSE connections, as of the last heartbeat. */
   connections: number;
+  /** Messages open in its StreamCache, as of the last heartbeat. */
   openMessages: number;
+  /** Events per second over all its topics, as of the last heartbeat. */
   eventsPerSecond: number;
 }
 
+/**
+ * An instance's membership of a cluster: heartbeats, the live instances, and the death of an incarnation
+ * with exactly one taker.
+ */
 export interface ClusterMembership {
   /** This process. */
   readonly self: InstanceRef;

@@ -47,6 +47,7 @@ export interface RedisMembershipOptions {
   onEvicted?: (why: 'replaced' | 'dead' | 'expired' | 'removed' | 'taken-over') => void;
 }
 
+/** The defaults of {@link RedisMembershipOptions}: a local Redis, no key prefix, a 10 s TTL. */
 export const redisMembershipDefaults = {
   url: 'redis://127.0.0.1:6379',
   keyPrefix: '',
@@ -133,6 +134,7 @@ export class RedisMembership implements ClusterMembership {
     private readonly redis: Scripts,
     private readonly keys: MembershipKeys,
     instanceId: string,
+    /** An incarnation that has not beaten for this long (ms) is dead; heartbeats go every third of it. */
     readonly ttlMs: number,
     private readonly options: RedisMembershipOptions,
   ) {

@@ -34,6 +34,7 @@ export const demoProducerDefaults = Object.freeze({
 
 /** Counters of a {@link DemoProducer}. */
 export interface DemoProducerStats {
+  /** Replies started. */
   started: number;
   /** Replies that streamed to the end (reason `success`). */
   completed: number;
@@ -41,6 +42,7 @@ export interface DemoProducerStats {
   interrupted: number;
   /** Replies that could not start, or whose writing failed for another reason than being ended. */
   errors: number;
+  /** Replies streaming now. */
   running: number;
 }
 
@@ -157,6 +159,7 @@ export class DemoProducer {
     return { messageId: handle.messageId, topic: handle.topic };
   }
 
+  /** The producer's counters now, as a new object. */
   stats(): DemoProducerStats {
     return { ...this.counters, running: this.running.size };
   }

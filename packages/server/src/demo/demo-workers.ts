@@ -41,6 +41,7 @@ export const demoWorkersDefaults = Object.freeze({
 
 /** The running demo workers. */
 export interface DemoWorkers {
+  /** Each worker's consumer handle. */
   readonly handles: readonly ConsumeHandle[];
   /** Sums of every worker's counters. */
   stats(): ConsumeStats;

@@ -8,7 +8,9 @@ import { type DemoWorkers, type DemoWorkersOptions, startDemoWorkers } from './d
 
 /** Options of {@link startDemo}. */
 export interface DemoOptions {
+  /** Options of the simulated LLM replies. */
   producer?: DemoProducerOptions;
+  /** Options of the workers on `spool:completed`. */
   workers?: DemoWorkersOptions;
   /**
    * Whether the producer starts scheduling replies at once. `spool serve` in a cluster
@@ -19,7 +21,9 @@ export interface DemoOptions {
 
 /** A running demo: its producer, its workers, and how to stop both. */
 export interface Demo {
+  /** The simulated LLM replies. */
   producer: DemoProducer;
+  /** The workers on `spool:completed`. */
   workers: DemoWorkers;
   /** Starts (again) scheduling replies. */
   startProducing(): void;

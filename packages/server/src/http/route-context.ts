@@ -29,9 +29,11 @@ export interface RouteServices extends SpoolParts {
  * });
  */
 export interface RouteContext {
+  /** The server's services a route uses. */
   spool: RouteServices;
   /** The caller (`anonymous` on public routes). */
   principal: Principal;
+  /** The request's URL, parsed. */
   url: URL;
   /** The JSON body (`undefined` when empty). @throws `BAD_REQUEST`, `PAYLOAD_TOO_LARGE` */
   json<T = unknown>(): Promise<T | undefined>;

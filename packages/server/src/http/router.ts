@@ -44,6 +44,11 @@ export type RouteMatch<Ctx> =
 export class Router<Ctx> {
   private readonly routes: Route<Ctx>[] = [];
 
+  /**
+   * Registers `handler` for `method` and `pattern` (`:name` segments are parameters); `access` says who may
+   * call it (default `user`). Throws `INVALID_OPTION` for a pattern not starting with `/`, or one registered
+   * twice.
+   */
   add(
     method: string,
     pattern: string,
@@ -67,15 +72,19 @@ export class Router<Ctx> {
     return this;
   }
 
+  /** Registers a `GET` route (see {@link Router.add}). */
   get(pattern: string, handler: RouteHandler<Ctx>, options?: { access?: RouteAccess }): this {
     return this.add('GET', pattern, handler, options);
   }
+  /** Registers a `POST` route (see {@link Router.add}). */
   post(pattern: string, handler: RouteHandler<Ctx>, options?: { access?: RouteAccess }): this {
     return this.add('POST', pattern, handler, options);
   }
+  /** Registers a `PATCH` route (see {@link Router.add}). */
   patch(pattern: string, handler: RouteHandler<Ctx>, options?: { access?: RouteAccess }): this {
     return this.add('PATCH', pattern, handler, options);
   }
+  /** Registers a `DELETE` route (see {@link Router.add}). */
   delete(pattern: string, handler: RouteHandler<Ctx>, options?: { access?: RouteAccess }): this {
     return this.add('DELETE', pattern, handler, options);
   }

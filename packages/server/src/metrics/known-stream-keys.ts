@@ -64,10 +64,12 @@ export class KnownStreamKeys {
     if (!this.pinned.has(key)) this.keys.delete(key);
   }
 
+  /** Whether the key is known. */
   has(key: string): boolean {
     return this.keys.has(key);
   }
 
+  /** Keys known now. */
   get size(): number {
     return this.keys.size;
   }

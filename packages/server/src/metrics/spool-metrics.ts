@@ -43,6 +43,7 @@ type Sample = readonly [labels: Labels, value: number];
  * const text = await metrics.text(); // Prometheus text format 0.0.4
  */
 export class SpoolMetrics {
+  /** The prom-client registry of this instance's metrics. */
   readonly registry = new Registry();
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   private readonly maxBrokerStreams: number;

@@ -27,8 +27,11 @@ export const listenDefaults = Object.freeze({ host: '127.0.0.1', port: 8080 });
 
 /** A listening server made by `spool.listen()`. */
 export interface SpoolServer {
+  /** The Node HTTP server. */
   server: Server;
+  /** The host it is bound to. */
   host: string;
+  /** The port it listens on (the one picked when `0` was asked for). */
   port: number;
   /** `http://host:port`. */
   url: string;

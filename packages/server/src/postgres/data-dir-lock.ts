@@ -34,6 +34,7 @@ interface LockOwner {
  * try { ... } finally { lock.release(); }
  */
 export class DataDirLock {
+  /** The data directory locked. */
   readonly path: string;
   readonly #owner: LockOwner;
   #held = true;

@@ -23,6 +23,7 @@ export const migrateDefaults = { schema: 'spool' } as const;
 
 /** What {@link migrate} did. */
 export interface MigrateResult {
+  /** The schema migrated. */
   schema: string;
   /** Versions this call applied, in order; empty when the schema was already current. */
   applied: number[];

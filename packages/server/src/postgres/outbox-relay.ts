@@ -16,6 +16,10 @@ import type { SqlRunner } from './sql-runner';
  * (MemoryBroker, RedisBroker).
  */
 export interface OutboxBroker {
+  /**
+   * Adds `fields` to stream `key` once per `onceKey`; a repeat returns the first record's ID with `added:
+   * false`.
+   */
   xaddOnce(
     key: string,
     onceKey: string,

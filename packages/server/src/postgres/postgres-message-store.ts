@@ -86,8 +86,11 @@ const MAX_BATCH_SIZE = 10_000;
 
 /** What {@link PostgresMessageStore.stats} reports, for `/readyz` and the dashboard. */
 export interface PostgresStoreStats {
+  /** Which engine runs the SQL. */
   kind: 'postgres' | 'pglite';
+  /** The store's schema. */
   schema: string;
+  /** Messages held. */
   messages: number;
   /** Completion records committed but not yet written to the broker. */
   outboxBacklog: number;
@@ -113,6 +116,7 @@ export interface PostgresStoreStats {
  */
 export class PostgresMessageStore implements MessageStore {
   readonly kind: 'postgres' | 'pglite';
+  /** The schema of the store's tables. */
   readonly schema: string;
   /**
    * True when saves record completions in the outbox: the chat pipeline then leaves the

@@ -7,6 +7,7 @@
 
 /** What a query returns. */
 export interface SqlResult<Row> {
+  /** The rows, for a statement that returns rows. */
   rows: Row[];
   /** Rows the statement inserted, updated, deleted or returned. */
   rowCount: number;
@@ -14,6 +15,7 @@ export interface SqlResult<Row> {
 
 /** Runs one statement with `$n` parameters. */
 export interface SqlQueryable {
+  /** Runs one statement with `$1`-style parameters. */
   query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<Row>>;
 }
 
@@ -28,6 +30,9 @@ export interface SqlQueryable {
 export interface SqlRunner extends SqlQueryable {
   /** Which engine runs the SQL: for stats and the dashboard. */
   readonly kind: 'postgres' | 'pglite';
+  /**
+   * Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it throws.
+   */
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
   /** Releases what the runner owns (a pool it created, a PGlite instance and its lock). */
   close(): Promise<void>;

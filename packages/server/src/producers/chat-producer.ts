@@ -60,11 +60,17 @@ interface OpenMessage {
 
 /** A message whose persistence failed every attempt, kept for operators and for a replay. */
 export interface DeadLetter {
+  /** The message's ID (decimal string). */
   messageId: string;
+  /** The channel topic of the message. */
   topic: string;
+  /** The message's whole text. */
   text: string;
+  /** The message's metadata. */
   meta: WireStreamMeta;
+  /** The error of the last save attempt (its message). */
   error: string;
+  /** When it was dead-lettered (ms since the epoch). */
   at: number;
   /** What the save was given: a replay saves exactly this. */
   message: StoredMessageInput;

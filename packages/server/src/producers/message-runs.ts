@@ -25,6 +25,7 @@ export type RunWork = (
 
 /** A running message: its IDs, its end, and a way to cancel it. */
 export interface RunHandle {
+  /** The message's ID (decimal string). */
   messageId: string;
   /** The channel topic its events go to. */
   topic: string;

@@ -129,7 +129,9 @@ interface Batch {
  * const topic = new Topic('chan:1:general', { log });
  */
 export class RedisTopicLog implements TopicLog {
+  /** The topic whose log this is. */
   readonly topic: string;
+  /** The Redis keys of the topic's log. */
   readonly keys: TopicLogKeys;
   readonly #redis: WithScript;
   readonly #prefix: string;

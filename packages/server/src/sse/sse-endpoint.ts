@@ -25,6 +25,7 @@ export interface SseOptions {
   maxQueuedBytes?: number;
 }
 
+/** {@link SseOptions} with every field set. */
 export type ResolvedSseOptions = Required<SseOptions>;
 
 /** The defaults of {@link SseOptions}. */

@@ -32,15 +32,23 @@ export interface ConnectionContext {
 
 /** Per-connection health, as `spool.stats()` reports it. */
 export interface ConnectionHealth {
+  /** The connection's number on this instance. */
   id: number;
+  /** The caller's principal `id`. */
   principal: string;
+  /** Topics subscribed. */
   subscriptions: number;
+  /** Bytes waiting in the connection's send queue. */
   queuedBytes: number;
   /** Credit left, summed over the subscriptions. */
   credit: number;
+  /** True when a subscription was cut back to catchup, or waits for room in the send queue. */
   lagging: boolean;
+  /** Alive, not lagging, and its send queue at most half full. */
   healthy: boolean;
+  /** Events sent to it. */
   delivered: number;
+  /** Bytes written to it. */
   bytesOut: number;
 }
 

@@ -56,6 +56,7 @@ export interface WsOptions {
   idempotencyWindow?: number;
 }
 
+/** {@link WsOptions} with every field set. */
 export type ResolvedWsOptions = Required<WsOptions>;
 
 /** The defaults of {@link WsOptions}. */

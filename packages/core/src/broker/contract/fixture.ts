@@ -4,6 +4,7 @@ import type { StreamBroker } from '../stream-broker';
 
 /** What a `brokerContract` factory returns: a fresh, isolated broker and how to dispose of it. */
 export interface BrokerFixture {
+  /** A fresh broker that shares no data with any other test. */
   broker: StreamBroker;
   /**
    * The broker's clock when it runs on fake time (MemoryBroker): idle times are then

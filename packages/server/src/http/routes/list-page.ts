@@ -2,7 +2,9 @@ import { intParam } from './request-input';
 
 /** A page of a list route: `{ items, next }`, `next` being the cursor of the following page (docs/http-api.md). */
 export interface ListPage<T> {
+  /** The items of this page. */
   items: T[];
+  /** The cursor of the following page; `null` on the last page. */
   next: string | null;
 }
 
