@@ -33,7 +33,9 @@ export interface TopicLogPage {
  * subscribers back through catchup, where the resume rule decides.
  */
 export interface TopicLogWatcher {
+  /** The next events of the log, in ID order, each once: this instance's appends and other writers'. */
   events(events: readonly TopicEvent[]): void;
+  /** Events the watcher was to get were trimmed before they could be read: live readers must catch up. */
   gap(): void;
 }
 

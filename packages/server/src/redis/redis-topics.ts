@@ -20,7 +20,9 @@ export interface RedisTopicsOptions {
 export interface RedisTopics {
   /** A `TopicRegistry` `createLog`: every topic on Redis, except `$sys` (per instance, in memory). */
   createLog: (name: string, clock: Clock) => TopicLog;
+  /** The shared topic index (`GET /v1/topics` in every instance) and the Redis check of `/readyz`. */
   directory: RedisTopicDirectory;
+  /** The subscriber connection that hands each watched topic the events other instances append. */
   notifier: TopicNotifier;
   /** The connection the logs share. */
   redis: Redis;

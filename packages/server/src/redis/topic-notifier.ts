@@ -20,7 +20,7 @@ export const topicNotifierDefaults = { recheckMs: 1000 } as const;
 /**
  * The one pub/sub connection of a process's Redis topic logs: it SUBSCRIBEs to the
  * notification channel of each topic that has local subscribers (and only those), hands
- * each notification to that topic's {@link RemoteTail}, and makes the tails read their
+ * each notification to that topic's `RemoteTail`, and makes the tails read their
  * log again after a reconnect (notifications sent meanwhile are lost: Redis pub/sub is
  * at most once) and whenever a watched topic was silent for `recheckMs`
  * (docs/architecture.md, "Topics across instances").
