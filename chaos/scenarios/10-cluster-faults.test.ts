@@ -13,6 +13,8 @@
  *   `spool:completed` record.
  * - Fencing: the owner A is SIGSTOPped past the TTL, then SIGCONTed: its late writes are
  *   refused with `FENCED`, and no reader sees anything of the message after its `msg.end`.
+ * - Message routes (docs/http-api.md, "Messages"): called on a non-owner, each gives the
+ *   owner's answer; writes through B and C reach the owner A.
  */
 import { randomUUID } from 'node:crypto';
 import { SpoolClient, type SpoolClientOptions } from '@spool/client';
@@ -167,6 +169,15 @@ async function completionWritten(prefix: string, messageId: string): Promise<voi
   while ((await completions(prefix, messageId)) === 0) {
     if (Date.now() - start > 30_000) throw new Error(`no spool:completed record for ${messageId}`);
     await sleep(50);
+  }
+}
+
+/** Waits until `GET /v1/messages/:id` on `p` answers the message ended. */
+async function storedOn(p: SpoolProcess, messageId: string): Promise<void> {
+  const start = Date.now();
+  while ((await call(p.url, 'GET', `/v1/messages/${messageId}`)).body.status !== 'ended') {
+    if (Date.now() - start > 30_000) throw new Error(`${messageId} never ended on ${p.url}`);
+    await sleep(20);
   }
 }
 
@@ -378,6 +389,97 @@ describe('scenario 10: instance faults in a cluster', () => {
       lateWriteCodes: codes,
       eventsBeforeLateWrites: seen,
       mismatches: readers.reduce((s, r) => s + r.check.violations.length, 0),
+    });
+  });
+
+  it("every message route called on a non-owner instance gives the owner's answer", async () => {
+    const { seed } = announce(10, 'message routes on non-owners');
+    const { nodes } = await cluster();
+    const [a, b, c] = nodes as [SpoolProcess, SpoolProcess, SpoolProcess];
+    const channel = { channelId: CHANNEL, channelType: 1 };
+    const opened = await call(a.url, 'POST', '/v1/messages', { ...channel, fromUid: 'llm' });
+    expect(opened.status).toBe(201);
+    const id = opened.body.messageId as string;
+    const other = (await call(a.url, 'POST', '/v1/messages', { ...channel, fromUid: 'llm' })).body
+      .messageId as string;
+    expect(
+      (await call(a.url, 'POST', `/v1/messages/${id}/chunks`, { chunkId: 0, text: 'on A, ' })).status,
+    ).toBe(200);
+    // Writes through B and C reach the owner A.
+    const viaB = await call(b.url, 'POST', `/v1/messages/${id}/chunks`, { chunkId: 1, text: 'via B, ' });
+    expect(viaB.status).toBe(200);
+    expect(typeof viaB.body.id).toBe('string');
+    expect(
+      (await call(c.url, 'POST', `/v1/messages/${id}/chunks`, { chunkId: 2, b64: btoa('via C') })).status,
+    ).toBe(200);
+    const patched = await call(c.url, 'PATCH', `/v1/messages/${id}`, { customFields: { model: 'm1' } });
+    expect(patched.status).toBe(200);
+    expect((patched.body.meta as { customFields?: unknown }).customFields).toEqual({ model: 'm1' });
+
+    // Reads: the same answer on the owner and on each non-owner.
+    const reads = [
+      `/v1/messages/${id}`,
+      `/v1/messages?channelId=${CHANNEL}&channelType=1`,
+      '/v1/messages?fromUid=llm',
+      '/v1/messages?field=model&value=m1',
+      '/v1/messages',
+      `/v1/channels/1/${CHANNEL}/active`,
+    ];
+    const sorted = (body: unknown) =>
+      Array.isArray(body)
+        ? [...body].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)))
+        : body;
+    for (const path of reads) {
+      const owner = await call(a.url, 'GET', path);
+      expect(owner.status, path).toBe(200);
+      for (const p of [b, c]) {
+        const answer = await call(p.url, 'GET', path);
+        expect({ path, status: answer.status, body: sorted(answer.body) }).toEqual({
+          path,
+          status: 200,
+          body: sorted(owner.body),
+        });
+      }
+    }
+    expect((await call(b.url, 'GET', `/v1/messages/${id}`)).body).toMatchObject({
+      status: 'streaming',
+      text: 'on A, via B, via C',
+      lastChunkId: 2,
+    });
+
+    // Ends through non-owners: the message, then the channel's other open message.
+    expect(await call(b.url, 'POST', `/v1/messages/${id}/end`, {})).toEqual({
+      status: 200,
+      body: { messageId: id, reason: 'success' },
+    });
+    expect(await call(c.url, 'POST', `/v1/channels/1/${CHANNEL}/end`, {})).toEqual({
+      status: 200,
+      body: { ended: 1 },
+    });
+    // The end is acknowledged before the save completes it: wait for the store's copy.
+    for (const m of [id, other]) await storedOn(a, m);
+    for (const p of [a, b, c]) {
+      expect((await call(p.url, 'GET', `/v1/messages/${id}`)).body).toMatchObject({
+        status: 'ended',
+        reason: 'success',
+        text: 'on A, via B, via C',
+      });
+      expect((await call(p.url, 'GET', `/v1/messages/${other}`)).body).toMatchObject({
+        status: 'ended',
+        reason: 'force',
+      });
+      expect((await call(p.url, 'GET', `/v1/channels/1/${CHANNEL}/active`)).body).toEqual({ active: false });
+    }
+    const stored = `/v1/store/messages?channelType=1&channelId=${CHANNEL}`;
+    const fromOwner = await call(a.url, 'GET', stored);
+    expect(fromOwner.status).toBe(200);
+    expect((fromOwner.body.items as unknown[]).length).toBe(2);
+    for (const p of [b, c]) expect(await call(p.url, 'GET', stored)).toEqual(fromOwner);
+    report({
+      scenario: '10-cluster-faults message routes',
+      seed,
+      profile: profile.name,
+      routes: reads.length + 6,
     });
   });
 });
