@@ -128,6 +128,32 @@ describe('messages across instances', () => {
     });
   });
 
+  it('ends a channel from any instance while one of its messages is still finishing on its owner', async () => {
+    const { instances, store } = await cluster();
+    const [a, , c] = instances as [TestInstance, TestInstance, TestInstance];
+    const finishing = await openOn(a);
+    const open = await openOn(a);
+    // The owner's save of `finishing` is held: its stream is closed, its record still open.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const save = store.save.bind(store);
+    store.save = async (m) => {
+      if (m.messageId === finishing) await held;
+      return save(m);
+    };
+    expect((await call(a.url, 'POST', `/v1/messages/${finishing}/end`, {})).status).toBe(200);
+    const res = await call(c.url, 'POST', '/v1/channels/1/general/end', { reason: 'force' });
+    release();
+    expect(res).toEqual({ status: 200, body: { ended: 1 } });
+    await endOf(a.spool, TOPIC, open);
+    expect((await call(c.url, 'GET', `/v1/messages/${open}`)).body).toMatchObject({
+      status: 'ended',
+      reason: 'force',
+    });
+  });
+
   it('msg.cancel on C aborts the producer’s signal on A; the message ends cancelled everywhere', async () => {
     const { instances, prefix } = await cluster();
     const [a, b, c] = instances as [TestInstance, TestInstance, TestInstance];

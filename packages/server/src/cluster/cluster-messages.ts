@@ -212,8 +212,9 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
           await this.o.host.messages.end(messageId, reason, principal);
           ended.push(messageId);
         } catch (err) {
-          // Ended meanwhile: not this call's to count.
-          if (!(err instanceof SpoolError) || err.code !== 'STREAM_NOT_FOUND') throw err;
+          // Ended meanwhile: not this call's to count. A message still finishing on its owner
+          // (closed, its record not yet ended) answers STREAM_CLOSED, one already gone STREAM_NOT_FOUND.
+          if (!(err instanceof SpoolError) || !ENDED_MEANWHILE.has(err.code)) throw err;
         }
       }),
     );
@@ -293,6 +294,9 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
     }
   }
 }
+
+/** What ending a listed message answers when it ended after the list was read. */
+const ENDED_MEANWHILE = new Set(['STREAM_NOT_FOUND', 'STREAM_CLOSED']);
 
 /** Who may re-open (move) a message: the principal's ID, or the server itself. */
 function principalKey(principal: Principal): string {
