@@ -98,6 +98,8 @@ export class ChannelCatchup implements TopicCatchup {
     const ledger = ctx.ledger;
     if (!channel || !ledger) return this.#fallback.plan(ctx);
     const floor = parseEventId(ctx.floor);
+    // Trims by other writers of a shared log, which the ledger was not told of, count as lost.
+    ledger.observeFloor(floor);
     let from = parseEventId(ctx.after);
     const gap = !ctx.fromStart && compareParsedEventIds(from, floor) < 0;
     // Before the ledger's knowledge (a previous life of the topic) nothing says what is
