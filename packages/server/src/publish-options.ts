@@ -10,7 +10,8 @@ export interface PublishOptions {
   event?: string;
   /**
    * An idempotency key: a publish repeated with the same key on the same topic is applied
-   * once and resolves to the first event's ID, within the last `ws.idempotencyWindow` keys.
+   * once and resolves to the first event's ID, within the last `ws.idempotencyWindow` keys
+   * (and, with topics on Redis, across instances for 5 minutes).
    * @default undefined (every call appends)
    */
   key?: string;

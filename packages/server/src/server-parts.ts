@@ -58,4 +58,10 @@ export interface SpoolParts {
   readonly topicDirectory: TopicDirectory | undefined;
   /** Appends an event to a topic (`event` defaults to `message`); resolves with its ID. */
   publish(topic: string, data: unknown, options?: PublishOptions): Promise<string>;
+  /**
+   * A principal's publish whose `key` the caller's own window checked already (the WebSocket
+   * and HTTP routes): the key, scoped by the principal, goes on to a shared log, which
+   * applies it once across instances (docs/protocol.md, "Rules").
+   */
+  publishFor(principalId: string, topic: string, data: unknown, options: PublishOptions): Promise<string>;
 }

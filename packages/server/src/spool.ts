@@ -210,6 +210,7 @@ export class Spool implements RouteServices {
       topics: this.topics,
       clock: this.clock,
       publish: (topic, data, options) => this.publish(topic, data, options),
+      publishFor: (principalId, topic, data, options) => this.publishFor(principalId, topic, data, options),
       producer: this.messages,
       principalLimits: this.principalLimits,
       onInternalError,
@@ -293,13 +294,30 @@ export class Spool implements RouteServices {
    * const id = await spool.publish('news', { headline: 'hi' }, { event: 'story' });
    */
   async publish(topic: string, data: unknown, options: PublishOptions = {}): Promise<string> {
-    const append = async () => {
-      const { id } = await this.topics.getOrCreate(topic).append(options.event ?? 'message', data);
-      this.published++;
-      return id;
-    };
-    if (options.key === undefined) return append();
-    return (await this.publishKeys.run(SYSTEM.id, `${topic}\u0000${options.key}`, append)).id;
+    if (options.key === undefined) return this.publishFor(SYSTEM.id, topic, data, options);
+    return (
+      await this.publishKeys.run(SYSTEM.id, `${topic}\u0000${options.key}`, () =>
+        this.publishFor(SYSTEM.id, topic, data, options),
+      )
+    ).id;
+  }
+
+  /**
+   * A principal's publish whose `key` the caller's window already checked (the WebSocket
+   * and HTTP routes, and {@link publish}): the key, scoped by the principal, goes on to the
+   * topic's log. A shared (Redis) log applies it once across instances for 5 minutes; a log
+   * in memory ignores it (docs/protocol.md, "Rules").
+   */
+  async publishFor(
+    principalId: string,
+    topic: string,
+    data: unknown,
+    options: PublishOptions,
+  ): Promise<string> {
+    const key = options.key === undefined ? undefined : JSON.stringify([principalId, options.key]);
+    const ev = await this.topics.getOrCreate(topic).append(options.event ?? 'message', data, { key });
+    this.published++;
+    return ev.id;
   }
 
   /**

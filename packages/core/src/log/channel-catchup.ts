@@ -102,6 +102,8 @@ export class ChannelCatchup implements TopicCatchup {
     const ledger = ctx.ledger;
     if (!channel || !ledger) return this.#fallback.plan(ctx);
     const floor = parseEventId(ctx.floor);
+    // Trims by other writers of a shared log, which the ledger was not told of, count as lost.
+    ledger.observeFloor(floor);
     let from = parseEventId(ctx.after);
     const gap = !ctx.fromStart && compareParsedEventIds(from, floor) < 0;
     // Before the ledger's knowledge (a previous life of the topic) nothing says what is
@@ -116,6 +118,10 @@ export class ChannelCatchup implements TopicCatchup {
     const openSnapshot = async (messageId: MessageId) => {
       if (!open) open = await this.#openMessages(ctx.topic);
       return open.get(messageId);
+    };
+    const allOpen = async () => {
+      if (!open) open = await this.#openMessages(ctx.topic);
+      return open;
     };
     for (;;) {
       const overlay = new Map<MessageId, TopicEvent>();
@@ -193,7 +199,21 @@ export class ChannelCatchup implements TopicCatchup {
         from = missing;
         continue;
       }
-      if (ctx.compact) this.#compactFromLog(ledger, from, overlay, ctx.now);
+      if (ctx.compact) {
+        this.#compactFromLog(ledger, from, overlay, ctx.now);
+        // Messages the ledger never saw (open on another instance sharing the log): the
+        // source's snapshot stands for their events up to it (docs/architecture.md,
+        // "Messages across instances"); the tail gives the rest.
+        for (const [messageId, snap] of this.#open ? await allOpen() : []) {
+          if (overlay.has(messageId) || ledger.has(messageId) || squeezed.some(([id]) => id === messageId))
+            continue;
+          const at = parseEventId(snap.lastEventId);
+          if (compareParsedEventIds(at, from) <= 0) continue;
+          const ev = snapshotEvent(at, snap.snapshot, ctx.now);
+          if (compareParsedEventIds(at, floor) > 0) overlay.set(messageId, ev);
+          else extra.push(ev);
+        }
+      }
       const plan: CatchupPlan = {
         reset,
         from: formatEventId(from),

@@ -1,4 +1,4 @@
-import { MIN_EVENT_ID, type ParsedEventId, parseEventId } from '../protocol/event-id';
+import { compareParsedEventIds, MIN_EVENT_ID, type ParsedEventId, parseEventId } from '../protocol/event-id';
 import type { MessageId } from '../protocol/message-id';
 import { ChatEvent } from '../protocol/messages';
 import { compareEventTo, type TopicEvent } from './topic-event';
@@ -44,6 +44,8 @@ export class MessageLedger {
   readonly #maxRemembered: number;
   readonly #since: ParsedEventId;
   #lostThrough: ParsedEventId = parseEventId(MIN_EVENT_ID);
+  /** The newest event this ledger was told was dropped (`since` while none was). */
+  #droppedThrough: ParsedEventId;
 
   /**
    * @param since The log's floor when the ledger starts: it sees every event after it, and
@@ -52,6 +54,7 @@ export class MessageLedger {
   constructor(maxRemembered: number, since: ParsedEventId = parseEventId(MIN_EVENT_ID)) {
     this.#maxRemembered = maxRemembered;
     this.#since = { ms: since.ms, seq: since.seq };
+    this.#droppedThrough = this.#since;
   }
 
   /**
@@ -93,6 +96,7 @@ export class MessageLedger {
    * unless a source can rebuild it.
    */
   onDrop(ev: TopicEvent): void {
+    if (compareEventTo(ev, this.#droppedThrough) > 0) this.#droppedThrough = { ms: ev.ms, seq: ev.seq };
     const entry = ev.messageId === undefined ? undefined : this.#entries.get(ev.messageId);
     if (!entry || ev.messageId === undefined) {
       // An event outside any message (a plain publish on the channel): nothing rebuilds it.
@@ -115,6 +119,19 @@ export class MessageLedger {
         entry.head = 0;
       }
     }
+  }
+
+  /**
+   * The log's floor, as a catchup read it. A floor above every drop this ledger was told of
+   * means another writer of a shared log trimmed (docs/architecture.md, "Topics across
+   * instances"): whatever it removed, this ledger cannot say what rebuilds it (a message of
+   * another instance whose start went, a tombstone), so all of it is lost here and a resume
+   * from before it starts with a `reset`. With one writer the floor is always the last drop.
+   */
+  observeFloor(floor: ParsedEventId): void {
+    if (compareParsedEventIds(floor, this.#droppedThrough) <= 0) return;
+    this.#droppedThrough = { ms: floor.ms, seq: floor.seq };
+    this.#lose(floor);
   }
 
   /** True while `ev` must stay: its message is not persisted (a `msg.end` saying `persisted: true` counts). */
@@ -192,8 +209,8 @@ export class MessageLedger {
     }
   }
 
-  #lose(ev: TopicEvent): void {
-    if (compareEventTo(ev, this.#lostThrough) > 0) this.#lostThrough = { ms: ev.ms, seq: ev.seq };
+  #lose(ev: ParsedEventId): void {
+    if (compareParsedEventIds(ev, this.#lostThrough) > 0) this.#lostThrough = { ms: ev.ms, seq: ev.seq };
   }
 }
 

@@ -6,6 +6,14 @@ import type { TopicEvent, TopicEventPayload } from './topic-event';
 export interface TopicLogAppend extends TopicEventPayload {
   /** Append with this ID instead of generating one; it must be greater than the last. */
   id?: ParsedEventId | undefined;
+  /**
+   * A publish idempotency key (already scoped by its publisher and topic). A shared log
+   * applies it across instances: when it names an event already, nothing is appended and
+   * the append resolves to that event, with `duplicate` set. A log in one process ignores
+   * it (the server's per-instance window handles keys there). A duplicate's event carries
+   * the first event's ID (and the data given now); no hook or watcher hears of it.
+   */
+  key?: string | undefined;
 }
 
 /** A page of {@link TopicLog.read}. */

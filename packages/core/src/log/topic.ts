@@ -246,12 +246,18 @@ export class Topic {
   /**
    * Appends an event and fans it out; resolves to it (with its ID) once the log holds it.
    * Give `id` to append with an explicit ID (replication); it must exceed the last.
+   * Give `key` (a publish idempotency key, scoped by its publisher) to have a shared log apply
+   * it once across instances (TopicLogAppend.key); a log in one process ignores it.
    *
    * @throws SpoolError `TOPIC_CLOSED`, `INVALID_EVENT`, `INVALID_EVENT_ID`, `ID_TOO_SMALL`,
    *   `PAYLOAD_TOO_LARGE` (bigger than `retention.hardMaxBytes`)
    * @example const { id } = await topic.append('msg.delta', { messageId, chunkId: 3, text: 'lo' });
    */
-  async append(event: string, data: unknown, options: { id?: EventId } = {}): Promise<TopicEvent> {
+  async append(
+    event: string,
+    data: unknown,
+    options: { id?: EventId; key?: string } = {},
+  ): Promise<TopicEvent> {
     this.#assertOpen();
     const payload = encodeTopicPayload(event, data);
     if (payload.size > this.#retention.hardMaxBytes)
@@ -260,7 +266,7 @@ export class Topic {
         `Event data is ${payload.size} bytes, over this topic's \`retention.hardMaxBytes\` (${this.#retention.hardMaxBytes}): it could never be retained. Split it or raise the limit.`,
       );
     const id = options.id === undefined ? undefined : parseEventId(options.id);
-    const ev = await this.#log.append({ ...payload, id }, this.#rules);
+    const ev = await this.#log.append({ ...payload, id, key: options.key }, this.#rules);
     this.#lastActivity = this.#clock.now();
     if (this.#shared) {
       // A shared log's watcher already fanned this event out, in order with other writers'

@@ -1,4 +1,12 @@
-import { channelTopic, SpoolError, toMessageId, type WireEndReason, type WireStreamMeta } from '@spool/core';
+import {
+  channelTopic,
+  type MessageId,
+  type OpenMessageSnapshot,
+  SpoolError,
+  toMessageId,
+  type WireEndReason,
+  type WireStreamMeta,
+} from '@spool/core';
 import type { Redis } from 'ioredis';
 import { type Principal, SYSTEM } from '../auth/principal';
 import { toWireMeta } from '../producers/chat-producer';
@@ -13,7 +21,7 @@ import { applyMetaPatch } from '../producers/meta-patch';
 import type { WireChunk } from '../producers/producer-ops';
 import type { SpoolParts } from '../server-parts';
 import type { ClusterMembership, InstanceRef } from './membership';
-import { ENDED_WINDOW_SECONDS, MessageRecords } from './message-records';
+import { ENDED_WINDOW_SECONDS, MessageRecords, type PlacedChunk } from './message-records';
 import { OwnerRpc, ownerRpcDefaults, type RpcRequest } from './owner-rpc';
 import { endTakenOver } from './takeover';
 
@@ -141,8 +149,27 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
     await endTakenOver(this.o.host, this.records, messageId, this.self.incarnation);
   }
 
-  append(messageId: string, chunkId: number, payload: string | Uint8Array): Promise<void> {
-    return this.records.append(messageId, chunkId, payload);
+  append(
+    messageId: string,
+    chunkId: number,
+    payload: string | Uint8Array,
+    placed?: PlacedChunk,
+  ): Promise<void> {
+    return this.records.append(messageId, chunkId, payload, placed);
+  }
+
+  async openSnapshots(topic: string, skip: (messageId: string) => boolean): Promise<OpenMessageSnapshot[]> {
+    return (await this.records.snapshots(topic, skip)).map((r) => ({
+      snapshot: {
+        messageId: r.messageId as MessageId,
+        meta: r.meta,
+        text: r.text,
+        lastChunkId: r.lastChunkId,
+        status: 'streaming',
+      },
+      firstEventId: r.firstEventId,
+      lastEventId: r.lastEventId,
+    }));
   }
 
   updateMeta(messageId: string, meta: WireStreamMeta): Promise<void> {

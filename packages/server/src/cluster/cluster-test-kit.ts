@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { RedisBroker } from '../broker/redis-broker';
 import { TEST_REDIS_URL } from '../broker/redis-test-env';
 import type { SpoolOptions } from '../options';
+import { openRedisTopics } from '../redis/redis-topics';
 import { createSpool, type Spool } from '../spool';
 import { ClusterMessages } from './cluster-messages';
 import type { ClusterMembership, InstanceInfo, InstanceRef } from './membership';
@@ -73,6 +74,8 @@ export async function startCluster(
   options: {
     sharedStore?: boolean;
     forwardTimeoutMs?: number;
+    /** Topics on the shared Redis too (`openRedisTopics`), as `spool serve` has them. */
+    sharedTopics?: boolean;
     /** More options of one instance's Spool, by name. */
     spool?: (name: string) => SpoolOptions;
   } = {},
@@ -84,8 +87,15 @@ export async function startCluster(
     const redis = new Redis(TEST_REDIS_URL, { protocol: 2, maxRetriesPerRequest: 1 });
     const subscriber = new Redis(TEST_REDIS_URL, { protocol: 2, maxRetriesPerRequest: 1 });
     const membership = new TestMembership({ instanceId: name, incarnation: randomUUID() }, redis, prefix);
+    const topics = options.sharedTopics
+      ? openRedisTopics({ url: TEST_REDIS_URL, keyPrefix: prefix })
+      : undefined;
+    const more = options.spool?.(name);
     const spool = createSpool({
-      ...options.spool?.(name),
+      ...more,
+      ...(topics
+        ? { topics: { ...more?.topics, createLog: topics.createLog, directory: topics.directory } }
+        : {}),
       broker,
       store: options.sharedStore === false ? new MemoryMessageStore() : store,
     });
@@ -111,6 +121,7 @@ export async function startCluster(
         (closed ??= (async () => {
           await started.close();
           await cluster.close();
+          await topics?.close();
           redis.disconnect();
           subscriber.disconnect();
         })()),

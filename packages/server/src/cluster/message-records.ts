@@ -20,6 +20,24 @@ export type ClaimOutcome =
   | { kind: 'here' }
   | { kind: 'moved'; from: InstanceRef; firstEventId: string; meta: WireStreamMeta };
 
+/** Where the owner's deltas of a message landed: chunks 0..chunkId, the last at eventId. */
+export interface PlacedChunk {
+  chunkId: number;
+  eventId: string;
+}
+
+/** An open message as a snapshot places it (see {@link MessageRecords.snapshots}). */
+export interface RecordSnapshot {
+  messageId: string;
+  meta: WireStreamMeta;
+  /** Exactly chunks 0..lastChunkId. */
+  text: string;
+  lastChunkId: number;
+  firstEventId: string;
+  /** The delta of chunk lastChunkId (the `msg.open` when -1). */
+  lastEventId: string;
+}
+
 /** The owner of an open message, as its record names it. */
 export interface RecordOwner extends InstanceRef {
   topic: string;
@@ -126,8 +144,16 @@ export class MessageRecords {
     }
   }
 
-  /** Records a chunk. @throws `FENCED`, `DUPLICATE_CHUNK`, `STREAM_NOT_FOUND` */
-  async append(messageId: string, chunkId: number, payload: string | Uint8Array): Promise<void> {
+  /**
+   * Records a chunk, and where the owner's earlier deltas landed (`placed`, see
+   * {@link snapshots}). @throws `FENCED`, `DUPLICATE_CHUNK`, `STREAM_NOT_FOUND`
+   */
+  async append(
+    messageId: string,
+    chunkId: number,
+    payload: string | Uint8Array,
+    placed?: PlacedChunk,
+  ): Promise<void> {
     const encoded =
       typeof payload === 'string' ? `t${payload}` : `b${Buffer.from(payload).toString('base64')}`;
     const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
@@ -140,6 +166,7 @@ export class MessageRecords {
         encoded,
         bytes,
         Date.now(),
+        ...(placed ? [placed.chunkId, placed.eventId] : []),
       ),
     );
     if (r === 'DUPLICATE') {
@@ -237,6 +264,59 @@ export class MessageRecords {
       if (open) out.push(open);
     });
     return out;
+  }
+
+  /**
+   * Snapshots of the open messages of a topic, for compact catchup on any instance
+   * (docs/architecture.md, "Messages across instances"): the text of chunks
+   * 0..`placedChunk`, placed at `placedEventId` (at `firstEventId` while no chunk is placed).
+   * The chunks after it are on the topic after that ID, or not yet: the log tail gives them.
+   * Two round trips: the open set with the records, then the chunks of the topic's messages.
+   */
+  async snapshots(
+    topic: string,
+    skip: (messageId: string) => boolean = () => false,
+  ): Promise<RecordSnapshot[]> {
+    const ids = (await this.io(this.redis.smembers(this.openKey))).filter((id) => !skip(id));
+    if (ids.length === 0) return [];
+    const fields = ['status', 'topic', 'meta', 'firstEventId', 'placedChunk', 'placedEventId', 'updatedAt'];
+    const heads = (await this.io(this.pipelined(ids.map((id) => ['hmget', this.rec(id), ...fields])))) as (
+      | string
+      | null
+    )[][];
+    const mine = ids
+      .map((id, i) => ({ id, f: heads[i]! }))
+      .filter(({ f }) => f[0] === 'streaming' && f[1] === topic && f[3]);
+    if (mine.length === 0) return [];
+    const chunkSets = (await this.io(
+      this.pipelined(mine.map(({ id }) => ['hgetall', this.chunksKey(id)])),
+    )) as Record<string, string>[];
+    const out: RecordSnapshot[] = [];
+    mine.forEach(({ id, f }, i) => {
+      const placedChunk = f[4] ? Number(f[4]) : -1;
+      const chunks = decodeChunks(chunkSets[i] ?? {}).filter((c) => c.chunkId <= placedChunk);
+      // Chunks 0..placedChunk, every one: a gap would make the text more or less than them.
+      if (chunks.length !== placedChunk + 1 || chunks.some((c, n) => c.chunkId !== n)) return;
+      const meta = JSON.parse(f[2] ?? '{}') as WireStreamMeta;
+      out.push({
+        messageId: id,
+        meta: { ...meta, updatedAt: Number(f[6]) },
+        text: joinChunks(chunks),
+        lastChunkId: placedChunk,
+        firstEventId: f[3]!,
+        lastEventId: placedChunk >= 0 && f[5] ? f[5] : f[3]!,
+      });
+    });
+    return out;
+  }
+
+  /** Runs commands in one pipeline; their replies, or the first error. */
+  private async pipelined(commands: (string | number)[][]): Promise<unknown[]> {
+    const replies = (await this.redis.pipeline(commands).exec()) ?? [];
+    return replies.map(([err, reply]) => {
+      if (err) throw err;
+      return reply;
+    });
   }
 
   /** The open messages a given incarnation owns (a takeover scans the open set: it is rare). */

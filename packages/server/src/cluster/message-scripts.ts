@@ -5,7 +5,8 @@
  *
  * Record hash fields: status (`streaming` | `ended`), instanceId, incarnation, topic,
  * principal, meta (JSON), firstEventId, lastChunkId, chunks, bytes, createdAt, updatedAt,
- * reason. Chunks live in a second hash (chunk ID → `t<text>` or `b<base64>`).
+ * reason, and `placedChunk`/`placedEventId`: chunks 0..placedChunk all have their `msg.delta`
+ * on the topic, the last at placedEventId, and no later chunk's delta is at or before it. Chunks live in a second hash (chunk ID → `t<text>` or `b<base64>`).
  */
 
 /**
@@ -43,11 +44,13 @@ return {'NEW'}
 `;
 
 /**
- * KEYS: record, chunks. ARGV: incarnation, chunkId, encoded payload, bytes, now. Three
+ * KEYS: record, chunks. ARGV: incarnation, chunkId, encoded payload, bytes, now, and
+ * optionally placedChunk, placedEventId (where the owner's earlier deltas landed: it rides on
+ * the next chunk's call rather than costing a write of its own; only ever raised). Three
  * commands per chunk (HMGET, HSETNX, HSET), one round trip.
  */
 export const APPEND_LUA = `
-local f = redis.call('HMGET', KEYS[1], 'status', 'incarnation', 'lastChunkId', 'chunks', 'bytes')
+local f = redis.call('HMGET', KEYS[1], 'status', 'incarnation', 'lastChunkId', 'chunks', 'bytes', 'placedChunk')
 if not f[1] then return 'NOTFOUND' end
 if f[2] ~= ARGV[1] then return 'FENCED' end
 if f[1] == 'ended' then return 'ENDED' end
@@ -55,6 +58,9 @@ if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3]) == 0 then return 'DUPLICATE' 
 local last = math.max(tonumber(f[3]), tonumber(ARGV[2]))
 redis.call('HSET', KEYS[1], 'lastChunkId', last, 'chunks', tonumber(f[4]) + 1,
   'bytes', tonumber(f[5]) + tonumber(ARGV[4]), 'updatedAt', ARGV[5])
+if ARGV[6] and tonumber(ARGV[6]) > tonumber(f[6] or '-1') then
+  redis.call('HSET', KEYS[1], 'placedChunk', ARGV[6], 'placedEventId', ARGV[7])
+end
 return 'OK'
 `;
 

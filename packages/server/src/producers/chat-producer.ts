@@ -54,6 +54,13 @@ interface OpenMessage {
   opened: Promise<string>;
   firstEventId: string;
   lastEventId: string;
+  /**
+   * Cluster mode: chunks 0..placedChunk have their deltas on the topic, the last at
+   * placedEventId ('' while unknown), told to the record with the next chunk. It stops
+   * moving for good once a delta lands out of chunk order, where no such prefix is sure.
+   */
+  placedChunk: number;
+  placedEventId: string;
   /** Topic appends not settled yet: a snapshot waits for them, so it never covers a chunk whose delta is not on the topic. */
   inflight: Set<Promise<unknown>>;
 }
@@ -399,6 +406,9 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
       opened: Promise.resolve(moved.firstEventId),
       firstEventId: moved.firstEventId,
       lastEventId: moved.firstEventId,
+      // The record keeps the old owner's placing; this one goes on after the recorded chunks.
+      placedChunk: moved.chunks.length - 1,
+      placedEventId: '',
       inflight: new Set(),
     });
     return { messageId, id: moved.firstEventId };
@@ -428,6 +438,8 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
       opened: appended.then((r) => r.id),
       firstEventId: '',
       lastEventId: '',
+      placedChunk: -1,
+      placedEventId: '',
       inflight,
     };
     open.opened.catch(() => {}); // awaited only by a retried open, if any
@@ -535,7 +547,11 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     // Fenced before the delta goes out: a stale owner's late chunk never reaches a subscriber.
     if (this.cluster) {
       const cluster = this.cluster;
-      await this.stillOwned(id, () => cluster.append(id, chunkId, payload), true);
+      const placed =
+        open.placedEventId === '' || !Number.isFinite(open.placedChunk)
+          ? undefined
+          : { chunkId: open.placedChunk, eventId: open.placedEventId };
+      await this.stillOwned(id, () => cluster.append(id, chunkId, payload, placed), true);
     }
     const data =
       typeof payload === 'string'
@@ -543,6 +559,10 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
         : { messageId: id, chunkId, b64: Buffer.from(payload).toString('base64') };
     const { id: eventId } = await this.appendEvent(open.topic, open.inflight, 'msg.delta', data);
     open.lastEventId = eventId;
+    if (chunkId === open.placedChunk + 1) {
+      open.placedChunk = chunkId;
+      open.placedEventId = eventId;
+    } else open.placedChunk = Number.POSITIVE_INFINITY;
     return eventId;
   }
 
@@ -562,6 +582,14 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
    */
   async openMessages(topicName: string): Promise<readonly OpenMessageSnapshot[]> {
     const out: OpenMessageSnapshot[] = [];
+    // Cluster mode: messages open on other instances, from their shared records.
+    // Without them (Redis failing) a compact catchup gives those messages' own events instead.
+    const elsewhere = this.cluster
+      ?.openSnapshots(topicName, (id) => this.open_.has(toMessageId(id)))
+      .catch((err: unknown) => {
+        this.deps.logger.warn({ err, topic: topicName }, 'reading open messages of other instances failed');
+        return [];
+      });
     for (const [messageId, open] of this.open_) {
       if (open.topic !== topicName) continue;
       while (open.inflight.size > 0) await Promise.allSettled([...open.inflight]);
@@ -581,6 +609,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
         lastEventId: open.lastEventId,
       });
     }
+    if (elsewhere) out.push(...(await elsewhere));
     return out;
   }
 

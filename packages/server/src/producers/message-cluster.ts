@@ -1,4 +1,4 @@
-import type { WireEndReason, WireStreamMeta } from '@spool/core';
+import type { OpenMessageSnapshot, WireEndReason, WireStreamMeta } from '@spool/core';
 import type { Principal } from '../auth/principal';
 import type { WireChunk } from './producer-ops';
 
@@ -60,8 +60,21 @@ export interface MessageCluster {
    * no reader waits on it.
    */
   orphaned(messageId: string): Promise<void>;
-  /** Records a chunk, fenced. @throws `FENCED`, `DUPLICATE_CHUNK`, `STREAM_NOT_FOUND` */
-  append(messageId: string, chunkId: number, payload: string | Uint8Array): Promise<void>;
+  /**
+   * Records a chunk, fenced, with where this owner's earlier deltas landed (`placed`: chunks
+   * 0..chunkId all on the topic, the last at eventId). @throws `FENCED`, `DUPLICATE_CHUNK`, `STREAM_NOT_FOUND`
+   */
+  append(
+    messageId: string,
+    chunkId: number,
+    payload: string | Uint8Array,
+    placed?: { chunkId: number; eventId: string },
+  ): Promise<void>;
+  /**
+   * Snapshots of the channel topic's messages open on any instance, from the shared records
+   * (those `skip` names excepted): compact catchup of a message produced elsewhere.
+   */
+  openSnapshots(topic: string, skip: (messageId: string) => boolean): Promise<OpenMessageSnapshot[]>;
   /** Records a metadata update, fenced. @throws `FENCED` */
   updateMeta(messageId: string, meta: WireStreamMeta): Promise<void>;
   /** Before the save: still the owner? @throws `FENCED` */

@@ -384,6 +384,7 @@ export class RedisTopicLog implements TopicLog {
         input.json,
         input.messageId ?? '',
         pin,
+        input.key === undefined ? '' : this.keys.publishKeys + input.key,
       );
     let reply: WriteReply;
     try {
@@ -403,11 +404,19 @@ export class RedisTopicLog implements TopicLog {
     const wasEmpty = this.#length === 0;
     const appended: TopicEvent[] = [];
     const outcomes: Array<TopicEvent | SpoolError> = [];
+    /** Appends whose idempotency key named an earlier event: nothing was appended for them. */
+    const duplicates = new Set<number>();
     for (let i = 0; i < items.length; i++) {
       const { input, pin } = items[i]!;
       const result = results[i]!;
       if (result.startsWith('!')) {
         outcomes.push(this.#appendError(input, result.slice(1)));
+        continue;
+      }
+      if (result.startsWith('=')) {
+        const first = parseEventId(result.slice(1));
+        outcomes.push(createTopicEvent(first, input, first.ms));
+        duplicates.add(i);
         continue;
       }
       const id = parseEventId(result);
@@ -435,7 +444,7 @@ export class RedisTopicLog implements TopicLog {
     const failed = new Map<number, unknown>();
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i]!;
-      if (outcome instanceof SpoolError) continue;
+      if (outcome instanceof SpoolError || duplicates.has(i)) continue;
       try {
         rules?.onAppend?.(outcome);
       } catch (error) {

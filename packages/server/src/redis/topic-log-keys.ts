@@ -6,6 +6,8 @@ export interface TopicLogKeys {
   meta: string;
   /** Set of pin keys: `m:<messageId>` or `e:<eventId>`. */
   pins: string;
+  /** Before each publish idempotency key of the topic (a string key: the event ID, for a window). */
+  publishKeys: string;
   /** The pub/sub channel (not a key) of the topic's append notifications (topic-log-script.ts). */
   channel: string;
 }
@@ -22,5 +24,11 @@ export interface TopicLogKeys {
  */
 export function topicLogKeys(prefix: string, topic: string): TopicLogKeys {
   const tag = `${prefix}{${topic.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}}`;
-  return { stream: `${tag}:log`, meta: `${tag}:meta`, pins: `${tag}:pins`, channel: `${tag}:live` };
+  return {
+    stream: `${tag}:log`,
+    meta: `${tag}:meta`,
+    pins: `${tag}:pins`,
+    publishKeys: `${tag}:pub:`,
+    channel: `${tag}:live`,
+  };
 }

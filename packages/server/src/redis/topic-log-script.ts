@@ -13,14 +13,16 @@
  *        8 hardMaxEvents, 9 hardMaxBytes, 10 the notification channel ('' for none),
  *        11 the writer's origin token (in the notification), 12 number of pin keys to
  *        remove (after the appends, before the trim), then those keys,
- *        then 5 per event: id ('*' or explicit), event name, JSON, messageId (''), pin
- *        ('' none, 'm' its message, 'e' itself).
+ *        then 6 per event: id ('*' or explicit), event name, JSON, messageId (''), pin
+ *        ('' none, 'm' its message, 'e' itself), publish idempotency key ('' none: the
+ *        full key name, under the topic's hash tag).
  *
  * Reply, both ops: { created (1 when this call created the stream), creation floor, now (ms,
  * Redis's clock; 0 when the call did not need it), length, bytes, ... }
  *   `r`: { ..., floor, holdsAfter (1/0), last generated ID ('' when nothing was ever
  *        appended), first retained ID (''), entries after `after` }
- *   `w`: { ..., per-event results (an ID, or '!' and Redis's error), dropped entries
+ *   `w`: { ..., per-event results (an ID, '!' and Redis's error, or '=' and the ID of the
+ *        event its idempotency key already named: nothing appended), dropped entries
  *        oldest first, first retained ID ('' when unknown to the script), the last ID
  *        before this call's appends (the creation floor on a new stream) }
  *
@@ -39,9 +41,15 @@
  *   max-deleted-entry-id, XDEL does, and the floor is read from it.
  * - The notification is published by the same script that appends, so its "p" is exactly
  *   the stream's previous last ID: no other writer's append can come between.
+ * - A publish idempotency key is checked and set in the same script as its XADD: the same
+ *   key from two instances, even at once, is applied once, and costs no extra round trip.
+ *   It names the event's ID for PUBLISH_KEY_WINDOW_MS (docs/protocol.md, "Rules").
  * - Trimming walks from the head only, so what is retained is always one range; a pinned
  *   head stops the soft limits, the hard limits squeeze it (core's TrimRules).
  */
+/** How long a publish idempotency key is remembered on a shared (Redis) topic log: 5 minutes. */
+export const PUBLISH_KEY_WINDOW_MS = 300_000;
+
 export const TOPIC_LOG_LUA = `
 local stream, meta, pins = KEYS[1], KEYS[2], KEYS[3]
 local MAXSEQ = '9007199254740991'
@@ -150,18 +158,24 @@ local added = 0
 local ids, carried, carriedBytes = {}, {}, 0
 local nargs = #ARGV
 while i <= nargs do
-  local id, ev, d, m, pin = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local id, ev, d, m, pin, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
   -- Only an explicit ID can be refused; a generated one takes the plain (cheaper) call.
   local add = id == '*' and redis.call or redis.pcall
   local r
-  if m == '' then
+  local had = key ~= '' and redis.call('GET', key)
+  if had then
+    r = {err = false, dup = had}
+  elseif m == '' then
     r = add('XADD', stream, id, 'e', ev, 'd', d)
   else
     r = add('XADD', stream, id, 'e', ev, 'd', d, 'm', m)
   end
-  if type(r) == 'table' and r.err then
+  if type(r) == 'table' and r.dup then
+    results[#results + 1] = '=' .. r.dup
+  elseif type(r) == 'table' and r.err then
     results[#results + 1] = '!' .. r.err
   else
+    if key ~= '' then redis.call('SET', key, r, 'PX', ${PUBLISH_KEY_WINDOW_MS}) end
     results[#results + 1] = r
     bytes = bytes + #d
     added = added + 1
@@ -171,7 +185,7 @@ while i <= nargs do
     if pin == 'm' then redis.call('SADD', pins, 'm:' .. m)
     elseif pin == 'e' then redis.call('SADD', pins, 'e:' .. r) end
   end
-  i = i + 5
+  i = i + 6
 end
 
 -- After the appends: a batch may pin a message and then end it (persisted).
@@ -192,7 +206,7 @@ end
 local len = redis.call('XLEN', stream)
 local dropped, first = {}, ''
 -- As in memory, an append that was refused trims nothing; a call without appends is a trim.
-local appends = (nargs - 12 - unpins) / 5
+local appends = (nargs - 12 - unpins) / 6
 if trim and (added > 0 or appends == 0) and (len > maxEvents or bytes > maxBytes or maxAge >= 0) then
   local cutoff = maxAge >= 0 and clock() - maxAge or -1
   local pinned = redis.call('SCARD', pins) > 0

@@ -23,6 +23,8 @@ export interface WsAdapterDeps {
   topics: TopicRegistry;
   clock: Clock;
   publish(topic: string, data: unknown, options?: PublishOptions): Promise<string>;
+  /** See `SpoolParts.publishFor`. */
+  publishFor(principalId: string, topic: string, data: unknown, options: PublishOptions): Promise<string>;
   producer: ProducerOps;
   principalLimits: PrincipalLimiter;
   onInternalError(err: unknown): void;
@@ -90,6 +92,7 @@ export class WsAdapter {
       clock: deps.clock,
       idempotency: new IdempotencyWindow(o.idempotencyWindow),
       publish: deps.publish,
+      publishFor: deps.publishFor,
       producer: deps.producer,
       principalLimits: deps.principalLimits,
       onInternalError: deps.onInternalError,

@@ -24,6 +24,7 @@ export interface ConnectionContext {
   clock: Clock;
   idempotency: IdempotencyWindow;
   publish(topic: string, data: unknown, options?: PublishOptions): Promise<string>;
+  publishFor(principalId: string, topic: string, data: unknown, options: PublishOptions): Promise<string>;
   producer: ProducerOps;
   principalLimits: PrincipalLimiter;
   onClose(connection: Connection): void;
@@ -297,11 +298,14 @@ export class Connection {
       case 'pub': {
         this.limitRate();
         await this.ctx.access.authorize(this.principal, 'publish', m.topic);
-        const publish = () => this.ctx.publish(m.topic, m.data, { event: m.event });
         const id =
           m.key === undefined
-            ? await publish()
-            : (await this.ctx.idempotency.run(this.principal.id, `${m.topic}\u0000${m.key}`, publish)).id;
+            ? await this.ctx.publish(m.topic, m.data, { event: m.event })
+            : (
+                await this.ctx.idempotency.run(this.principal.id, `${m.topic}\u0000${m.key}`, () =>
+                  this.ctx.publishFor(this.principal.id, m.topic, m.data, { event: m.event, key: m.key }),
+                )
+              ).id;
         this.sendControl({ op: 'ack', ref: m.ref, id });
         return;
       }

@@ -53,7 +53,10 @@ export function registerTopicRoutes(router: Router<RouteContext>): void {
       window = new IdempotencyWindow(wsDefaults.idempotencyWindow);
       windows.set(spool, window);
     }
-    const { id } = await window.run(ctx.principal.id, `${name}\u0000${body.key}`, publish);
+    const key = body.key;
+    const { id } = await window.run(ctx.principal.id, `${name}\u0000${key}`, () =>
+      spool.publishFor(ctx.principal.id, name, body.data, { event: body.event, key }),
+    );
     return jsonResponse({ id }, 201);
   });
 
