@@ -15,7 +15,12 @@ export {
   redisMembershipDefaults,
 } from '../cluster/redis-membership';
 export { RedisTopicDirectory, topicIndexKey } from './redis-topic-directory';
-export { type RecreatedInfo, RedisTopicLog, type RedisTopicLogOptions } from './redis-topic-log';
+export {
+  type RecreatedInfo,
+  RedisTopicLog,
+  type RedisTopicLogOptions,
+  TOPIC_LOG_COMMAND,
+} from './redis-topic-log';
 export { openRedisTopics, type RedisTopics, type RedisTopicsOptions } from './redis-topics';
 export { type TopicLogKeys, topicLogKeys } from './topic-log-keys';
 export { TopicNotifier, type TopicNotifierOptions, topicNotifierDefaults } from './topic-notifier';

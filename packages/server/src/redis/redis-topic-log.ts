@@ -84,6 +84,14 @@ type ReplyHead = [created: number, cf: string, now: number, length: number, byte
 type ReadReply = [...ReplyHead, floor: string, held: number, last: string, first: string, events: Entry[]];
 type WriteReply = [...ReplyHead, results: string[], dropped: Entry[], first: string, prev: string];
 
+/**
+ * The ioredis command name of the script. A connection shared by the logs names it in
+ * `autoPipeliningIgnoredCommands`: a batch is already one call per event-loop turn, and
+ * auto-pipelining would hold it for one more turn before writing it (docs/architecture.md,
+ * "Topics across instances", "Latency").
+ */
+export const TOPIC_LOG_COMMAND = 'spoolTopicLog';
+
 type WithScript = Redis & {
   spoolTopicLog(stream: string, meta: string, pins: string, ...argv: Scalar[]): Promise<unknown>;
 };
@@ -109,7 +117,9 @@ interface Batch {
  *   topic's keys, which share one Cluster hash slot.
  * - **Batched.** Appends made in one event-loop turn go in one script call, flushed by
  *   `setImmediate`: a producer writing a burst of chunks pays one round trip, not one per
- *   chunk (at most 512 appends per call). A `read` or `trim` sends the pending batch first, so it sees those appends.
+ *   chunk (at most 512 appends per call). The call is written at once when its connection
+ *   leaves {@link TOPIC_LOG_COMMAND} out of auto-pipelining, as `openRedisTopics` does.
+ *   A `read` or `trim` sends the pending batch first, so it sees those appends.
  * - **Floor.** max(max-deleted-entry-id, the creation floor the script records when it
  *   creates the stream). A stream recreated after Redis lost data gets a floor above its
  *   previous life (never `0-0`), and {@link RedisTopicLogOptions.onRecreated} says so.
@@ -124,7 +134,10 @@ interface Batch {
  *   carry the fresh floor.
  *
  * @example
- * const redis = new Redis(process.env.SPOOL_REDIS_URL, { enableAutoPipelining: true });
+ * const redis = new Redis(process.env.SPOOL_REDIS_URL, {
+ *   enableAutoPipelining: true,
+ *   autoPipeliningIgnoredCommands: [TOPIC_LOG_COMMAND],
+ * });
  * const log = await RedisTopicLog.open(redis, 'chan:1:general', { keyPrefix: 'spool:' });
  * const topic = new Topic('chan:1:general', { log });
  */
@@ -188,7 +201,7 @@ export class RedisTopicLog implements TopicLog {
     const withScript = redis as WithScript;
     // EVALSHA, falling back to EVAL once per connection when Redis lacks the script.
     if (typeof withScript.spoolTopicLog !== 'function')
-      redis.defineCommand('spoolTopicLog', { numberOfKeys: 3, lua: TOPIC_LOG_LUA });
+      redis.defineCommand(TOPIC_LOG_COMMAND, { numberOfKeys: 3, lua: TOPIC_LOG_LUA });
     this.#redis = withScript;
   }
 

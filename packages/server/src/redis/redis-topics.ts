@@ -1,7 +1,7 @@
 import { type Clock, MemoryTopicLog, SYS_TOPIC, type TopicLog, type TopicRetention } from '@spool/core';
 import { Redis } from 'ioredis';
 import { RedisTopicDirectory, topicIndexKey } from './redis-topic-directory';
-import { RedisTopicLog } from './redis-topic-log';
+import { RedisTopicLog, TOPIC_LOG_COMMAND } from './redis-topic-log';
 import { TopicNotifier } from './topic-notifier';
 
 /** Options of {@link openRedisTopics}. */
@@ -44,7 +44,13 @@ export interface RedisTopics {
 export function openRedisTopics(options: RedisTopicsOptions): RedisTopics {
   const onError = options.onError ?? ((err: unknown) => console.error(err));
   const keyPrefix = options.keyPrefix ?? '';
-  const redis = new Redis(options.url, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
+  const redis = new Redis(options.url, {
+    enableAutoPipelining: true,
+    // The logs batch their appends per turn already: their script calls go out at once,
+    // not a turn later (docs/architecture.md, "Topics across instances", "Latency").
+    autoPipeliningIgnoredCommands: [TOPIC_LOG_COMMAND],
+    maxRetriesPerRequest: 1,
+  });
   redis.on('error', onError);
   const notifier = new TopicNotifier(redis.duplicate({ enableAutoPipelining: false }), { onError });
   const directory = new RedisTopicDirectory(redis, keyPrefix, options.retention);
