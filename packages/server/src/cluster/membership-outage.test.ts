@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrivateRedis } from '../redis/__tests__/private-redis';
 import type { InstanceRef } from './membership';
 import { RedisMembership, type RedisMembershipOptions } from './redis-membership';
 
@@ -9,61 +7,20 @@ import { RedisMembership, type RedisMembershipOptions } from './redis-membership
 // test's own on a free port (never the shared one). docs/architecture.md, "Instances and
 // incarnations", says what membership does then; these tests hold it to that.
 
-let port = 0;
-let server: ChildProcess | undefined;
+let redis: PrivateRedis;
 const members: RedisMembership[] = [];
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port: p } = s.address() as { port: number };
-  await new Promise((resolve) => s.close(resolve));
-  return p;
-}
-
-async function startServer(): Promise<void> {
-  server = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {});
-  for (let i = 0; ; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch {
-      if (i > 200) throw new Error(`redis-server on port ${port} did not start`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-  probe.disconnect();
-}
-
-async function stopServer(): Promise<void> {
-  const child = server;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
-
 beforeAll(async () => {
-  port = await freePort();
-  await startServer();
+  redis = await PrivateRedis.start();
 });
 afterAll(async () => {
   await Promise.all(members.map((m) => m.close()));
-  await stopServer();
+  await redis.stop({ kill: true });
 });
 
 async function member(instanceId: string, evicted: string[] = [], options: RedisMembershipOptions = {}) {
   const m = await RedisMembership.start({
-    url: `redis://127.0.0.1:${port}`,
+    url: redis.url,
     keyPrefix: 'outage:',
     ttlMs: 600,
     instanceId,
@@ -79,10 +36,10 @@ describe('RedisMembership when Redis fails', () => {
     const evicted: string[] = [];
     const a = await member('a', evicted);
     const b = await member('b', evicted);
-    server!.kill('SIGSTOP');
+    redis.process.kill('SIGSTOP');
     // Longer than the TTL on Redis's clock, which runs on while the server is stopped.
     await new Promise((r) => setTimeout(r, 1_200));
-    server!.kill('SIGCONT');
+    redis.process.kill('SIGCONT');
     await expect.poll(() => evicted, { timeout: 10_000 }).toEqual(['expired', 'expired']);
     const c = await member('c');
     const dead: InstanceRef[] = [];
@@ -97,8 +54,8 @@ describe('RedisMembership when Redis fails', () => {
   it('restarted empty: every incarnation finds its record gone and is evicted (removed)', async () => {
     const evicted: string[] = [];
     await member('d', evicted);
-    await stopServer();
-    await startServer();
+    await redis.stop({ kill: true });
+    await redis.restart();
     await expect.poll(() => evicted, { timeout: 10_000 }).toEqual(['removed']);
     // A new start joins the empty Redis at once.
     const e = await member('e');

@@ -1,66 +1,21 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { compareEventIds, type EventId, Topic } from '@spool/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrivateRedis } from './__tests__/private-redis';
 import { RedisTopicLog } from './redis-topic-log';
 
 // Redis restarted empty, for real: a redis-server of this test's own on a free port (never
 // the shared one) is shut down without saving and started again. The script cache is gone
 // too, so the next call also exercises EVALSHA's fallback to EVAL.
 
-let port = 0;
-let server: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port: p } = s.address() as { port: number };
-  await new Promise((resolve) => s.close(resolve));
-  return p;
-}
-
-async function startServer(): Promise<void> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  server = child;
-  const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {});
-  for (let i = 0; ; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch {
-      if (i > 200) throw new Error(`redis-server on port ${port} did not start`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-  probe.disconnect();
-}
-
-async function stopServer(): Promise<void> {
-  const child = server;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  const admin = new Redis({ port, maxRetriesPerRequest: 0 });
-  admin.on('error', () => {});
-  await admin.call('SHUTDOWN', 'NOSAVE').catch(() => {}); // the connection closes: expected
-  admin.disconnect();
-  await exited;
-}
+let server: PrivateRedis;
 
 beforeAll(async () => {
-  port = await freePort();
-  await startServer();
+  server = await PrivateRedis.start();
 });
 
 afterAll(async () => {
-  await stopServer();
-  if (server && server.exitCode === null) server.kill('SIGKILL');
+  await server.stop({ kill: true });
 });
 
 function until(check: () => boolean, ms = 10_000): Promise<void> {
@@ -77,7 +32,7 @@ function until(check: () => boolean, ms = 10_000): Promise<void> {
 
 describe('RedisTopicLog when Redis restarts empty', () => {
   it('recreates the stream above its old life, gives subscribers a reset, and publishing goes on', async () => {
-    const redis = new Redis({ port, enableAutoPipelining: true, retryStrategy: () => 50 });
+    const redis = new Redis({ port: server.port, enableAutoPipelining: true, retryStrategy: () => 50 });
     redis.on('error', () => {}); // reconnecting: reported by the calls that fail
     try {
       const log = await RedisTopicLog.open(redis, 'chan:1:restart', { keyPrefix: 'spool:' });
@@ -90,8 +45,8 @@ describe('RedisTopicLog when Redis restarts empty', () => {
       const before = await topic.append('message', { n: 0 });
       await until(() => seen.length === 1);
 
-      await stopServer();
-      await startServer();
+      await server.stop();
+      await server.restart();
 
       // The first call after the restart may fail while the client reconnects; a publisher retries.
       let after: Awaited<ReturnType<Topic['append']>> | undefined;
