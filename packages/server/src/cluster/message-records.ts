@@ -1,6 +1,7 @@
 import { SpoolError, type WireEndReason, type WireStreamMeta } from '@spool/core';
 import type { Redis } from 'ioredis';
 import { toSpoolError } from '../broker/redis-errors';
+import { joinChunks } from '../producers/join-chunks';
 import type { OpenMessageRecord, RecordedChunk } from '../producers/message-cluster';
 import type { InstanceRef } from './membership';
 import { ABANDON_LUA, APPEND_LUA, CLAIM_LUA, FINISH_LUA, GUARD_LUA, TAKE_LUA } from './message-scripts';
@@ -45,8 +46,6 @@ export interface RecordOwner extends InstanceRef {
 
 /** How long an ended message's record stays, refusing a re-open on every instance (s). */
 export const ENDED_WINDOW_SECONDS = 86_400;
-
-const decoder = new TextDecoder();
 
 /**
  * The message owner records in Redis (docs/architecture.md, "Messages across instances"):
@@ -368,24 +367,4 @@ function decodeChunks(raw: Record<string, string>): RecordedChunk[] {
       payload: v.startsWith('b') ? new Uint8Array(Buffer.from(v.slice(1), 'base64')) : v.slice(1),
     }))
     .sort((a, b) => a.chunkId - b.chunkId);
-}
-
-/** The text of chunks in order: consecutive binary chunks decode together (a character may span them). */
-export function joinChunks(chunks: RecordedChunk[]): string {
-  let text = '';
-  let binary: Uint8Array[] | undefined;
-  for (const c of chunks) {
-    if (typeof c.payload === 'string') {
-      if (binary) {
-        text += decoder.decode(Buffer.concat(binary));
-        binary = undefined;
-      }
-      text += c.payload;
-    } else {
-      binary ??= [];
-      binary.push(c.payload);
-    }
-  }
-  if (binary) text += decoder.decode(Buffer.concat(binary));
-  return text;
 }

@@ -23,6 +23,7 @@ import type { Logger } from 'pino';
 import type { AccessControl } from '../auth/access-control';
 import { type Principal, SYSTEM } from '../auth/principal';
 import { EndedIds } from './ended-ids';
+import { joinChunks } from './join-chunks';
 import type { ClaimResult, MessageCluster } from './message-cluster';
 import { messageIdGenerator } from './message-id-generator';
 import { MessageRuns } from './message-runs';
@@ -94,7 +95,6 @@ export interface DeadLetterReplay {
 }
 
 const MAX_DEAD_LETTERS = 1000;
-const decoder = new TextDecoder();
 
 /**
  * The life of one chat message (ARCHITECTURE): `open` registers it in the StreamCache and
@@ -709,25 +709,6 @@ function storedInput(
     firstEventId: open.firstEventId,
     lastEventId: open.lastEventId,
   };
-}
-
-function joinChunks(chunks: MessageChunk[]): string {
-  let text = '';
-  let binary: Uint8Array[] | undefined;
-  for (const c of chunks) {
-    if (typeof c.payload === 'string') {
-      if (binary) {
-        text += decoder.decode(Buffer.concat(binary));
-        binary = undefined;
-      }
-      text += c.payload;
-    } else {
-      binary ??= [];
-      binary.push(c.payload);
-    }
-  }
-  if (binary) text += decoder.decode(Buffer.concat(binary));
-  return text;
 }
 
 function decodeBase64(b64: string): Uint8Array {

@@ -1,0 +1,24 @@
+const decoder = new TextDecoder();
+
+/**
+ * The text of a message's chunks, in the order given: consecutive binary chunks decode
+ * together, because one UTF-8 character may span two of them.
+ */
+export function joinChunks(chunks: ReadonlyArray<{ payload: string | Uint8Array }>): string {
+  let text = '';
+  let binary: Uint8Array[] | undefined;
+  for (const c of chunks) {
+    if (typeof c.payload === 'string') {
+      if (binary) {
+        text += decoder.decode(Buffer.concat(binary));
+        binary = undefined;
+      }
+      text += c.payload;
+    } else {
+      binary ??= [];
+      binary.push(c.payload);
+    }
+  }
+  if (binary) text += decoder.decode(Buffer.concat(binary));
+  return text;
+}
