@@ -143,6 +143,26 @@ async function writeAcked(w: MessageWriter, n: number, random: () => number, fro
   return tokens.join('');
 }
 
+/**
+ * Three instances, readers on B and C, and a message produced on A whose first `chunks`
+ * chunks are acknowledged and on every reader: where the cancel, takeover and fencing
+ * tests start.
+ */
+async function messageOnA(scenario: string, chunks: number) {
+  const { seed, stream } = announce(10, scenario);
+  const random = stream(0);
+  const { prefix, nodes } = await cluster();
+  const [a, b, c] = nodes as [SpoolProcess, SpoolProcess, SpoolProcess];
+  const readers = await readersOn(b, c);
+  const w = producerOn(a).openMessage(META);
+  const text = await writeAcked(w, chunks, random);
+  await until(
+    () => readers.every((r) => r.check.deltas(w.messageId) === chunks),
+    `the first ${chunks} chunks on every reader`,
+  );
+  return { seed, random, prefix, a, b, c, readers, w, text };
+}
+
 async function call(base: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, {
     method,
@@ -232,18 +252,7 @@ describe('scenario 10: instance faults in a cluster', () => {
   });
 
   it('cancel sent to C ends a message produced on A: the writer on A is refused, readers on B and C see cancelled', async () => {
-    const { seed, stream } = announce(10, 'cancel from another instance');
-    const random = stream(0);
-    const { nodes } = await cluster();
-    const [a, b, c] = nodes as [SpoolProcess, SpoolProcess, SpoolProcess];
-    const readers = await readersOn(b, c);
-    const producer = producerOn(a);
-    const w = producer.openMessage(META);
-    const acked = await writeAcked(w, 50, random);
-    await until(
-      () => readers.every((r) => r.check.deltas(w.messageId) === 50),
-      'the first chunks on every reader',
-    );
+    const { seed, b, c, readers, w, text: acked } = await messageOnA('cancel from another instance', 50);
 
     const cancelled = await call(c.url, 'POST', `/v1/messages/${w.messageId}/end`, { reason: 'cancelled' });
     expect(cancelled).toEqual({ status: 200, body: { messageId: w.messageId, reason: 'cancelled' } });
@@ -278,18 +287,15 @@ describe('scenario 10: instance faults in a cluster', () => {
   });
 
   it('takeover: the owner A SIGKILLed, readers on B and C get msg.end error with the text so far, stored, one completion record', async () => {
-    const { seed, stream } = announce(10, 'takeover of a SIGKILLed owner');
-    const random = stream(0);
-    const { prefix, nodes } = await cluster();
-    const [a, b, c] = nodes as [SpoolProcess, SpoolProcess, SpoolProcess];
-    const readers = await readersOn(b, c);
-    const producer = producerOn(a);
-    const w = producer.openMessage(META);
-    const soFar = await writeAcked(w, 200, random);
-    await until(
-      () => readers.every((r) => r.check.deltas(w.messageId) === 200),
-      'the text so far on every reader',
-    );
+    const {
+      seed,
+      prefix,
+      a,
+      b,
+      readers,
+      w,
+      text: soFar,
+    } = await messageOnA('takeover of a SIGKILLed owner', 200);
 
     const killedAt = Date.now();
     await a.stop('SIGKILL');
@@ -328,15 +334,16 @@ describe('scenario 10: instance faults in a cluster', () => {
   });
 
   it('fencing: the owner A SIGSTOPped past the TTL then SIGCONTed, its late writes get FENCED and no reader sees them', async () => {
-    const { seed, stream } = announce(10, 'fencing of a paused owner');
-    const random = stream(0);
-    const { prefix, nodes } = await cluster();
-    const [a, b, c] = nodes as [SpoolProcess, SpoolProcess, SpoolProcess];
-    const readers = await readersOn(b, c);
-    const producer = producerOn(a);
-    const w = producer.openMessage(META);
-    const kept = await writeAcked(w, 100, random);
-    await until(() => readers.every((r) => r.check.deltas(w.messageId) === 100), 'the kept text everywhere');
+    const {
+      seed,
+      random,
+      prefix,
+      a,
+      b,
+      readers,
+      w,
+      text: kept,
+    } = await messageOnA('fencing of a paused owner', 100);
 
     const stoppedAt = Date.now();
     a.pause();
