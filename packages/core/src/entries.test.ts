@@ -11,6 +11,7 @@ import * as flow from './flow';
 import * as core from './index';
 import * as internal from './internal';
 import * as log from './log';
+import * as logger from './logger';
 import * as pipeline from './pipeline';
 import * as protocol from './protocol';
 import * as stats from './stats';
@@ -18,7 +19,7 @@ import * as store from './store';
 import * as clock from './time/clock';
 import * as seeded from './time/seeded-random';
 
-const modules = [broker, cache, errors, flow, log, pipeline, protocol, stats, store, clock, seeded];
+const modules = [broker, cache, errors, flow, log, logger, pipeline, protocol, stats, store, clock, seeded];
 const names = (m: object) => Object.keys(m).sort();
 
 describe('core entries', () => {

@@ -82,6 +82,7 @@ export {
   type WithCustomFields,
 } from './cache';
 export { ErrorCode, isSpoolError, SpoolError } from './errors';
+export { type Logger, silentLogger } from './logger';
 export {
   type BackoffOptions,
   backoffDefaults,
