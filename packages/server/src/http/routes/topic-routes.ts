@@ -47,7 +47,7 @@ export function registerTopicRoutes(router: Router<RouteContext>, deps: TopicRou
   const { topics, topicDirectory, publishFor } = deps;
   // Idempotency keys of HTTP publishes, one window per registration, so per server (the
   // WebSocket adapter keeps its own).
-  const window = new IdempotencyWindow(wsDefaults.idempotencyWindow);
+  const publishKeys = new IdempotencyWindow(wsDefaults.idempotencyWindow);
   router.post('/v1/topics/:topic/events', async (_req, { topic }, ctx) => {
     const name = topic!;
     await ctx.authorize('publish', name);
@@ -63,7 +63,7 @@ export function registerTopicRoutes(router: Router<RouteContext>, deps: TopicRou
     if (key === undefined) {
       return jsonResponse({ id: await publishFor(principalId, name, body.data, { event: body.event }) }, 201);
     }
-    const { id } = await window.run(principalId, `${name}\u0000${key}`, () =>
+    const { id } = await publishKeys.run(principalId, `${name}\u0000${key}`, () =>
       publishFor(principalId, name, body.data, { event: body.event, key }),
     );
     return jsonResponse({ id }, 201);
