@@ -20,9 +20,10 @@ import type { TopicDirectory } from './topic-directory';
 import type { WsAdapter } from './ws/adapter';
 
 /**
- * The parts of a Spool server that its stats, metrics and routes read: an interface of its
- * own, which `Spool` implements, so that none of them imports the server itself and the
- * server's modules form no import cycle (docs/architecture.md, "Server parts").
+ * The parts of a Spool server that its stats, metrics and cluster glue read: an interface of
+ * its own, which `Spool` implements, so that none of them imports the server itself and the
+ * server's modules form no import cycle (docs/architecture.md, "Server parts"). Route groups
+ * take fewer: each is registered with only the parts it reads.
  */
 export interface SpoolParts {
   readonly cache: StreamCache;

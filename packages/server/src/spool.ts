@@ -27,9 +27,17 @@ import type { ClusterMembership } from './cluster/membership';
 import { dispatch } from './http/dispatch';
 import { registerHealthRoutes } from './http/health-routes';
 import { nodeListener } from './http/node-bridge';
-import type { RouteContext, RouteServices } from './http/route-context';
+import type { RouteContext } from './http/route-context';
 import { Router } from './http/router';
-import { registerApiRoutes } from './http/routes';
+import {
+  registerBrokerRoutes,
+  registerChannelHistoryRoutes,
+  registerMessageRoutes,
+  registerMetricsRoutes,
+  registerOperatorRoutes,
+  registerStoreRoutes,
+  registerTopicRoutes,
+} from './http/routes';
 // Known broker keys and per-instance Prometheus metrics
 import { KnownStreamKeys, trackStreamKeys } from './metrics/known-stream-keys';
 import { SpoolMetrics } from './metrics/spool-metrics';
@@ -39,6 +47,7 @@ import { ChatProducer, COMPLETED_STREAM } from './producers/chat-producer';
 import type { MessageCluster, MessageDirectory } from './producers/message-cluster';
 import type { RunHandle, RunWork } from './producers/message-runs';
 import type { PublishOptions } from './publish-options';
+import type { SpoolParts } from './server-parts';
 import { resolveSseOptions, SseEndpoint } from './sse/sse-endpoint';
 import { type Readiness, readiness, type ServerStats, StatsPublisher } from './stats';
 import type { TopicDirectory } from './topic-directory';
@@ -50,7 +59,7 @@ import { resolveWsOptions, wsDefaults } from './ws/ws-options';
  * A Spool server: topics, the chat pipeline, WebSocket and SSE fan-out, and the HTTP API,
  * embeddable in any Node server. Create it with {@link createSpool}.
  */
-export class Spool implements RouteServices {
+export class Spool implements SpoolParts {
   /** The StreamCache holding the messages that stream now. */
   readonly cache: StreamCache;
   /** Where finished messages are saved (the `store` option; an in-memory store by default). */
@@ -219,9 +228,36 @@ export class Spool implements RouteServices {
     this.router.get('/v1/topics/:topic/events', (request, { topic }) => this.sse.handle(request, topic!), {
       access: 'public', // SSE authenticates itself: it also checks the origin
     });
-    registerHealthRoutes(this.router);
-    registerApiRoutes(this.router);
+    registerHealthRoutes(this.router, { readiness: () => this.readiness() });
+    // Each route group gets only the parts it reads (docs/architecture.md).
+    const storeBreaker = this.breakers.store;
+    registerTopicRoutes(this.router, {
+      topics: this.topics,
+      topicDirectory: this.topicDirectory,
+      publishFor: (principalId, topic, data, options) => this.publishFor(principalId, topic, data, options),
+    });
+    registerMessageRoutes(this.router, {
+      messages: this.messages,
+      cache: this.cache,
+      store: this.store,
+      storeBreaker,
+      audit: this.audit,
+      cluster: () => this.cluster,
+    });
+    registerChannelHistoryRoutes(this.router, { store: this.store, storeBreaker, messages: this.messages });
+    registerStoreRoutes(this.router, { store: this.store, storeBreaker });
+    registerBrokerRoutes(this.router, {
+      broker: this.broker,
+      streamKeys: this.streamKeys,
+      audit: this.audit,
+    });
+    registerOperatorRoutes(this.router, {
+      stats: () => this.stats(),
+      messages: this.messages,
+      audit: this.audit,
+    });
     this.metrics = new SpoolMetrics(this);
+    registerMetricsRoutes(this.router, { metrics: this.metrics });
     this.statsPublisher = new StatsPublisher(this, options.statsIntervalMs ?? spoolDefaults.statsIntervalMs);
     this.scheduleReplay(options.deadLetterReplayMs ?? spoolDefaults.deadLetterReplayMs);
   }

@@ -1,8 +1,33 @@
 import { SpoolError } from '@spool/core';
+import type { Logger } from 'pino';
+import type { AccessControl } from '../auth/access-control';
+import type { PrincipalLimiter } from '../auth/principal-limits';
+import type { SpoolMetrics } from '../metrics/spool-metrics';
 import { optionsResponse, withCors } from './cors';
 import { errorResponse } from './errors';
 import { readJson } from './read-json';
-import { ANONYMOUS, type RouteContext, type RouteServices } from './route-context';
+import { ANONYMOUS, type RouteContext } from './route-context';
+import type { Router } from './router';
+
+/**
+ * What {@link dispatch} reads of the server: the routes, who may call them and how often,
+ * the body limit, and where failures and durations go. The routes themselves hold what
+ * they read of the server (each group's deps), never this.
+ */
+export interface DispatchServices {
+  /** The routes, with the parts each group was registered with. */
+  readonly router: Router<RouteContext>;
+  /** The Host and Origin check, authentication and authorization. */
+  readonly access: Pick<AccessControl, 'checkHostAndOrigin' | 'authenticate' | 'authorize'>;
+  /** The rate per principal (docs/security.md, "Defaults"). */
+  readonly principalLimits: Pick<PrincipalLimiter, 'take'>;
+  /** Largest JSON request body, in bytes. */
+  readonly maxBodyBytes: number;
+  /** Where a route's 5xx failure is logged. */
+  readonly logger: Pick<Logger, 'error'>;
+  /** Request durations, labelled by route pattern. */
+  readonly metrics: Pick<SpoolMetrics, 'observeRequest'>;
+}
 
 /**
  * The fetch-style entry point: check the Host and the Origin (403 before anything else),
@@ -12,7 +37,7 @@ import { ANONYMOUS, type RouteContext, type RouteServices } from './route-contex
  * preflight's answer); another method gets 405 `METHOD_NOT_ALLOWED` with `Allow`. A
  * browser's request (one with `Origin`) gets the CORS headers on every answer.
  */
-export async function dispatch(spool: RouteServices, request: Request): Promise<Response> {
+export async function dispatch(spool: DispatchServices, request: Request): Promise<Response> {
   // Request durations for /metrics, labelled by route pattern (bounded cardinality)
   const started = performance.now();
   let route = 'unmatched';
@@ -24,7 +49,7 @@ export async function dispatch(spool: RouteServices, request: Request): Promise<
 }
 
 async function dispatchRoute(
-  spool: RouteServices,
+  spool: DispatchServices,
   request: Request,
   matched: (pattern: string) => void,
 ): Promise<Response> {
@@ -46,7 +71,7 @@ async function dispatchRoute(
 }
 
 async function routeResponse(
-  spool: RouteServices,
+  spool: DispatchServices,
   request: Request,
   url: URL,
   matched: (pattern: string) => void,
@@ -73,7 +98,6 @@ async function routeResponse(
     if (route.access !== 'public') spool.principalLimits.take(principal);
     if (route.access === 'admin') await spool.access.authorize(principal, 'admin');
     const ctx: RouteContext = {
-      spool,
       principal,
       url,
       json: <T>() => readJson<T>(request, spool.maxBodyBytes),

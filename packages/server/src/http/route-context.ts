@@ -1,36 +1,19 @@
 import type { Action, Principal } from '../auth/principal';
-import type { SpoolMetrics } from '../metrics/spool-metrics';
-import type { SpoolParts } from '../server-parts';
-import type { Readiness, ServerStats } from '../stats';
-import type { Router } from './router';
 
 /**
- * What route handlers reach of the server through `ctx.spool`: its parts, plus the router
- * (to register routes), its metrics, stats and readiness. `Spool` implements it.
- */
-export interface RouteServices extends SpoolParts {
-  /** Register more routes here; `fetch` dispatches to them. */
-  readonly router: Router<RouteContext>;
-  readonly metrics: SpoolMetrics;
-  stats(): Promise<ServerStats>;
-  readiness(): Promise<Readiness>;
-}
-
-/**
- * What every route handler gets besides the request and its params: the Spool instance
- * (cache, store, broker, topics, chat producer, stats), the authenticated principal, and
- * helpers that throw the right typed errors.
+ * What every route handler gets besides the request and its params: the request's own
+ * things only (the authenticated principal, the parsed URL, and helpers that throw the right
+ * typed errors). What a route reads of the server it gets when it is registered: each route
+ * group takes the few parts it uses (docs/architecture.md, "How the server's modules depend
+ * on each other").
  *
  * @example
- * router.post('/v1/topics/:topic/events', async (req, { topic }, ctx) => {
+ * router.post('/v1/topics/:topic/echo', async (req, { topic }, ctx) => {
  *   await ctx.authorize('publish', topic);
- *   const body = await ctx.json<{ event?: string; data: unknown }>();
- *   return jsonResponse({ id: await ctx.spool.publish(topic, body?.data, { event: body?.event }) }, 201);
+ *   return jsonResponse({ topic, who: ctx.principal.id, body: await ctx.json() });
  * });
  */
 export interface RouteContext {
-  /** The server's services a route uses. */
-  spool: RouteServices;
   /** The caller (`anonymous` on public routes). */
   principal: Principal;
   /** The request's URL, parsed. */

@@ -8,7 +8,7 @@ export type RouteAccess = 'public' | 'user' | 'admin';
 
 /**
  * A route handler. `ctx` is whatever the owner of the router passes at dispatch time;
- * for Spool it is a `RouteContext` (principal, the Spool instance, body helpers).
+ * for Spool it is a `RouteContext` (the principal, the URL, body and authorization helpers).
  */
 export type RouteHandler<Ctx> = (
   request: Request,

@@ -1,6 +1,7 @@
-import { type BrokerStreamSnapshot, isSpoolError, type StreamEntry } from '@spool/core';
+import { type BrokerStreamSnapshot, isSpoolError, type StreamBroker, type StreamEntry } from '@spool/core';
 import * as v from 'valibot';
-import { brokerStreamSnapshot } from '../../metrics/known-stream-keys';
+import type { AuditLog } from '../../audit/audit-log';
+import { brokerStreamSnapshot, type KnownStreamKeys } from '../../metrics/known-stream-keys';
 import { jsonResponse } from '../errors';
 import type { RouteContext } from '../route-context';
 import type { Router } from '../router';
@@ -60,6 +61,16 @@ const autoclaimBody = v.object({
   count: v.optional(count),
 });
 
+/** What the broker routes read of the server. */
+export interface BrokerRouteDeps {
+  /** The broker every route reads and writes. */
+  readonly broker: StreamBroker;
+  /** The streams written through `broker`, which `GET /v1/streams` lists (the broker cannot list keys). */
+  readonly streamKeys: Pick<KnownStreamKeys, 'list'>;
+  /** Where claims and the admin deletes are audited (docs/security.md, "Audit log"). */
+  readonly audit: Pick<AuditLog, 'record'>;
+}
+
 /**
  * The consumer-group routes of docs/http-api.md, one per broker
  * command, with Redis's semantics and error codes (`NOGROUP`, `BUSYGROUP`, `NO_SUCH_KEY`…):
@@ -68,16 +79,17 @@ const autoclaimBody = v.object({
  * known streams, delete a consumer, destroy a group. Each needs the `broker` action on the
  * stream's key.
  *
- * @example registerBrokerRoutes(spool.router);
+ * @example registerBrokerRoutes(router, { broker, streamKeys, audit });
  */
-export function registerBrokerRoutes(router: Router<RouteContext>): void {
+export function registerBrokerRoutes(router: Router<RouteContext>, deps: BrokerRouteDeps): void {
+  const { broker, streamKeys, audit } = deps;
   router.get(
     '/v1/streams',
     async (_req, _params, ctx) => {
-      const page = listPage(ctx.spool.streamKeys.list(), (k) => k, compareText, ctx.url);
+      const page = listPage(streamKeys.list(), (k) => k, compareText, ctx.url);
       const items: BrokerStreamSnapshot[] = [];
       for (const key of page.items) {
-        const snapshot = await brokerStreamSnapshot(ctx.spool.broker, key);
+        const snapshot = await brokerStreamSnapshot(broker, key);
         if (snapshot) items.push(snapshot);
       }
       return jsonResponse({ items, next: page.next });
@@ -88,7 +100,7 @@ export function registerBrokerRoutes(router: Router<RouteContext>): void {
   router.post('/v1/streams/:key/entries', async (_req, { key }, ctx) => {
     await ctx.authorize('broker', key);
     const body = await readBody(ctx, addBody, 'POST /v1/streams/:key/entries');
-    const id = await ctx.spool.broker.xadd(key!, body.fields, { id: body.id, maxLen: body.maxLen });
+    const id = await broker.xadd(key!, body.fields, { id: body.id, maxLen: body.maxLen });
     return jsonResponse({ id }, 201);
   });
 
@@ -103,7 +115,6 @@ export function registerBrokerRoutes(router: Router<RouteContext>): void {
       { min: 1, max: brokerRouteLimits.maxCount },
       brokerRouteLimits.defaultCount,
     );
-    const broker = ctx.spool.broker;
     const entries = flagParam(ctx.url, 'rev')
       ? await broker.xrevrange(key!, end, start, n)
       : await broker.xrange(key!, start, end, n);
@@ -113,7 +124,7 @@ export function registerBrokerRoutes(router: Router<RouteContext>): void {
   router.post('/v1/streams/:key/groups', async (_req, { key }, ctx) => {
     await ctx.authorize('broker', key);
     const body = await readBody(ctx, groupBody, 'POST /v1/streams/:key/groups');
-    await ctx.spool.broker.xgroupCreate(key!, body.group, body.id ?? '$', {
+    await broker.xgroupCreate(key!, body.group, body.id ?? '$', {
       mkStream: body.mkStream === true,
     });
     return jsonResponse({ ok: true }, 201);
@@ -136,7 +147,7 @@ export function registerBrokerRoutes(router: Router<RouteContext>): void {
           : Math.min(requested || brokerRouteLimits.maxBlockMs, brokerRouteLimits.maxBlockMs);
       const id = ctx.url.searchParams.get('id') || '>';
       try {
-        const reply = await ctx.spool.broker.xreadgroup(group!, consumer!, [[key!, id]], {
+        const reply = await broker.xreadgroup(group!, consumer!, [[key!, id]], {
           count: n,
           block,
           signal: request.signal,
@@ -153,14 +164,13 @@ export function registerBrokerRoutes(router: Router<RouteContext>): void {
   router.post('/v1/streams/:key/groups/:group/ack', async (_req, { key, group }, ctx) => {
     await ctx.authorize('broker', key);
     const body = await readBody(ctx, ackBody, 'POST /v1/streams/:key/groups/:group/ack');
-    return jsonResponse({ acked: await ctx.spool.broker.xack(key!, group!, body.ids) });
+    return jsonResponse({ acked: await broker.xack(key!, group!, body.ids) });
   });
 
   router.get('/v1/streams/:key/groups/:group/pending', async (_req, { key, group }, ctx) => {
     await ctx.authorize('broker', key);
     const q = ctx.url.searchParams;
     const extended = ['start', 'end', 'count', 'consumer', 'idle'].some((name) => q.has(name));
-    const broker = ctx.spool.broker;
     if (!extended) return jsonResponse(await broker.xpending(key!, group!));
     const entries = await broker.xpendingRange(key!, group!, {
       start: boundParam(q, 'start', '-'),
@@ -180,18 +190,11 @@ export function registerBrokerRoutes(router: Router<RouteContext>): void {
   router.post('/v1/streams/:key/groups/:group/autoclaim', async (_req, { key, group }, ctx) => {
     await ctx.authorize('broker', key);
     const body = await readBody(ctx, autoclaimBody, 'POST /v1/streams/:key/groups/:group/autoclaim');
-    const reply = await ctx.spool.broker.xautoclaim(
-      key!,
-      group!,
-      body.consumer,
-      body.minIdleMs,
-      body.start ?? '0-0',
-      {
-        count: body.count ?? 100,
-      },
-    );
+    const reply = await broker.xautoclaim(key!, group!, body.consumer, body.minIdleMs, body.start ?? '0-0', {
+      count: body.count ?? 100,
+    });
     const entries = reply.entries.filter(hasFields);
-    ctx.spool.audit.record('claim', ctx.principal, {
+    audit.record('claim', ctx.principal, {
       key,
       group,
       consumer: body.consumer,
@@ -204,7 +207,6 @@ export function registerBrokerRoutes(router: Router<RouteContext>): void {
 
   router.get('/v1/streams/:key', async (_req, { key }, ctx) => {
     await ctx.authorize('broker', key);
-    const broker = ctx.spool.broker;
     const info = await broker.xinfoStream(key!);
     const groups = await broker.xinfoGroups(key!);
     const described = [];
@@ -235,8 +237,8 @@ export function registerBrokerRoutes(router: Router<RouteContext>): void {
   router.delete(
     '/v1/streams/:key/groups/:group/consumers/:consumer',
     async (_req, { key, group, consumer }, ctx) => {
-      const pending = await ctx.spool.broker.xgroupDelConsumer(key!, group!, consumer!);
-      ctx.spool.audit.record('consumer.deleted', ctx.principal, { key, group, consumer, pending });
+      const pending = await broker.xgroupDelConsumer(key!, group!, consumer!);
+      audit.record('consumer.deleted', ctx.principal, { key, group, consumer, pending });
       return jsonResponse({ pending });
     },
     { access: 'admin' },
@@ -246,8 +248,8 @@ export function registerBrokerRoutes(router: Router<RouteContext>): void {
     '/v1/streams/:key/groups/:group',
     async (_req, { key, group }, ctx) => {
       // A missing group is `{ destroyed: false }` (Redis answers 0); a missing key is NO_SUCH_KEY.
-      const destroyed = (await ctx.spool.broker.xgroupDestroy(key!, group!)) === 1;
-      ctx.spool.audit.record('group.destroyed', ctx.principal, { key, group, destroyed });
+      const destroyed = (await broker.xgroupDestroy(key!, group!)) === 1;
+      audit.record('group.destroyed', ctx.principal, { key, group, destroyed });
       return jsonResponse({ destroyed });
     },
     { access: 'admin' },

@@ -1,28 +1,41 @@
 import {
   type ChannelHistoryItem,
   type ChannelHistoryPage,
+  type CircuitBreaker,
   channelTopic,
   compareEventIds,
   type EventId,
+  type MessageStore,
   parseEventId,
   type StoredMessage,
   type WireStreamMeta,
 } from '@spool/core';
+import type { ChatProducer } from '../../producers/chat-producer';
 import { jsonResponse } from '../errors';
-import type { RouteContext, RouteServices } from '../route-context';
+import type { RouteContext } from '../route-context';
 import type { Router } from '../router';
 import { channelTypeParam, intParam } from './request-input';
 
 /** Bounds of the `limit` of `GET /v1/channels/:type/:id/messages`. */
 export const channelHistoryDefaults = Object.freeze({ limit: 50, maxLimit: 1000 });
 
+/** What the channel history reads of the server. */
+export interface ChannelHistoryDeps {
+  /** The store of finished messages. */
+  readonly store: MessageStore;
+  /** The store's circuit breaker, which every read goes through. */
+  readonly storeBreaker: CircuitBreaker;
+  /** The chat pipeline: messages still streaming, and those whose save failed. */
+  readonly messages: Pick<ChatProducer, 'deadLetters' | 'openMessages'>;
+}
+
 /**
  * `GET /v1/channels/:type/:id/messages?before=<eventId>&limit=50`: what a chat UI loads on
  * scroll-up (docs/http-api.md, "Channel history"). Needs `subscribe` on the channel.
  *
- * @example registerChannelHistoryRoutes(spool.router);
+ * @example registerChannelHistoryRoutes(router, { store, storeBreaker: breakers.store, messages });
  */
-export function registerChannelHistoryRoutes(router: Router<RouteContext>): void {
+export function registerChannelHistoryRoutes(router: Router<RouteContext>, deps: ChannelHistoryDeps): void {
   router.get('/v1/channels/:type/:id/messages', async (_req, params, ctx) => {
     const channelType = channelTypeParam(params.type!);
     const channelId = params.id!;
@@ -37,7 +50,7 @@ export function registerChannelHistoryRoutes(router: Router<RouteContext>): void
       channelHistoryDefaults.limit,
     );
     await ctx.authorize('subscribe', channelTopic(channelType, channelId));
-    return jsonResponse(await channelHistory(ctx.spool, { channelType, channelId }, before, limit));
+    return jsonResponse(await channelHistory(deps, { channelType, channelId }, before, limit));
   });
 }
 
@@ -49,21 +62,21 @@ export function registerChannelHistoryRoutes(router: Router<RouteContext>): void
  * @throws SpoolError `INVALID_EVENT_ID`, and the store's (`STORE_UNAVAILABLE`, `CIRCUIT_OPEN`)
  */
 export async function channelHistory(
-  spool: RouteServices,
+  deps: ChannelHistoryDeps,
   channel: { channelType: number; channelId: string },
   before: EventId | undefined,
   limit: number,
 ): Promise<ChannelHistoryPage> {
   const topic = channelTopic(channel.channelType, channel.channelId);
   const below = (id: EventId) => id !== '' && (before === undefined || compareEventIds(id, before) < 0);
-  const page = await spool.breakers.store.execute(() => spool.store.listBefore(channel, before, { limit }));
+  const page = await deps.storeBreaker.execute(() => deps.store.listBefore(channel, before, { limit }));
   const byId = new Map<string, ChannelHistoryItem>();
-  for (const letter of spool.messages.deadLetters) {
+  for (const letter of deps.messages.deadLetters) {
     const m = letter.message;
     if (letter.topic !== topic || !below(m.firstEventId)) continue;
     byId.set(m.messageId, { ...fromStored(m), persisted: false });
   }
-  for (const open of await spool.messages.openMessages(topic)) {
+  for (const open of await deps.messages.openMessages(topic)) {
     const first = open.firstEventId;
     if (first === undefined || !below(first)) continue;
     byId.set(open.snapshot.messageId, {

@@ -1,22 +1,14 @@
-import type { RouteContext } from '../route-context';
-import type { Router } from '../router';
-import { registerBrokerRoutes } from './broker-routes';
-import { registerChannelHistoryRoutes } from './channel-history';
-import { registerMessageRoutes } from './message-routes';
-import { registerOperatorRoutes } from './operator-routes';
-import { registerStoreRoutes } from './store-routes';
-import { registerTopicRoutes } from './topic-routes';
-
 /**
- * The HTTP API routes of docs/http-api.md; `createSpool` calls this once. SSE
- * (`GET /v1/topics/:topic/events`), `/healthz` and `/readyz` are registered by
- * `createSpool` itself, and `POST /v1/demo/replies` by `spool serve --demo`.
+ * The HTTP API route groups of docs/http-api.md. Each takes the router and the few parts of
+ * the server it reads (its deps), so a group can be served, and tested, without the rest of
+ * the server. `createSpool` registers them all; SSE (`GET /v1/topics/:topic/events`),
+ * `/healthz` and `/readyz` are registered by `createSpool` itself, and
+ * `POST /v1/demo/replies` by `spool serve --demo`.
  */
-export function registerApiRoutes(router: Router<RouteContext>): void {
-  registerTopicRoutes(router);
-  registerMessageRoutes(router);
-  registerChannelHistoryRoutes(router);
-  registerStoreRoutes(router);
-  registerBrokerRoutes(router);
-  registerOperatorRoutes(router);
-}
+export { type BrokerRouteDeps, registerBrokerRoutes } from './broker-routes';
+export { type ChannelHistoryDeps, registerChannelHistoryRoutes } from './channel-history';
+export { type MessageRouteDeps, registerMessageRoutes } from './message-routes';
+export { type MetricsRouteDeps, registerMetricsRoutes } from './metrics-routes';
+export { type OperatorRouteDeps, registerOperatorRoutes } from './operator-routes';
+export { registerStoreRoutes, type StoreRouteDeps } from './store-routes';
+export { registerTopicRoutes, type TopicRouteDeps } from './topic-routes';

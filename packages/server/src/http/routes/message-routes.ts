@@ -1,14 +1,18 @@
 import {
   type ActiveStreamSnapshot,
+  type CircuitBreaker,
   channelTopic,
+  type MessageStore,
   SpoolError,
+  type StreamCache,
   type StreamMeta,
   type StreamView,
   toMessageId,
   utf8ByteLength,
 } from '@spool/core';
 import * as v from 'valibot';
-import { toWireMeta } from '../../producers/chat-producer';
+import type { AuditLog } from '../../audit/audit-log';
+import { type ChatProducer, toWireMeta } from '../../producers/chat-producer';
 import type { MessageDirectory, OpenMessageRecord } from '../../producers/message-cluster';
 import { applyMetaPatch } from '../../producers/meta-patch';
 import { jsonResponse } from '../errors';
@@ -90,6 +94,26 @@ export function activeStreamSnapshot(view: StreamView): ActiveStreamSnapshot {
   };
 }
 
+/** What the message routes read of the server. */
+export interface MessageRouteDeps {
+  /** The chat pipeline that opens, appends to and ends messages. */
+  readonly messages: Pick<ChatProducer, 'open' | 'append' | 'end'>;
+  /** The messages streaming on this instance (memory mode reads and patches them here). */
+  readonly cache: StreamCache;
+  /** The store of finished messages. */
+  readonly store: MessageStore;
+  /** The store's circuit breaker, which every read goes through. */
+  readonly storeBreaker: CircuitBreaker;
+  /** Where the ends of streams and channels are audited (docs/security.md, "Audit log"). */
+  readonly audit: Pick<AuditLog, 'record'>;
+  /**
+   * Cluster mode: the shared records of open messages (docs/architecture.md, "Messages across
+   * instances"), read per request since the server joins a cluster after its routes exist;
+   * undefined in memory mode.
+   */
+  cluster(): MessageDirectory | undefined;
+}
+
 /**
  * The message routes (the StreamCache) of docs/http-api.md: open, append a
  * chunk, end with a reason, update the metadata, read one message (open ones from the
@@ -97,12 +121,14 @@ export function activeStreamSnapshot(view: StreamView): ActiveStreamSnapshot {
  * field; plus the channel routes: end every stream in a channel, and whether it has one.
  * Producing needs the `produce` action on the message's channel topic, reading `subscribe`.
  *
- * @example registerMessageRoutes(spool.router);
+ * @example
+ * registerMessageRoutes(router, { messages, cache, store, storeBreaker, audit, cluster: () => undefined });
  */
-export function registerMessageRoutes(router: Router<RouteContext>): void {
+export function registerMessageRoutes(router: Router<RouteContext>, deps: MessageRouteDeps): void {
+  const { messages, cache, store, storeBreaker, audit } = deps;
   router.post('/v1/messages', async (_req, _params, ctx) => {
     const meta = await readBody(ctx, openBody, 'POST /v1/messages');
-    const { messageId, id } = await ctx.spool.messages.open(meta, ctx.principal);
+    const { messageId, id } = await messages.open(meta, ctx.principal);
     return jsonResponse({ messageId, id }, 201);
   });
 
@@ -117,7 +143,7 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
       );
     }
     const chunk = body.b64 === undefined ? { text: body.text! } : { b64: body.b64 };
-    const id = await ctx.spool.messages.append(messageId, body.chunkId, chunk, ctx.principal);
+    const id = await messages.append(messageId, body.chunkId, chunk, ctx.principal);
     return jsonResponse({ id });
   });
 
@@ -125,15 +151,15 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
     const messageId = toMessageId(params.id!);
     const body = await readBody(ctx, endBody, 'POST /v1/messages/:id/end');
     const why = body.reason ?? 'success';
-    await ctx.spool.messages.end(messageId, why, ctx.principal);
-    ctx.spool.audit.record('stream.ended', ctx.principal, { messageId, reason: why });
+    await messages.end(messageId, why, ctx.principal);
+    audit.record('stream.ended', ctx.principal, { messageId, reason: why });
     return jsonResponse({ messageId, reason: why });
   });
 
   router.patch('/v1/messages/:id', async (_req, params, ctx) => {
     const messageId = toMessageId(params.id!);
     const body = await readBody(ctx, patchBody, 'PATCH /v1/messages/:id');
-    const cluster = ctx.spool.cluster;
+    const cluster = deps.cluster();
     if (cluster) {
       // Cluster mode: the owner applies it, wherever the message is open.
       const open = await cluster.read(messageId);
@@ -141,13 +167,14 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
       await ctx.authorize('produce', open.topic);
       return jsonResponse({ meta: await cluster.patch(messageId, body, ctx.principal) });
     }
-    await ctx.authorize('produce', topicOf(openStream(ctx, messageId).meta));
-    return jsonResponse({ meta: toWireMeta(applyMetaPatch(ctx.spool.cache, messageId, body)) });
+    await ctx.authorize('produce', topicOf(openStream(cache, messageId).meta));
+    return jsonResponse({ meta: toWireMeta(applyMetaPatch(cache, messageId, body)) });
   });
 
   router.get('/v1/messages/:id', async (_req, params, ctx) => {
     const messageId = toMessageId(params.id!);
-    const open = await ctx.spool.cluster?.read(messageId);
+    const cluster = deps.cluster();
+    const open = await cluster?.read(messageId);
     if (open) {
       await ctx.authorize('subscribe', open.topic);
       return jsonResponse({
@@ -159,7 +186,7 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
         status: 'streaming',
       });
     }
-    const view = ctx.spool.cluster ? undefined : ctx.spool.cache.getStream(messageId);
+    const view = cluster ? undefined : cache.getStream(messageId);
     if (view) {
       await ctx.authorize('subscribe', topicOf(view.meta));
       return jsonResponse({
@@ -171,8 +198,7 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
         status: 'streaming',
       });
     }
-    const { store, breakers } = ctx.spool;
-    const stored = await breakers.store.execute(() => store.get(messageId));
+    const stored = await storeBreaker.execute(() => store.get(messageId));
     if (!stored) {
       throw new SpoolError(
         'MESSAGE_NOT_FOUND',
@@ -192,9 +218,9 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
   });
 
   router.get('/v1/messages', async (_req, _params, ctx) => {
-    const cache = ctx.spool.cache;
     const q = checkInput(listQuery, queryOf(ctx.url), 'query of GET /v1/messages');
-    if (ctx.spool.cluster) return clusterList(ctx, ctx.spool.cluster, q);
+    const cluster = deps.cluster();
+    if (cluster) return clusterList(ctx, cluster, q);
     let metas: StreamMeta[] | undefined;
     if (q.channelId !== undefined || q.channelType !== undefined) {
       if (q.channelId === undefined || q.channelType === undefined) {
@@ -209,7 +235,7 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
       if (q.field === undefined || q.value === undefined) {
         throw new SpoolError('BAD_REQUEST', 'Query by custom field with both `field` and `value`.');
       }
-      metas = byCustomField(ctx, q.field, q.value);
+      metas = byCustomField(cache, q.field, q.value);
     }
     const views: StreamView[] = [];
     if (metas) {
@@ -229,10 +255,11 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
     const body = await readBody(ctx, endBody, 'POST /v1/channels/:type/:id/end');
     await ctx.authorize('produce', channelTopic(type, channelId));
     const reason = body.reason ?? 'force';
-    const ended = ctx.spool.cluster
-      ? await ctx.spool.cluster.endChannel(channelId, type, reason, ctx.principal)
-      : ctx.spool.cache.endStreamInChannel(channelId, type, reason).ended.map(String);
-    ctx.spool.audit.record('channel.ended', ctx.principal, { channelType: type, channelId, reason, ended });
+    const cluster = deps.cluster();
+    const ended = cluster
+      ? await cluster.endChannel(channelId, type, reason, ctx.principal)
+      : cache.endStreamInChannel(channelId, type, reason).ended.map(String);
+    audit.record('channel.ended', ctx.principal, { channelType: type, channelId, reason, ended });
     return jsonResponse({ ended: ended.length });
   });
 
@@ -241,11 +268,12 @@ export function registerMessageRoutes(router: Router<RouteContext>): void {
     const channelId = params.id!;
     const topic = channelTopic(type, channelId);
     await ctx.authorize('subscribe', topic);
-    if (ctx.spool.cluster) {
-      const open = await ctx.spool.cluster.listOpen();
+    const cluster = deps.cluster();
+    if (cluster) {
+      const open = await cluster.listOpen();
       return jsonResponse({ active: open.some((r) => r.topic === topic) });
     }
-    return jsonResponse({ active: ctx.spool.cache.hasStreamInChannel(channelId, type) });
+    return jsonResponse({ active: cache.hasStreamInChannel(channelId, type) });
   });
 }
 
@@ -253,8 +281,8 @@ function topicOf(meta: StreamMeta): string {
   return channelTopic(meta.channelType, meta.channelId);
 }
 
-function openStream(ctx: RouteContext, messageId: string): StreamView {
-  const view = ctx.spool.cache.getStream(messageId);
+function openStream(cache: StreamCache, messageId: string): StreamView {
+  const view = cache.getStream(messageId);
   if (!view) throw notOpen(messageId);
   return view;
 }
@@ -332,8 +360,7 @@ function recordSnapshot(r: OpenMessageRecord): ActiveStreamSnapshot {
  * A query string value matches the custom field as text, and also as the JSON number,
  * boolean or null it spells (`?field=retryCount&value=3` finds the number 3).
  */
-function byCustomField(ctx: RouteContext, field: string, value: string): StreamMeta[] {
-  const cache = ctx.spool.cache;
+function byCustomField(cache: StreamCache, field: string, value: string): StreamMeta[] {
   const found = new Map(cache.getStreamsByCustomField(field, value).map((m) => [m.messageId, m]));
   let parsed: unknown;
   try {

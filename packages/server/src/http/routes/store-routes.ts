@@ -1,4 +1,10 @@
-import { SpoolError, type StoredMessagePage, type StoreFieldValue } from '@spool/core';
+import {
+  type CircuitBreaker,
+  type MessageStore,
+  SpoolError,
+  type StoredMessagePage,
+  type StoreFieldValue,
+} from '@spool/core';
 import * as v from 'valibot';
 import { jsonResponse } from '../errors';
 import type { RouteContext } from '../route-context';
@@ -19,15 +25,24 @@ const searchQuery = v.object({
   limit: v.optional(v.string()),
 });
 
+/** What the store routes read of the server. */
+export interface StoreRouteDeps {
+  /** The store of finished messages. */
+  readonly store: MessageStore;
+  /** The store's circuit breaker, which every read goes through. */
+  readonly storeBreaker: CircuitBreaker;
+}
+
 /**
  * `GET /v1/store/messages` (admin): searches the finished messages the store holds, by
  * channel (newest first by event ID, as the channel history), by sender or by custom field
  * (newest first by message ID), one filter per request, paged with `before`
  * (docs/http-api.md, "Stored messages"). What the dashboard's store search calls.
  *
- * @example registerStoreRoutes(spool.router);
+ * @example registerStoreRoutes(router, { store, storeBreaker: breakers.store });
  */
-export function registerStoreRoutes(router: Router<RouteContext>): void {
+export function registerStoreRoutes(router: Router<RouteContext>, deps: StoreRouteDeps): void {
+  const { store, storeBreaker } = deps;
   router.get(
     '/v1/store/messages',
     async (_req, _params, ctx) => {
@@ -48,20 +63,19 @@ export function registerStoreRoutes(router: Router<RouteContext>): void {
           'Search the store by exactly one of: `channelType` and `channelId`, `fromUid`, or `field` and `value`.',
         );
       }
-      const { store, breakers } = ctx.spool;
       let page: StoredMessagePage;
       if (byChannel) {
         if (q.channelId === undefined || q.channelType === undefined)
           throw new SpoolError('BAD_REQUEST', 'Search by channel with both `channelType` and `channelId`.');
         const channel = { channelType: channelTypeParam(q.channelType), channelId: q.channelId };
-        page = await breakers.store.execute(() => store.listBefore(channel, before, { limit }));
+        page = await storeBreaker.execute(() => store.listBefore(channel, before, { limit }));
       } else if (bySender) {
-        page = await breakers.store.execute(() => store.listBySender(q.fromUid!, before, { limit }));
+        page = await storeBreaker.execute(() => store.listBySender(q.fromUid!, before, { limit }));
       } else {
         if (q.field === undefined || q.value === undefined)
           throw new SpoolError('BAD_REQUEST', 'Search by custom field with both `field` and `value`.');
         const value = fieldValue(q.value, q.json === '1' || q.json === 'true');
-        page = await breakers.store.execute(() => store.listByField(q.field!, value, before, { limit }));
+        page = await storeBreaker.execute(() => store.listByField(q.field!, value, before, { limit }));
       }
       return jsonResponse(page);
     },

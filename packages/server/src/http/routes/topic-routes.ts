@@ -1,9 +1,11 @@
-import { SpoolError, type TopicStatsSnapshot } from '@spool/core';
+import { SpoolError, type TopicRegistry, type TopicStatsSnapshot } from '@spool/core';
 import * as v from 'valibot';
+import type { SpoolParts } from '../../server-parts';
+import type { TopicDirectory } from '../../topic-directory';
 import { IdempotencyWindow } from '../../ws/limits';
 import { wsDefaults } from '../../ws/ws-options';
 import { jsonResponse } from '../errors';
-import type { RouteContext, RouteServices } from '../route-context';
+import type { RouteContext } from '../route-context';
 import type { Router } from '../router';
 import { compareText, listPage } from './list-page';
 import { intParam, readBody } from './request-input';
@@ -21,8 +23,15 @@ const publishBody = v.object({
   ),
 });
 
-// Idempotency keys of HTTP publishes, per Spool instance (the WebSocket adapter keeps its own).
-const windows = new WeakMap<RouteServices, IdempotencyWindow>();
+/** What the topic routes read of the server. */
+export interface TopicRouteDeps {
+  /** The topics of this instance. */
+  readonly topics: TopicRegistry;
+  /** The topics of a log shared with other instances; undefined in memory mode. */
+  readonly topicDirectory: TopicDirectory | undefined;
+  /** Appends a principal's event, its `key` (if any) checked by the caller's window already. */
+  readonly publishFor: SpoolParts['publishFor'];
+}
 
 /**
  * The topic routes of docs/http-api.md:
@@ -32,9 +41,13 @@ const windows = new WeakMap<RouteServices, IdempotencyWindow>();
  * - `GET /v1/topics` (admin) lists every topic's stats, paginated by name (with a shared
  *   log, every topic of its directory).
  *
- * @example registerTopicRoutes(spool.router);
+ * @example registerTopicRoutes(router, { topics, topicDirectory, publishFor });
  */
-export function registerTopicRoutes(router: Router<RouteContext>): void {
+export function registerTopicRoutes(router: Router<RouteContext>, deps: TopicRouteDeps): void {
+  const { topics, topicDirectory, publishFor } = deps;
+  // Idempotency keys of HTTP publishes, one window per registration, so per server (the
+  // WebSocket adapter keeps its own).
+  const publishKeys = new IdempotencyWindow(wsDefaults.idempotencyWindow);
   router.post('/v1/topics/:topic/events', async (_req, { topic }, ctx) => {
     const name = topic!;
     await ctx.authorize('publish', name);
@@ -45,17 +58,13 @@ export function registerTopicRoutes(router: Router<RouteContext>): void {
         'Invalid body of POST /v1/topics/:topic/events: `data` is required (any JSON value).',
       );
     }
-    const spool = ctx.spool;
-    const publish = () => spool.publish(name, body.data, { event: body.event });
-    if (body.key === undefined) return jsonResponse({ id: await publish() }, 201);
-    let window = windows.get(spool);
-    if (!window) {
-      window = new IdempotencyWindow(wsDefaults.idempotencyWindow);
-      windows.set(spool, window);
-    }
+    const principalId = ctx.principal.id;
     const key = body.key;
-    const { id } = await window.run(ctx.principal.id, `${name}\u0000${key}`, () =>
-      spool.publishFor(ctx.principal.id, name, body.data, { event: body.event, key }),
+    if (key === undefined) {
+      return jsonResponse({ id: await publishFor(principalId, name, body.data, { event: body.event }) }, 201);
+    }
+    const { id } = await publishKeys.run(principalId, `${name}\u0000${key}`, () =>
+      publishFor(principalId, name, body.data, { event: body.event, key }),
     );
     return jsonResponse({ id }, 201);
   });
@@ -63,7 +72,7 @@ export function registerTopicRoutes(router: Router<RouteContext>): void {
   router.get('/v1/topics/:topic/history', async (request, { topic }, ctx) => {
     const name = topic!;
     await ctx.authorize('subscribe', name);
-    const held = ctx.spool.topics.get(name);
+    const held = topics.get(name);
     if (!held || held.closed) {
       throw new SpoolError(
         'TOPIC_NOT_FOUND',
@@ -83,7 +92,6 @@ export function registerTopicRoutes(router: Router<RouteContext>): void {
   router.get(
     '/v1/topics',
     async (_req, _params, ctx) => {
-      const { topics, topicDirectory } = ctx.spool;
       if (!topicDirectory)
         return jsonResponse(
           listPage<TopicStatsSnapshot>(topics.stats(), (t) => t.name, compareText, ctx.url),
