@@ -49,6 +49,8 @@ interface Instance {
   proc: ChildProcess;
 }
 
+/** How long a step may take on a loaded machine before the test fails (a wait, not a timing). */
+const WAIT = { timeout: 10_000, interval: 50 };
 const children = new Set<ChildProcess>();
 let cluster: ClusterSettings;
 let instances: Instance[] = [];
@@ -274,14 +276,14 @@ describe('three instances behind a load balancer', () => {
       try {
         // Where each landed, from the instances' own counts (the balancer's URL does not say).
         const owner = await instanceThatGained([0, 0, 0]);
-        await vi.waitFor(() => expect(producer.state).toBe('open'));
-        // Round robin puts the next connection elsewhere; the instance killed below must not be
-        // the producer's, whose open message would then end with `error` (takeover).
+        await vi.waitFor(() => expect(producer.state).toBe('open'), WAIT);
+        // Round robin puts the next connection elsewhere; the instance stopped below must not be
+        // the producer's, whose open message would then end (`force` on SIGTERM, `error` on SIGKILL).
         let watched = owner;
         for (let tries = 0; watched === owner && tries < 5; tries++) {
           if (subscriber) {
             subscriber.close();
-            await vi.waitFor(async () => expect((await wsConnections())[owner]).toBe(1));
+            await vi.waitFor(async () => expect((await wsConnections())[owner]).toBe(1), WAIT);
           }
           const before = await wsConnections();
           states.length = 0;
@@ -290,14 +292,19 @@ describe('three instances behind a load balancer', () => {
           watched = await instanceThatGained(before);
         }
         expect(watched).not.toBe(owner);
-        await vi.waitFor(() => expect(subscriber!.state).toBe('open'));
-        subscriber!.subscribe(topic, { onEvent: ws.onEvent, onReset: ws.onReset });
+        await vi.waitFor(() => expect(subscriber!.state).toBe('open'), WAIT);
+        const wsSub = subscriber!.subscribe(topic, { onEvent: ws.onEvent, onReset: ws.onReset });
         sseSub = subscribeSse(balancer, topic, {
           token: cluster.userTokens,
           onEvent: sse.onEvent,
           onReset: sse.onReset,
         });
-        await vi.waitFor(() => expect(sseSub!.state).toBe('open'));
+        await vi.waitFor(() => expect(sseSub!.state).toBe('open'), WAIT);
+        // Both started live: they know their position before the reply opens, so it is all theirs.
+        await vi.waitFor(
+          () => expect([wsSub.lastEventId, sseSub!.lastEventId]).not.toContain(undefined),
+          WAIT,
+        );
 
         const reply = producer.openMessage({ channelId: room, channelType: 1, fromUid: 'assistant' });
         const tokens = Array.from({ length: 300 }, (_, i) => `t${i} `);
@@ -305,7 +312,7 @@ describe('three instances behind a load balancer', () => {
           await reply.append(token);
           if (i === 100) {
             // Mid-reply, once the subscriber has seen part of it.
-            await vi.waitFor(() => expect(ws.events.some((e) => e.event === 'msg.delta')).toBe(true));
+            await vi.waitFor(() => expect(ws.events.some((e) => e.event === 'msg.delta')).toBe(true), WAIT);
             await stopProcess(instances[watched]!.proc, signal);
           }
           await new Promise((r) => setTimeout(r, 2));
