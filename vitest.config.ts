@@ -52,6 +52,8 @@ export default defineConfig({
         testTimeout: 30_000,
         hookTimeout: 30_000,
       }),
+      // The checks of the build's own scripts (the API reference's documentation check).
+      nodeProject('scripts', ['scripts/**/*.test.mjs']),
       // The benchmark report writer (section replacement, SVG charts); the benchmarks themselves are not tests.
       nodeProject('bench', ['bench/**/*.test.ts']),
       // The example chat's producer, against a real server on port 0.

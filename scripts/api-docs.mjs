@@ -3,14 +3,16 @@
 // TypeDoc from every public entry of their `exports` maps (a new entry is documented the day
 // it ships) into docs/api/ (generated, not committed). Fails on any warning, such as a
 // broken {@link} or a referenced type that no entry exports, and on any exported symbol
-// without a doc comment (scripts/api-docs-coverage.mjs reads TypeDoc's JSON model for that:
-// TypeDoc 0.28's own `notDocumented` check works for one entry point, not for several).
+// without a doc comment, members of inline object types included (scripts/api-docs-coverage.mjs
+// reads TypeDoc's JSON model for that: TypeDoc 0.28's own `notDocumented` check works for one
+// entry point, not for several), but for the known list of scripts/api-docs-known-gaps.mjs.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatUndocumented, undocumentedSymbols } from './api-docs-coverage.mjs';
+import { againstKnownGaps, formatUndocumented, undocumentedSymbols } from './api-docs-coverage.mjs';
+import { KNOWN_UNDOCUMENTED } from './api-docs-known-gaps.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const PACKAGES = ['core', 'server', 'client'];
@@ -58,17 +60,31 @@ try {
   console.log(`api-docs: ${entryPoints.length} entries`);
   execFileSync('typedoc', ['--options', options], { cwd: root, stdio: 'inherit' });
   console.log('api-docs: written to docs/api/index.html');
-  const undocumented = undocumentedSymbols(
-    JSON.parse(readFileSync(model, 'utf8')),
-    (module) => specifierOf.get(module.sources?.[0]?.fileName) ?? module.name,
+  const { unexpected, known, stale } = againstKnownGaps(
+    undocumentedSymbols(
+      JSON.parse(readFileSync(model, 'utf8')),
+      (module) => specifierOf.get(module.sources?.[0]?.fileName) ?? module.name,
+    ),
+    KNOWN_UNDOCUMENTED,
   );
-  if (undocumented.length > 0) {
-    const n = undocumented.length;
+  if (known.length > 0) {
+    const names = new Set(known.map((symbol) => symbol.name)).size;
+    console.log(
+      `api-docs: ${names} inline members of @spool/server still to document (scripts/api-docs-known-gaps.mjs)`,
+    );
+  }
+  if (stale.length > 0) {
+    console.log(
+      `api-docs: documented or gone, delete from scripts/api-docs-known-gaps.mjs: ${stale.join(', ')}`,
+    );
+  }
+  if (unexpected.length > 0) {
+    const n = unexpected.length;
     console.error(`api-docs: ${n} exported symbol${n === 1 ? ' has' : 's have'} no doc comment:`);
-    console.error(formatUndocumented(undocumented));
+    console.error(formatUndocumented(unexpected));
     process.exitCode = 1;
   } else {
-    console.log('api-docs: every exported symbol is documented');
+    console.log('api-docs: every exported symbol is documented, but for the known list');
   }
 } catch {
   process.exitCode = 1;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the services the integration and browser tests need are present and up:
-# Redis on 127.0.0.1:6379, PostgreSQL on 127.0.0.1:5432 (database `test`) and Debian's
-# Chromium. Installs them with apt-get when absent (as root), starts them when down.
+# Redis on 127.0.0.1:6379, PostgreSQL on 127.0.0.1:5432 (database `test`), Debian's
+# Chromium, and nginx (the load-balancer recipe's test starts its own, never the service). Installs them with apt-get when absent (as root), starts them when down.
 # Tests never skip when a service is missing: this script makes it present or fails.
 set -euo pipefail
 
@@ -46,4 +46,11 @@ fi
 # Chromium for the browser tests (Playwright uses Debian's build; it cannot download its own here)
 if [ ! -x /usr/lib/chromium/chromium ]; then apt_install chromium; fi
 
-echo "ensure-env: redis, postgresql and chromium are ready"
+# nginx for docs/recipes/load-balancer.md. Debian's package would start the service on port 80;
+# where policy-rc.d allows that, the service is stopped again (the test runs nginx itself).
+if [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null; then
+  apt_install nginx
+  if [ -f /run/nginx.pid ]; then $SUDO /usr/sbin/nginx -s quit || true; fi
+fi
+
+echo "ensure-env: redis, postgresql, chromium and nginx are ready"

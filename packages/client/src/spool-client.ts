@@ -319,7 +319,12 @@ export class SpoolClient {
   async publish(
     topic: string,
     data: unknown,
-    options: { event?: string; key?: string } = {},
+    options: {
+      /** The event's type. @default 'message' */
+      event?: string;
+      /** The idempotency key: a retry with the same key is applied once. @default one per call */
+      key?: string;
+    } = {},
   ): Promise<string> {
     const key = options.key ?? `${this.#id}.${this.#ref}`;
     const ack = await this.#request({ op: 'pub', ref: 0, topic, event: options.event, data, key });
@@ -422,7 +427,10 @@ export class SpoolClient {
     channelType: number,
     channelId: string,
     options: SubscribeOptions = { after: '0-0', compact: true },
-  ): ChannelStore & { subscription: Subscription } {
+  ): ChannelStore & {
+    /** The subscription that feeds the store: `unsubscribe()` it when done. */
+    subscription: Subscription;
+  } {
     const subscription = this.subscribe(channelTopic(channelType, channelId), options);
     return { ...this.#chat.channel(subscription.topic), subscription };
   }

@@ -115,7 +115,12 @@ export class SpoolError extends Error {
   constructor(
     code: ErrorCode,
     message: string,
-    options?: { cause?: unknown; details?: Record<string, unknown> },
+    options?: {
+      /** The error this one wraps (the standard `Error.cause`). */
+      cause?: unknown;
+      /** Extra machine-readable context: {@link SpoolError.details}. */
+      details?: Record<string, unknown>;
+    },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;

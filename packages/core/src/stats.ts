@@ -14,21 +14,49 @@ export interface SpoolStats {
    * Open connections: in total, WebSocket, SSE, and those lagging (a subscription cut back to catchup, or
    * paused for room in the send queue).
    */
-  connections: { total: number; ws: number; sse: number; lagging: number };
+  connections: {
+    /** WebSocket plus SSE. */
+    total: number;
+    /** Open WebSocket connections. */
+    ws: number;
+    /** Open SSE streams. */
+    sse: number;
+    /** Connections with a subscription cut back to catchup or paused for room in the send queue. */
+    lagging: number;
+  };
   /**
    * Topics: how many, their subscribers and event rate summed, and the 100 most recently active (by last
    * event ID).
    */
-  topics: { count: number; subscribers: number; eventsPerSec: number; list: TopicStatsSnapshot[] };
+  topics: {
+    /** Topics in the registry. */
+    count: number;
+    /** Subscribers, summed over the topics. */
+    subscribers: number;
+    /** Events per second, summed over the topics. */
+    eventsPerSec: number;
+    /** The 100 most recently active topics, by last event ID. */
+    list: TopicStatsSnapshot[];
+  };
   /** Open messages in the StreamCache, most recently active first (at most 100). */
   streams: ActiveStreamSnapshot[];
   /** The broker's streams, with their consumer groups. */
-  broker: { streams: BrokerStreamSnapshot[] };
+  broker: {
+    /** The broker's streams. */
+    streams: BrokerStreamSnapshot[];
+  };
   /**
    * Counters since the server started: events published (plain publishes plus `msg.open`, `msg.delta` and
    * `msg.end`), events delivered to subscribers, and bytes written to them.
    */
-  events: { published: number; delivered: number; bytesOut: number };
+  events: {
+    /** Events published: plain publishes plus `msg.open`, `msg.delta` and `msg.end`. */
+    published: number;
+    /** Events delivered to subscribers. */
+    delivered: number;
+    /** Bytes written to subscribers. */
+    bytesOut: number;
+  };
   /** Circuit breaker states by dependency name (e.g. `store`, `broker`). */
   breakers: Record<string, 'closed' | 'open' | 'half-open'>;
   /** The message store. */
@@ -43,7 +71,12 @@ export interface SpoolStats {
 /** The cluster in {@link SpoolStats}: this instance, and every instance that beats. */
 export interface ClusterStatsSnapshot {
   /** This instance: `SPOOL_INSTANCE_ID`, and the incarnation of this process start. */
-  self: { instanceId: string; incarnation: string };
+  self: {
+    /** `SPOOL_INSTANCE_ID`: the instance's name across restarts. */
+    instanceId: string;
+    /** This process start: 16 random hex digits. */
+    incarnation: string;
+  };
   /** Live instances by instance ID, as their heartbeats say; null when Redis cannot be read now. */
   instances: ClusterInstanceSnapshot[] | null;
 }
@@ -113,7 +146,14 @@ export interface TopicStatsSnapshot {
   /** Events appended per second, averaged over the last 10 seconds. */
   eventsPerSec: number;
   /** The retention limits: events, bytes, and age in ms (`maxAgeMs` may be Infinity, null in JSON). */
-  retention: { maxEvents: number; maxBytes: number; maxAgeMs: number };
+  retention: {
+    /** Events kept at most. */
+    maxEvents: number;
+    /** Bytes kept at most. */
+    maxBytes: number;
+    /** Age in ms past which events go (Infinity, null in JSON: no limit). */
+    maxAgeMs: number;
+  };
 }
 
 /** One open message in {@link SpoolStats}, from the StreamCache. */
@@ -156,10 +196,15 @@ export interface BrokerStreamSnapshot {
    * and the last delivered ID.
    */
   groups: Array<{
+    /** The group's name. */
     name: string;
+    /** Its consumers. */
     consumers: number;
+    /** Entries delivered and not acknowledged. */
     pending: number;
+    /** Entries not yet delivered to the group; null when unknown. */
     lag: number | null;
+    /** The ID of the last entry delivered to the group. */
     lastDeliveredId: string;
   }>;
 }

@@ -12,7 +12,12 @@ const SpoolContext = createContext<SpoolClient | null>(null);
  * const client = new SpoolClient('wss://example.com/v1/ws');
  * root.render(<SpoolProvider client={client}><App /></SpoolProvider>);
  */
-export function SpoolProvider(props: { client: SpoolClient; children?: ReactNode }): ReactNode {
+export function SpoolProvider(props: {
+  /** The client the hooks below use. */
+  client: SpoolClient;
+  /** The tree that uses it. */
+  children?: ReactNode;
+}): ReactNode {
   return <SpoolContext.Provider value={props.client}>{props.children}</SpoolContext.Provider>;
 }
 

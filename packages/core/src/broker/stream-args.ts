@@ -139,8 +139,28 @@ export function streamFieldsToRecord(flat: readonly string[]): Record<string, st
 
 /** A checked trimming request. `limit` 0 means unlimited. */
 export type TrimArgs =
-  | { kind: 'maxlen'; maxLen: number; approx: boolean; limit: number }
-  | { kind: 'minid'; minId: StreamIdParts; minIdText: string; approx: boolean; limit: number };
+  | {
+      /** Trim by length (`MAXLEN`). */
+      kind: 'maxlen';
+      /** The number of entries to keep. */
+      maxLen: number;
+      /** `~`: trim only whole nodes, so possibly fewer than asked. */
+      approx: boolean;
+      /** `LIMIT`: at most this many entries removed per call (0: no limit). */
+      limit: number;
+    }
+  | {
+      /** Trim by ID (`MINID`). */
+      kind: 'minid';
+      /** Entries below this ID are removed. */
+      minId: StreamIdParts;
+      /** `minId` as it was given, passed on to Redis as it is. */
+      minIdText: string;
+      /** `~`: trim only whole nodes, so possibly fewer than asked. */
+      approx: boolean;
+      /** `LIMIT`: at most this many entries removed per call (0: no limit). */
+      limit: number;
+    };
 
 /**
  * Checks XADD / XTRIM trimming options the way Redis's `streamParseAddOrTrimArgsOrReply` does.
@@ -150,7 +170,14 @@ export type TrimArgs =
  * @example checkTrimArgs({ maxLen: 1000 }, true, undefined) // { kind: 'maxlen', maxLen: 1000, approx: true, limit: 10000 }
  */
 export function checkTrimArgs(
-  strategy: { maxLen?: number | undefined; minId?: string | undefined } | undefined,
+  strategy:
+    | {
+        /** Keep at most this many entries (`MAXLEN`). */
+        maxLen?: number | undefined;
+        /** Remove the entries below this ID (`MINID`). */
+        minId?: string | undefined;
+      }
+    | undefined,
   approx: boolean | undefined,
   limit: number | undefined,
 ): TrimArgs | undefined {

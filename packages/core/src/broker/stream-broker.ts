@@ -34,7 +34,12 @@ export type StreamFieldsInput = Readonly<Record<string, string>> | ReadonlyArray
 export type StreamKeyIds = ReadonlyArray<readonly [key: string, id: string]>;
 
 /** Reply of XREAD / XREADGROUP: null on timeout or when nothing is there. */
-export type StreamReadReply = Array<{ key: string; entries: StreamEntry[] }> | null;
+export type StreamReadReply = Array<{
+  /** The stream read. */
+  key: string;
+  /** Its entries, oldest first. */
+  entries: StreamEntry[];
+}> | null;
 
 /** XADD options. Trimming is `maxLen` or `minId` (not both), as in `XADD key MAXLEN|MINID`. */
 export interface XaddOptions {
@@ -64,7 +69,19 @@ export interface XaddOnceReply {
 }
 
 /** XTRIM strategy. */
-export type XtrimStrategy = { maxLen: number; minId?: undefined } | { minId: string; maxLen?: undefined };
+export type XtrimStrategy =
+  | {
+      /** Keep at most this many entries (`MAXLEN`). */
+      maxLen: number;
+      /** Not with `maxLen`. */
+      minId?: undefined;
+    }
+  | {
+      /** Remove the entries below this ID (`MINID`). */
+      minId: string;
+      /** Not with `minId`. */
+      maxLen?: undefined;
+    };
 
 /** XTRIM modifiers. */
 export interface XtrimOptions {
@@ -113,7 +130,12 @@ export interface XpendingSummary {
   /** The largest pending ID; null when nothing is pending. */
   largest: string | null;
   /** Consumers with at least one pending entry, in name order. */
-  consumers: Array<{ name: string; pending: number }>;
+  consumers: Array<{
+    /** The consumer's name. */
+    name: string;
+    /** Its pending entries. */
+    pending: number;
+  }>;
 }
 
 /** Extended form of XPENDING: `XPENDING key group [IDLE ms] start end count [consumer]`. */
@@ -299,7 +321,10 @@ export interface StreamBroker {
     consumer: string,
     minIdleMs: number,
     ids: readonly string[],
-    options: XclaimOptions & { justId: true },
+    options: XclaimOptions & {
+      /** Return the claimed IDs only (`JUSTID`), not the entries. */
+      justId: true;
+    },
   ): Promise<string[]>;
   xclaim(
     key: string,
@@ -307,7 +332,10 @@ export interface StreamBroker {
     consumer: string,
     minIdleMs: number,
     ids: readonly string[],
-    options?: XclaimOptions & { justId?: false },
+    options?: XclaimOptions & {
+      /** Return the claimed entries (the default), not their IDs only. */
+      justId?: false;
+    },
   ): Promise<StreamEntry[]>;
   xclaim(
     key: string,
@@ -324,7 +352,10 @@ export interface StreamBroker {
     consumer: string,
     minIdleMs: number,
     start: string,
-    options: XautoclaimOptions & { justId: true },
+    options: XautoclaimOptions & {
+      /** Return the claimed IDs only (`JUSTID`), not the entries. */
+      justId: true;
+    },
   ): Promise<XautoclaimReply<string>>;
   xautoclaim(
     key: string,
@@ -332,7 +363,10 @@ export interface StreamBroker {
     consumer: string,
     minIdleMs: number,
     start: string,
-    options?: XautoclaimOptions & { justId?: false },
+    options?: XautoclaimOptions & {
+      /** Return the claimed entries (the default), not their IDs only. */
+      justId?: false;
+    },
   ): Promise<XautoclaimReply<StreamEntry>>;
   xautoclaim(
     key: string,

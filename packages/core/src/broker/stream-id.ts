@@ -97,7 +97,12 @@ const AUTO_ID = Object.freeze({ ms: undefined, seq: undefined });
  * @throws SpoolError `INVALID_STREAM_ID`
  * @example parseXaddId('1731900000000-*') // { ms: 1731900000000, seq: undefined }
  */
-export function parseXaddId(text: string): { ms: U64 | undefined; seq: U64 | undefined } {
+export function parseXaddId(text: string): {
+  /** The milliseconds part; undefined for `*`. */
+  ms: U64 | undefined;
+  /** The sequence part; undefined for `*` and `<ms>-*`. */
+  seq: U64 | undefined;
+} {
   if (text === '*') return AUTO_ID;
   if (typeof text === 'string' && text.endsWith('-*') && text.length <= MAX_ID_TEXT) {
     const ms = parseU64(text.slice(0, -2));

@@ -6,7 +6,12 @@ export interface StreamOverview extends XinfoStreamReply {
   /** The stream key. */
   key: string;
   /** The stream's groups (XINFO GROUPS), each with its consumers (XINFO CONSUMERS). */
-  groupList: Array<XinfoGroup & { consumerList: XinfoConsumer[] }>;
+  groupList: Array<
+    XinfoGroup & {
+      /** The group's consumers (XINFO CONSUMERS). */
+      consumerList: XinfoConsumer[];
+    }
+  >;
 }
 
 /**

@@ -14,7 +14,10 @@ export type StreamCompleteHandler = (
   messageId: MessageId,
   chunks: MessageChunk[],
   meta: StreamMeta,
-  context: { attempt: number },
+  context: {
+    /** 1 on the first call, then one more on each retry. */
+    attempt: number;
+  },
 ) => void | Promise<void>;
 
 /** What a dead-lettered completion carries besides the message. */

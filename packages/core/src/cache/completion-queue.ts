@@ -14,8 +14,20 @@ import type { StreamMeta } from './stream-meta';
  * });
  */
 export type CompletionOutcome =
-  | { status: 'completed'; attempts: number }
-  | { status: 'dead-lettered'; attempts: number; error: unknown };
+  | {
+      /** The handler succeeded. */
+      status: 'completed';
+      /** Calls of the handler, the successful one included. */
+      attempts: number;
+    }
+  | {
+      /** Every attempt failed: the stream went to the dead letters. */
+      status: 'dead-lettered';
+      /** Calls of the handler. */
+      attempts: number;
+      /** What the last attempt threw. */
+      error: unknown;
+    };
 
 /** Counters of the completion pipeline, surfaced by `getStats()`. */
 export interface CompletionCounters {

@@ -35,5 +35,10 @@ export interface ChannelEndResult {
   /** The IDs of the streams it ended. */
   ended: MessageId[];
   /** Normally empty; a stream ended meanwhile (for example by an `end` listener) lands here with `STREAM_CLOSED`. */
-  failures: Array<{ messageId: MessageId; error: SpoolError }>;
+  failures: Array<{
+    /** The stream that could not be ended. */
+    messageId: MessageId;
+    /** Why (`STREAM_CLOSED`). */
+    error: SpoolError;
+  }>;
 }

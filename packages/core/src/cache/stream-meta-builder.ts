@@ -4,7 +4,9 @@ import { assertChannelType, assertString, type StreamMetaInit, setCustomField } 
 
 /** What {@link StreamMetaBuilder.build} returns: a {@link StreamMetaInit} with a canonical ID. */
 export type BuiltStreamMeta = StreamMetaInit & {
+  /** The message ID, given or generated. */
   messageId: MessageId;
+  /** The custom fields, `{}` when none were given. */
   customFields: Record<string, unknown>;
 };
 

@@ -40,7 +40,14 @@ export interface CatchupHost {
     fromStart: boolean,
     compact: boolean,
     due: ReadonlyMap<MessageId, EventId>,
-  ): Promise<CatchupPlan & { floor: EventId; rewind?: boolean }>;
+  ): Promise<
+    CatchupPlan & {
+      /** The log's floor when the plan was made. */
+      floor: EventId;
+      /** The position never existed in this log: reading starts over from the plan's start. */
+      rewind?: boolean;
+    }
+  >;
   /** Reads up to `limit` events of the retained log after `after`. */
   readLog(after: EventId, limit: number): Promise<TopicLogPage>;
   /** Holds the topic's catchup gate for one page (see `persistAndClear`). */

@@ -139,6 +139,14 @@ export function topicEventFrame(topic: string, ev: TopicEvent): string {
 }
 
 /** Compares an event with a parsed ID: negative, zero or positive. */
-export function compareEventTo(ev: { ms: number; seq: number }, id: ParsedEventId): number {
+export function compareEventTo(
+  ev: {
+    /** The milliseconds part of the event's ID. */
+    ms: number;
+    /** The sequence part of the event's ID. */
+    seq: number;
+  },
+  id: ParsedEventId,
+): number {
   return ev.ms !== id.ms ? ev.ms - id.ms : ev.seq - id.seq;
 }

@@ -256,7 +256,12 @@ export class Topic {
   async append(
     event: string,
     data: unknown,
-    options: { id?: EventId; key?: string } = {},
+    options: {
+      /** An explicit ID (replication); it must exceed the last. */
+      id?: EventId;
+      /** A publish idempotency key: a shared log applies it once across instances. */
+      key?: string;
+    } = {},
   ): Promise<TopicEvent> {
     this.#assertOpen();
     const payload = encodeTopicPayload(event, data);
@@ -354,7 +359,13 @@ export class Topic {
    * @throws SpoolError `INVALID_EVENT_ID`
    * @example const reader = topic.catchup(lastId, { compact: true });
    */
-  catchup(after: EventId, options: { compact?: boolean } = {}): CatchupReader {
+  catchup(
+    after: EventId,
+    options: {
+      /** One `msg.snapshot` per message instead of its deltas. */
+      compact?: boolean;
+    } = {},
+  ): CatchupReader {
     return new CatchupReader(this.#catchupHost, after, options.compact === true);
   }
 
@@ -365,7 +376,14 @@ export class Topic {
    * @throws SpoolError `INVALID_EVENT_ID`, `INVALID_OPTION`
    * @example const { events, reset, done } = await topic.read('0-0', 100);
    */
-  async read(afterId: EventId, limit: number, options: { compact?: boolean } = {}): Promise<TopicReadResult> {
+  async read(
+    afterId: EventId,
+    limit: number,
+    options: {
+      /** One `msg.snapshot` per message instead of its deltas. */
+      compact?: boolean;
+    } = {},
+  ): Promise<TopicReadResult> {
     if (!Number.isSafeInteger(limit) || limit < 1)
       throw new SpoolError('INVALID_OPTION', `\`limit\` must be a positive integer, got ${String(limit)}.`);
     return this.catchup(afterId, options).next(limit);
@@ -399,7 +417,10 @@ export class Topic {
    */
   async persistAndClear<T>(
     fn: (events: readonly TopicEvent[]) => T | Promise<T>,
-    options: { messageId?: MessageIdInput } = {},
+    options: {
+      /** On a channel topic: the one message whose events `fn` gets. */
+      messageId?: MessageIdInput;
+    } = {},
   ): Promise<T> {
     this.#assertOpen();
     if (this.#ledger) {

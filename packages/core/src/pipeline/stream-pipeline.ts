@@ -89,9 +89,17 @@ export class StreamPipeline {
   }
 
   /** Streams item by item. Without a transformer, the encoder takes the fetcher's items as they are. */
-  stream<T>(source: PipelineSource<T, T> & { transformer?: undefined }): ReadableStream<Uint8Array>;
+  stream<T>(
+    source: PipelineSource<T, T> & {
+      /** None: the encoder takes the fetcher's items as they are. */
+      transformer?: undefined;
+    },
+  ): ReadableStream<Uint8Array>;
   stream<T, U>(
-    source: PipelineSource<T, U> & { transformer: PipelineTransformer<T, U> },
+    source: PipelineSource<T, U> & {
+      /** Turns each fetched item into the item encoded. */
+      transformer: PipelineTransformer<T, U>;
+    },
   ): ReadableStream<Uint8Array>;
   stream<T, U>(source: PipelineSource<T, U>): ReadableStream<Uint8Array> {
     checkSource(source);
@@ -101,10 +109,16 @@ export class StreamPipeline {
 
   /** Streams in batches of `batchSize` through `transformBatch`. */
   streamBatch<T>(
-    source: BatchPipelineSource<T, T> & { transformBatch?: undefined },
+    source: BatchPipelineSource<T, T> & {
+      /** None: each batch is encoded as it was fetched. */
+      transformBatch?: undefined;
+    },
   ): ReadableStream<Uint8Array>;
   streamBatch<T, U>(
-    source: BatchPipelineSource<T, U> & { transformBatch: PipelineBatchTransformer<T, U> },
+    source: BatchPipelineSource<T, U> & {
+      /** Turns each batch of fetched items into the items encoded. */
+      transformBatch: PipelineBatchTransformer<T, U>;
+    },
   ): ReadableStream<Uint8Array>;
   streamBatch<T, U>(source: BatchPipelineSource<T, U>): ReadableStream<Uint8Array> {
     checkSource(source);
@@ -164,10 +178,16 @@ export type BatchPipelineOptions<T, U = T> = BatchPipelineSource<T, U> & StreamP
  * return new Response(body, { headers: { 'content-type': encoder.contentType } });
  */
 export function createPipeline<T>(
-  options: PipelineOptions<T, T> & { transformer?: undefined },
+  options: PipelineOptions<T, T> & {
+    /** None: the encoder takes the fetcher's items as they are. */
+    transformer?: undefined;
+  },
 ): ReadableStream<Uint8Array>;
 export function createPipeline<T, U>(
-  options: PipelineOptions<T, U> & { transformer: PipelineTransformer<T, U> },
+  options: PipelineOptions<T, U> & {
+    /** Turns each fetched item into the item encoded. */
+    transformer: PipelineTransformer<T, U>;
+  },
 ): ReadableStream<Uint8Array>;
 export function createPipeline<T, U>(options: PipelineOptions<T, U>): ReadableStream<Uint8Array> {
   return new StreamPipeline(options).stream(
@@ -185,10 +205,16 @@ export function createPipeline<T, U>(options: PipelineOptions<T, U>): ReadableSt
  * });
  */
 export function createBatchPipeline<T>(
-  options: BatchPipelineOptions<T, T> & { transformBatch?: undefined },
+  options: BatchPipelineOptions<T, T> & {
+    /** None: each batch is encoded as it was fetched. */
+    transformBatch?: undefined;
+  },
 ): ReadableStream<Uint8Array>;
 export function createBatchPipeline<T, U>(
-  options: BatchPipelineOptions<T, U> & { transformBatch: PipelineBatchTransformer<T, U> },
+  options: BatchPipelineOptions<T, U> & {
+    /** Turns each batch of fetched items into the items encoded. */
+    transformBatch: PipelineBatchTransformer<T, U>;
+  },
 ): ReadableStream<Uint8Array>;
 export function createBatchPipeline<T, U>(options: BatchPipelineOptions<T, U>): ReadableStream<Uint8Array> {
   return new StreamPipeline(options).streamBatch(

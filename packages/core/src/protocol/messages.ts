@@ -45,6 +45,7 @@ export type WireOpenMeta = Omit<
   WireStreamMeta,
   'messageId' | 'createdAt' | 'updatedAt' | 'closed' | 'endReason'
 > & {
+  /** The message's ID; when absent, the server assigns one. */
   messageId?: MessageId;
 };
 
@@ -359,7 +360,14 @@ export function channelTopic(channelType: number, channelId: string): string {
 }
 
 /** Parses a channel topic name; undefined when `topic` is not one. */
-export function parseChannelTopic(topic: string): { channelType: number; channelId: string } | undefined {
+export function parseChannelTopic(topic: string):
+  | {
+      /** The channel's type. */
+      channelType: number;
+      /** The channel's ID. */
+      channelId: string;
+    }
+  | undefined {
   const m = /^chan:(\d{1,3}):(.+)$/.exec(topic);
   if (!m) return undefined;
   return { channelType: Number(m[1]), channelId: m[2]! };

@@ -12,8 +12,22 @@ import { isEventId } from './event-id';
  * `topic`) when they could be read, so the server can answer with `err` for that request.
  */
 export type WireDecodeResult<T> =
-  | { ok: true; value: T }
-  | { ok: false; error: SpoolError; ref?: number; topic?: string };
+  | {
+      /** The frame was valid. */
+      ok: true;
+      /** The decoded frame. */
+      value: T;
+    }
+  | {
+      /** The frame was refused. */
+      ok: false;
+      /** Why, with its stable code. */
+      error: SpoolError;
+      /** The frame's `ref`, when it could be read: the `err` answer carries it. */
+      ref?: number;
+      /** The frame's `topic`, when it could be read: the `err` answer carries it. */
+      topic?: string;
+    };
 
 /** A frame as WebSocket implementations hand it over: text, or bytes of UTF-8 text. */
 export type WireFrame = string | ArrayBuffer | ArrayBufferView;

@@ -93,7 +93,12 @@ export class MemoryMessageStore implements MessageStore {
   }
 
   /** Messages held; no outbox, so no backlog. */
-  async stats(): Promise<{ messages: number; outboxBacklog: number }> {
+  async stats(): Promise<{
+    /** Messages held. */
+    messages: number;
+    /** Always 0: no outbox. */
+    outboxBacklog: number;
+  }> {
     return { messages: this.#messages.size, outboxBacklog: 0 };
   }
 

@@ -38,7 +38,10 @@ export interface StoredMessage extends StoreChannel {
 }
 
 /** What {@link MessageStore.save} takes: `persistedAt` defaults to the store's clock. */
-export type StoredMessageInput = Omit<StoredMessage, 'persistedAt'> & { persistedAt?: number };
+export type StoredMessageInput = Omit<StoredMessage, 'persistedAt'> & {
+  /** When the message was saved (ms since the epoch). @default the store's clock */
+  persistedAt?: number;
+};
 
 /** Options of {@link MessageStore.listAfter}. */
 export interface ListAfterOptions {
@@ -109,7 +112,12 @@ export interface MessageStore {
    * Counts for operators (`GET /v1/stats`, the dashboard): messages held, and completion
    * records committed but not yet written to the broker (0 without an outbox).
    */
-  stats?(): Promise<{ messages: number; outboxBacklog: number }>;
+  stats?(): Promise<{
+    /** Messages saved. */
+    messages: number;
+    /** Completion records saved and not yet written to the broker (0 without an outbox). */
+    outboxBacklog: number;
+  }>;
   /**
    * True when each save also records the message's `spool:completed` record in the same
    * transaction (an outbox that a relay writes to the broker once). The chat pipeline then

@@ -53,7 +53,15 @@ export function senderQuery(fromUid: string): string {
 }
 
 /** `field` and `value` of `listByField`. @throws SpoolError `INVALID_OPTION` */
-export function fieldQuery(field: string, value: StoreFieldValue): { field: string; value: StoreFieldValue } {
+export function fieldQuery(
+  field: string,
+  value: StoreFieldValue,
+): {
+  /** The custom field's name, checked non-empty. */
+  field: string;
+  /** The value it must have, checked. */
+  value: StoreFieldValue;
+} {
   if (typeof field !== 'string' || field.length === 0)
     throw new SpoolError('INVALID_OPTION', '`field` must be the non-empty name of a custom field.');
   const t = typeof value;

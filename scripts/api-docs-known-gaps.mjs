@@ -1,0 +1,47 @@
+// Members of inline object types in @spool/server that have no doc comment yet, by the name
+// scripts/api-docs-coverage.mjs gives them. `pnpm docs` lists them as known and fails on any
+// other undocumented symbol, so the list can only shrink: document a member and delete its
+// line here (a line whose member is documented or gone is reported, so that it gets deleted).
+
+/** Undocumented inline members of @spool/server, each documented by deleting it from here. */
+export const KNOWN_UNDOCUMENTED = [
+  'RedisBroker.xclaim(options).justId',
+  'RedisBroker.xautoclaim(options).justId',
+  'ServeCommand.kind',
+  'ServeCommand.config',
+  'DemoProducer.reply().messageId',
+  'DemoProducer.reply().topic',
+  'errorBody().error',
+  'errorBody().error.code',
+  'errorBody().error.message',
+  'errorBody().error.retryAfterMs',
+  'RouteMatch.kind',
+  'RouteMatch.params',
+  'RouteMatch.route',
+  'RouteMatch.allow',
+  'Router.add(options).access',
+  'Router.get(options).access',
+  'Router.post(options).access',
+  'Router.patch(options).access',
+  'Router.delete(options).access',
+  'SpoolOptions.breaker.cooldownMs',
+  'SpoolOptions.breaker.failureThreshold',
+  'OutboxBroker.xaddOnce().added',
+  'OutboxBroker.xaddOnce().id',
+  'RelayResult.failed[].error',
+  'RelayResult.failed[].onceKey',
+  'RelayResult.failed[].stream',
+  'pgliteRunner(options).owned',
+  'PostgresMessageStoreOptions.completions.stream',
+  'WireChunk.text',
+  'WireChunk.b64',
+  'ProducerOps.open().id',
+  'ProducerOps.open().messageId',
+  'Spool.breakers.broker',
+  'Spool.breakers.store',
+  'Spool.attach(options).requests',
+  'Readiness.checks.breaker',
+  'Readiness.checks.error',
+  'Readiness.checks.kind',
+  'Readiness.checks.ok',
+];
