@@ -75,6 +75,24 @@ export interface RecreatedInfo {
  */
 const MAX_BATCH = 512;
 
+/**
+ * Batches of at most this many bytes of data carry their events in the notification
+ * (`CARRY` in topic-log-script.ts).
+ */
+const CARRY_BYTES = 8192;
+
+/**
+ * The notification's `e` for `items`, encoded here rather than by the script (which blocks
+ * Redis while it runs); '' when their data is over {@link CARRY_BYTES}, and the
+ * notification carries IDs only.
+ */
+function carriedEvents(items: readonly Pending[]): string {
+  let bytes = 0;
+  for (const { input } of items) bytes += input.size;
+  if (bytes > CARRY_BYTES || items.length === 0) return '';
+  return JSON.stringify(items.map(({ input }) => [input.event, input.json, input.messageId ?? '']));
+}
+
 /** A Redis reply entry: `[id, [field, value, ...]]`. */
 type Entry = [string, string[]];
 type Scalar = string | number;
@@ -389,7 +407,13 @@ export class RedisTopicLog implements TopicLog {
       );
     } else argv.push('0', 0, 0, -1, 0, 0);
     const notifier = this.#notifier;
-    argv.push(notifier ? this.keys.channel : '', notifier?.origin ?? '', unpins.length, ...unpins);
+    argv.push(
+      notifier ? this.keys.channel : '',
+      notifier?.origin ?? '',
+      notifier ? carriedEvents(items) : '',
+      unpins.length,
+      ...unpins,
+    );
     for (const { input, pin } of items)
       argv.push(
         input.id ? formatEventId(input.id) : '*',

@@ -12,8 +12,9 @@
  *   `r`: 4 after, 5 limit
  *   `w`: 4 trim ('1' or '0'), 5 maxEvents, 6 maxBytes, 7 maxAgeMs (-1: none),
  *        8 hardMaxEvents, 9 hardMaxBytes, 10 the notification channel ('' for none),
- *        11 the writer's origin token (in the notification), 12 number of pin keys to
- *        remove (after the appends, before the trim), then those keys,
+ *        11 the writer's origin token (in the notification), 12 the batch's events as the
+ *        notification's "e" ('' for none: the script encodes what it carries), 13 number of
+ *        pin keys to remove (after the appends, before the trim), then those keys,
  *        then 6 per event: id ('*' or explicit), event name, JSON, messageId (''), pin
  *        ('' none, 'm' its message, 'e' itself), publish idempotency key ('' none: the
  *        full key name, under the topic's hash tag).
@@ -32,6 +33,10 @@
  *    "e": [[event, JSON, messageId or ""], ...] (only when the batch's data is small)}
  * so an instance that delivered up to "p" may deliver these next, and one that did not
  * knows it has a gap to fill with XRANGE (docs/architecture.md, "Topics across instances").
+ * The writer sends "e" already encoded (ARGV 12) when the batch's data is small: JSON
+ * escaping in Node is cheaper than cjson in the script, which blocks Redis while it runs.
+ * The script takes it when every event of the batch was appended; when one was refused
+ * or named by an idempotency key, it encodes the events it appended itself.
  *
  * Why each part (docs/architecture.md, "Redis topic log"):
  * - The creation floor: a stream created here starts with its last-generated-id and
@@ -149,8 +154,9 @@ local trim = ARGV[4] == '1'
 local maxEvents, maxBytes, maxAge = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local hardEvents, hardBytes = tonumber(ARGV[8]), tonumber(ARGV[9])
 local channel, origin = ARGV[10], ARGV[11]
-local unpins = tonumber(ARGV[12])
-local i = 13 + unpins
+local encoded = ARGV[12]
+local unpins = tonumber(ARGV[13])
+local i = 14 + unpins
 if not prev then
   -- A stream from before the 'l' field: its last-generated-id says the same.
   local info = redis.call('XINFO', 'STREAM', stream)
@@ -161,7 +167,8 @@ end
 
 local results = {}
 local added = 0
-local ids, carried, carriedBytes = {}, {}, 0
+-- The appended events' IDs, and where each one's arguments start.
+local ids, at, carriedBytes = {}, {}, 0
 local nargs = #ARGV
 while i <= nargs do
   local id, ev, d, m, pin, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
@@ -186,26 +193,37 @@ while i <= nargs do
     bytes = bytes + #d
     added = added + 1
     ids[added] = r
+    at[added] = i
     carriedBytes = carriedBytes + #d
-    if carriedBytes <= CARRY then carried[added] = {ev, d, m} end
     if pin == 'm' then redis.call('SADD', pins, 'm:' .. m)
     elseif pin == 'e' then redis.call('SADD', pins, 'e:' .. r) end
   end
   i = i + 6
 end
 
+local appends = (nargs - 13 - unpins) / 6
 -- After the appends: a batch may pin a message and then end it (persisted).
 if added > 0 then
   if channel ~= '' then
-    local note = {o = origin, p = prev, i = ids}
-    if carriedBytes <= CARRY then note.e = carried end
-    redis.call('PUBLISH', channel, cjson.encode(note))
+    if encoded ~= '' and added == appends and carriedBytes <= CARRY and prev then
+      -- IDs are digits and a dash: only the origin needs encoding.
+      redis.call('PUBLISH', channel, '{"o":' .. cjson.encode(origin) .. ',"p":"' .. prev
+        .. '","i":["' .. table.concat(ids, '","') .. '"],"e":' .. encoded .. '}')
+    else
+      local note = {o = origin, p = prev, i = ids}
+      if carriedBytes <= CARRY then
+        local carried = {}
+        for k = 1, added do carried[k] = {ARGV[at[k] + 1], ARGV[at[k] + 2], ARGV[at[k] + 3]} end
+        note.e = carried
+      end
+      redis.call('PUBLISH', channel, cjson.encode(note))
+    end
   end
 end
 
 if unpins > 0 then
   local keys = {}
-  for k = 13, 12 + unpins do keys[#keys + 1] = ARGV[k] end
+  for k = 14, 13 + unpins do keys[#keys + 1] = ARGV[k] end
   redis.call('SREM', pins, unpack(keys))
 end
 
@@ -215,7 +233,6 @@ local knownHead = head
 if added > 0 and len == added then head = ids[1] end
 local dropped, first = {}, ''
 -- As in memory, an append that was refused trims nothing; a call without appends is a trim.
-local appends = (nargs - 12 - unpins) / 6
 local over = len > maxEvents or bytes > maxBytes or len > hardEvents or bytes > hardBytes
 if trim and (added > 0 or appends == 0) and (len > maxEvents or bytes > maxBytes or maxAge >= 0) then
   local cutoff = maxAge >= 0 and clock() - maxAge or -1
