@@ -210,10 +210,7 @@ export class RedisTopicLog implements TopicLog {
       read: (after, limit) => this.#read(after, limit, ''),
       start: () => this.#lastId ?? this.#floor,
       toEvent: (id, event, json, messageId) =>
-        this.#toEvent([
-          id,
-          messageId === '' ? ['e', event, 'd', json] : ['e', event, 'd', json, 'm', messageId],
-        ]),
+        eventOf(id, event, json, messageId === '' ? undefined : messageId),
       onError,
     });
     const withScript = redis as WithScript;
@@ -645,8 +642,13 @@ export class RedisTopicLog implements TopicLog {
       else if (fields[i] === 'd') json = value;
       else if (fields[i] === 'm') messageId = value;
     }
-    const parsed = parseEventId(id);
-    const data: unknown = JSON.parse(json);
-    return createTopicEvent(parsed, { event, data, json, size: utf8ByteLength(json), messageId }, parsed.ms);
+    return eventOf(id, event, json, messageId);
   }
+}
+
+/** An event as the stream (or a notification) holds it; its `time` is its ID's millisecond. */
+function eventOf(id: string, event: string, json: string, messageId: string | undefined): TopicEvent {
+  const parsed = parseEventId(id);
+  const data: unknown = JSON.parse(json);
+  return createTopicEvent(parsed, { event, data, json, size: utf8ByteLength(json), messageId }, parsed.ms);
 }
