@@ -10,8 +10,8 @@ import { RedisTopicLog } from './redis-topic-log';
 /**
  * Age retention of the Redis topic log, whose script keeps the head's ID in the meta hash
  * and skips reading the stream while that head is younger than `maxAgeMs`
- * (topic-log-script.ts). Event times are placed with explicit IDs at whole 10 s steps
- * before Redis's clock, and the age limits fall 5 s between those steps, so which events
+ * (topic-log-script.ts). Event times are placed with explicit IDs at whole 20 s steps
+ * before Redis's clock, and the age limits fall 10 s between those steps, so which events
  * are old enough does not depend on how long the test takes.
  */
 
@@ -24,8 +24,8 @@ afterAll(async () => {
   admin.disconnect();
 });
 
-const STEP = 10_000;
-const AGES = [5_000, 25_000, 45_000, 65_000, 85_000, Number.POSITIVE_INFINITY];
+const STEP = 20_000;
+const AGES = [10_000, 50_000, 90_000, 130_000, 170_000, Number.POSITIVE_INFINITY];
 
 const rulesOf = (maxAgeMs: number, maxEvents: number, drops: EventId[] = []): TrimRules => ({
   ...resolveTopicRetention({ maxEvents, maxBytes: 2 ** 30, maxAgeMs }),
