@@ -8,7 +8,7 @@
  * - cross-instance latency: publish on instance A, delivery to a subscriber of instance B
  *   (two Spool instances with their own connections, in this process), p50 and p99 at a
  *   fixed rate, against a bare ioredis PUBLISH → SUBSCRIBE relay of the same payload at the
- *   same rate (target p99 ≤ 1.5x);
+ *   same rate (target p99 ≤ 1.5x), each from a collected heap;
  * - cost per event: Redis commands per published event from `INFO commandstats` (the
  *   script's own XADD, PUBLISH, HSET... included), and script calls per event, at 16 events
  *   per turn with a watcher on B.
@@ -19,7 +19,7 @@ import { openRedisTopics, type RedisTopics } from '@spool/server/redis';
 import { Redis } from 'ioredis';
 import { type BenchServer, payload, Subscribers, throughput } from './fanout-driver';
 import { spoolServer } from './fanout-peers';
-import { type BenchOutput, median, percentile, pick, report } from './harness';
+import { type BenchOutput, heapAfterGc, median, percentile, pick, report } from './harness';
 import { commandCount, startRedis } from './redis-server';
 
 const SUBSCRIBERS = 1000;
@@ -199,7 +199,11 @@ export default async function run(): Promise<BenchOutput> {
     let bare: number[];
     let perEvent: { commands: number; scripts: number };
     try {
+      // Each latency run starts from a collected heap: neither inherits the collection work
+      // of what ran before it (the fan-out's 1,000 connections, the other peer).
+      heapAfterGc();
       cross = await crossInstance(a, b, 'latency');
+      heapAfterGc();
       bare = await relay(redis.url, `${prefix}relay`);
       perEvent = await cost(a, b, admin, 'cost');
     } finally {

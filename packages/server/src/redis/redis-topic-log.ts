@@ -75,6 +75,24 @@ export interface RecreatedInfo {
  */
 const MAX_BATCH = 512;
 
+/**
+ * Batches of at most this many bytes of data carry their events in the notification
+ * (`CARRY` in topic-log-script.ts).
+ */
+const CARRY_BYTES = 8192;
+
+/**
+ * The notification's `e` for `items`, encoded here rather than by the script (which blocks
+ * Redis while it runs); '' when their data is over {@link CARRY_BYTES}, and the
+ * notification carries IDs only.
+ */
+function carriedEvents(items: readonly Pending[]): string {
+  let bytes = 0;
+  for (const { input } of items) bytes += input.size;
+  if (bytes > CARRY_BYTES || items.length === 0) return '';
+  return JSON.stringify(items.map(({ input }) => [input.event, input.json, input.messageId ?? '']));
+}
+
 /** A Redis reply entry: `[id, [field, value, ...]]`. */
 type Entry = [string, string[]];
 type Scalar = string | number;
@@ -192,10 +210,7 @@ export class RedisTopicLog implements TopicLog {
       read: (after, limit) => this.#read(after, limit, ''),
       start: () => this.#lastId ?? this.#floor,
       toEvent: (id, event, json, messageId) =>
-        this.#toEvent([
-          id,
-          messageId === '' ? ['e', event, 'd', json] : ['e', event, 'd', json, 'm', messageId],
-        ]),
+        eventOf(id, event, json, messageId === '' ? undefined : messageId),
       onError,
     });
     const withScript = redis as WithScript;
@@ -389,7 +404,13 @@ export class RedisTopicLog implements TopicLog {
       );
     } else argv.push('0', 0, 0, -1, 0, 0);
     const notifier = this.#notifier;
-    argv.push(notifier ? this.keys.channel : '', notifier?.origin ?? '', unpins.length, ...unpins);
+    argv.push(
+      notifier ? this.keys.channel : '',
+      notifier?.origin ?? '',
+      notifier ? carriedEvents(items) : '',
+      unpins.length,
+      ...unpins,
+    );
     for (const { input, pin } of items)
       argv.push(
         input.id ? formatEventId(input.id) : '*',
@@ -621,8 +642,13 @@ export class RedisTopicLog implements TopicLog {
       else if (fields[i] === 'd') json = value;
       else if (fields[i] === 'm') messageId = value;
     }
-    const parsed = parseEventId(id);
-    const data: unknown = JSON.parse(json);
-    return createTopicEvent(parsed, { event, data, json, size: utf8ByteLength(json), messageId }, parsed.ms);
+    return eventOf(id, event, json, messageId);
   }
+}
+
+/** An event as the stream (or a notification) holds it; its `time` is its ID's millisecond. */
+function eventOf(id: string, event: string, json: string, messageId: string | undefined): TopicEvent {
+  const parsed = parseEventId(id);
+  const data: unknown = JSON.parse(json);
+  return createTopicEvent(parsed, { event, data, json, size: utf8ByteLength(json), messageId }, parsed.ms);
 }

@@ -2,7 +2,7 @@
 export interface TopicLogKeys {
   /** The stream holding the events: fields `e` (name), `d` (JSON data), `m` (message ID, when any). */
   stream: string;
-  /** Hash: `cf` the creation floor, `b` the retained bytes. */
+  /** Hash: `cf` the creation floor, `b` the retained bytes, `l` the last ID, `h` the first retained ID. */
   meta: string;
   /** Set of pin keys: `m:<messageId>` or `e:<eventId>`. */
   pins: string;

@@ -3,7 +3,8 @@
  * keys (one hash slot), so an append, the trim it causes, the pins it sets and the
  * creation floor can never be seen half done by another instance.
  *
- * KEYS: 1 the stream, 2 the meta hash (`cf` creation floor, `b` retained bytes, `l` last ID),
+ * KEYS: 1 the stream, 2 the meta hash (`cf` creation floor, `b` retained bytes, `l` last ID,
+ *       `h` the first retained ID, absent while the stream is empty or when unknown),
  *       3 the pin set (`m:<messageId>` pins a message's events, `e:<id>` one event).
  * ARGV: 1 op (`w` append and trim, `r` read)
  *       2 creation floor to record as given when the stream is created ('' for none)
@@ -11,8 +12,9 @@
  *   `r`: 4 after, 5 limit
  *   `w`: 4 trim ('1' or '0'), 5 maxEvents, 6 maxBytes, 7 maxAgeMs (-1: none),
  *        8 hardMaxEvents, 9 hardMaxBytes, 10 the notification channel ('' for none),
- *        11 the writer's origin token (in the notification), 12 number of pin keys to
- *        remove (after the appends, before the trim), then those keys,
+ *        11 the writer's origin token (in the notification), 12 the batch's events as the
+ *        notification's "e" ('' for none: the script encodes what it carries), 13 number of
+ *        pin keys to remove (after the appends, before the trim), then those keys,
  *        then 6 per event: id ('*' or explicit), event name, JSON, messageId (''), pin
  *        ('' none, 'm' its message, 'e' itself), publish idempotency key ('' none: the
  *        full key name, under the topic's hash tag).
@@ -31,6 +33,10 @@
  *    "e": [[event, JSON, messageId or ""], ...] (only when the batch's data is small)}
  * so an instance that delivered up to "p" may deliver these next, and one that did not
  * knows it has a gap to fill with XRANGE (docs/architecture.md, "Topics across instances").
+ * The writer sends "e" already encoded (ARGV 12) when the batch's data is small: JSON
+ * escaping in Node is cheaper than cjson in the script, which blocks Redis while it runs.
+ * The script takes it when every event of the batch was appended; when one was refused
+ * or named by an idempotency key, it encodes the events it appended itself.
  *
  * Why each part (docs/architecture.md, "Redis topic log"):
  * - The creation floor: a stream created here starts with its last-generated-id and
@@ -46,6 +52,10 @@
  *   It names the event's ID for PUBLISH_KEY_WINDOW_MS (docs/protocol.md, "Rules").
  * - Trimming walks from the head only, so what is retained is always one range; a pinned
  *   head stops the soft limits, the hard limits squeeze it (core's TrimRules).
+ * - The head's ID is kept in the meta hash (`h`): under the count and byte limits, a head
+ *   younger than `maxAgeMs` means nothing can be old enough to drop (IDs only grow), so
+ *   the walk, its XRANGE and SCARD, is skipped. A head unknown to the hash (a stream from
+ *   before the field, a rebuilt hash) is read as before, and recorded.
  */
 /** How long a publish idempotency key is remembered on a shared (Redis) topic log: 5 minutes. */
 export const PUBLISH_KEY_WINDOW_MS = 300_000;
@@ -78,7 +88,7 @@ local function clock()
 end
 
 local created = 0
-local cf, bytes, prev
+local cf, bytes, prev, head
 if redis.call('EXISTS', stream) == 0 then
   -- New, or lost (Redis restarted empty, the key was deleted): start a new life of the
   -- stream whose floor sits above everything the previous one could have issued.
@@ -96,10 +106,11 @@ if redis.call('EXISTS', stream) == 0 then
   created = 1
   prev = cf
 else
-  local m = redis.call('HMGET', meta, 'cf', 'b', 'l')
+  local m = redis.call('HMGET', meta, 'cf', 'b', 'l', 'h')
   cf = m[1]
   bytes = tonumber(m[2] or '0')
   prev = m[3]
+  head = m[4] or nil
   if not cf then
     -- The stream outlived its meta hash: take the floor it shows and count its bytes.
     local info = redis.call('XINFO', 'STREAM', stream)
@@ -143,8 +154,9 @@ local trim = ARGV[4] == '1'
 local maxEvents, maxBytes, maxAge = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local hardEvents, hardBytes = tonumber(ARGV[8]), tonumber(ARGV[9])
 local channel, origin = ARGV[10], ARGV[11]
-local unpins = tonumber(ARGV[12])
-local i = 13 + unpins
+local encoded = ARGV[12]
+local unpins = tonumber(ARGV[13])
+local i = 14 + unpins
 if not prev then
   -- A stream from before the 'l' field: its last-generated-id says the same.
   local info = redis.call('XINFO', 'STREAM', stream)
@@ -155,7 +167,8 @@ end
 
 local results = {}
 local added = 0
-local ids, carried, carriedBytes = {}, {}, 0
+-- The appended events' IDs, and where each one's arguments start.
+local ids, at, carriedBytes = {}, {}, 0
 local nargs = #ARGV
 while i <= nargs do
   local id, ev, d, m, pin, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
@@ -180,76 +193,105 @@ while i <= nargs do
     bytes = bytes + #d
     added = added + 1
     ids[added] = r
+    at[added] = i
     carriedBytes = carriedBytes + #d
-    if carriedBytes <= CARRY then carried[added] = {ev, d, m} end
     if pin == 'm' then redis.call('SADD', pins, 'm:' .. m)
     elseif pin == 'e' then redis.call('SADD', pins, 'e:' .. r) end
   end
   i = i + 6
 end
 
+local appends = (nargs - 13 - unpins) / 6
 -- After the appends: a batch may pin a message and then end it (persisted).
 if added > 0 then
   if channel ~= '' then
-    local note = {o = origin, p = prev, i = ids}
-    if carriedBytes <= CARRY then note.e = carried end
-    redis.call('PUBLISH', channel, cjson.encode(note))
+    if encoded ~= '' and added == appends and carriedBytes <= CARRY and prev then
+      -- IDs are digits and a dash: only the origin needs encoding.
+      redis.call('PUBLISH', channel, '{"o":' .. cjson.encode(origin) .. ',"p":"' .. prev
+        .. '","i":["' .. table.concat(ids, '","') .. '"],"e":' .. encoded .. '}')
+    else
+      local note = {o = origin, p = prev, i = ids}
+      if carriedBytes <= CARRY then
+        local carried = {}
+        for k = 1, added do carried[k] = {ARGV[at[k] + 1], ARGV[at[k] + 2], ARGV[at[k] + 3]} end
+        note.e = carried
+      end
+      redis.call('PUBLISH', channel, cjson.encode(note))
+    end
   end
 end
 
 if unpins > 0 then
   local keys = {}
-  for k = 13, 12 + unpins do keys[#keys + 1] = ARGV[k] end
+  for k = 14, 13 + unpins do keys[#keys + 1] = ARGV[k] end
   redis.call('SREM', pins, unpack(keys))
 end
 
 local len = redis.call('XLEN', stream)
+local knownHead = head
+-- Appends only go after the last entry: the head changes when they land in an empty stream.
+if added > 0 and len == added then head = ids[1] end
 local dropped, first = {}, ''
 -- As in memory, an append that was refused trims nothing; a call without appends is a trim.
-local appends = (nargs - 12 - unpins) / 6
+local over = len > maxEvents or bytes > maxBytes or len > hardEvents or bytes > hardBytes
 if trim and (added > 0 or appends == 0) and (len > maxEvents or bytes > maxBytes or maxAge >= 0) then
   local cutoff = maxAge >= 0 and clock() - maxAge or -1
-  local pinned = redis.call('SCARD', pins) > 0
-  local dels, start, done = {}, '-', false
-  -- Age alone usually drops nothing: look at the head only, then read on in pages.
-  local count = (len > maxEvents or bytes > maxBytes) and 64 or 1
-  while not done do
-    local heads = redis.call('XRANGE', stream, start, '+', 'COUNT', count)
-    count = 64
-    if #heads == 0 then break end
-    for _, e in ipairs(heads) do
-      local id, f = e[1], e[2]
-      local d, m = '', nil
-      for j = 1, #f, 2 do
-        if f[j] == 'd' then d = f[j + 1] elseif f[j] == 'm' then m = f[j + 1] end
+  if not over and head and len > 0 and parse(head) > cutoff then
+    -- Within the limits and the head too young to drop: the walk would stop at the head.
+    first = head
+  else
+    local pinned = redis.call('SCARD', pins) > 0
+    local dels, start, done = {}, '-', false
+    -- Age alone usually drops nothing: look at the head only, then read on in pages.
+    local count = (len > maxEvents or bytes > maxBytes) and 64 or 1
+    while not done do
+      local heads = redis.call('XRANGE', stream, start, '+', 'COUNT', count)
+      count = 64
+      if #heads == 0 then break end
+      for _, e in ipairs(heads) do
+        local id, f = e[1], e[2]
+        local d, m = '', nil
+        for j = 1, #f, 2 do
+          if f[j] == 'd' then d = f[j + 1] elseif f[j] == 'm' then m = f[j + 1] end
+        end
+        local ms = parse(id)
+        local past = len > maxEvents or bytes > maxBytes or ms <= cutoff
+        local hold = false
+        if past and pinned then
+          hold = (m ~= nil and redis.call('SISMEMBER', pins, 'm:' .. m) == 1)
+            or redis.call('SISMEMBER', pins, 'e:' .. id) == 1
+        end
+        if (past and not hold) or len > hardEvents or bytes > hardBytes then
+          dels[#dels + 1] = id
+          dropped[#dropped + 1] = e
+          len = len - 1
+          bytes = bytes - #d
+          if pinned then redis.call('SREM', pins, 'e:' .. id) end
+        else
+          first = id
+          done = true
+          break
+        end
       end
-      local ms = parse(id)
-      local past = len > maxEvents or bytes > maxBytes or ms <= cutoff
-      local hold = false
-      if past and pinned then
-        hold = (m ~= nil and redis.call('SISMEMBER', pins, 'm:' .. m) == 1)
-          or redis.call('SISMEMBER', pins, 'e:' .. id) == 1
-      end
-      if (past and not hold) or len > hardEvents or bytes > hardBytes then
-        dels[#dels + 1] = id
-        dropped[#dropped + 1] = e
-        len = len - 1
-        bytes = bytes - #d
-        if pinned then redis.call('SREM', pins, 'e:' .. id) end
-      else
-        first = id
-        done = true
-        break
-      end
+      start = '(' .. heads[#heads][1]
     end
-    start = '(' .. heads[#heads][1]
-  end
-  -- Chunks keep unpack() under Lua's stack limit.
-  for k = 1, #dels, 1000 do
-    redis.call('XDEL', stream, unpack(dels, k, math.min(k + 999, #dels)))
+    -- Chunks keep unpack() under Lua's stack limit.
+    for k = 1, #dels, 1000 do
+      redis.call('XDEL', stream, unpack(dels, k, math.min(k + 999, #dels)))
+    end
   end
 end
-if added > 0 then redis.call('HSET', meta, 'b', bytes, 'l', ids[added])
-elseif #dropped > 0 then redis.call('HSET', meta, 'b', bytes) end
+if len == 0 then head = nil elseif first ~= '' then head = first end
+local set = {}
+if added > 0 then set = {'b', bytes, 'l', ids[added]} elseif #dropped > 0 then set = {'b', bytes} end
+if head ~= knownHead then
+  if head then
+    set[#set + 1] = 'h'
+    set[#set + 1] = head
+  else
+    redis.call('HDEL', meta, 'h')
+  end
+end
+if #set > 0 then redis.call('HSET', meta, unpack(set)) end
 return {created, cf, now, len, bytes, results, dropped, first, prev}
 `;
