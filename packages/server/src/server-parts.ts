@@ -1,12 +1,12 @@
 import type {
   CircuitBreaker,
   Clock,
+  Logger,
   MessageStore,
   StreamBroker,
   StreamCache,
   TopicRegistry,
 } from '@spool/core';
-import type { Logger } from 'pino';
 import type { AuditLog } from './audit/audit-log';
 import type { AccessControl } from './auth/access-control';
 import type { PrincipalLimiter } from './auth/principal-limits';
