@@ -15,9 +15,8 @@ import type { KnownStreamKeys } from './metrics/known-stream-keys';
 import type { ChatProducer } from './producers/chat-producer';
 import type { MessageDirectory } from './producers/message-cluster';
 import type { PublishOptions } from './publish-options';
-import type { SseEndpoint } from './sse/sse-endpoint';
 import type { TopicDirectory } from './topic-directory';
-import type { WsAdapter } from './ws/adapter';
+import type { ConnectionHealth, TransportTotals } from './transport';
 
 /**
  * The parts of a Spool server that its stats, metrics and routes read: an interface of its
@@ -40,8 +39,13 @@ export interface SpoolParts {
   readonly breakers: { store: CircuitBreaker; broker: CircuitBreaker };
   readonly logger: Logger;
   readonly clock: Clock;
-  readonly ws: WsAdapter;
-  readonly sse: SseEndpoint;
+  /**
+   * The totals of a transport by name (`ws`, `sse`): zeros for one that is not attached
+   * (docs/architecture.md, "The package and entry graph").
+   */
+  transportTotals(name: string): TransportTotals;
+  /** Every connection's health, of the transports that track it (the WebSocket's). */
+  connectionHealth(): ConnectionHealth[];
   readonly startedAt: number;
   readonly maxBodyBytes: number;
   /** Broker streams written through `broker` (for `GET /v1/streams`, `$sys`, `/metrics`). */

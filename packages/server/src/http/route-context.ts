@@ -1,5 +1,5 @@
 import type { Action, Principal } from '../auth/principal';
-import type { SpoolMetrics } from '../metrics/spool-metrics';
+import type { RequestMetrics } from '../metrics/request-metrics';
 import type { SpoolParts } from '../server-parts';
 import type { Readiness, ServerStats } from '../stats';
 import type { Router } from './router';
@@ -11,7 +11,8 @@ import type { Router } from './router';
 export interface RouteServices extends SpoolParts {
   /** Register more routes here; `fetch` dispatches to them. */
   readonly router: Router<RouteContext>;
-  readonly metrics: SpoolMetrics;
+  /** Request durations in, `GET /metrics` text out; empty until metrics are installed. */
+  readonly metrics: RequestMetrics;
   stats(): Promise<ServerStats>;
   readiness(): Promise<Readiness>;
 }
