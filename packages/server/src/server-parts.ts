@@ -20,8 +20,9 @@ import type { ConnectionHealth, TransportTotals } from './transport';
 
 /**
  * The parts of a Spool server that its stats, metrics and routes read: an interface of its
- * own, which `Spool` implements, so that none of them imports the server itself and the
- * server's modules form no import cycle (docs/architecture.md, "Server parts").
+ * own, which `SpoolInstance` implements, so that none of them imports the server itself
+ * and the server's modules form no import cycle (docs/architecture.md, "How the server's
+ * modules depend on each other").
  */
 export interface SpoolParts {
   readonly cache: StreamCache;
