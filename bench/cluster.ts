@@ -15,8 +15,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createSpool, type Spool } from '@spool/server';
+import { listen } from '@spool/server/node';
 import { openRedisTopics, type RedisTopics } from '@spool/server/redis';
 import { Redis } from 'ioredis';
+// The topics of an instance, which the public `Spool` keeps private: watched in process here.
+import { internalsOf } from '../packages/server/src/spool';
 import { type BenchServer, payload, Subscribers, throughput } from './fanout-driver';
 import { spoolServer } from './fanout-peers';
 import { type BenchOutput, heapAfterGc, median, percentile, pick, report } from './harness';
@@ -59,7 +62,7 @@ function instance(url: string, prefix: string): Instance {
 
 async function redisSpoolServer(url: string, prefix: string): Promise<BenchServer> {
   const one = instance(url, prefix);
-  const { url: base, close } = await one.spool.listen({ host: '127.0.0.1', port: 0 });
+  const { url: base, close } = await listen(one.spool, { host: '127.0.0.1', port: 0 });
   return {
     name: 'Spool, Redis mode',
     kind: 'spool',
@@ -119,12 +122,14 @@ async function until(check: () => boolean, what: string): Promise<void> {
 async function crossInstance(a: Instance, b: Instance, topic: string): Promise<number[]> {
   const samples: number[] = [];
   let received = 0;
-  const sub = b.spool.topics.getOrCreate(topic).subscribe({
-    onEvent: (ev) => {
-      received++;
-      samples.push(nowUs() - (ev.data as { t: number }).t);
-    },
-  });
+  const sub = internalsOf(b.spool)
+    .topics.getOrCreate(topic)
+    .subscribe({
+      onEvent: (ev) => {
+        received++;
+        samples.push(nowUs() - (ev.data as { t: number }).t);
+      },
+    });
   // Until B is subscribed to the topic's channel: one event through.
   while (received === 0) {
     await a.spool.publish(topic, payload());
@@ -160,7 +165,9 @@ async function relay(url: string, channel: string): Promise<number[]> {
 /** Commands and script calls per event at 16 events per turn, published on A, watched on B. */
 async function cost(a: Instance, b: Instance, admin: Redis, topic: string) {
   let received = 0;
-  const sub = b.spool.topics.getOrCreate(topic).subscribe({ onEvent: () => received++ });
+  const sub = internalsOf(b.spool)
+    .topics.getOrCreate(topic)
+    .subscribe({ onEvent: () => received++ });
   while (received === 0) {
     await a.spool.publish(topic, payload());
     await new Promise((r) => setTimeout(r, 20));

@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSpool, type Spool } from '@spool/server';
+import { listen as serveOnNode } from '@spool/server/node';
 import { Server as IoServer } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import type { BenchServer } from './fanout-driver';
@@ -138,7 +139,7 @@ export async function spoolServer(): Promise<BenchServer> {
     topics: { retention: { maxEvents: 100_000, maxBytes: 64 * 2 ** 20 } },
     ws: { maxCredit: 16_384, maxQueuedBytes: 8 * 2 ** 20 },
   });
-  const { url, close } = await spool.listen({ host: '127.0.0.1', port: 0 });
+  const { url, close } = await serveOnNode(spool, { host: '127.0.0.1', port: 0 });
   return {
     name: 'Spool',
     kind: 'spool',

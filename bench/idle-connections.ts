@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSpool } from '@spool/server';
+import { listen } from '@spool/server/node';
 import { Server as IoServer } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import { ask, forkBench } from './child';
@@ -97,7 +98,7 @@ async function socketIo(): Promise<Subject> {
 
 async function spool(): Promise<Subject> {
   const s = createSpool();
-  const { url, close } = await s.listen({ host: '127.0.0.1', port: 0 });
+  const { url, close } = await listen(s, { host: '127.0.0.1', port: 0 });
   return { url: `${url.replace('http', 'ws')}/v1/ws`, kind: 'ws', close };
 }
 

@@ -6,6 +6,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { createSpool, type Spool } from '@spool/server';
+import { listen } from '@spool/server/node';
 import WebSocket from 'ws';
 import type { LlmSubject, ReplyClient, ReplyConnection, ReplyHandlers, Ticker } from './llm-subject';
 
@@ -20,7 +21,7 @@ interface WireEvent {
 
 export async function spoolMemorySubject(ticker: Ticker): Promise<LlmSubject> {
   const spool: Spool = createSpool();
-  const { url, close } = await spool.listen({ host: '127.0.0.1', port: 0 });
+  const { url, close } = await listen(spool, { host: '127.0.0.1', port: 0 });
   const wsUrl = `${url.replace('http', 'ws')}/v1/ws`;
   const produced = new Map<string, number>();
   const running: Promise<unknown>[] = [];

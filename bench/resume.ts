@@ -16,6 +16,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSpool } from '@spool/server';
+import { listen } from '@spool/server/node';
 import { Server as IoServer, type Socket as IoServerSocket } from 'socket.io';
 import { type Socket as IoSocket, io as ioClient } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -55,7 +56,7 @@ async function spoolSubject(logSize: number): Promise<Subject> {
     topics: { retention: { maxEvents: logSize, maxBytes: 2 ** 40, maxAgeMs: 24 * 3600_000 } },
   });
   for (let i = 0; i < logSize; i++) await spool.publish('bench', data(i));
-  const { url, close } = await spool.listen({ host: '127.0.0.1', port: 0 });
+  const { url, close } = await listen(spool, { host: '127.0.0.1', port: 0 });
   const wsUrl = `${url.replace('http', 'ws')}/v1/ws`;
 
   /** Opens a socket and subscribes; resolves once `subok` came, with a way to read events. */

@@ -11,6 +11,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSpool } from '@spool/server';
+import { listen as serveOnNode } from '@spool/server/node';
 import { createChannel, createSession } from 'better-sse';
 import type { BenchServer } from './fanout-driver';
 
@@ -70,7 +71,7 @@ export async function rawSseServer(): Promise<BenchServer> {
 
 export async function spoolSseServer(): Promise<BenchServer> {
   const spool = createSpool({ topics: { retention: { maxEvents: 100_000, maxBytes: 64 * 2 ** 20 } } });
-  const { url, close } = await spool.listen({ host: '127.0.0.1', port: 0 });
+  const { url, close } = await serveOnNode(spool, { host: '127.0.0.1', port: 0 });
   return {
     name: 'Spool SSE endpoint',
     kind: 'sse',

@@ -6,6 +6,8 @@
 //   links that work on npm (absolute, into the repository, naming files that exist);
 // - the main entries import with no optional peer (driver) installed, and every entry of
 //   every `exports` map imports in plain Node ESM once the optional peers are added;
+// - a Spool of `@spool/server` served by `listen` of `@spool/server/node` answers /healthz and
+//   /metrics (the entries share one implementation across their built files);
 // - `npx spool serve` on a free port answers /healthz and serves the dashboard at /.
 // Run after `pnpm build` (.ci/run does). Usage: node scripts/pack-test.mjs [--keep]
 import { execFileSync, spawn } from 'node:child_process';
@@ -153,6 +155,32 @@ try {
     const exports = importEntry(specifier);
     check(Number(exports) > 0, `import '${specifier}' (${exports || 'failed'} exports)`);
   }
+
+  step('@spool/server served by @spool/server/node, with @spool/server/cli beside it');
+  const served = `
+    import { createSpool } from '@spool/server';
+    import { listen } from '@spool/server/node';
+    import { parseServeArgs } from '@spool/server/cli';
+    const spool = createSpool();
+    const { url, close } = await listen(spool, { port: 0 });
+    const health = await fetch(url + '/healthz');
+    const metrics = await fetch(url + '/metrics');
+    const text = await metrics.text();
+    await close();
+    console.log(JSON.stringify([health.status, metrics.status, text.includes('spool_connections'), typeof parseServeArgs]));
+  `;
+  let servedOut = '';
+  try {
+    servedOut = execFileSync('node', ['--input-type=module', '-e', served], { cwd: project, stdio: 'pipe' })
+      .toString()
+      .trim();
+  } catch (error) {
+    servedOut = String(error.stderr ?? error);
+  }
+  check(
+    servedOut === '[200,200,true,"function"]',
+    `listen(createSpool()) answers /healthz and /metrics (${servedOut.split('\n')[0]})`,
+  );
 
   step('npx spool serve');
   const port = await freePort();

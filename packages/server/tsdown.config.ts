@@ -1,10 +1,13 @@
 import { defineConfig } from 'tsdown';
 
 export default defineConfig({
-  // One entry per driver, so the main entry loads none: `ioredis`, `pg` and PGlite are optional peers.
+  // One entry per runtime and per driver, so the main entry loads none (docs/architecture.md,
+  // "The package and entry graph"): `ioredis`, `pg` and PGlite are optional peers.
   entry: {
     index: 'src/index.ts',
-    cli: 'src/cli.ts',
+    node: 'src/node/index.ts',
+    cli: 'src/cli/index.ts',
+    bin: 'src/cli.ts',
     postgres: 'src/postgres/index.ts',
     redis: 'src/redis/index.ts',
     pglite: 'src/postgres/pglite.ts',

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SpoolClient } from '@spool/client';
 import { createSpool } from '@spool/server';
+import { listen } from '@spool/server/node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { REQUESTS_TOPIC, RUNS_TOPIC, type RunRecord } from '../src/chat-requests';
@@ -16,7 +17,7 @@ const logs: string[] = [];
 
 beforeEach(async () => {
   const spool = createSpool();
-  const started = await spool.listen({ host: '127.0.0.1', port: 0 });
+  const started = await listen(spool, { host: '127.0.0.1', port: 0 });
   const { port } = started.server.address() as AddressInfo;
   baseUrl = `http://127.0.0.1:${port}`;
   wsUrl = `ws://127.0.0.1:${port}/v1/ws`;
@@ -187,7 +188,7 @@ describe('ChatProducer without the right to follow its room', () => {
     const guarded = createSpool({
       auth: { authorize: (_p, action, topic) => !(action === 'subscribe' && topic === 'chan:1:secret') },
     });
-    const started = await guarded.listen({ host: '127.0.0.1', port: 0 });
+    const started = await listen(guarded, { host: '127.0.0.1', port: 0 });
     const { port } = started.server.address() as AddressInfo;
     const url = `ws://127.0.0.1:${port}/v1/ws`;
     const producerClient = new SpoolClient(url, { WebSocket });

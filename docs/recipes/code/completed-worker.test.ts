@@ -8,18 +8,20 @@ const REDIS_URL = process.env.SPOOL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `recipes:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`;
 
 let spool: Spool;
+let serverBroker: ReturnType<typeof connectBroker>;
 let workerBroker: ReturnType<typeof connectBroker>;
 
 beforeEach(() => {
   // The server and the worker are separate clients of the same Redis, as two processes would be.
-  spool = createSpool({ broker: connectBroker(REDIS_URL, prefix) });
+  serverBroker = connectBroker(REDIS_URL, prefix);
+  spool = createSpool({ broker: serverBroker });
   workerBroker = connectBroker(REDIS_URL, prefix);
 });
 
 afterEach(async () => {
   await spool.close();
   await workerBroker.close();
-  await spool.broker.close();
+  await serverBroker.close();
   const redis = new Redis(REDIS_URL);
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);

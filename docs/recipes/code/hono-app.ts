@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createSpool } from '@spool/server';
+import { attach } from '@spool/server/node';
 import { Hono } from 'hono';
 
 /** A Hono app on Node that serves Spool next to its own routes. */
@@ -16,6 +17,6 @@ export function startHonoApp(port: number, onListening?: (port: number) => void)
     onListening?.(info.port),
   ) as Server;
   // The WebSocket needs the node:http server itself: Spool takes only its upgrades.
-  spool.attach(server, { requests: false });
+  attach(spool, server, { requests: false });
   return { app, spool, server };
 }

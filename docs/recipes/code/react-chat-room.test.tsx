@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import type { AddressInfo } from 'node:net';
 import { createSpool, type Spool } from '@spool/server';
+import { listen } from '@spool/server/node';
 import { act, fireEvent, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -13,7 +14,7 @@ const unmounts: Array<() => void> = [];
 
 beforeEach(async () => {
   spool = createSpool();
-  const started = await spool.listen({ host: '127.0.0.1', port: 0 });
+  const started = await listen(spool, { host: '127.0.0.1', port: 0 });
   wsUrl = `ws://127.0.0.1:${(started.server.address() as AddressInfo).port}/v1/ws`;
   close = () => started.close();
 });

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { SpoolProducer } from '@spool/client/producer';
 import { createSpool, type Spool } from '@spool/server';
+import { listen } from '@spool/server/node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connectProducer, relayInProcess, relayReply } from './relay-llm-stream';
 
@@ -11,7 +12,7 @@ let client: SpoolProducer;
 
 beforeEach(async () => {
   spool = createSpool();
-  const started = await spool.listen({ host: '127.0.0.1', port: 0 });
+  const started = await listen(spool, { host: '127.0.0.1', port: 0 });
   baseUrl = `http://127.0.0.1:${(started.server.address() as AddressInfo).port}`;
   close = () => started.close();
   client = connectProducer(`${baseUrl.replace('http', 'ws')}/v1/ws`);

@@ -1,6 +1,7 @@
 /** The client's tokens against the real server's token auth. */
 import { type SpoolError, SYS_TOPIC } from '@spool/core';
-import { createSpool, type SpoolServer } from '@spool/server';
+import { createSpool } from '@spool/server';
+import { listen, type SpoolServer } from '@spool/server/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpoolClient } from '../src/spool-client';
 import { subscribeSse } from '../src/sse/sse-subscription';
@@ -16,7 +17,7 @@ const cleanup: Array<() => void> = [];
 
 beforeEach(async () => {
   spool = createSpool({ auth: { tokens: { admin: [ADMIN], user: [USER] } } });
-  server = await spool.listen({ port: 0 });
+  server = await listen(spool, { port: 0 });
   port = server.port;
 });
 

@@ -1,7 +1,10 @@
 /** `client.message(id)` against the real server: own messages, and messages fetched over HTTP. */
 import type { SpoolError } from '@spool/core';
-import { createSpool, type SpoolServer } from '@spool/server';
+import { createSpool } from '@spool/server';
+import { listen, type SpoolServer } from '@spool/server/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// Internals that the server's public `Spool` keeps private, read by these tests only.
+import { internalsOf } from '../../server/src/spool';
 import { SpoolProducer } from '../src/producer';
 import { until, ws } from './fake-server';
 
@@ -13,7 +16,7 @@ const clients: SpoolProducer[] = [];
 
 beforeEach(async () => {
   spool = createSpool({ auth: { tokens: { user: [USER] } } });
-  server = await spool.listen({ port: 0 });
+  server = await listen(spool, { port: 0 });
   url = `ws://127.0.0.1:${server.port}/v1/ws`;
 });
 
@@ -49,7 +52,7 @@ describe('client.message(id) against the server', () => {
       await write('there');
     });
     await run.done;
-    await until(() => spool.cache.getStream(run.messageId) === undefined, 'completion');
+    await until(() => internalsOf(spool).cache.getStream(run.messageId) === undefined, 'completion');
     const { c, errors } = client();
     const msg = c.message(run.messageId);
     expect(msg.getSnapshot().status).toBe('unknown');

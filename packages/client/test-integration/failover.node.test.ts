@@ -24,8 +24,11 @@ import {
   type MsgOpenData,
   type TopicLog,
 } from '@spool/core';
-import { createSpool, type Spool, type SpoolServer } from '@spool/server';
+import { createSpool, type Spool } from '@spool/server';
+import { listen, type SpoolServer } from '@spool/server/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// Internals that the server's public `Spool` keeps private, read by these tests only.
+import { internalsOf } from '../../server/src/spool';
 import { assembleChannel } from '../src/chat-assembler';
 import { SpoolProducer } from '../src/producer';
 import { SpoolClient } from '../src/spool-client';
@@ -72,13 +75,15 @@ function sharedLogs(): (name: string, clock: Clock) => TopicLog {
 function replicate(between: Spool[]): void {
   for (const [from, to] of [between, [...between].reverse()] as Array<[Spool, Spool]>) {
     let queue = Promise.resolve();
-    from.topics.getOrCreate(topic).onAppend((ev) => {
-      queue = queue.then(async () => {
-        const target = to.topics.getOrCreate(topic);
-        if (target.lastId === undefined || compareEventIds(ev.id, target.lastId) > 0)
-          await target.append(ev.event, ev.data, { id: ev.id });
+    internalsOf(from)
+      .topics.getOrCreate(topic)
+      .onAppend((ev) => {
+        queue = queue.then(async () => {
+          const target = internalsOf(to).topics.getOrCreate(topic);
+          if (target.lastId === undefined || compareEventIds(ev.id, target.lastId) > 0)
+            await target.append(ev.event, ev.data, { id: ev.id });
+        });
       });
-    });
   }
 }
 
@@ -93,7 +98,7 @@ async function start(sharing: Sharing): Promise<void> {
       sse: { retryMs: 5 },
     });
     spools.push(spool);
-    servers.push(await spool.listen({ port: 0 }));
+    servers.push(await listen(spool, { port: 0 }));
   }
   if (sharing === 'replicated') replicate(spools);
   relayA = await startRelay();

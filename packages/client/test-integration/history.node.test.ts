@@ -1,7 +1,10 @@
 /** `client.history(channel, { before, limit })` against the real server, in memory mode. */
 import type { ChannelHistoryItem } from '@spool/core';
-import { createSpool, type SpoolServer } from '@spool/server';
+import { createSpool } from '@spool/server';
+import { listen, type SpoolServer } from '@spool/server/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// Internals that the server's public `Spool` keeps private, read by these tests only.
+import { internalsOf } from '../../server/src/spool';
 import { SpoolProducer } from '../src/producer';
 import { until, ws } from './fake-server';
 
@@ -18,7 +21,7 @@ beforeEach(async () => {
       authorize: (_p, _action, topic) => topic !== 'chan:1:secret',
     },
   });
-  server = await spool.listen({ port: 0 });
+  server = await listen(spool, { port: 0 });
   url = `ws://127.0.0.1:${server.port}/v1/ws`;
 });
 
@@ -45,7 +48,7 @@ describe('client.history against the server', () => {
       await w.append(`${i} ✓`);
       await w.end();
       texts.push(`reply ${i} ✓`);
-      await until(() => spool.cache.getStream(w.messageId) === undefined, 'completion');
+      await until(() => internalsOf(spool).cache.getStream(w.messageId) === undefined, 'completion');
     }
     const open = c.openMessage({ ...general, fromUid: 'bot' });
     await open.append('typing…');

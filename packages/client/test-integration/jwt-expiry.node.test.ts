@@ -6,7 +6,8 @@
  * clock, so `exp` arrives when the test says, not after a sleep.
  */
 import { createManualClock, type ManualClock } from '@spool/core';
-import { createSpool, type SpoolServer } from '@spool/server';
+import { createSpool } from '@spool/server';
+import { listen, type SpoolServer } from '@spool/server/node';
 import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpoolClient } from '../src/spool-client';
@@ -31,7 +32,7 @@ beforeEach(async () => {
     clock,
     sse: { retryMs: 5 },
   });
-  server = await spool.listen({ port: 0 });
+  server = await listen(spool, { port: 0 });
   port = server.port;
 });
 

@@ -3,8 +3,12 @@
  * refused with RATE_LIMITED and retryAfterMs, and the client waits and sends them again,
  * so every one lands exactly once; another principal meanwhile is never refused.
  */
-import { createSpool, type SpoolServer } from '@spool/server';
+// Internals that the server's public `Spool` keeps private, read by these tests only.
+
+import { createSpool } from '@spool/server';
+import { listen, type SpoolServer } from '@spool/server/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { internalsOf } from '../../server/src/spool';
 import { SpoolClient } from '../src/spool-client';
 import { ws } from './fake-server';
 
@@ -21,7 +25,7 @@ beforeEach(async () => {
     auth: { tokens: { user: [FAST, CALM] } },
     principalLimits: { ratePerSec: 100, burst: 3 },
   });
-  server = await spool.listen({ port: 0 });
+  server = await listen(spool, { port: 0 });
   port = server.port;
 });
 
@@ -42,7 +46,7 @@ describe('a publisher faster than its rate', () => {
     const calm = client(CALM);
     // Counts the server's refusals, to show the publishes really were paced.
     let refused = 0;
-    const limiter = spool.principalLimits;
+    const limiter = internalsOf(spool).principalLimits;
     const take = limiter.take.bind(limiter);
     limiter.take = (principal) => {
       try {

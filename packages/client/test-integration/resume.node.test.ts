@@ -5,7 +5,8 @@
  * order, over WebSocket and over SSE.
  */
 import { channelTopic, type MsgDeltaData } from '@spool/core';
-import { createSpool, type SpoolServer } from '@spool/server';
+import { createSpool } from '@spool/server';
+import { listen, type SpoolServer } from '@spool/server/node';
 import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { assembleChannel } from '../src/chat-assembler';
 import type { SpoolClientOptions } from '../src/options';
@@ -29,7 +30,7 @@ beforeEach(async () => {
     cache: { maxChunksPerStream: 10_000 },
     sse: { retryMs: 5 },
   });
-  server = await spool.listen({ port: 0 });
+  server = await listen(spool, { port: 0 });
   port = server.port;
 });
 

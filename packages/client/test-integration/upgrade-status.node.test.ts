@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createManualClock, type SpoolError } from '@spool/core';
 import { createSpool } from '@spool/server';
+import { attach } from '@spool/server/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpoolClient } from '../src/spool-client';
 import { until, ws } from './fake-server';
@@ -50,7 +51,7 @@ describe('an HTTP status answering the upgrade', () => {
     const spool = createSpool();
     cleanup.push(() => spool.close());
     const server = createServer();
-    spool.attach(server);
+    attach(spool, server);
     const port = await listen(server);
     const { c, errors } = client(`ws://127.0.0.1:${port}/`);
     const pub = c.publish('notes', 1).catch((e: SpoolError) => e);

@@ -7,7 +7,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createSpool, type SpoolOptions } from '@spool/server';
+import { listen } from '@spool/server/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// Internals that the server's public `Spool` keeps private, read by these tests only.
+import { internalsOf } from '../../server/src/spool';
 import type { SpoolClientOptions } from '../src/options';
 import { SpoolProducer } from '../src/producer';
 import { type ChaosProxy, seeded, startChaosProxy } from './chaos-proxy';
@@ -32,7 +35,7 @@ afterEach(async () => {
 
 async function serve(options: SpoolOptions = {}) {
   const spool = createSpool(options);
-  const { server } = await spool.listen({ host: '127.0.0.1', port: 0 });
+  const { server } = await listen(spool, { host: '127.0.0.1', port: 0 });
   cleanup.push(() => spool.close());
   return { spool, port: (server.address() as AddressInfo).port };
 }
@@ -70,8 +73,8 @@ describe('MessageWriter against a real server', () => {
     const w = producer.openMessage(meta);
     for await (const token of llm()) w.append(token);
     await w.end();
-    await spool.messages.drain();
-    const stored = await spool.store.get(w.messageId);
+    await internalsOf(spool).messages.drain();
+    const stored = await internalsOf(spool).store.get(w.messageId);
     expect(stored).toMatchObject({ reason: 'success' });
     expect(stored!.text).toBe(TEXT);
   });
@@ -98,8 +101,8 @@ describe('MessageWriter against a real server', () => {
     await w.end();
     done = true;
     expect(midReply).toBeGreaterThanOrEqual(3);
-    await spool.messages.drain();
-    const stored = await spool.store.get(w.messageId);
+    await internalsOf(spool).messages.drain();
+    const stored = await internalsOf(spool).store.get(w.messageId);
     expect(stored).toMatchObject({ reason: 'success' });
     expect(stored!.text).toBe(TEXT);
     // Subscribers see the same text: one message, every chunk once.
@@ -122,7 +125,10 @@ describe('MessageWriter against a real server', () => {
     expect(channel.getSnapshot()).toMatchObject([
       { messageId: w.messageId, reason: 'error', text: '0 1 2 ' },
     ]);
-    await spool.messages.drain();
-    expect(await spool.store.get(w.messageId)).toMatchObject({ reason: 'error', text: '0 1 2 ' });
+    await internalsOf(spool).messages.drain();
+    expect(await internalsOf(spool).store.get(w.messageId)).toMatchObject({
+      reason: 'error',
+      text: '0 1 2 ',
+    });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The `spool` command line (bin/spool.js runs the build of this file):
+ * The `spool` command line (bin/spool.js runs the build of this file, dist/bin.js):
  * `spool serve [flags]`; see `spool --help`. From source:
  * `node --import tsx/esm --conditions=@spool/source packages/server/src/cli.ts serve --demo`.
  */

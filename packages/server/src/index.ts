@@ -1,13 +1,16 @@
 /**
- * @spool/server: Spool's Node server. `createSpool()` wires the StreamCache, topics, a
- * message store and a broker along "the life of one chat message", and serves them over
- * WebSocket (protocol v1), SSE and the HTTP API, embeddable in any node:http server or
- * fetch-style framework.
+ * @spool/server: the Spool server on WHATWG `Request`/`Response` only. `createSpool()`
+ * wires the StreamCache, topics, a message store and a broker along "the life of one chat
+ * message", and serves SSE and the HTTP API through `spool.fetch`, on any runtime. It
+ * imports nothing from Node and no driver (`pnpm check:node-free`). The other entries
+ * (docs/architecture.md, "The package and entry graph"):
+ * - `@spool/server/node`: `attach`, `listen`, the WebSocket transport, metrics;
+ * - `@spool/server/cli`: `spool serve` as a library, the demo, the dashboard;
+ * - `@spool/server/redis`, `/postgres`, `/pglite`: the engines, one driver each.
  */
 export { type AuditAction, type AuditEntry, AuditLog, auditLogDefaults } from './audit/audit-log';
 export { AccessControl, type AuthMode, type AuthOptions, defaultAuthorize } from './auth/access-control';
 export { type JwtOptions, type JwtPrincipal, jwtVerifier } from './auth/jwt-auth';
-export { isLoopback } from './auth/loopback';
 export { type Action, LOCAL_PRINCIPAL, type Principal, type Role, SYSTEM } from './auth/principal';
 export {
   PrincipalLimiter,
@@ -21,27 +24,8 @@ export {
   tokenAuthenticator,
 } from './auth/token-auth';
 export { grantsAllow, type TopicGrants, topicPatternMatches } from './auth/topic-grants';
-// HTTP API helpers, metrics, the demo and `spool serve` as a library
-export { dashboardAssets } from './cli/dashboard-assets';
-export { type ServeDeps, type ServeHandle, startServe } from './cli/serve';
-export { parseServeArgs, type ServeCommand, type ServeConfig, serveHelp } from './cli/serve-options';
-export { bundledDashboardDir } from './dashboard/bundled-dashboard';
-export { type WithDashboardOptions, withDashboard } from './dashboard/with-dashboard';
-export { type Demo, type DemoOptions, startDemo } from './demo/demo';
-export {
-  DEMO_CHANNELS,
-  DemoProducer,
-  type DemoProducerOptions,
-  type DemoProducerStats,
-  demoProducerDefaults,
-} from './demo/demo-producer';
-export {
-  DEMO_GROUP,
-  type DemoWorkers,
-  type DemoWorkersOptions,
-  demoWorkersDefaults,
-  startDemoWorkers,
-} from './demo/demo-workers';
+export { createSpool, type Spool } from './create-spool';
+// HTTP API helpers, for routes of your own
 export {
   errorBody,
   errorResponse,
@@ -50,13 +34,6 @@ export {
   retryAfterMsOf,
   toSpoolError,
 } from './http/errors';
-export {
-  type NodeBridgeOptions,
-  nodeBridgeDefaults,
-  nodeListener,
-  toRequest,
-  writeResponse,
-} from './http/node-bridge';
 export { readJson } from './http/read-json';
 export { ANONYMOUS, type RouteContext } from './http/route-context';
 export {
@@ -79,21 +56,13 @@ export {
   knownStreamKeysDefaults,
   trackStreamKeys,
 } from './metrics/known-stream-keys';
-export {
-  BREAKER_STATE_VALUE,
-  SpoolMetrics,
-  type SpoolMetricsOptions,
-  spoolMetricsDefaults,
-} from './metrics/spool-metrics';
-export { type ListenOptions, listenDefaults, type SpoolServer } from './node/attach';
 export { type SpoolOptions, SYS_RETENTION, spoolDefaults, type TopicsOptions } from './options';
 export { COMPLETED_STREAM, completionKey, type DeadLetter, toWireMeta } from './producers/chat-producer';
 export type { RunHandle, RunWork } from './producers/message-runs';
 export type { ProducerOps, WireChunk } from './producers/producer-ops';
 export type { PublishOptions } from './publish-options';
-export { createSpool, Spool } from './spool';
 export { type ResolvedSseOptions, type SseOptions, sseDefaults } from './sse/sse-endpoint';
 export type { Readiness, ServerStats } from './stats';
 export type { TopicDirectory } from './topic-directory';
-export type { ConnectionHealth } from './ws/connection';
+export type { ConnectionHealth, TransportTotals } from './transport';
 export { type ResolvedWsOptions, type WsOptions, wsDefaults } from './ws/ws-options';

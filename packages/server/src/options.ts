@@ -1,5 +1,6 @@
 import type {
   Clock,
+  Logger,
   MessageStore,
   RetryOptions,
   StreamBroker,
@@ -8,7 +9,6 @@ import type {
   TopicRetention,
 } from '@spool/core';
 import { SpoolError } from '@spool/core';
-import type { Logger } from 'pino';
 import type { AuthOptions } from './auth/access-control';
 import type { PrincipalLimitOptions } from './auth/principal-limits';
 import type { ClusterMembership } from './cluster/membership';
@@ -86,7 +86,10 @@ export interface SpoolOptions {
    * @default none: a single process
    */
   membership?: ClusterMembership;
-  /** A pino logger. @default silent */
+  /**
+   * Where the server logs: any object with pino's `info`/`warn`/`error(fields, message)`
+   * (a pino logger fits as it is). @default silentLogger of @spool/core
+   */
   logger?: Logger;
   /** Every timer of the server (heartbeats, sweeps, stats). @default realClock */
   clock?: Clock;

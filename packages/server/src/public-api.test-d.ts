@@ -13,7 +13,23 @@ import {
 } from '@spool/core';
 import type { Logger } from 'pino';
 import { describe, expectTypeOf, it } from 'vitest';
-import { createSpool, type PublishOptions, type Spool, type SpoolOptions } from './index';
+import {
+  createSpool,
+  type PublishOptions,
+  type Readiness,
+  type ServerStats,
+  type Spool,
+  type SpoolOptions,
+} from './index';
+import {
+  type AttachOptions,
+  attach,
+  installMetrics,
+  type ListenOptions,
+  listen,
+  type SpoolMetrics,
+  type SpoolServer,
+} from './node/index';
 import type { RedisBroker } from './redis/index';
 
 declare const logger: Logger;
@@ -88,6 +104,53 @@ describe('the server', () => {
     expectTypeOf<Spool['fetch']>().toEqualTypeOf<(request: Request) => Promise<Response>>();
     expectTypeOf<ReturnType<Spool['close']>>().toEqualTypeOf<Promise<void>>();
     expectTypeOf<Spool['run']>().returns.resolves.toHaveProperty('messageId').toEqualTypeOf<string>();
+  });
+});
+
+describe('the public Spool', () => {
+  it('is exactly fetch, publish, run, sse, stats, readiness, router and close', () => {
+    expectTypeOf<keyof Spool>().toEqualTypeOf<
+      'fetch' | 'publish' | 'run' | 'sse' | 'stats' | 'readiness' | 'router' | 'close'
+    >();
+    expectTypeOf<Spool['sse']>().toEqualTypeOf<(request: Request, topic: string) => Promise<Response>>();
+    expectTypeOf<ReturnType<Spool['stats']>>().toEqualTypeOf<Promise<ServerStats>>();
+    expectTypeOf<ReturnType<Spool['readiness']>>().toEqualTypeOf<Promise<Readiness>>();
+  });
+
+  it('keeps its internals private, and has no Node serving of its own', () => {
+    // @ts-expect-error the StreamCache is internal
+    spool.cache;
+    // @ts-expect-error the chat pipeline is internal
+    spool.messages;
+    // @ts-expect-error the topics are internal
+    spool.topics;
+    // @ts-expect-error the WebSocket transport is the Node entry's
+    spool.ws;
+    // @ts-expect-error the broker is internal
+    spool.broker;
+    // @ts-expect-error the access control is internal
+    spool.access;
+    // @ts-expect-error counters are read through stats()
+    spool.published;
+    // @ts-expect-error `listen(spool, options)` of @spool/server/node
+    spool.listen({ port: 0 });
+    // @ts-expect-error `attach(spool, server)` of @spool/server/node
+    spool.attach;
+    // @ts-expect-error the node:http listeners are the Node entry's
+    spool.handleRequest;
+  });
+});
+
+describe('@spool/server/node', () => {
+  it('serves a public Spool: attach, listen, installMetrics', () => {
+    expectTypeOf(listen).parameters.toEqualTypeOf<[spool: Spool, options?: ListenOptions]>();
+    expectTypeOf(listen(spool)).toEqualTypeOf<Promise<SpoolServer>>();
+    expectTypeOf(attach).parameter(0).toEqualTypeOf<Spool>();
+    expectTypeOf(attach).parameter(2).toEqualTypeOf<AttachOptions | undefined>();
+    expectTypeOf(attach).returns.toEqualTypeOf<() => void>();
+    expectTypeOf(installMetrics(spool)).toEqualTypeOf<SpoolMetrics>();
+    // @ts-expect-error a Spool, not its options
+    listen({ port: 8080 });
   });
 });
 

@@ -1,12 +1,12 @@
 import type {
   CircuitBreaker,
   Clock,
+  Logger,
   MessageStore,
   StreamBroker,
   StreamCache,
   TopicRegistry,
 } from '@spool/core';
-import type { Logger } from 'pino';
 import type { AuditLog } from './audit/audit-log';
 import type { AccessControl } from './auth/access-control';
 import type { PrincipalLimiter } from './auth/principal-limits';
@@ -15,15 +15,15 @@ import type { KnownStreamKeys } from './metrics/known-stream-keys';
 import type { ChatProducer } from './producers/chat-producer';
 import type { MessageDirectory } from './producers/message-cluster';
 import type { PublishOptions } from './publish-options';
-import type { SseEndpoint } from './sse/sse-endpoint';
 import type { TopicDirectory } from './topic-directory';
-import type { WsAdapter } from './ws/adapter';
+import type { ConnectionHealth, TransportTotals } from './transport';
 
 /**
  * The parts of a Spool server that its stats, metrics and cluster glue read: an interface of
- * its own, which `Spool` implements, so that none of them imports the server itself and the
- * server's modules form no import cycle (docs/architecture.md, "Server parts"). Route groups
- * take fewer: each is registered with only the parts it reads.
+ * its own, which `SpoolInstance` implements, so that none of them imports the server itself
+ * and the server's modules form no import cycle (docs/architecture.md, "How the server's
+ * modules depend on each other"). Route groups take fewer: each is registered with only the
+ * parts it reads.
  */
 export interface SpoolParts {
   readonly cache: StreamCache;
@@ -41,8 +41,13 @@ export interface SpoolParts {
   readonly breakers: { store: CircuitBreaker; broker: CircuitBreaker };
   readonly logger: Logger;
   readonly clock: Clock;
-  readonly ws: WsAdapter;
-  readonly sse: SseEndpoint;
+  /**
+   * The totals of a transport by name (`ws`, `sse`): zeros for one that is not attached
+   * (docs/architecture.md, "The package and entry graph").
+   */
+  transportTotals(name: string): TransportTotals;
+  /** Every connection's health, of the transports that track it (the WebSocket's). */
+  connectionHealth(): ConnectionHealth[];
   readonly startedAt: number;
   readonly maxBodyBytes: number;
   /** Broker streams written through `broker` (for `GET /v1/streams`, `$sys`, `/metrics`). */

@@ -1,10 +1,9 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import {
   ChannelCatchup,
   CircuitBreaker,
   type Clock,
   isTransientError,
+  type Logger,
   MemoryBroker,
   MemoryMessageStore,
   MemoryTopicLog,
@@ -12,13 +11,14 @@ import {
   type RetryOptions,
   realClock,
   retry,
+  SpoolError,
   type StreamBroker,
   StreamCache,
   SYS_TOPIC,
+  silentLogger,
   TopicRegistry,
   type WireOpenMeta,
 } from '@spool/core';
-import pino, { type Logger } from 'pino';
 import { AuditLog } from './audit/audit-log';
 import { AccessControl } from './auth/access-control';
 import { SYSTEM } from './auth/principal';
@@ -26,7 +26,6 @@ import { PrincipalLimiter } from './auth/principal-limits';
 import type { ClusterMembership } from './cluster/membership';
 import { dispatch } from './http/dispatch';
 import { registerHealthRoutes } from './http/health-routes';
-import { nodeListener } from './http/node-bridge';
 import type { RouteContext } from './http/route-context';
 import { Router } from './http/router';
 import {
@@ -38,10 +37,9 @@ import {
   registerStoreRoutes,
   registerTopicRoutes,
 } from './http/routes';
-// Known broker keys and per-instance Prometheus metrics
+// Known broker keys, and the slot the Node entry's Prometheus metrics go into
 import { KnownStreamKeys, trackStreamKeys } from './metrics/known-stream-keys';
-import { SpoolMetrics } from './metrics/spool-metrics';
-import { attachToServer, type ListenOptions, listen, type SpoolServer } from './node/attach';
+import { MetricsSlot } from './metrics/request-metrics';
 import { type SpoolOptions, SYS_RETENTION, spoolDefaults, validateSpoolOptions } from './options';
 import { ChatProducer, COMPLETED_STREAM } from './producers/chat-producer';
 import type { MessageCluster, MessageDirectory } from './producers/message-cluster';
@@ -51,15 +49,17 @@ import type { SpoolParts } from './server-parts';
 import { resolveSseOptions, SseEndpoint } from './sse/sse-endpoint';
 import { type Readiness, readiness, type ServerStats, StatsPublisher } from './stats';
 import type { TopicDirectory } from './topic-directory';
-import { WsAdapter } from './ws/adapter';
+import { type ConnectionHealth, NO_TRANSPORT, type Transport, type TransportTotals } from './transport';
 import { IdempotencyWindow } from './ws/limits';
-import { resolveWsOptions, wsDefaults } from './ws/ws-options';
+import { type ResolvedWsOptions, resolveWsOptions, wsDefaults } from './ws/ws-options';
 
 /**
- * A Spool server: topics, the chat pipeline, WebSocket and SSE fan-out, and the HTTP API,
- * embeddable in any Node server. Create it with {@link createSpool}.
+ * The implementation behind the public `Spool` of `createSpool` (docs/architecture.md,
+ * "The package and entry graph"): every part of the server, for the route groups, the
+ * Node entry, the CLI and the tests. Not exported by any entry; users hold the small
+ * `Spool` interface.
  */
-export class Spool implements SpoolParts {
+export class SpoolInstance implements SpoolParts {
   /** The StreamCache holding the messages that stream now. */
   readonly cache: StreamCache;
   /** Where finished messages are saved (the `store` option; an in-memory store by default). */
@@ -83,22 +83,22 @@ export class Spool implements SpoolParts {
   readonly breakers: { store: CircuitBreaker; broker: CircuitBreaker };
   /** Register more routes here; `fetch` dispatches to them. */
   readonly router = new Router<RouteContext>();
-  /** The server's pino logger (the `logger` option; silent by default). */
+  /** The server's logger (the `logger` option; silent by default). */
   readonly logger: Logger;
   /** The clock of every timer and timestamp (the `clock` option). */
   readonly clock: Clock;
-  /** The WebSocket adapter: connections, fan-out, per-connection health. */
-  readonly ws: WsAdapter;
-  /** The SSE endpoint: streams, fan-out, totals. */
-  readonly sse: SseEndpoint;
+  /** The SSE endpoint: streams, fan-out, totals (the built-in transport `sse`). */
+  readonly sseEndpoint: SseEndpoint;
+  /** The WebSocket options, resolved: the Node entry's WebSocket transport reads them. */
+  readonly wsOptions: ResolvedWsOptions;
   /** When this instance was created (ms since the epoch). */
   readonly startedAt: number;
   /** Largest JSON request body the HTTP routes accept, in bytes. */
   readonly maxBodyBytes: number;
   /** Broker streams written through {@link broker} (for `GET /v1/streams`, `$sys`, `/metrics`). */
   readonly streamKeys = new KnownStreamKeys([COMPLETED_STREAM, `${COMPLETED_STREAM}:dead`]);
-  /** This instance's Prometheus metrics (`GET /metrics`), on a registry of its own. */
-  readonly metrics: SpoolMetrics;
+  /** Request durations and `GET /metrics`: empty until `installMetrics` of the Node entry fills it. */
+  readonly metrics = new MetricsSlot();
   /** The rate per principal, on every path (docs/security.md, "Defaults"). */
   readonly principalLimits: PrincipalLimiter;
   /** Operator actions of this instance, logged with their principal (docs/security.md, "Audit log"). */
@@ -109,6 +109,8 @@ export class Spool implements SpoolParts {
   private readonly publishKeys = new IdempotencyWindow(wsDefaults.idempotencyWindow);
   /** This instance's membership of the cluster (`options.membership`); undefined on a single process. */
   readonly membership: ClusterMembership | undefined;
+  /** How clients connect, by name: `sse` built in, `ws` once the Node entry attaches it. */
+  private readonly transports = new Map<string, Transport>();
   private readonly statsPublisher: StatsPublisher;
   private replayTimer: unknown;
   private readonly owns: { store: boolean; broker: boolean };
@@ -118,13 +120,13 @@ export class Spool implements SpoolParts {
     validateSpoolOptions(options);
     this.membership = options.membership;
     this.clock = options.clock ?? realClock;
-    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.logger = options.logger ?? silentLogger;
     this.startedAt = this.clock.now();
     this.audit = new AuditLog(this.logger, this.clock);
     this.maxBodyBytes = options.maxBodyBytes ?? spoolDefaults.maxBodyBytes;
     this.access = new AccessControl(options.auth);
     this.principalLimits = new PrincipalLimiter(options.principalLimits, this.clock);
-    const wsOptions = resolveWsOptions(options.ws);
+    this.wsOptions = resolveWsOptions(options.ws);
     const sseOptions = resolveSseOptions(options.sse);
     this.owns = { store: options.store === undefined, broker: options.broker === undefined };
     this.store = options.store ?? new MemoryMessageStore({ clock: this.clock });
@@ -212,20 +214,15 @@ export class Spool implements SpoolParts {
       endedIdWindow: options.endedIdWindow ?? spoolDefaults.endedIdWindow,
     });
     this.messages = producer;
-    const onInternalError = (err: unknown) => this.logger.error({ err }, 'internal error');
-    this.ws = new WsAdapter({
-      options: wsOptions,
-      access: this.access,
-      topics: this.topics,
-      clock: this.clock,
-      publish: (topic, data, options) => this.publish(topic, data, options),
-      publishFor: (principalId, topic, data, options) => this.publishFor(principalId, topic, data, options),
-      producer: this.messages,
-      principalLimits: this.principalLimits,
-      onInternalError,
-    });
-    this.sse = new SseEndpoint(sseOptions, this.access, this.topics, this.clock, this.principalLimits);
-    this.router.get('/v1/topics/:topic/events', (request, { topic }) => this.sse.handle(request, topic!), {
+    this.sseEndpoint = new SseEndpoint(
+      sseOptions,
+      this.access,
+      this.topics,
+      this.clock,
+      this.principalLimits,
+    );
+    this.transports.set('sse', this.sseEndpoint);
+    this.router.get('/v1/topics/:topic/events', (request, { topic }) => this.sse(request, topic!), {
       access: 'public', // SSE authenticates itself: it also checks the origin
     });
     registerHealthRoutes(this.router, { readiness: () => this.readiness() });
@@ -256,7 +253,6 @@ export class Spool implements SpoolParts {
       messages: this.messages,
       audit: this.audit,
     });
-    this.metrics = new SpoolMetrics(this);
     registerMetricsRoutes(this.router, { metrics: this.metrics });
     this.statsPublisher = new StatsPublisher(this, options.statsIntervalMs ?? spoolDefaults.statsIntervalMs);
     this.scheduleReplay(options.deadLetterReplayMs ?? spoolDefaults.deadLetterReplayMs);
@@ -285,28 +281,39 @@ export class Spool implements SpoolParts {
    */
   readonly fetch = (request: Request): Promise<Response> => dispatch(this, request);
 
-  /** A node:http `request` listener over {@link Spool.fetch}. */
-  readonly handleRequest: (req: IncomingMessage, res: ServerResponse) => void = nodeListener(
-    this.fetch,
-    (err) => this.logger.error({ err }, 'request failed'),
-  );
-
-  /** A node:http `upgrade` listener: the WebSocket endpoint. Returns false for other paths. */
-  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean =>
-    this.ws.handleUpgrade(req, socket, head);
-
   /**
-   * Serves Spool on an existing node:http server: WebSocket upgrades on `/v1/ws` and (unless
-   * `requests: false`) every request. Refuses a non-loopback address in the open local mode.
-   * Returns a function that detaches.
+   * The SSE stream of `topic` for `request` (`GET /v1/topics/:topic/events`, which `fetch`
+   * serves too): authenticates, checks the origin, resumes from `Last-Event-ID`.
    */
-  attach(server: Server, options: { requests?: boolean } = {}): () => void {
-    return attachToServer(this, server, options);
+  sse(request: Request, topic: string): Promise<Response> {
+    return this.sseEndpoint.handle(request, topic);
   }
 
-  /** Creates a node:http server, attaches, and listens (default 127.0.0.1:8080). */
-  listen(options: ListenOptions = {}): Promise<SpoolServer> {
-    return listen(this, options);
+  /**
+   * Plugs in a transport under `name` (the Node entry's WebSocket adapter as `ws`), once:
+   * its totals join `stats()` and `/metrics`, and `close()` refuses and closes its
+   * connections with the others.
+   * @throws SpoolError `INVALID_OPTION` when `name` is taken; `UNAVAILABLE` once closing
+   */
+  addTransport(name: string, transport: Transport): void {
+    if (this.transports.has(name)) {
+      throw new SpoolError('INVALID_OPTION', `This Spool already has a \`${name}\` transport.`);
+    }
+    if (this.closed !== undefined) throw new SpoolError('UNAVAILABLE', 'This Spool is closing.');
+    this.transports.set(name, transport);
+  }
+
+  /** The transport plugged in under `name`, if any. */
+  transport(name: string): Transport | undefined {
+    return this.transports.get(name);
+  }
+
+  transportTotals(name: string): TransportTotals {
+    return this.transports.get(name)?.totals() ?? NO_TRANSPORT;
+  }
+
+  connectionHealth(): ConnectionHealth[] {
+    return [...this.transports.values()].flatMap((t) => t.health?.() ?? []);
   }
 
   /**
@@ -385,8 +392,7 @@ export class Spool implements SpoolParts {
     this.closed ??= (async () => {
       this.statsPublisher.stop();
       this.clock.clearTimeout(this.replayTimer);
-      this.ws.refuseNew();
-      this.sse.refuseNew();
+      for (const transport of this.transports.values()) transport.refuseNew();
       this.messages.runs.abortAll();
       await this.cache.close();
       await this.messages.drain();
@@ -399,8 +405,7 @@ export class Spool implements SpoolParts {
             `${remaining} finished message(s) were never saved and are lost with this process`,
           );
       }
-      this.ws.close();
-      this.sse.close();
+      for (const transport of this.transports.values()) transport.close();
       await this.topics.close();
       if (this.owns.broker) await this.broker.close();
       if (this.owns.store) await this.store.close();
@@ -410,15 +415,18 @@ export class Spool implements SpoolParts {
 }
 
 /**
- * Creates a Spool server.
- *
- * @example
- * import http from 'node:http';
- * const spool = createSpool({ auth: { tokens: { admin: [process.env.SPOOL_ADMIN_TOKEN!] } } });
- * const server = http.createServer();
- * spool.attach(server);
- * server.listen(8080, '127.0.0.1');
+ * A new {@link SpoolInstance}, with every internal part in reach (the Node entry, the CLI
+ * and the tests); users call `createSpool`, whose `Spool` keeps them private.
  */
-export function createSpool(options: SpoolOptions = {}): Spool {
-  return new Spool(options);
+export function createSpoolInstance(options: SpoolOptions = {}): SpoolInstance {
+  return new SpoolInstance(options);
+}
+
+/**
+ * The implementation behind a `Spool` made by `createSpool`.
+ * @throws SpoolError `INVALID_OPTION` for any other object
+ */
+export function internalsOf(spool: object): SpoolInstance {
+  if (spool instanceof SpoolInstance) return spool;
+  throw new SpoolError('INVALID_OPTION', 'Expected a Spool made by `createSpool` of @spool/server.');
 }

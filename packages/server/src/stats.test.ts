@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createSpool } from './spool';
+import { createSpoolInstance } from './spool';
 
 describe('spool.stats()', () => {
   it('counts chat events (msg.open, msg.delta, msg.end) as published, not only plain publishes', async () => {
-    const spool = createSpool();
+    const spool = createSpoolInstance();
     try {
       await spool.publish('news', { n: 1 });
       const run = await spool.run({ channelId: 'general', channelType: 1 }, async (write) => {

@@ -8,7 +8,7 @@ import {
   SYS_TOPIC,
 } from '@spool/core';
 import type { SpoolParts } from './server-parts';
-import type { ConnectionHealth } from './ws/connection';
+import type { ConnectionHealth } from './transport';
 
 /**
  * `SpoolStats` plus the server's per-connection health (queued bytes, credit, lagging,
@@ -57,8 +57,8 @@ export class StatsPublisher {
     const spool = this.spool;
     const now = spool.clock.now();
     const c = spool.cache.getStats();
-    const ws = spool.ws.totals();
-    const sse = spool.sse.totals();
+    const ws = spool.transportTotals('ws');
+    const sse = spool.transportTotals('sse');
     const all = spool.topics.stats();
     let subscribers = 0;
     let eventsPerSec = 0;
@@ -94,8 +94,8 @@ export class StatsPublisher {
         updatedAt: v.updatedAt,
         customFields: v.meta.customFields,
       }));
-    const connectionHealth = spool.ws
-      .health()
+    const connectionHealth = spool
+      .connectionHealth()
       .sort((a, b) => Number(a.healthy) - Number(b.healthy) || b.queuedBytes - a.queuedBytes)
       .slice(0, LIST_LIMIT);
     return {

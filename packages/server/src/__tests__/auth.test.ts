@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createSpool } from '../spool';
+import { attach, listen } from '../node/attach';
+import { createSpoolInstance } from '../spool';
 import { serverFixture, startServer, TestClient, type TestServer } from './helpers';
 
 const fixture = serverFixture();
@@ -112,23 +113,23 @@ describe('HTTP and SSE authentication', () => {
 
 describe('the `spool serve` defaults', () => {
   it('refuses to listen beyond loopback without a token, and listens with one', async () => {
-    await expect(createSpool().listen({ host: '0.0.0.0', port: 0 })).rejects.toMatchObject({
+    await expect(listen(createSpoolInstance(), { host: '0.0.0.0', port: 0 })).rejects.toMatchObject({
       code: 'INVALID_OPTION',
     });
-    const withToken = createSpool({ auth: { tokens } });
-    const s = await withToken.listen({ host: '0.0.0.0', port: 0 });
+    const withToken = createSpoolInstance({ auth: { tokens } });
+    const s = await listen(withToken, { host: '0.0.0.0', port: 0 });
     expect((await fetch(`http://127.0.0.1:${s.port}/v1/topics/t/events`)).status).toBe(401);
     await s.close();
   });
 
   it('attach checks the bound address of a node:http server', async () => {
-    const spool = createSpool();
+    const spool = createSpoolInstance();
     const http = createServer();
     await new Promise<void>((r) => http.listen(0, '0.0.0.0', r));
-    expect(() => spool.attach(http)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => attach(spool, http)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     // Attached before listening: the check runs when it starts listening, and stops it.
     const later = createServer();
-    spool.attach(later);
+    attach(spool, later);
     const failed = new Promise<unknown>((resolve) => later.once('error', resolve));
     later.listen(0, '0.0.0.0');
     expect(await failed).toMatchObject({ code: 'INVALID_OPTION' });
@@ -137,9 +138,9 @@ describe('the `spool serve` defaults', () => {
   });
 
   it('attach on loopback serves requests and upgrades of an existing server', async () => {
-    const spool = createSpool();
+    const spool = createSpoolInstance();
     const http = createServer();
-    const detach = spool.attach(http);
+    const detach = attach(spool, http);
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     const { port } = http.address() as AddressInfo;
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);

@@ -5,7 +5,7 @@
 import { MemoryMessageStore, SpoolError } from '@spool/core';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSpool, type Spool } from '../spool';
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 
 /** A memory store that fails every save while `down` is set. */
 class FlakyStore extends MemoryMessageStore {
@@ -16,13 +16,13 @@ class FlakyStore extends MemoryMessageStore {
   }
 }
 
-let spool: Spool | undefined;
+let spool: SpoolInstance | undefined;
 afterEach(async () => {
   await spool?.close();
   spool = undefined;
 });
 
-async function deadLetter(s: Spool, store: FlakyStore, text: string): Promise<string> {
+async function deadLetter(s: SpoolInstance, store: FlakyStore, text: string): Promise<string> {
   store.down = true;
   const { messageId } = await s.messages.open(
     { channelId: 'dl', channelType: 1 },
@@ -40,7 +40,11 @@ async function deadLetter(s: Spool, store: FlakyStore, text: string): Promise<st
 describe('dead letters', () => {
   it('are saved by the replay timer once the store is back', async () => {
     const store = new FlakyStore();
-    spool = createSpool({ store, retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 }, deadLetterReplayMs: 20 });
+    spool = createSpoolInstance({
+      store,
+      retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 },
+      deadLetterReplayMs: 20,
+    });
     const id = await deadLetter(spool, store, 'late but kept');
     // While the store is down, the timer keeps them.
     await new Promise((r) => setTimeout(r, 60));
@@ -57,7 +61,7 @@ describe('dead letters', () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'error' }, { write: (l: string) => lines.push(JSON.parse(l)) });
     const back = new FlakyStore();
-    const s1 = createSpool({ store: back, retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 }, logger });
+    const s1 = createSpoolInstance({ store: back, retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 }, logger });
     const saved = await deadLetter(s1, back, 'saved at close');
     back.down = false;
     await s1.close();
@@ -65,7 +69,7 @@ describe('dead letters', () => {
     expect(lines.filter((l) => String(l.msg).includes('lost'))).toEqual([]);
 
     const gone = new FlakyStore();
-    const s2 = createSpool({ store: gone, retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 }, logger });
+    const s2 = createSpoolInstance({ store: gone, retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 }, logger });
     const lost = await deadLetter(s2, gone, 'never saved');
     await s2.close();
     expect(lines.filter((l) => String(l.msg).includes('lost'))).toEqual([

@@ -1,23 +1,24 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import WebSocket from 'ws';
+import { listen } from '../node/attach';
 import type { SpoolOptions } from '../options';
-import { createSpool, type Spool } from '../spool';
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 
 /** A server-to-client frame as tests read it. */
 export type Frame = Record<string, unknown> & { op: string };
 
 /** A started Spool on 127.0.0.1:0, and its URLs. */
 export interface TestServer {
-  spool: Spool;
+  spool: SpoolInstance;
   url: string;
   wsUrl: string;
   close(): Promise<void>;
 }
 
 export async function startServer(options: SpoolOptions = {}): Promise<TestServer> {
-  const spool = createSpool(options);
-  const started = await spool.listen({ host: '127.0.0.1', port: 0 });
+  const spool = createSpoolInstance(options);
+  const started = await listen(spool, { host: '127.0.0.1', port: 0 });
   const port = (started.server.address() as AddressInfo).port;
   return {
     spool,

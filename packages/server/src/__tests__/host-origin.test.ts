@@ -1,14 +1,16 @@
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listen } from '../node/attach';
+import { wsTransportOf } from '../node/ws-transport';
 import type { SpoolOptions } from '../options';
-import { createSpool, type Spool } from '../spool';
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 import { closeCodeOf, OPCODE_CLOSE, RawWsClient } from './raw-ws';
 
 // DNS rebinding: a page on http://evil.example:PORT whose name is re-pointed at 127.0.0.1
 // reaches the local server as a same-origin page; only its Host (and Origin) betray it.
 // docs/http-api.md, "Host, Origin and CORS".
 
-let spool: Spool | undefined;
+let spool: SpoolInstance | undefined;
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await close?.();
@@ -16,8 +18,8 @@ afterEach(async () => {
 });
 
 async function start(options: SpoolOptions = {}): Promise<number> {
-  spool = createSpool(options);
-  const server = await spool.listen({ port: 0 });
+  spool = createSpoolInstance(options);
+  const server = await listen(spool, { port: 0 });
   close = server.close;
   return server.port;
 }
@@ -71,11 +73,11 @@ describe('the open local mode against DNS rebinding', () => {
   });
 
   it('guards the SSE endpoint when it is mounted on its own, outside the router', async () => {
-    spool = createSpool();
+    spool = createSpoolInstance();
     close = () => spool!.close();
-    const rebound = await spool.sse.handle(new Request('http://evil.example:8080/v1/topics/t/events'), 't');
+    const rebound = await spool.sse(new Request('http://evil.example:8080/v1/topics/t/events'), 't');
     expect([rebound.status, (await rebound.json()).error.code]).toEqual([403, 'HOST_NOT_ALLOWED']);
-    const local = await spool.sse.handle(new Request('http://localhost:8080/v1/topics/t/events'), 't');
+    const local = await spool.sse(new Request('http://localhost:8080/v1/topics/t/events'), 't');
     expect(local.status).toBe(200);
     await local.body!.cancel();
   });
@@ -130,7 +132,7 @@ describe('the open local mode against DNS rebinding', () => {
     expect(client.frames.map((f) => f.opcode)).toEqual([OPCODE_CLOSE]);
     expect(closeCodeOf(client.frames[0]!)).toBe(1008);
     expect(client.frames[0]!.payload.subarray(2).toString()).toBe('HOST_NOT_ALLOWED');
-    expect(spool!.ws.connections.size).toBe(0);
+    expect(wsTransportOf(spool!).connections.size).toBe(0);
   });
 
   it('answers a WebSocket upgrade with a malformed Host with 400, without a handshake', async () => {

@@ -7,7 +7,7 @@ import {
 } from '@spool/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonResponse } from '../http/errors';
-import { createSpool } from '../spool';
+import { createSpoolInstance } from '../spool';
 import { startServer, TestClient, type TestServer } from './helpers';
 
 let server: TestServer | undefined;
@@ -20,7 +20,7 @@ const down = () => new SpoolError('BROKER_UNAVAILABLE', 'broker down');
 
 describe('fetch dispatch', () => {
   it('answers unknown paths with 404 NOT_FOUND and wrong methods with 405 and Allow', async () => {
-    const spool = createSpool();
+    const spool = createSpoolInstance();
     const missing = await spool.fetch(new Request('http://localhost/v1/nope'));
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
@@ -32,7 +32,7 @@ describe('fetch dispatch', () => {
   });
 
   it('runs routes registered on the router, with auth, admin checks, JSON bodies and error mapping', async () => {
-    const spool = createSpool({
+    const spool = createSpoolInstance({
       auth: { tokens: { admin: ['admin-secret-1'], user: ['user-secret-1'] } },
       maxBodyBytes: 64,
     });
@@ -160,22 +160,22 @@ describe('readiness and circuit breakers', () => {
 
 describe('createSpool options', () => {
   it('rejects unknown and invalid options with INVALID_OPTION', () => {
-    expect(() => createSpool({ nope: 1 } as never)).toThrow(
+    expect(() => createSpoolInstance({ nope: 1 } as never)).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
-    expect(() => createSpool({ ws: { maxQueuedBytes: -1 } })).toThrow(
+    expect(() => createSpoolInstance({ ws: { maxQueuedBytes: -1 } })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
-    expect(() => createSpool({ ws: { maxCredits: 5 } as never })).toThrow(
+    expect(() => createSpoolInstance({ ws: { maxCredits: 5 } as never })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
-    expect(() => createSpool({ sse: { retryMs: 0 } })).toThrow(
+    expect(() => createSpoolInstance({ sse: { retryMs: 0 } })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
-    expect(() => createSpool({ broker: {} as never })).toThrow(
+    expect(() => createSpoolInstance({ broker: {} as never })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
-    expect(() => createSpool({ statsIntervalMs: 0 })).toThrow(
+    expect(() => createSpoolInstance({ statsIntervalMs: 0 })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
   });

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { SpoolOptions } from '../options';
-import { createSpool, type Spool } from '../spool';
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 import { fuzz } from './fuzz-kit';
 import { serverFixture, startServer, TestClient, type TestServer } from './helpers';
 import { keyPair, mint, nowSec, SECRET, startJwks, unsecured } from './jwt-kit';
@@ -23,9 +23,9 @@ afterEach(async () => {
 });
 
 const jwtSpool = (jwt: NonNullable<SpoolOptions['auth']>['jwt'], more: SpoolOptions = {}) =>
-  createSpool({ ...more, auth: { jwt, tokens: { admin: [STATIC_ADMIN] } } });
+  createSpoolInstance({ ...more, auth: { jwt, tokens: { admin: [STATIC_ADMIN] } } });
 
-async function call(spool: Spool, method: string, path: string, token?: string, body?: unknown) {
+async function call(spool: SpoolInstance, method: string, path: string, token?: string, body?: unknown) {
   const headers: Record<string, string> = {};
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -41,7 +41,7 @@ async function call(spool: Spool, method: string, path: string, token?: string, 
   return { status: res.status, code: json?.error?.code, body: json };
 }
 
-const publish = (spool: Spool, topic: string, token?: string) =>
+const publish = (spool: SpoolInstance, topic: string, token?: string) =>
   call(spool, 'POST', `/v1/topics/${encodeURIComponent(topic)}/events`, token, { data: { n: 1 } });
 
 /** Opens a socket and reports how it ended (close code and reason), or that it opened. */
@@ -69,14 +69,14 @@ describe('options', () => {
     for (const jwt of bad) {
       let err: unknown;
       try {
-        createSpool({ auth: { jwt } });
+        createSpoolInstance({ auth: { jwt } });
       } catch (e) {
         err = e;
       }
       expect(err, JSON.stringify(jwt)).toBeInstanceOf(SpoolError);
       expect((err as SpoolError).code).toBe('INVALID_OPTION');
     }
-    expect(() => createSpool({ auth: { jwt: { secret: 'x'.repeat(32) } } }).close()).not.toThrow();
+    expect(() => createSpoolInstance({ auth: { jwt: { secret: 'x'.repeat(32) } } }).close()).not.toThrow();
   });
 
   it('with a JWT key set, a non-loopback bind is allowed and loopback callers need a token too', async () => {
@@ -234,7 +234,7 @@ describe('public keys', () => {
   it('RS256 and ES256 PEM keys verify their own algorithm only', async () => {
     for (const alg of ['RS256', 'ES256'] as const) {
       const pair = await keyPair(alg);
-      const spool = createSpool({ auth: { jwt: { publicKey: pair.pem } } });
+      const spool = createSpoolInstance({ auth: { jwt: { publicKey: pair.pem } } });
       closers.push(() => spool.close());
       const grants = { spool: { publish: ['notes'] } };
       expect((await publish(spool, 'notes', await mint(grants, { alg, key: pair.privateKey }))).status).toBe(
@@ -250,7 +250,7 @@ describe('public keys', () => {
       expect((await publish(spool, 'notes', forged)).code, `${alg}: another key`).toBe('UNAUTHENTICATED');
       expect((await publish(spool, 'notes', unsecured(grants))).code, `${alg}: none`).toBe('UNAUTHENTICATED');
       // An environment variable with escaped newlines reads the same.
-      const escaped = createSpool({ auth: { jwt: { publicKey: pair.pem.replace(/\n/g, '\\n') } } });
+      const escaped = createSpoolInstance({ auth: { jwt: { publicKey: pair.pem.replace(/\n/g, '\\n') } } });
       closers.push(() => escaped.close());
       expect(
         (await publish(escaped, 'notes', await mint(grants, { alg, key: pair.privateKey }))).status,
@@ -266,7 +266,7 @@ describe('public keys', () => {
       { key: ec.publicKey, kid: 'e1', alg: 'ES256' },
     ]);
     closers.push(() => jwks.close());
-    const spool = createSpool({ auth: { jwt: { jwksUrl: jwks.url, audience: 'spool' } } });
+    const spool = createSpoolInstance({ auth: { jwt: { jwksUrl: jwks.url, audience: 'spool' } } });
     closers.push(() => spool.close());
     const grants = { spool: { publish: ['notes'] } };
     for (let i = 0; i < 3; i++) {
@@ -290,7 +290,7 @@ describe('public keys', () => {
     const jwks = await startJwks([]);
     const url = jwks.url;
     await jwks.close();
-    const spool = createSpool({ auth: { jwt: { jwksUrl: url } } });
+    const spool = createSpoolInstance({ auth: { jwt: { jwksUrl: url } } });
     closers.push(() => spool.close());
     const rsa = await keyPair('RS256');
     const token = await mint(

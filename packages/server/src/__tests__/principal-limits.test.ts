@@ -8,7 +8,7 @@ import { createManualClock, type ManualClock, SpoolError } from '@spool/core';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_PRINCIPAL, SYSTEM } from '../auth/principal';
 import { PrincipalLimiter } from '../auth/principal-limits';
-import { createSpool } from '../spool';
+import { createSpoolInstance } from '../spool';
 import { serverFixture, startServer, TestClient } from './helpers';
 
 const fixture = serverFixture();
@@ -57,7 +57,7 @@ describe('PrincipalLimiter', () => {
         expect.objectContaining({ code: 'INVALID_OPTION' }),
       );
     }
-    expect(() => createSpool({ principalLimits: { ratePerSec: -1 } })).toThrow(
+    expect(() => createSpoolInstance({ principalLimits: { ratePerSec: -1 } })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
   });

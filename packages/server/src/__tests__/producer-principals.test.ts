@@ -8,14 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { type Principal, SYSTEM } from '../auth/principal';
 import { startDemo } from '../demo/demo';
 import type { ChatProducer } from '../producers/chat-producer';
-import { createSpool, type Spool } from '../spool';
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 import { serverFixture, startServer, TestClient } from './helpers';
 
 const fixture = serverFixture();
 const meta = { channelId: 'p', channelType: 1 };
 
 /** Records the principal of every producer operation (open, append, end) on `spool`. */
-function recordPrincipals(spool: Spool): Array<{ op: string; principal: unknown }> {
+function recordPrincipals(spool: SpoolInstance): Array<{ op: string; principal: unknown }> {
   const calls: Array<{ op: string; principal: unknown }> = [];
   const producer = spool.messages as ChatProducer & Record<string, unknown>;
   for (const op of ['open', 'append', 'end'] as const) {
@@ -30,7 +30,7 @@ function recordPrincipals(spool: Spool): Array<{ op: string; principal: unknown 
 
 describe('producer operations and their principal', () => {
   it('refuse a missing principal with UNAUTHENTICATED (and the types require one)', async () => {
-    const spool = createSpool();
+    const spool = createSpoolInstance();
     try {
       const nobody = undefined as unknown as Principal;
       await expect(spool.messages.open(meta, nobody)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
@@ -52,7 +52,9 @@ describe('producer operations and their principal', () => {
   });
 
   it('skip authorization for SYSTEM only, never for a principal that merely shares its id', async () => {
-    const spool = createSpool({ auth: { tokens: { admin: ['admin-token-1'] }, authorize: () => false } });
+    const spool = createSpoolInstance({
+      auth: { tokens: { admin: ['admin-token-1'] }, authorize: () => false },
+    });
     try {
       const { messageId } = await spool.messages.open(meta, SYSTEM);
       await spool.messages.append(messageId, 0, { text: 'ok' }, SYSTEM);

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { wsTransportOf } from '../node/ws-transport';
 import { startServer, TestClient, type TestServer } from './helpers';
 
 setFlagsFromString('--expose-gc');
@@ -63,7 +64,7 @@ describe('a slow consumer', () => {
     const before = memory();
     let maxQueued = 0;
     await publishAll('firehose', EVENTS, () => {
-      for (const h of server!.spool.ws.health()) maxQueued = Math.max(maxQueued, h.queuedBytes);
+      for (const h of wsTransportOf(server!.spool).health()) maxQueued = Math.max(maxQueued, h.queuedBytes);
     });
     const grown = memory() - before;
     const stats = await server.spool.stats();
@@ -71,7 +72,7 @@ describe('a slow consumer', () => {
     expect(retained).toBeGreaterThan(200 * MB);
 
     // The lagging path was taken...
-    const [connection] = server.spool.ws.connections;
+    const [connection] = wsTransportOf(server.spool).connections;
     const sub = (
       connection as unknown as { subs: Map<string, { lagCount: number; lagging: boolean }> }
     ).subs.get('firehose')!;

@@ -123,7 +123,8 @@ describe('SSE endpoint', () => {
     // Drop every connection: the browser-style client reconnects on its own.
     const http = (server.spool as unknown as { ws: { wss: unknown } }).ws && server;
     void http;
-    for (const sub of (server.spool.sse as unknown as { streams: Set<{ endStream(): void }> }).streams)
+    for (const sub of (server.spool.sseEndpoint as unknown as { streams: Set<{ endStream(): void }> })
+      .streams)
       sub.endStream();
     for (let i = 30; i < total; i++) await server.spool.publish('drop', i);
     await reconnected;

@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { createSpool, type Spool } from '../spool';
+import { listen } from '../node/attach';
+import { wsTransportOf } from '../node/ws-transport';
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 import { closeCodeOf, DATA_OPCODES, OPCODE_CLOSE, RawWsClient } from './raw-ws';
 
 // RFC 6455 §5.5.1: after sending a Close frame, an endpoint must not send any more data
@@ -11,7 +13,7 @@ import { closeCodeOf, DATA_OPCODES, OPCODE_CLOSE, RawWsClient } from './raw-ws';
 // socket's buffer and ws only ends the socket once it is flushed: a batched write of data
 // frames in between would land on the wire after it.
 
-let spool: Spool | undefined;
+let spool: SpoolInstance | undefined;
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await close?.();
@@ -21,14 +23,14 @@ afterEach(async () => {
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function start(): Promise<number> {
-  spool = createSpool({ ws: { maxFrameBytes: 1024, maxQueuedBytes: 64 * 1024 * 1024 } });
-  const server = await spool.listen({ port: 0 });
+  spool = createSpoolInstance({ ws: { maxFrameBytes: 1024, maxQueuedBytes: 64 * 1024 * 1024 } });
+  const server = await listen(spool, { port: 0 });
   close = server.close;
   return (server.server.address() as AddressInfo).port;
 }
 
 /** Publishes one 8 KiB event on `topic` every event-loop turn until stopped. */
-function publishEveryTurn(s: Spool, topic: string): { stop(): void; count(): number } {
+function publishEveryTurn(s: SpoolInstance, topic: string): { stop(): void; count(): number } {
   let running = true;
   let i = 0;
   const pad = 'x'.repeat(8 * 1024);
@@ -46,8 +48,8 @@ function publishEveryTurn(s: Spool, topic: string): { stop(): void; count(): num
   };
 }
 
-function serverSocket(s: Spool): WebSocket {
-  const [connection] = s.ws.connections;
+function serverSocket(s: SpoolInstance): WebSocket {
+  const [connection] = wsTransportOf(s).connections;
   if (!connection) throw new Error('no connection');
   return connection.ws;
 }
@@ -60,7 +62,7 @@ async function closeWhileBackedUp(closeFromClient: (c: RawWsClient) => void): Pr
   try {
     await client.until(() => client.texts().some((t) => t.op === 'ev'));
     const ws = serverSocket(spool!);
-    const [connection] = spool!.ws.connections;
+    const [connection] = wsTransportOf(spool!).connections;
     // The client stops reading until the server's socket has a backlog of its own.
     client.pauseReading();
     while (connection!.queue.queuedBytes < 512 * 1024) await turn();
@@ -116,12 +118,12 @@ describe('the WebSocket adapter after a close frame', () => {
     const client = await RawWsClient.connect(port);
     client.sendJson({ op: 'sub', topic: 't', credit: 16 });
     await client.until(() => client.texts().some((t) => t.op === 'subok'));
-    expect(spool!.ws.connections.size).toBe(1);
+    expect(wsTransportOf(spool!).connections.size).toBe(1);
     const errored = new Promise<void>((resolve) => serverSocket(spool!).once('error', () => resolve()));
     client.sendHeaderOnly(0x1, 1024 * 1024);
     await errored;
     // The peer has not answered the Close frame: the connection is released all the same.
-    expect(spool!.ws.connections.size).toBe(0);
+    expect(wsTransportOf(spool!).connections.size).toBe(0);
     expect(spool!.topics.get('t')?.stats().subscribers).toBe(0);
     client.destroy();
   });

@@ -1,7 +1,8 @@
 import { createManualClock } from '@spool/core';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createSpool } from '../spool';
+import { wsTransportOf } from '../node/ws-transport';
+import { createSpoolInstance } from '../spool';
 import { serverFixture, startServer, type TestServer } from './helpers';
 
 const fixture = serverFixture();
@@ -108,12 +109,12 @@ describe('bad input on the WebSocket', () => {
   it('terminates a peer that stops answering pings', async () => {
     server = fixture.track(await startServer({ ws: { heartbeatIntervalMs: 50 } }));
     const c = await client();
-    const [connection] = server.spool.ws.connections;
+    const [connection] = wsTransportOf(server.spool).connections;
     const gone = new Promise<void>((r) => connection!.ws.once('close', () => r()));
     // The peer stops reading: it never sees the pings, so it never answers them.
     (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     await gone;
-    expect(server.spool.ws.connections.size).toBe(0);
+    expect(wsTransportOf(server.spool).connections.size).toBe(0);
     (c.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     await c.closed;
   });
@@ -128,14 +129,14 @@ describe('bad input on the WebSocket', () => {
         if (++pings === 3) resolve();
       }),
     );
-    expect(server.spool.ws.connections.size).toBe(1);
+    expect(wsTransportOf(server.spool).connections.size).toBe(1);
     c.send({ op: 'ping', ref: 1 });
     expect(await c.next((f) => f.op === 'pong')).toEqual({ op: 'pong', ref: 1 });
   });
 
   it('leaves no timer behind once closed: the sweep stops with the server', async () => {
     const clock = createManualClock(0);
-    const spool = createSpool({ clock });
+    const spool = createSpoolInstance({ clock });
     expect(clock.pending()).toBeGreaterThan(0);
     await spool.close();
     expect(clock.pending()).toBe(0);

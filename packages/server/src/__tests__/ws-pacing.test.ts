@@ -3,8 +3,10 @@
  * operation rate (docs/protocol.md "Producing a long message"); everything else keeps the
  * rate, and every refusal for rate says when to retry.
  */
+
 import { channelTopic } from '@spool/core';
 import { describe, expect, it } from 'vitest';
+import { wsTransportOf } from '../node/ws-transport';
 import { type Frame, serverFixture, startServer, type TestClient } from './helpers';
 
 const fixture = serverFixture();
@@ -76,7 +78,7 @@ describe('the append window', () => {
       await gate;
       return append(...args);
     };
-    const [conn] = server.spool.ws.connections;
+    const [conn] = wsTransportOf(server.spool).connections;
     let received = 0;
     const allIn = new Promise<void>((resolve) =>
       conn!.ws.on('message', () => {

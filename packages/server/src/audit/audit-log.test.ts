@@ -1,7 +1,7 @@
 import { createManualClock } from '@spool/core';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createSpool } from '../spool';
+import { createSpoolInstance } from '../spool';
 import { AuditLog } from './audit-log';
 
 const ADMIN = 'audit-admin-token-1';
@@ -45,7 +45,7 @@ describe('AuditLog', () => {
 describe('audited routes', () => {
   it('group destroyed, consumer deleted, claim, stream ended and channel ended are logged with the principal and listed at GET /v1/audit', async () => {
     const { logger, lines } = capture();
-    const spool = createSpool({ logger, auth: { tokens: { admin: [ADMIN], user: [USER] } } });
+    const spool = createSpoolInstance({ logger, auth: { tokens: { admin: [ADMIN], user: [USER] } } });
     const call = async (method: string, path: string, body?: unknown, token = ADMIN) => {
       const res = await spool.fetch(
         new Request(`http://localhost${path}`, {
@@ -114,7 +114,7 @@ describe('audited routes', () => {
 
   it('a refused action is not audited as done', async () => {
     const { logger, lines } = capture();
-    const spool = createSpool({ logger, auth: { tokens: { admin: [ADMIN], user: [USER] } } });
+    const spool = createSpoolInstance({ logger, auth: { tokens: { admin: [ADMIN], user: [USER] } } });
     try {
       const res = await spool.fetch(
         new Request('http://localhost/v1/streams/jobs/groups/workers', {

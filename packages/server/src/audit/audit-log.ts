@@ -1,5 +1,4 @@
-import type { Clock } from '@spool/core';
-import type { Logger } from 'pino';
+import type { Clock, Logger } from '@spool/core';
 import type { Principal, Role } from '../auth/principal';
 
 /**

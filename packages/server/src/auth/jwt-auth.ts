@@ -1,4 +1,3 @@
-import { createPublicKey } from 'node:crypto';
 import { SpoolError } from '@spool/core';
 import {
   createRemoteJWKSet,
@@ -10,6 +9,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { Principal } from './principal';
+import { spkiKeyType } from './spki';
 import type { TopicGrants } from './topic-grants';
 
 /**
@@ -120,7 +120,7 @@ function keySourceOf(options: JwtOptions): KeySource {
       );
     }
     const alg = algorithmOfPem(pem);
-    // WebCrypto imports asynchronously; node:crypto above has already checked the PEM. The
+    // WebCrypto imports asynchronously; the DER read above has already checked the PEM. The
     // no-op catch keeps a rejection from being unhandled before the first token awaits it.
     const key = importSPKI(pem, alg);
     key.catch(() => {});
@@ -144,9 +144,7 @@ function algorithmOfPem(pem: string): 'RS256' | 'ES256' {
   let type: string | undefined;
   let curve: string | undefined;
   try {
-    const key = createPublicKey(pem);
-    type = key.asymmetricKeyType;
-    curve = key.asymmetricKeyDetails?.namedCurve;
+    ({ type, curve } = spkiKeyType(pem));
   } catch (cause) {
     throw new SpoolError(
       'INVALID_OPTION',

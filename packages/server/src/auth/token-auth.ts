@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { AUTH_SUBPROTOCOL_PREFIX, SpoolError } from '@spool/core';
 import type { Principal } from './principal';
+import { bytesEqual, sha256, toHex } from './sha256';
 
 /** Bearer tokens by role. */
 export interface TokenConfig {
@@ -44,7 +44,7 @@ export function extractToken(request: Request): string | undefined {
 }
 
 interface TokenEntry {
-  digest: Buffer;
+  digest: Uint8Array;
   principal: Principal;
 }
 
@@ -74,7 +74,7 @@ export function tokenAuthenticator(tokens: TokenConfig): (request: Request) => P
       const digest = sha256(token);
       entries.push({
         digest,
-        principal: Object.freeze({ id: `${role}:${digest.toString('hex', 0, 6)}`, role }),
+        principal: Object.freeze({ id: `${role}:${toHex(digest.subarray(0, 6))}`, role }),
       });
     }
   }
@@ -84,7 +84,7 @@ export function tokenAuthenticator(tokens: TokenConfig): (request: Request) => P
     const digest = sha256(token);
     let found: Principal | undefined;
     // Compare against every entry (no early exit) so the time does not depend on the match.
-    for (const e of entries) if (timingSafeEqual(e.digest, digest) && !found) found = e.principal;
+    for (const e of entries) if (bytesEqual(e.digest, digest) && !found) found = e.principal;
     return found;
   };
 }
@@ -92,8 +92,4 @@ export function tokenAuthenticator(tokens: TokenConfig): (request: Request) => P
 /** True when `tokens` names at least one token. */
 export function hasTokens(tokens: TokenConfig | undefined): boolean {
   return (tokens?.admin?.length ?? 0) + (tokens?.user?.length ?? 0) > 0;
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }

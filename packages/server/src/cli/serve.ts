@@ -9,7 +9,8 @@ import { bundledDashboardDir } from '../dashboard/bundled-dashboard';
 import { withDashboard } from '../dashboard/with-dashboard';
 import { type Demo, type DemoOptions, startDemo } from '../demo/demo';
 import { nodeListener } from '../http/node-bridge';
-import { createSpool, type Spool } from '../spool';
+import { attach } from '../node/attach';
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 import { LogDestination } from './log-destination';
 import { loadRedisEngine } from './redis-engine';
 import { joinServeCluster, type ServeCluster } from './serve-cluster';
@@ -42,7 +43,7 @@ export interface ServeDeps {
 /** A running `spool serve`. */
 export interface ServeHandle {
   /** The Spool instance served. */
-  spool: Spool;
+  spool: SpoolInstance;
   /** The Node HTTP server, listening. */
   server: Server;
   /** The broker in use: RedisBroker with `SPOOL_REDIS_URL`, else a MemoryBroker. */
@@ -115,7 +116,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     retention: () => retention,
     onError: onRedisError,
   });
-  let spool: Spool | undefined;
+  let spool: SpoolInstance | undefined;
   let stored: ServeStore | undefined;
   let cluster: ServeCluster | undefined;
   let clustered: ClusterMessagesHandle | undefined;
@@ -137,7 +138,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     const membership = deps.membership ?? cluster?.membership;
     stored = deps.store ? undefined : await openServeStore(config, logger);
     const store = deps.store ?? stored?.store;
-    spool = createSpool({
+    spool = createSpoolInstance({
       broker,
       ...(store ? { store } : {}),
       ...(deps.clock ? { clock: deps.clock } : {}),
@@ -180,7 +181,7 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
   // API paths always get the API's answer (a JSON 404 for unknown ones); the dashboard gets the rest.
   const handler = withDashboard(s, { dir: dashboardDir });
   const server = createServer();
-  s.attach(server, { requests: false });
+  attach(s, server, { requests: false });
   server.on(
     'request',
     nodeListener(handler, (err) => logger.error({ err }, 'request failed')),
@@ -271,7 +272,7 @@ function toStderr(text: string): void {
 }
 
 /** What this instance's heartbeats say about its load (zeros until the server exists). */
-function instanceLoad(spool: Spool | undefined): {
+function instanceLoad(spool: SpoolInstance | undefined): {
   connections: number;
   openMessages: number;
   eventsPerSecond: number;
@@ -280,7 +281,7 @@ function instanceLoad(spool: Spool | undefined): {
   let eventsPerSecond = 0;
   for (const t of spool.topics.stats()) eventsPerSecond += t.eventsPerSec;
   return {
-    connections: spool.ws.totals().connections + spool.sse.totals().connections,
+    connections: spool.transportTotals('ws').connections + spool.transportTotals('sse').connections,
     openMessages: spool.cache.getStreamCount(),
     eventsPerSecond,
   };
@@ -301,7 +302,7 @@ function redactUrl(url: string): string {
  * across instances").
  */
 async function serveCluster(
-  spool: Spool,
+  spool: SpoolInstance,
   redisUrl: string,
   keyPrefix: string,
   membership: ClusterMembership,

@@ -4,9 +4,10 @@ import { MemoryMessageStore, type MessageStore, type StreamBroker, type TopicEve
 import { Redis } from 'ioredis';
 import { RedisBroker } from '../broker/redis-broker';
 import { TEST_REDIS_URL } from '../broker/redis-test-env';
+import { listen } from '../node/attach';
 import type { SpoolOptions } from '../options';
 import { openRedisTopics } from '../redis/redis-topics';
-import { createSpool, type Spool } from '../spool';
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 import { ClusterMessages } from './cluster-messages';
 import type { ClusterMembership, InstanceInfo, InstanceRef } from './membership';
 
@@ -58,7 +59,7 @@ export class TestMembership implements ClusterMembership {
 /** One instance of a test cluster. */
 export interface TestInstance {
   name: string;
-  spool: Spool;
+  spool: SpoolInstance;
   url: string;
   wsUrl: string;
   membership: TestMembership;
@@ -91,7 +92,7 @@ export async function startCluster(
       ? openRedisTopics({ url: TEST_REDIS_URL, keyPrefix: prefix })
       : undefined;
     const more = options.spool?.(name);
-    const spool = createSpool({
+    const spool = createSpoolInstance({
       ...more,
       ...(topics
         ? { topics: { ...more?.topics, createLog: topics.createLog, directory: topics.directory } }
@@ -99,7 +100,7 @@ export async function startCluster(
       broker,
       store: options.sharedStore === false ? new MemoryMessageStore() : store,
     });
-    const started = await spool.listen({ host: '127.0.0.1', port: 0 });
+    const started = await listen(spool, { host: '127.0.0.1', port: 0 });
     const port = (started.server.address() as AddressInfo).port;
     const cluster = await ClusterMessages.start({
       host: spool,
@@ -155,7 +156,7 @@ export async function call(
 }
 
 /** Every event of a topic in an instance's own log. */
-export async function topicEvents(spool: Spool, topic: string): Promise<TopicEvent[]> {
+export async function topicEvents(spool: SpoolInstance, topic: string): Promise<TopicEvent[]> {
   const t = spool.topics.get(topic);
   if (!t) return [];
   return (await t.read('0-0', 10_000)).events;
@@ -170,7 +171,7 @@ export function declareDeadAcross(redis: Redis, prefix: string, dead: InstanceRe
  * Resolves with the data of the message's `msg.end` on an instance's topic, once it is
  * there (the completion runs after the end call answered: a test waits for its event).
  */
-export function endOf(spool: Spool, topic: string, messageId: string): Promise<unknown> {
+export function endOf(spool: SpoolInstance, topic: string, messageId: string): Promise<unknown> {
   const t = spool.topics.getOrCreate(topic);
   const isEnd = (ev: TopicEvent) =>
     ev.event === 'msg.end' && (ev.data as { messageId?: string }).messageId === messageId;

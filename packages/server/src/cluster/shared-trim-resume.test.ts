@@ -2,7 +2,7 @@ import { compareEventIds } from '@spool/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type Frame, TestClient } from '../__tests__/helpers';
 import { adminClient, deleteKeys, nextPrefix, runPrefix } from '../broker/redis-test-env';
-import type { Spool } from '../spool';
+import type { SpoolInstance } from '../spool';
 import { startCluster, type TestInstance } from './cluster-test-kit';
 
 // Two in-process servers sharing a channel topic's log on one real Redis: a resume on one
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 const TOPIC = 'chan:1:general';
 
-async function write(spool: Spool, words: string[]): Promise<string> {
+async function write(spool: SpoolInstance, words: string[]): Promise<string> {
   const run = await spool.run({ channelId: 'general', channelType: 1, fromUid: 'bot' }, async (w) => {
     for (const word of words) await w(word);
   });

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { nodeListener } from '../http/node-bridge';
-import { createSpool, type Spool } from '../spool';
+import { attach } from '../node/attach';
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 import { withDashboard } from './with-dashboard';
 
 let dir: string;
-let spool: Spool;
+let spool: SpoolInstance;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spool-with-dash-'));
@@ -20,7 +21,7 @@ beforeEach(async () => {
     '<!doctype html><div id="root"></div><script src="/assets/app-1.js"></script>',
   );
   await writeFile(join(dir, 'assets', 'app-1.js'), 'console.log("dashboard")');
-  spool = createSpool();
+  spool = createSpoolInstance();
 });
 
 afterEach(async () => {
@@ -31,7 +32,7 @@ afterEach(async () => {
 const get = (path: string, method = 'GET') => new Request(`http://127.0.0.1${path}`, { method });
 
 describe('withDashboard', () => {
-  it('createSpool() alone serves no page at /: the embedding application opts in', async () => {
+  it('createSpoolInstance() alone serves no page at /: the embedding application opts in', async () => {
     expect((await spool.fetch(get('/'))).status).toBe(404);
     const handler = withDashboard(spool, { dir });
     const page = await handler(get('/'));
@@ -58,7 +59,7 @@ describe('withDashboard', () => {
 
   it('on node:http next to the WebSocket endpoint, as the server README shows', async () => {
     const server = createServer(nodeListener(withDashboard(spool, { dir })));
-    spool.attach(server, { requests: false });
+    attach(spool, server, { requests: false });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const base = `127.0.0.1:${(server.address() as AddressInfo).port}`;

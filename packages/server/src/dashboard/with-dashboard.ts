@@ -1,6 +1,7 @@
 import { dashboardAssets } from '../cli/dashboard-assets';
+import type { Spool } from '../create-spool';
 import { errorResponse } from '../http/errors';
-import type { Spool } from '../spool';
+import { internalsOf } from '../spool';
 import { bundledDashboardDir } from './bundled-dashboard';
 
 /** Options of {@link withDashboard}. */
@@ -20,10 +21,12 @@ export interface WithDashboardOptions {
  *
  * @example
  * import http from 'node:http';
- * import { createSpool, nodeListener, withDashboard } from '@spool/server';
+ * import { createSpool } from '@spool/server';
+ * import { withDashboard } from '@spool/server/cli';
+ * import { attach, nodeListener } from '@spool/server/node';
  * const spool = createSpool();
  * const server = http.createServer(nodeListener(withDashboard(spool)));
- * spool.attach(server, { requests: false }); // the WebSocket upgrades
+ * attach(spool, server, { requests: false }); // the WebSocket upgrades
  * server.listen(8080, '127.0.0.1');
  */
 export function withDashboard(
@@ -31,10 +34,11 @@ export function withDashboard(
   options: WithDashboardOptions = {},
 ): (request: Request) => Promise<Response> {
   const assets = dashboardAssets(options.dir ?? bundledDashboardDir());
+  const access = internalsOf(spool).access;
   return async (request) => {
     const { pathname } = new URL(request.url);
     try {
-      spool.access.checkHostAndOrigin(request); // the dashboard's pages too, not only the API
+      access.checkHostAndOrigin(request); // the dashboard's pages too, not only the API
     } catch (err) {
       return errorResponse(err);
     }

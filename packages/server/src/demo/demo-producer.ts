@@ -1,6 +1,6 @@
 import { type Clock, parseChannelTopic, SpoolError } from '@spool/core';
 import type { RunHandle } from '../producers/message-runs';
-import type { Spool } from '../spool';
+import type { SpoolInstance } from '../spool';
 import { clockSleep } from './clock-sleep';
 import { type DemoRandom, definedOnly, pick, randomInt } from './demo-random';
 import { simulatedReply } from './simulated-reply';
@@ -68,7 +68,7 @@ export class DemoProducer {
   private scheduling = false;
 
   constructor(
-    private readonly spool: Spool,
+    private readonly spool: SpoolInstance,
     options: DemoProducerOptions = {},
   ) {
     this.o = { ...demoProducerDefaults, ...definedOnly(options) };

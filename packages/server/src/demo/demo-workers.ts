@@ -1,6 +1,6 @@
 import { type ConsumeHandle, type ConsumeStats, consume, SpoolError } from '@spool/core';
 import { COMPLETED_STREAM } from '../producers/chat-producer';
-import type { Spool } from '../spool';
+import type { SpoolInstance } from '../spool';
 import { clockSleep } from './clock-sleep';
 import { type DemoRandom, definedOnly, randomInt } from './demo-random';
 
@@ -62,7 +62,7 @@ export interface DemoWorkers {
  * const workers = startDemoWorkers(spool);
  * await workers.stop();
  */
-export function startDemoWorkers(spool: Spool, options: DemoWorkersOptions = {}): DemoWorkers {
+export function startDemoWorkers(spool: SpoolInstance, options: DemoWorkersOptions = {}): DemoWorkers {
   const o = { ...demoWorkersDefaults, ...definedOnly(options) };
   const random = options.random ?? Math.random;
   for (const rate of ['transientFailureRate', 'poisonRate'] as const) {

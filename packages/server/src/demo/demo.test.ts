@@ -4,7 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { apiOf, codeOf } from '../http/routes/__tests__/route-kit';
 import { COMPLETED_STREAM } from '../producers/chat-producer';
-import { createSpool } from '../spool';
+import { createSpoolInstance } from '../spool';
 import { startDemo } from './demo';
 import { DEMO_CHANNELS } from './demo-producer';
 import { DEMO_GROUP } from './demo-workers';
@@ -38,7 +38,7 @@ describe('the demo', () => {
     const clock = createManualClock(Date.UTC(2026, 0, 1));
     const broker = new MemoryBroker({ clock, ...memoryBrokerServeLimits });
     const { logger, lines } = capturingLogger();
-    const spool = createSpool({ clock, broker, logger });
+    const spool = createSpoolInstance({ clock, broker, logger });
     const seen = new Set<string>();
     const demo = startDemo(spool, {
       producer: { random: seededRandom(11) },
@@ -99,7 +99,7 @@ describe('the demo', () => {
   });
 
   it('starts one more reply on POST /v1/demo/replies', async () => {
-    const spool = createSpool();
+    const spool = createSpoolInstance();
     const demo = startDemo(spool, {
       producer: { minIntervalMs: 3_600_000, maxIntervalMs: 3_600_000, maxRequested: 1 },
     });

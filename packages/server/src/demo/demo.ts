@@ -2,7 +2,7 @@ import { channelTopic, parseChannelTopic } from '@spool/core';
 import * as v from 'valibot';
 import { jsonResponse } from '../http/errors';
 import { readBody } from '../http/routes/request-input';
-import type { Spool } from '../spool';
+import type { SpoolInstance } from '../spool';
 import { DEMO_CHANNELS, DemoProducer, type DemoProducerOptions } from './demo-producer';
 import { type DemoWorkers, type DemoWorkersOptions, startDemoWorkers } from './demo-workers';
 
@@ -51,7 +51,7 @@ const replyBody = v.object({
  * await spool.close();
  * await demo.stopWorkers();
  */
-export function startDemo(spool: Spool, options: DemoOptions = {}): Demo {
+export function startDemo(spool: SpoolInstance, options: DemoOptions = {}): Demo {
   const producer = new DemoProducer(spool, options.producer);
   spool.router.post('/v1/demo/replies', async (_req, _params, ctx) => {
     const body = await readBody(ctx, replyBody, 'POST /v1/demo/replies');

@@ -2,7 +2,7 @@ import { SpoolError } from '@spool/core';
 import type { Logger } from 'pino';
 import type { AccessControl } from '../auth/access-control';
 import type { PrincipalLimiter } from '../auth/principal-limits';
-import type { SpoolMetrics } from '../metrics/spool-metrics';
+import type { RequestMetrics } from '../metrics/request-metrics';
 import { optionsResponse, withCors } from './cors';
 import { errorResponse } from './errors';
 import { readJson } from './read-json';
@@ -26,7 +26,7 @@ export interface DispatchServices {
   /** Where a route's 5xx failure is logged. */
   readonly logger: Pick<Logger, 'error'>;
   /** Request durations, labelled by route pattern. */
-  readonly metrics: Pick<SpoolMetrics, 'observeRequest'>;
+  readonly metrics: Pick<RequestMetrics, 'observeRequest'>;
 }
 
 /**

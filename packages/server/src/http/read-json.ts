@@ -1,4 +1,5 @@
 import { SpoolError } from '@spool/core';
+import { concatBytes } from './bytes';
 
 /**
  * Reads a JSON request body, refusing more than `maxBytes` without buffering it (the
@@ -32,7 +33,7 @@ export async function readJson<T = unknown>(request: Request, maxBytes: number):
       `Expected a JSON body (Content-Type: application/json), got ${JSON.stringify(type)}.`,
     );
   }
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks, total));
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(concatBytes(chunks, total));
   try {
     return JSON.parse(text) as T;
   } catch {

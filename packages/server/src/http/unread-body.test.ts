@@ -1,12 +1,13 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSpool, type Spool } from '../spool';
+import { listen } from '../node/attach';
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 
 // A request body the server never reads (a refused upload) must not leave a keep-alive
 // connection waiting: the next request on it is answered, or the refusal says
 // `Connection: close` and the connection ends.
 
-let spool: Spool | undefined;
+let spool: SpoolInstance | undefined;
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await close?.();
@@ -14,8 +15,8 @@ afterEach(async () => {
 });
 
 async function start(): Promise<number> {
-  spool = createSpool();
-  const server = await spool.listen({ port: 0 });
+  spool = createSpoolInstance();
+  const server = await listen(spool, { port: 0 });
   close = server.close;
   return server.port;
 }

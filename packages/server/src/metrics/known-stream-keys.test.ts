@@ -1,6 +1,6 @@
 import { MemoryBroker, type StreamBroker } from '@spool/core';
 import { describe, expect, it } from 'vitest';
-import { createSpool } from '../spool';
+import { createSpoolInstance } from '../spool';
 import { brokerStreamSnapshot, KnownStreamKeys, trackStreamKeys } from './known-stream-keys';
 
 describe('KnownStreamKeys', () => {
@@ -38,7 +38,7 @@ describe('trackStreamKeys', () => {
   });
 
   it('is how a Spool knows the streams written through it', async () => {
-    const spool = createSpool();
+    const spool = createSpoolInstance();
     await spool.broker.xadd('custom', { a: '1' });
     expect(spool.streamKeys.list()).toEqual(['custom', 'spool:completed', 'spool:completed:dead']);
     expect((await spool.stats()).broker.streams.map((s) => s.key)).toEqual(['custom']);

@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiOf, tokenSpool } from '../http/routes/__tests__/route-kit';
-import { createSpool, type Spool } from '../spool';
+import { listen } from '../node/attach';
+import { installMetrics } from '../node/install-metrics';
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 import { parsePrometheusText } from './__tests__/prometheus-text';
 
-let spools: Spool[] = [];
+let spools: SpoolInstance[] = [];
 afterEach(async () => {
   await Promise.all(spools.map((s) => s.close()));
   spools = [];
@@ -50,6 +52,7 @@ function value(
 describe('GET /metrics', () => {
   it('parses as Prometheus text with every expected metric name and type', async () => {
     const spool = tokenSpool();
+    installMetrics(spool);
     spools.push(spool);
     const api = apiOf(spool, 'user');
     await api.post('/v1/topics/news/events', { data: { a: 1 } });
@@ -108,19 +111,22 @@ describe('GET /metrics', () => {
   });
 
   it('keeps a registry per Spool instance', async () => {
-    const a = createSpool();
-    const b = createSpool();
+    const a = createSpoolInstance();
+    const b = createSpoolInstance();
     spools.push(a, b);
+    installMetrics(a);
+    installMetrics(b);
     await a.publish('t', 1);
     const textA = parsePrometheusText(await a.metrics.text());
     const textB = parsePrometheusText(await b.metrics.text());
     expect(value(textA, 'spool_events_published_total', { source: 'publish' })).toBe(1);
     expect(value(textB, 'spool_events_published_total', { source: 'publish' })).toBe(0);
-    expect(a.metrics.registry).not.toBe(b.metrics.registry);
+    expect(installMetrics(a).registry).not.toBe(installMetrics(b).registry);
   });
 
   it('needs a token when tokens are set, and sends unusual methods to one label', async () => {
     const spool = tokenSpool();
+    installMetrics(spool);
     spools.push(spool);
     const anonymous = await apiOf(spool, 'nobody').get('/metrics');
     expect(anonymous.status).toBe(401);
@@ -136,10 +142,45 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('installing the metrics', () => {
+  it('answers 404 NOT_FOUND on /metrics until installMetrics, then the same metrics on every call', async () => {
+    const spool = tokenSpool();
+    spools.push(spool);
+    const before = await apiOf(spool).get('/metrics');
+    expect(before.status).toBe(404);
+    expect(before.body).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    const metrics = installMetrics(spool);
+    expect(installMetrics(spool)).toBe(metrics);
+    const after = await apiOf(spool).get('/metrics');
+    expect(after.status).toBe(200);
+    // Requests before the install were not timed; the one that read the metrics was.
+    expect(
+      value(parsePrometheusText(await metrics.text()), 'spool_http_request_duration_seconds_count', {
+        method: 'GET',
+        route: '/metrics',
+        status: '200',
+      }),
+    ).toBe(1);
+  });
+
+  it('is installed by listen, so a served Spool answers GET /metrics', async () => {
+    const spool = createSpoolInstance();
+    const served = await listen(spool, { host: '127.0.0.1', port: 0 });
+    try {
+      const res = await fetch(`${served.url}/metrics`);
+      expect(res.status).toBe(200);
+      expect(parsePrometheusText(await res.text()).has('spool_connections')).toBe(true);
+    } finally {
+      await served.close();
+    }
+  });
+});
+
 describe('spool_lag_cuts_total', () => {
   it('counts subscriptions cut back to catchup, and keeps counting after they close', async () => {
-    const spool = createSpool({ sse: { maxQueuedBytes: 1024 } });
+    const spool = createSpoolInstance({ sse: { maxQueuedBytes: 1024 } });
     spools.push(spool);
+    installMetrics(spool);
     const res = await spool.fetch(new Request('http://localhost/v1/topics/firehose/events'));
     expect(res.status).toBe(200);
     // Nobody reads the body: a few KiB of events fill its 1 KiB queue while it is live.

@@ -1,7 +1,9 @@
 import type { BrokerStreamSnapshot } from '@spool/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SpoolParts } from '../server-parts';
+import type { TransportTotals } from '../transport';
 import { brokerStreamSnapshot } from './known-stream-keys';
+import type { RequestMetrics } from './request-metrics';
 
 /** Options of {@link SpoolMetrics}. */
 export interface SpoolMetricsOptions {
@@ -42,7 +44,7 @@ type Sample = readonly [labels: Labels, value: number];
  * const metrics = new SpoolMetrics(spool);
  * const text = await metrics.text(); // Prometheus text format 0.0.4
  */
-export class SpoolMetrics {
+export class SpoolMetrics implements RequestMetrics {
   /** The prom-client registry of this instance's metrics. */
   readonly registry = new Registry();
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
@@ -91,8 +93,8 @@ export class SpoolMetrics {
         },
       });
     };
-    const transports = () => ({ ws: spool.ws.totals(), sse: spool.sse.totals() });
-    const byTransport = (pick: (t: ReturnType<typeof spool.ws.totals>) => number): Sample[] => {
+    const transports = () => ({ ws: spool.transportTotals('ws'), sse: spool.transportTotals('sse') });
+    const byTransport = (pick: (t: TransportTotals) => number): Sample[] => {
       const t = transports();
       return [
         [{ transport: 'ws' }, pick(t.ws)],

@@ -2,6 +2,7 @@ import {
   type CircuitBreaker,
   type Clock,
   channelTopic,
+  type Logger,
   type MessageChunk,
   type MessageStore,
   type OpenMessageSnapshot,
@@ -19,9 +20,9 @@ import {
   type WireOpenMeta,
   type WireStreamMeta,
 } from '@spool/core';
-import type { Logger } from 'pino';
 import type { AccessControl } from '../auth/access-control';
 import { type Principal, SYSTEM } from '../auth/principal';
+import { fromBase64, toBase64 } from '../http/bytes';
 import { EndedIds } from './ended-ids';
 import { joinChunks } from './join-chunks';
 import type { ClaimResult, MessageCluster } from './message-cluster';
@@ -556,7 +557,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     const data =
       typeof payload === 'string'
         ? { messageId: id, chunkId, text: payload }
-        : { messageId: id, chunkId, b64: Buffer.from(payload).toString('base64') };
+        : { messageId: id, chunkId, b64: toBase64(payload) };
     const { id: eventId } = await this.appendEvent(open.topic, open.inflight, 'msg.delta', data);
     open.lastEventId = eventId;
     if (chunkId === open.placedChunk + 1) {
@@ -715,7 +716,7 @@ function decodeBase64(b64: string): Uint8Array {
   if (typeof b64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
     throw new SpoolError('INVALID_MESSAGE', '`b64` must be standard base64 (RFC 4648 §4, padded).');
   }
-  return new Uint8Array(Buffer.from(b64, 'base64'));
+  return fromBase64(b64);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSpool, type Spool } from '../spool';
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 
 /** Fails the test on any unhandled rejection: a Node process without a handler would crash on it. */
 let unhandled: unknown[] = [];
@@ -18,8 +18,11 @@ afterEach(async () => {
 const meta = { channelId: 'runs', channelType: 1 };
 const tokens = Array.from({ length: 20_000 }, (_, i) => `${i}·é `);
 
-async function withSpool(options: Parameters<typeof createSpool>[0], fn: (spool: Spool) => Promise<void>) {
-  const spool = createSpool(options);
+async function withSpool(
+  options: Parameters<typeof createSpoolInstance>[0],
+  fn: (spool: SpoolInstance) => Promise<void>,
+) {
+  const spool = createSpoolInstance(options);
   try {
     await fn(spool);
   } finally {

@@ -5,10 +5,23 @@ import {
   type TopicEvent,
   type TopicSubscription,
 } from '@spool/core';
-import { type FrameMemo, frameMemoOf } from '../fanout/frame-memo';
+import { type FrameMemo, frameMemos } from '../fanout/frame-memo';
 import { toSpoolError } from '../http/errors';
 
 const encoder = new TextEncoder();
+
+/**
+ * The `text/event-stream` bytes of a topic's events, shared by its SSE readers. The default
+ * event name `message` has no `event:` line (docs/http-api.md, "Topics"), so `onmessage`
+ * receives it.
+ */
+const sseFrames = frameMemos((_topic, ev) =>
+  encoder.encode(
+    encodeSseEvent(
+      ev.event === 'message' ? { id: ev.id, data: ev.json } : { id: ev.id, event: ev.event, data: ev.json },
+    ),
+  ),
+);
 
 /** The minimal view of a ReadableStream controller an SSE subscription writes to. */
 export interface SseSink {
@@ -26,7 +39,7 @@ export interface SseSink {
  */
 export class SseSubscription {
   readonly sub: TopicSubscription;
-  private readonly memo: FrameMemo;
+  private readonly memo: FrameMemo<Uint8Array>;
   bytesOut = 0;
   delivered = 0;
   lagging = false;
@@ -40,7 +53,7 @@ export class SseSubscription {
     private readonly maxQueuedBytes: number,
     options: { after: string | undefined; compact: boolean; onFatal: () => void },
   ) {
-    this.memo = frameMemoOf(topic);
+    this.memo = sseFrames.of(topic);
     this.sub = topic.subscribe({
       after: options.after,
       compact: options.compact,
@@ -83,7 +96,7 @@ export class SseSubscription {
   }
 
   private onEvent(ev: TopicEvent): void {
-    this.write(this.memo.sse(ev));
+    this.write(this.memo.frame(ev));
     this.delivered++;
     if ((this.sink.desiredSize ?? 0) <= 0) {
       if (this.sub.state === 'live') {

@@ -10,7 +10,8 @@ import { toSpoolError } from '../http/errors';
 import { upgradeRequest } from '../http/node-bridge';
 import type { ProducerOps } from '../producers/producer-ops';
 import type { PublishOptions } from '../publish-options';
-import { Connection, type ConnectionContext, type ConnectionHealth } from './connection';
+import type { ConnectionHealth, Transport } from '../transport';
+import { Connection, type ConnectionContext } from './connection';
 import { frameText } from './frame';
 import { IdempotencyWindow } from './limits';
 import { FlushBatch } from './send-queue';
@@ -63,7 +64,7 @@ function onError(this: Tagged): void {
  *   if (!adapter.handleUpgrade(req, socket, head)) socket.destroy();
  * });
  */
-export class WsAdapter {
+export class WsAdapter implements Transport {
   readonly wss: WebSocketServer;
   readonly connections = new Set<Connection>();
   private readonly ctx: ConnectionContext;

@@ -9,6 +9,7 @@ import type { PrincipalLimiter } from '../auth/principal-limits';
 import { retryAfterMsOf, toSpoolError } from '../http/errors';
 import type { ProducerOps } from '../producers/producer-ops';
 import type { PublishOptions } from '../publish-options';
+import type { ConnectionHealth } from '../transport';
 import { frameText } from './frame';
 import { type IdempotencyWindow, TokenBucket } from './limits';
 import { type FlushBatch, SendQueue } from './send-queue';
@@ -29,28 +30,6 @@ export interface ConnectionContext {
   principalLimits: PrincipalLimiter;
   onClose(connection: Connection): void;
   onInternalError(err: unknown): void;
-}
-
-/** Per-connection health, as `spool.stats()` reports it. */
-export interface ConnectionHealth {
-  /** The connection's number on this instance. */
-  id: number;
-  /** The caller's principal `id`. */
-  principal: string;
-  /** Topics subscribed. */
-  subscriptions: number;
-  /** Bytes waiting in the connection's send queue. */
-  queuedBytes: number;
-  /** Credit left, summed over the subscriptions. */
-  credit: number;
-  /** True when a subscription was cut back to catchup, or waits for room in the send queue. */
-  lagging: boolean;
-  /** Alive, not lagging, and its send queue at most half full. */
-  healthy: boolean;
-  /** Events sent to it. */
-  delivered: number;
-  /** Bytes written to it. */
-  bytesOut: number;
 }
 
 let nextConnectionId = 1;

@@ -1,7 +1,11 @@
 import type { ServerMessage } from '@spool/core';
 import { CreditWindow, type Topic, type TopicEvent, type TopicSubscription } from '@spool/core';
-import { type FrameMemo, frameMemoOf } from '../fanout/frame-memo';
+import { type FrameMemo, frameMemos } from '../fanout/frame-memo';
+import { frameText } from './frame';
 import type { SendQueue } from './send-queue';
+
+/** The complete WebSocket frame of a topic's events (`ev` JSON), shared by its subscribers. */
+const wsFrames = frameMemos((topic, ev) => frameText(topic.frame(ev)));
 
 /**
  * What a subscription needs of its WebSocket connection: the send queue it writes to and the
@@ -31,7 +35,7 @@ export type PauseReason = 'credit' | 'room';
 export class WsSubscription {
   readonly window: CreditWindow;
   readonly sub: TopicSubscription;
-  private readonly memo: FrameMemo;
+  private readonly memo: FrameMemo<Buffer>;
   pausedFor: PauseReason | undefined;
   /** Cut back from live for lack of room and not live again yet. */
   lagging = false;
@@ -42,7 +46,7 @@ export class WsSubscription {
     private readonly connection: SubscriptionConnection,
     options: { after: string | undefined; compact: boolean; credit: number; maxCredit: number },
   ) {
-    this.memo = frameMemoOf(topic);
+    this.memo = wsFrames.of(topic);
     this.window = new CreditWindow({ initial: options.credit, max: options.maxCredit });
     const name = topic.name;
     this.sub = topic.subscribe({
@@ -67,7 +71,7 @@ export class WsSubscription {
   /** The hot path: one event, live or from catchup. */
   private onEvent(ev: TopicEvent): void {
     const queue = this.connection.queue;
-    queue.push(this.memo.ws(ev));
+    queue.push(this.memo.frame(ev));
     this.connection.delivered++;
     this.window.tryConsume(1);
     if (this.window.available === 0) this.pause('credit');

@@ -7,7 +7,7 @@ import {
 } from '@spool/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSpool } from '../../spool';
+import { createSpoolInstance } from '../../spool';
 import { apiOf, type Reply } from './__tests__/route-kit';
 
 /**
@@ -196,7 +196,7 @@ const step = fc.oneof(
 
 async function runScript(clock: ManualClock, steps: Array<Op | number>): Promise<void> {
   const reference = new MemoryBroker({ clock });
-  const spool = createSpool({ broker: new MemoryBroker({ clock }), clock });
+  const spool = createSpoolInstance({ broker: new MemoryBroker({ clock }), clock });
   const api = apiOf(spool, 'admin');
   try {
     for (const s of steps) {

@@ -2,10 +2,10 @@ import { MemoryBroker } from '@spool/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisBroker } from '../../broker';
 import { adminClient, deleteKeys, nextPrefix, TEST_REDIS_URL } from '../../broker/redis-test-env';
-import type { Spool } from '../../spool';
+import type { SpoolInstance } from '../../spool';
 import { apiOf, codeOf, enc, tokenSpool } from './__tests__/route-kit';
 
-let spool: Spool | undefined;
+let spool: SpoolInstance | undefined;
 afterEach(async () => {
   await spool?.close();
   spool = undefined;

@@ -1,9 +1,9 @@
 import { type ChannelHistoryPage, COMPLETED_STREAM, MemoryMessageStore, SpoolError } from '@spool/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Spool } from '../../spool';
+import type { SpoolInstance } from '../../spool';
 import { apiOf, codeOf, tokenSpool } from './__tests__/route-kit';
 
-let spool: Spool | undefined;
+let spool: SpoolInstance | undefined;
 afterEach(async () => {
   await spool?.close();
   spool = undefined;

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSpool, type Spool } from '../../spool';
+import { createSpoolInstance, type SpoolInstance } from '../../spool';
 import { ADMIN_TOKEN, apiOf, codeOf, tokenSpool, USER_TOKEN } from './__tests__/route-kit';
 
-let spool: Spool | undefined;
+let spool: SpoolInstance | undefined;
 afterEach(async () => {
   await spool?.close();
   spool = undefined;
@@ -15,8 +15,8 @@ type Page = {
 };
 
 /** Users may not touch `chan:1:secret`; everything else follows the default rules. */
-function guardedSpool(): Spool {
-  return createSpool({
+function guardedSpool(): SpoolInstance {
+  return createSpoolInstance({
     auth: {
       tokens: { admin: [ADMIN_TOKEN], user: [USER_TOKEN] },
       authorize: (p, action, topic) =>

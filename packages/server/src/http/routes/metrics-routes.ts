@@ -1,11 +1,11 @@
-import type { SpoolMetrics } from '../../metrics/spool-metrics';
+import type { RequestMetrics } from '../../metrics/request-metrics';
 import type { RouteContext } from '../route-context';
 import type { Router } from '../router';
 
-/** What `GET /metrics` reads: the server's Prometheus metrics. */
+/** What `GET /metrics` reads: the metrics installed on the server (a 404 until then). */
 export interface MetricsRouteDeps {
   /** The registry's text and its content type. */
-  readonly metrics: Pick<SpoolMetrics, 'text' | 'contentType'>;
+  readonly metrics: Pick<RequestMetrics, 'text' | 'contentType'>;
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { StoredMessage } from '@spool/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Spool } from '../../spool';
+import type { SpoolInstance } from '../../spool';
 import { apiOf, codeOf, tokenSpool } from './__tests__/route-kit';
 
-let spool: Spool | undefined;
+let spool: SpoolInstance | undefined;
 afterEach(async () => {
   await spool?.close();
   spool = undefined;
@@ -12,7 +12,7 @@ afterEach(async () => {
 type Page = { items: StoredMessage[]; next: string | null };
 
 /** Saves `n` finished messages straight into the store (the search reads only the store). */
-async function seed(s: Spool): Promise<StoredMessage[]> {
+async function seed(s: SpoolInstance): Promise<StoredMessage[]> {
   const out: StoredMessage[] = [];
   for (let i = 0; i < 5; i++) {
     const messageId = String(1_843_563_473_929_170_944n + BigInt(i));

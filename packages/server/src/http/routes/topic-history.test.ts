@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { type EventId, MemoryTopicLog, type TopicLogPage } from '@spool/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSpool, type Spool } from '../../spool';
+import { listen } from '../../node/attach';
+import { createSpoolInstance, type SpoolInstance } from '../../spool';
 
 /** A memory log that counts the events handed to readers, so a test sees how far the server read ahead. */
 class CountingLog extends MemoryTopicLog {
@@ -16,7 +17,7 @@ class CountingLog extends MemoryTopicLog {
 const EVENTS = 20_000;
 const filler = 'x'.repeat(1000);
 
-let spool: Spool | undefined;
+let spool: SpoolInstance | undefined;
 let closeServer: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await closeServer?.();
@@ -29,9 +30,9 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 50; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-async function bigTopic(): Promise<{ spool: Spool; log: () => CountingLog }> {
+async function bigTopic(): Promise<{ spool: SpoolInstance; log: () => CountingLog }> {
   let log: CountingLog | undefined;
-  const s = createSpool({
+  const s = createSpoolInstance({
     topics: {
       retention: { maxEvents: EVENTS * 2, maxBytes: 256 * 2 ** 20 },
       createLog: (name, clock) => {
@@ -79,7 +80,7 @@ describe('history of a large topic', () => {
   it('stops reading the log when the client goes away mid-stream, over a real socket', async () => {
     const made = await bigTopic();
     spool = made.spool;
-    const { server } = await spool.listen({ host: '127.0.0.1', port: 0 });
+    const { server } = await listen(spool, { host: '127.0.0.1', port: 0 });
     closeServer = () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Spool } from '../../spool';
+import type { SpoolInstance } from '../../spool';
 import { apiOf, codeOf, enc, tokenSpool } from './__tests__/route-kit';
 
-let spool: Spool | undefined;
+let spool: SpoolInstance | undefined;
 afterEach(async () => {
   await spool?.close();
   spool = undefined;

@@ -1,5 +1,5 @@
 import type { SpoolOptions } from '../../../options';
-import { createSpool, type Spool } from '../../../spool';
+import { createSpoolInstance, type SpoolInstance } from '../../../spool';
 
 export const ADMIN_TOKEN = 'admin-token-0001';
 export const USER_TOKEN = 'user-token-0001';
@@ -17,7 +17,7 @@ export type As = 'admin' | 'user' | 'nobody';
  * Calls `spool.fetch` (no socket: a socket adds nothing to route behaviour) as an admin,
  * a user, or nobody (no token).
  */
-export function apiOf(spool: Spool, as: As = 'admin') {
+export function apiOf(spool: SpoolInstance, as: As = 'admin') {
   const call = async <T = unknown>(
     method: string,
     path: string,
@@ -52,8 +52,8 @@ export function apiOf(spool: Spool, as: As = 'admin') {
 }
 
 /** A Spool with an admin and a user token (so "unauthorized" means something). */
-export function tokenSpool(options: SpoolOptions = {}): Spool {
-  return createSpool({ auth: { tokens: { admin: [ADMIN_TOKEN], user: [USER_TOKEN] } }, ...options });
+export function tokenSpool(options: SpoolOptions = {}): SpoolInstance {
+  return createSpoolInstance({ auth: { tokens: { admin: [ADMIN_TOKEN], user: [USER_TOKEN] } }, ...options });
 }
 
 /** The error code of a reply, or undefined. */
