@@ -5,7 +5,7 @@
  */
 import type { MemoryBroker, MessageStore, TopicRegistry } from '@spool/core';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { Spool } from '../../spool';
+import type { SpoolInstance } from '../../spool';
 import type { DispatchServices } from '../dispatch';
 import type { HealthRouteDeps } from '../health-routes';
 import type { RouteContext } from '../route-context';
@@ -27,7 +27,7 @@ declare const router: Router<RouteContext>;
 declare const broker: MemoryBroker;
 declare const store: MessageStore;
 declare const topics: TopicRegistry;
-declare const spool: Spool;
+declare const spool: SpoolInstance;
 
 describe('route group deps', () => {
   it('name only what each group reads', () => {
