@@ -179,6 +179,8 @@ export class Spool implements RouteServices {
           match: 'chan:*',
           options: {
             retention: { ...channelRetention },
+            // A channel's chat events stay until their message is persisted (docs/architecture.md, "Chat events on a channel topic").
+            retainUntilPersisted: 'messages',
             catchup: new ChannelCatchup({
               store: guardedStore,
               open: { openMessages: (t) => producer!.openMessages(t) },

@@ -9,7 +9,6 @@ import {
   parseEventId,
 } from '../protocol/event-id';
 import { type MessageIdInput, toMessageId } from '../protocol/message-id';
-import { parseChannelTopic } from '../protocol/messages';
 import type { TopicStatsSnapshot } from '../stats';
 import { type Clock, realClock } from '../time/clock';
 import { CatchupGate } from './catchup-gate';
@@ -25,11 +24,17 @@ import { assertTopicName } from './topic-name';
 import { type SubscriptionHost, type TopicSubscribeOptions, TopicSubscription } from './topic-subscription';
 
 /**
- * Which events retention must wait for before trimming:
- * - `messages`: a channel's chat events stay until their message is persisted
- *   (`persistAndClear({ messageId })`, or a `msg.end` with `persisted: true`);
+ * A topic's retention-pin policy: what the soft retention limits must not trim yet.
+ * - `messages`: chat events stay until their message is persisted
+ *   (`persistAndClear({ messageId })`, or a `msg.end` with `persisted: true`), and the
+ *   topic keeps a message ledger for resumes (what a channel topic wants);
  * - `events`: every event stays until a `persistAndClear` has persisted it;
  * - `none`: retention alone decides (pins only while a `persistAndClear` runs).
+ *
+ * A topic never derives it from its name: whoever creates channel topics says so (Spool's
+ * `chan:*` pattern passes `messages`). The hard limits win over every pin.
+ *
+ * @example new Topic('chan:1:general', { retainUntilPersisted: 'messages', catchup });
  */
 export type RetainUntilPersisted = 'none' | 'events' | 'messages';
 
@@ -45,10 +50,10 @@ export interface TopicOptions {
   catchup?: TopicCatchup;
   /** IDs, ages, rates. @default realClock */
   clock?: Clock;
-  /** @default 'messages' on channel topics (`chan:<type>:<id>`), else 'none' */
+  /** What retention must not trim yet (see {@link RetainUntilPersisted}). @default 'none' */
   retainUntilPersisted?: RetainUntilPersisted;
   /**
-   * Channel topics: trimmed `msg.end` events, and messages squeezed out before they were
+   * `retainUntilPersisted: 'messages'`: trimmed `msg.end` events, and messages squeezed out before they were
    * persisted, remembered for resumes (each kind); beyond it a resume from before them
    * gets a reset. @default 10_000
    */
@@ -131,7 +136,7 @@ export class Topic {
         clock: this.#clock,
         ...(options.creationFloor === undefined ? {} : { creationFloor: options.creationFloor }),
       });
-    this.#mode = options.retainUntilPersisted ?? (parseChannelTopic(name) ? 'messages' : 'none');
+    this.#mode = options.retainUntilPersisted ?? 'none';
     if (!['none', 'events', 'messages'].includes(this.#mode))
       throw new SpoolError(
         'INVALID_OPTION',
@@ -391,7 +396,7 @@ export class Topic {
    * Persists, then lets retention clear what was persisted. Catchup on this topic waits
    * while `fn` runs; what `fn` persisted becomes trimmable only once it resolves; if it
    * rejects, everything is kept and the error comes back as `PERSIST_FAILED` (its
-   * `cause`). On a channel topic it applies to one message (`messageId`) and never to
+   * `cause`). Under `retainUntilPersisted: 'messages'` it applies to one message (`messageId`) and never to
    * another's events; elsewhere `fn` gets the events since the last successful call.
    *
    * @throws SpoolError `PERSIST_FAILED`, `TOPIC_CLOSED`, `INVALID_OPTION`, `INVALID_MESSAGE_ID`
