@@ -82,7 +82,6 @@ export {
   type WithCustomFields,
 } from './cache';
 export { ErrorCode, isSpoolError, SpoolError } from './errors';
-export { type Logger, silentLogger } from './logger';
 export {
   type BackoffOptions,
   backoffDefaults,
@@ -156,6 +155,7 @@ export {
   topicRegistryDefaults,
   topicRetentionDefaults,
 } from './log';
+export { type Logger, silentLogger } from './logger';
 export {
   type BatchPipelineOptions,
   type BatchPipelineSource,

@@ -4,6 +4,10 @@
  * WebSocket (protocol v1), SSE and the HTTP API, embeddable in any node:http server or
  * fetch-style framework.
  */
+
+export { COMPLETED_STREAM } from '@spool/core';
+export type { ProducerOps, RunHandle, RunWork, WireChunk } from '@spool/core/internal';
+export { completionKey, type DeadLetter, toWireMeta } from '@spool/core/internal';
 export { type AuditAction, type AuditEntry, AuditLog, auditLogDefaults } from './audit/audit-log';
 export { AccessControl, type AuthMode, type AuthOptions, defaultAuthorize } from './auth/access-control';
 export { type JwtOptions, type JwtPrincipal, jwtVerifier } from './auth/jwt-auth';
@@ -87,9 +91,6 @@ export {
 } from './metrics/spool-metrics';
 export { type ListenOptions, listenDefaults, type SpoolServer } from './node/attach';
 export { type SpoolOptions, SYS_RETENTION, spoolDefaults, type TopicsOptions } from './options';
-export { COMPLETED_STREAM, completionKey, type DeadLetter, toWireMeta } from './producers/chat-producer';
-export type { RunHandle, RunWork } from './producers/message-runs';
-export type { ProducerOps, WireChunk } from './producers/producer-ops';
 export type { PublishOptions } from './publish-options';
 export { createSpool, Spool } from './spool';
 export { type ResolvedSseOptions, type SseOptions, sseDefaults } from './sse/sse-endpoint';

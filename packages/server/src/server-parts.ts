@@ -6,14 +6,13 @@ import type {
   StreamCache,
   TopicRegistry,
 } from '@spool/core';
+import type { ChatProducer, MessageDirectory } from '@spool/core/internal';
 import type { Logger } from 'pino';
 import type { AuditLog } from './audit/audit-log';
 import type { AccessControl } from './auth/access-control';
 import type { PrincipalLimiter } from './auth/principal-limits';
 import type { ClusterMembership } from './cluster/membership';
 import type { KnownStreamKeys } from './metrics/known-stream-keys';
-import type { ChatProducer } from './producers/chat-producer';
-import type { MessageDirectory } from './producers/message-cluster';
 import type { PublishOptions } from './publish-options';
 import type { SseEndpoint } from './sse/sse-endpoint';
 import type { TopicDirectory } from './topic-directory';

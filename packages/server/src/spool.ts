@@ -4,6 +4,7 @@ import {
   ChannelCatchup,
   CircuitBreaker,
   type Clock,
+  COMPLETED_STREAM,
   isTransientError,
   MemoryBroker,
   MemoryMessageStore,
@@ -18,10 +19,12 @@ import {
   TopicRegistry,
   type WireOpenMeta,
 } from '@spool/core';
+import type { MessageCluster, MessageDirectory, RunHandle, RunWork } from '@spool/core/internal';
+import { ChatProducer } from '@spool/core/internal';
 import pino, { type Logger } from 'pino';
 import { AuditLog } from './audit/audit-log';
 import { AccessControl } from './auth/access-control';
-import { SYSTEM } from './auth/principal';
+import { type Principal, SYSTEM } from './auth/principal';
 import { PrincipalLimiter } from './auth/principal-limits';
 import type { ClusterMembership } from './cluster/membership';
 import { dispatch } from './http/dispatch';
@@ -35,9 +38,6 @@ import { KnownStreamKeys, trackStreamKeys } from './metrics/known-stream-keys';
 import { SpoolMetrics } from './metrics/spool-metrics';
 import { attachToServer, type ListenOptions, listen, type SpoolServer } from './node/attach';
 import { type SpoolOptions, SYS_RETENTION, spoolDefaults, validateSpoolOptions } from './options';
-import { ChatProducer, COMPLETED_STREAM } from './producers/chat-producer';
-import type { MessageCluster, MessageDirectory } from './producers/message-cluster';
-import type { RunHandle, RunWork } from './producers/message-runs';
 import type { PublishOptions } from './publish-options';
 import { resolveSseOptions, SseEndpoint } from './sse/sse-endpoint';
 import { type Readiness, readiness, type ServerStats, StatsPublisher } from './stats';
@@ -199,7 +199,11 @@ export class Spool implements RouteServices {
       storeBreaker: this.breakers.store,
       brokerBreaker: this.breakers.broker,
       retry: retryOptions,
-      access: this.access,
+      // The pipeline hands back the principal it was given: always one of the server's.
+      access: {
+        system: SYSTEM,
+        authorize: (principal: Principal, action, topic) => this.access.authorize(principal, action, topic),
+      },
       logger: this.logger,
       clock: this.clock,
       endedIdWindow: options.endedIdWindow ?? spoolDefaults.endedIdWindow,

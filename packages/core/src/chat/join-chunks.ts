@@ -1,3 +1,5 @@
+import { concatBytes } from './bytes';
+
 const decoder = new TextDecoder();
 
 /**
@@ -10,7 +12,7 @@ export function joinChunks(chunks: ReadonlyArray<{ payload: string | Uint8Array 
   for (const c of chunks) {
     if (typeof c.payload === 'string') {
       if (binary) {
-        text += decoder.decode(Buffer.concat(binary));
+        text += decoder.decode(concatBytes(binary));
         binary = undefined;
       }
       text += c.payload;
@@ -19,6 +21,6 @@ export function joinChunks(chunks: ReadonlyArray<{ payload: string | Uint8Array 
       binary.push(c.payload);
     }
   }
-  if (binary) text += decoder.decode(Buffer.concat(binary));
+  if (binary) text += decoder.decode(concatBytes(binary));
   return text;
 }

@@ -7,10 +7,9 @@ import {
   toMessageId,
   utf8ByteLength,
 } from '@spool/core';
+import type { MessageDirectory, OpenMessageRecord } from '@spool/core/internal';
+import { applyMetaPatch, toWireMeta } from '@spool/core/internal';
 import * as v from 'valibot';
-import { toWireMeta } from '../../producers/chat-producer';
-import type { MessageDirectory, OpenMessageRecord } from '../../producers/message-cluster';
-import { applyMetaPatch } from '../../producers/meta-patch';
 import { jsonResponse } from '../errors';
 import type { RouteContext } from '../route-context';
 import type { Router } from '../router';
