@@ -1,9 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { isSpoolError } from '../errors';
 import { compareEventIds } from '../protocol/event-id';
+import { MemoryMessageStore } from '../store/memory-message-store';
 import { createManualClock } from '../time/clock';
 import { record, settle } from './__tests__/topic-test-kit';
 import type { CatchupSourceEvent } from './catchup-plan';
+import { ChannelCatchup } from './channel-catchup';
 import { Topic } from './topic';
 import type { TopicEvent } from './topic-event';
 
@@ -179,6 +181,20 @@ describe('the retention-pin policy comes from options, never from the topic name
     // no per-message ledger either: persistAndClear takes the events since the last call
     const persisted = await topic.persistAndClear((events) => events.map((e) => e.event));
     expect(persisted).toEqual(['msg.delta']);
+  });
+
+  it('refuses a channel catchup on a topic without the messages policy, rather than resuming from the log alone', async () => {
+    const catchup = new ChannelCatchup({ store: new MemoryMessageStore() });
+    for (const retainUntilPersisted of [undefined, 'none', 'events'] as const) {
+      let code: unknown;
+      try {
+        new Topic('chan:1:g', { catchup, ...(retainUntilPersisted ? { retainUntilPersisted } : {}) });
+      } catch (err) {
+        code = isSpoolError(err) ? err.code : err;
+      }
+      expect(code).toBe('INVALID_OPTION');
+    }
+    expect(new Topic('chan:1:g', { catchup, retainUntilPersisted: 'messages' }).name).toBe('chan:1:g');
   });
 
   it("pins a topic of any name under 'messages' until its message is persisted", async () => {

@@ -17,26 +17,16 @@ import { type CatchupHost, type CatchupPage, CatchupReader } from './catchup-rea
 import { EventRateMeter } from './event-rate-meter';
 import { MemoryTopicLog } from './memory-topic-log';
 import { MessageLedger } from './message-ledger';
-import { resolveTopicRetention, type TopicRetention, type TrimRules } from './retention';
+import {
+  type RetainUntilPersisted,
+  resolveTopicRetention,
+  type TopicRetention,
+  type TrimRules,
+} from './retention';
 import { compareEventTo, encodeTopicPayload, type TopicEvent, topicEventFrame } from './topic-event';
 import type { TopicLog, TopicLogWatcher } from './topic-log';
 import { assertTopicName } from './topic-name';
 import { type SubscriptionHost, type TopicSubscribeOptions, TopicSubscription } from './topic-subscription';
-
-/**
- * A topic's retention-pin policy: what the soft retention limits must not trim yet.
- * - `messages`: chat events stay until their message is persisted
- *   (`persistAndClear({ messageId })`, or a `msg.end` with `persisted: true`), and the
- *   topic keeps a message ledger for resumes (what a channel topic wants);
- * - `events`: every event stays until a `persistAndClear` has persisted it;
- * - `none`: retention alone decides (pins only while a `persistAndClear` runs).
- *
- * A topic never derives it from its name: whoever creates channel topics says so (Spool's
- * `chan:*` pattern passes `messages`). The hard limits win over every pin.
- *
- * @example new Topic('chan:1:general', { retainUntilPersisted: 'messages', catchup });
- */
-export type RetainUntilPersisted = 'none' | 'events' | 'messages';
 
 /** Options of {@link Topic}. */
 export interface TopicOptions {
@@ -46,7 +36,10 @@ export interface TopicOptions {
   retention?: Partial<TopicRetention>;
   /** Fills a gap older than the retained log (later: the store). @default none: a gap gets a reset */
   catchupSource?: TopicCatchupSource;
-  /** The resume strategy; a {@link ChannelCatchup} on channel topics. @default logCatchup() */
+  /**
+   * The resume strategy, e.g. a {@link ChannelCatchup} on channel topics; one that names a
+   * `retainUntilPersisted` needs the topic to have that policy. @default logCatchup()
+   */
   catchup?: TopicCatchup;
   /** IDs, ages, rates. @default realClock */
   clock?: Clock;
@@ -141,6 +134,14 @@ export class Topic {
       throw new SpoolError(
         'INVALID_OPTION',
         `\`retainUntilPersisted\` must be 'none', 'events' or 'messages', got ${JSON.stringify(this.#mode)}.`,
+      );
+    // A catchup strategy may rely on a policy's bookkeeping (ChannelCatchup on the message
+    // ledger): refused here, rather than resumes quietly falling back to the log alone.
+    const needs = options.catchup?.retainUntilPersisted;
+    if (needs !== undefined && needs !== this.#mode)
+      throw new SpoolError(
+        'INVALID_OPTION',
+        `Topic "${name}": its \`catchup\` works only with \`retainUntilPersisted: '${needs}'\`, got '${this.#mode}'. Pass both together (e.g. in one TopicRegistry pattern).`,
       );
     const maxTombstones = options.maxTombstones ?? topicDefaults.maxTombstones;
     this.#pageSize = options.catchupPageSize ?? topicDefaults.catchupPageSize;
