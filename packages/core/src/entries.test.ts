@@ -6,6 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import * as broker from './broker';
 import * as cache from './cache';
+import * as chatBytes from './chat/bytes';
+import * as chatProducer from './chat/chat-producer';
+import * as joinChunks from './chat/join-chunks';
+import * as messageRuns from './chat/message-runs';
+import * as metaPatch from './chat/meta-patch';
 import * as errors from './errors';
 import * as flow from './flow';
 import * as core from './index';
@@ -19,7 +24,23 @@ import * as store from './store';
 import * as clock from './time/clock';
 import * as seeded from './time/seeded-random';
 
-const modules = [broker, cache, errors, flow, log, logger, pipeline, protocol, stats, store, clock, seeded];
+// The chat pipeline's files, beside the barrels (the chat reducer has an entry of its own, `@spool/core/chat`).
+const chatPipeline = [chatBytes, chatProducer, joinChunks, messageRuns, metaPatch];
+const modules = [
+  broker,
+  cache,
+  errors,
+  flow,
+  log,
+  logger,
+  pipeline,
+  protocol,
+  stats,
+  store,
+  clock,
+  seeded,
+  ...chatPipeline,
+];
 const names = (m: object) => Object.keys(m).sort();
 
 describe('core entries', () => {

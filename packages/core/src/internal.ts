@@ -1,6 +1,6 @@
 /**
  * @spool/core/internal: the parts of core that only Spool's own packages (the server, the
- * client, benchmarks and chaos tests) use: Redis argument checkers, stream-ID parsing, store
+ * client, benchmarks and chaos tests) use: the chat pipeline, Redis argument checkers, stream-ID parsing, store
  * query helpers, event-ID arithmetic, topic-event encoding, test helpers. No stability
  * promise: it changes with the packages that use it (docs/architecture.md, "Packages").
  * Users import `@spool/core`.
@@ -28,6 +28,29 @@ export {
   type TrimArgs,
 } from './broker';
 export { CACHE_TIME_RESOLUTION_MS } from './cache';
+// The chat pipeline: the server drives it, users never call it (docs/architecture.md, "Packages").
+export { concatBytes, fromBase64, toBase64 } from './chat/bytes';
+export type { ChatAccess, ChatPrincipal } from './chat/chat-principal';
+export {
+  ChatProducer,
+  type ChatProducerDeps,
+  completionKey,
+  type DeadLetter,
+  type DeadLetterReplay,
+  toWireMeta,
+} from './chat/chat-producer';
+export { joinChunks } from './chat/join-chunks';
+export type {
+  ClaimResult,
+  MessageCluster,
+  MessageDirectory,
+  MetaPatch,
+  OpenMessageRecord,
+  RecordedChunk,
+} from './chat/message-cluster';
+export { MessageRuns, type RunHandle, type RunTarget, type RunWork } from './chat/message-runs';
+export { applyMetaPatch } from './chat/meta-patch';
+export type { ProducerOps, WireChunk } from './chat/producer-ops';
 export { handledRejection } from './flow';
 export {
   assertTopicName,

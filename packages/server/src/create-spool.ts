@@ -1,8 +1,8 @@
 import type { WireOpenMeta } from '@spool/core';
+import type { RunHandle, RunWork } from '@spool/core/internal';
 import type { RouteContext } from './http/route-context';
 import type { Router } from './http/router';
 import type { SpoolOptions } from './options';
-import type { RunHandle, RunWork } from './producers/message-runs';
 import type { PublishOptions } from './publish-options';
 import { createSpoolInstance } from './spool';
 import type { Readiness, ServerStats } from './stats';

@@ -8,6 +8,10 @@
  * - `@spool/server/cli`: `spool serve` as a library, the demo, the dashboard;
  * - `@spool/server/redis`, `/postgres`, `/pglite`: the engines, one driver each.
  */
+
+export { COMPLETED_STREAM } from '@spool/core';
+export type { ProducerOps, RunHandle, RunWork, WireChunk } from '@spool/core/internal';
+export { completionKey, type DeadLetter, toWireMeta } from '@spool/core/internal';
 export { type AuditAction, type AuditEntry, AuditLog, auditLogDefaults } from './audit/audit-log';
 export { AccessControl, type AuthMode, type AuthOptions, defaultAuthorize } from './auth/access-control';
 export { type JwtOptions, type JwtPrincipal, jwtVerifier } from './auth/jwt-auth';
@@ -57,9 +61,6 @@ export {
   trackStreamKeys,
 } from './metrics/known-stream-keys';
 export { type SpoolOptions, SYS_RETENTION, spoolDefaults, type TopicsOptions } from './options';
-export { COMPLETED_STREAM, completionKey, type DeadLetter, toWireMeta } from './producers/chat-producer';
-export type { RunHandle, RunWork } from './producers/message-runs';
-export type { ProducerOps, WireChunk } from './producers/producer-ops';
 export type { PublishOptions } from './publish-options';
 export { type ResolvedSseOptions, type SseOptions, sseDefaults } from './sse/sse-endpoint';
 export type { Readiness, ServerStats } from './stats';

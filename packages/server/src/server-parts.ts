@@ -7,13 +7,12 @@ import type {
   StreamCache,
   TopicRegistry,
 } from '@spool/core';
+import type { ChatProducer, MessageDirectory } from '@spool/core/internal';
 import type { AuditLog } from './audit/audit-log';
 import type { AccessControl } from './auth/access-control';
 import type { PrincipalLimiter } from './auth/principal-limits';
 import type { ClusterMembership } from './cluster/membership';
 import type { KnownStreamKeys } from './metrics/known-stream-keys';
-import type { ChatProducer } from './producers/chat-producer';
-import type { MessageDirectory } from './producers/message-cluster';
 import type { PublishOptions } from './publish-options';
 import type { TopicDirectory } from './topic-directory';
 import type { ConnectionHealth, TransportTotals } from './transport';

@@ -2,6 +2,7 @@ import {
   ChannelCatchup,
   CircuitBreaker,
   type Clock,
+  COMPLETED_STREAM,
   isTransientError,
   type Logger,
   MemoryBroker,
@@ -19,9 +20,11 @@ import {
   TopicRegistry,
   type WireOpenMeta,
 } from '@spool/core';
+import type { MessageCluster, MessageDirectory, RunHandle, RunWork } from '@spool/core/internal';
+import { ChatProducer } from '@spool/core/internal';
 import { AuditLog } from './audit/audit-log';
 import { AccessControl } from './auth/access-control';
-import { SYSTEM } from './auth/principal';
+import { type Principal, SYSTEM } from './auth/principal';
 import { PrincipalLimiter } from './auth/principal-limits';
 import type { ClusterMembership } from './cluster/membership';
 import { dispatch } from './http/dispatch';
@@ -41,9 +44,6 @@ import {
 import { KnownStreamKeys, trackStreamKeys } from './metrics/known-stream-keys';
 import { MetricsSlot } from './metrics/request-metrics';
 import { type SpoolOptions, SYS_RETENTION, spoolDefaults, validateSpoolOptions } from './options';
-import { ChatProducer, COMPLETED_STREAM } from './producers/chat-producer';
-import type { MessageCluster, MessageDirectory } from './producers/message-cluster';
-import type { RunHandle, RunWork } from './producers/message-runs';
 import type { PublishOptions } from './publish-options';
 import type { SpoolParts } from './server-parts';
 import { resolveSseOptions, SseEndpoint } from './sse/sse-endpoint';
@@ -190,6 +190,8 @@ export class SpoolInstance implements SpoolParts {
           match: 'chan:*',
           options: {
             retention: { ...channelRetention },
+            // A channel's chat events stay until their message is persisted (docs/architecture.md, "Chat events on a channel topic").
+            retainUntilPersisted: 'messages',
             catchup: new ChannelCatchup({
               store: guardedStore,
               open: { openMessages: (t) => producer!.openMessages(t) },
@@ -208,7 +210,11 @@ export class SpoolInstance implements SpoolParts {
       storeBreaker: this.breakers.store,
       brokerBreaker: this.breakers.broker,
       retry: retryOptions,
-      access: this.access,
+      // The pipeline hands back the principal it was given: always one of the server's.
+      access: {
+        system: SYSTEM,
+        authorize: (principal: Principal, action, topic) => this.access.authorize(principal, action, topic),
+      },
       logger: this.logger,
       clock: this.clock,
       endedIdWindow: options.endedIdWindow ?? spoolDefaults.endedIdWindow,

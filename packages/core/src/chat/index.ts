@@ -1,7 +1,8 @@
 /**
  * `@spool/core/chat`: the one assembly of chat messages from a channel topic's events
  * (docs/protocol.md, "Chat events on a channel topic"), shared by `@spool/client`'s
- * assembler, its React hooks and the dashboard.
+ * assembler, its React hooks and the dashboard. The chat pipeline beside it (`ChatProducer`)
+ * is the server's, exported from `@spool/core/internal`, so this entry stays small.
  */
 export type { AssembledMessage, MessageStatus } from './assembled-message';
 export {

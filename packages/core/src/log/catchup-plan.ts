@@ -1,6 +1,7 @@
 import { compareEventIds, type EventId, parseEventId } from '../protocol/event-id';
 import type { MessageId } from '../protocol/message-id';
 import type { MessageLedger } from './message-ledger';
+import type { RetainUntilPersisted } from './retention';
 import { createTopicEvent, encodeTopicPayload, type TopicEvent } from './topic-event';
 
 /** What a {@link TopicCatchup} gets to plan a resume. */
@@ -54,9 +55,17 @@ export interface CatchupPlan {
  * StreamCache on channel topics.
  *
  * @example
- * const topic = new Topic('chan:1:general', { catchup: new ChannelCatchup({ store, open }) });
+ * const topic = new Topic('chan:1:general', {
+ *   retainUntilPersisted: 'messages',
+ *   catchup: new ChannelCatchup({ store, open }),
+ * });
  */
 export interface TopicCatchup {
+  /**
+   * The retention-pin policy the strategy relies on (the message ledger of `messages`);
+   * a topic with another policy refuses it with `INVALID_OPTION`. @default any policy
+   */
+  readonly retainUntilPersisted?: RetainUntilPersisted;
   /**
    * Plans one resume of the topic: what the subscriber gets before the retained log, and which snapshots
    * replace events inside it.

@@ -209,6 +209,7 @@ describe('ChannelCatchup: loss is never silent', () => {
     const small = new Topic(CHANNEL, {
       retention: { maxEvents: 1 },
       maxTombstones: 1,
+      retainUntilPersisted: 'messages',
       catchup: new ChannelCatchup({ store: sim.store }),
     });
     const ids: string[] = [];
@@ -330,7 +331,11 @@ describe('ChannelCatchup: the resume rule across a restart', () => {
         firstEventId: first,
         lastEventId: last,
       });
-    const topic = new Topic(CHANNEL, { clock, catchup: new ChannelCatchup({ store }) });
+    const topic = new Topic(CHANNEL, {
+      clock,
+      retainUntilPersisted: 'messages',
+      catchup: new ChannelCatchup({ store }),
+    });
     const open = await topic.append('msg.open', { messageId: '3', meta: meta('3') });
     clock.advance(10);
     const delta = await topic.append('msg.delta', { messageId: '3', chunkId: 0, text: 'new' });

@@ -68,9 +68,13 @@ export const channelCatchupDefaults = { storePageSize: 100 } as const;
  *
  * @example
  * const catchup = new ChannelCatchup({ store, open: cacheSnapshots });
- * const registry = new TopicRegistry({ patterns: [{ match: 'chan:*', options: { catchup } }] });
+ * const registry = new TopicRegistry({
+ *   patterns: [{ match: 'chan:*', options: { retainUntilPersisted: 'messages', catchup } }],
+ * });
  */
 export class ChannelCatchup implements TopicCatchup {
+  /** It plans from the message ledger, which a topic keeps under this policy only. */
+  readonly retainUntilPersisted = 'messages' as const;
   readonly #store: MessageStore;
   readonly #open: OpenMessageSource | undefined;
   readonly #pageSize: number;

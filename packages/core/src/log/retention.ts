@@ -19,6 +19,21 @@ export interface TopicRetention {
   hardMaxBytes: number;
 }
 
+/**
+ * A topic's retention-pin policy: what the soft retention limits must not trim yet.
+ * - `messages`: chat events stay until their message is persisted
+ *   (`persistAndClear({ messageId })`, or a `msg.end` with `persisted: true`), and the
+ *   topic keeps a message ledger for resumes (what a channel topic wants);
+ * - `events`: every event stays until a `persistAndClear` has persisted it;
+ * - `none`: retention alone decides (pins only while a `persistAndClear` runs).
+ *
+ * A topic never derives it from its name: whoever creates channel topics says so (Spool's
+ * `chan:*` pattern passes `messages`). The hard limits win over every pin.
+ *
+ * @example new Topic('chan:1:general', { retainUntilPersisted: 'messages', catchup });
+ */
+export type RetainUntilPersisted = 'none' | 'events' | 'messages';
+
 /** Defaults of {@link TopicRetention} (the hard limits default to twice the soft ones). */
 export const topicRetentionDefaults = {
   maxEvents: 10_000,

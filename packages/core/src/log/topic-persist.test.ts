@@ -1,9 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { isSpoolError } from '../errors';
 import { compareEventIds } from '../protocol/event-id';
+import { MemoryMessageStore } from '../store/memory-message-store';
 import { createManualClock } from '../time/clock';
 import { record, settle } from './__tests__/topic-test-kit';
 import type { CatchupSourceEvent } from './catchup-plan';
+import { ChannelCatchup } from './channel-catchup';
 import { Topic } from './topic';
 import type { TopicEvent } from './topic-event';
 
@@ -166,12 +168,57 @@ describe('persistAndClear: a catchup racing the clear', () => {
   });
 });
 
+describe('the retention-pin policy comes from options, never from the topic name', () => {
+  const open = (id: string) => ({ messageId: id, meta: { messageId: id, channelId: 'g', channelType: 1 } });
+  const delta = (id: string, chunkId: number) => ({ messageId: id, chunkId, text: `${id}${chunkId}` });
+
+  it('leaves a chan: topic created with no policy unpinned: retention alone trims its messages', async () => {
+    const topic = new Topic('chan:1:g', { retention: { maxEvents: 1, hardMaxEvents: 100 } });
+    await topic.append('msg.open', open('1'));
+    for (let i = 0; i < 3; i++) await topic.append('msg.delta', delta('1', i));
+    // message 1 is open and unpersisted, yet only the last event stays
+    expect(topic.stats().retainedEvents).toBe(1);
+    // no per-message ledger either: persistAndClear takes the events since the last call
+    const persisted = await topic.persistAndClear((events) => events.map((e) => e.event));
+    expect(persisted).toEqual(['msg.delta']);
+  });
+
+  it('refuses a channel catchup on a topic without the messages policy, rather than resuming from the log alone', async () => {
+    const catchup = new ChannelCatchup({ store: new MemoryMessageStore() });
+    for (const retainUntilPersisted of [undefined, 'none', 'events'] as const) {
+      let code: unknown;
+      try {
+        new Topic('chan:1:g', { catchup, ...(retainUntilPersisted ? { retainUntilPersisted } : {}) });
+      } catch (err) {
+        code = isSpoolError(err) ? err.code : err;
+      }
+      expect(code).toBe('INVALID_OPTION');
+    }
+    expect(new Topic('chan:1:g', { catchup, retainUntilPersisted: 'messages' }).name).toBe('chan:1:g');
+  });
+
+  it("pins a topic of any name under 'messages' until its message is persisted", async () => {
+    const topic = new Topic('chat-room', {
+      retention: { maxEvents: 1, hardMaxEvents: 100 },
+      retainUntilPersisted: 'messages',
+    });
+    await topic.append('msg.open', open('1'));
+    for (let i = 0; i < 3; i++) await topic.append('msg.delta', delta('1', i));
+    expect(topic.stats().retainedEvents).toBe(4);
+    await topic.persistAndClear(() => undefined, { messageId: '1' });
+    expect(topic.stats().retainedEvents).toBe(1);
+  });
+});
+
 describe('persistAndClear on a channel topic: per message', () => {
   const open = (id: string) => ({ messageId: id, meta: { messageId: id, channelId: 'g', channelType: 1 } });
   const delta = (id: string, chunkId: number) => ({ messageId: id, chunkId, text: `${id}${chunkId}` });
 
   it('persists one message and never clears another message’s events', async () => {
-    const topic = new Topic('chan:1:g', { retention: { maxEvents: 1, hardMaxEvents: 100 } });
+    const topic = new Topic('chan:1:g', {
+      retention: { maxEvents: 1, hardMaxEvents: 100 },
+      retainUntilPersisted: 'messages',
+    });
     const a = [await topic.append('msg.open', open('1')), await topic.append('msg.delta', delta('1', 0))];
     const b = [await topic.append('msg.open', open('2')), await topic.append('msg.delta', delta('2', 0))];
     a.push(await topic.append('msg.delta', delta('1', 1)));
@@ -186,7 +233,7 @@ describe('persistAndClear on a channel topic: per message', () => {
   });
 
   it('holds catchup while a message persists', async () => {
-    const topic = new Topic('chan:1:g');
+    const topic = new Topic('chan:1:g', { retainUntilPersisted: 'messages' });
     const ev = await topic.append('msg.open', open('1'));
     const hold = deferred();
     const persisting = topic.persistAndClear(() => hold.promise, { messageId: '1' });
@@ -201,7 +248,7 @@ describe('persistAndClear on a channel topic: per message', () => {
   });
 
   it('needs a valid messageId', async () => {
-    const topic = new Topic('chan:1:g');
+    const topic = new Topic('chan:1:g', { retainUntilPersisted: 'messages' });
     const code = async (p: Promise<unknown>) =>
       p.then(
         () => undefined,

@@ -60,7 +60,10 @@ export const topicRegistryDefaults = {
  *
  * @example
  * const registry = new TopicRegistry({
- *   patterns: [{ match: 'chan:*', options: { catchup: new ChannelCatchup({ store }), retention: { maxEvents: 50_000 } } }],
+ *   patterns: [{
+ *     match: 'chan:*',
+ *     options: { retainUntilPersisted: 'messages', catchup: new ChannelCatchup({ store }), retention: { maxEvents: 50_000 } },
+ *   }],
  *   onComplete: (topic, reason) => log.info({ topic: topic.name, reason }, 'topic done'),
  * });
  * const topic = registry.getOrCreate('chan:1:general');

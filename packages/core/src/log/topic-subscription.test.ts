@@ -189,7 +189,11 @@ describe('TopicSubscription: where it starts, and resets', () => {
       firstEventId: '1000-0',
       lastEventId: '1000-1',
     });
-    const topic = new Topic('chan:1:general', { clock, catchup: new ChannelCatchup({ store }) });
+    const topic = new Topic('chan:1:general', {
+      clock,
+      retainUntilPersisted: 'messages',
+      catchup: new ChannelCatchup({ store }),
+    });
     const s = record(topic);
     s.sub.pause();
     const ev = await topic.append('message', 'new');

@@ -9,7 +9,6 @@ import {
   parseEventId,
 } from '../protocol/event-id';
 import { type MessageIdInput, toMessageId } from '../protocol/message-id';
-import { parseChannelTopic } from '../protocol/messages';
 import type { TopicStatsSnapshot } from '../stats';
 import { type Clock, realClock } from '../time/clock';
 import { CatchupGate } from './catchup-gate';
@@ -18,20 +17,16 @@ import { type CatchupHost, type CatchupPage, CatchupReader } from './catchup-rea
 import { EventRateMeter } from './event-rate-meter';
 import { MemoryTopicLog } from './memory-topic-log';
 import { MessageLedger } from './message-ledger';
-import { resolveTopicRetention, type TopicRetention, type TrimRules } from './retention';
+import {
+  type RetainUntilPersisted,
+  resolveTopicRetention,
+  type TopicRetention,
+  type TrimRules,
+} from './retention';
 import { compareEventTo, encodeTopicPayload, type TopicEvent, topicEventFrame } from './topic-event';
 import type { TopicLog, TopicLogWatcher } from './topic-log';
 import { assertTopicName } from './topic-name';
 import { type SubscriptionHost, type TopicSubscribeOptions, TopicSubscription } from './topic-subscription';
-
-/**
- * Which events retention must wait for before trimming:
- * - `messages`: a channel's chat events stay until their message is persisted
- *   (`persistAndClear({ messageId })`, or a `msg.end` with `persisted: true`);
- * - `events`: every event stays until a `persistAndClear` has persisted it;
- * - `none`: retention alone decides (pins only while a `persistAndClear` runs).
- */
-export type RetainUntilPersisted = 'none' | 'events' | 'messages';
 
 /** Options of {@link Topic}. */
 export interface TopicOptions {
@@ -41,14 +36,17 @@ export interface TopicOptions {
   retention?: Partial<TopicRetention>;
   /** Fills a gap older than the retained log (later: the store). @default none: a gap gets a reset */
   catchupSource?: TopicCatchupSource;
-  /** The resume strategy; a {@link ChannelCatchup} on channel topics. @default logCatchup() */
+  /**
+   * The resume strategy, e.g. a {@link ChannelCatchup} on channel topics; one that names a
+   * `retainUntilPersisted` needs the topic to have that policy. @default logCatchup()
+   */
   catchup?: TopicCatchup;
   /** IDs, ages, rates. @default realClock */
   clock?: Clock;
-  /** @default 'messages' on channel topics (`chan:<type>:<id>`), else 'none' */
+  /** What retention must not trim yet (see {@link RetainUntilPersisted}). @default 'none' */
   retainUntilPersisted?: RetainUntilPersisted;
   /**
-   * Channel topics: trimmed `msg.end` events, and messages squeezed out before they were
+   * `retainUntilPersisted: 'messages'`: trimmed `msg.end` events, and messages squeezed out before they were
    * persisted, remembered for resumes (each kind); beyond it a resume from before them
    * gets a reset. @default 10_000
    */
@@ -131,11 +129,19 @@ export class Topic {
         clock: this.#clock,
         ...(options.creationFloor === undefined ? {} : { creationFloor: options.creationFloor }),
       });
-    this.#mode = options.retainUntilPersisted ?? (parseChannelTopic(name) ? 'messages' : 'none');
+    this.#mode = options.retainUntilPersisted ?? 'none';
     if (!['none', 'events', 'messages'].includes(this.#mode))
       throw new SpoolError(
         'INVALID_OPTION',
         `\`retainUntilPersisted\` must be 'none', 'events' or 'messages', got ${JSON.stringify(this.#mode)}.`,
+      );
+    // A catchup strategy may rely on a policy's bookkeeping (ChannelCatchup on the message
+    // ledger): refused here, rather than resumes quietly falling back to the log alone.
+    const needs = options.catchup?.retainUntilPersisted;
+    if (needs !== undefined && needs !== this.#mode)
+      throw new SpoolError(
+        'INVALID_OPTION',
+        `Topic "${name}": its \`catchup\` works only with \`retainUntilPersisted: '${needs}'\`, got '${this.#mode}'. Pass both together (e.g. in one TopicRegistry pattern).`,
       );
     const maxTombstones = options.maxTombstones ?? topicDefaults.maxTombstones;
     this.#pageSize = options.catchupPageSize ?? topicDefaults.catchupPageSize;
@@ -409,7 +415,7 @@ export class Topic {
    * Persists, then lets retention clear what was persisted. Catchup on this topic waits
    * while `fn` runs; what `fn` persisted becomes trimmable only once it resolves; if it
    * rejects, everything is kept and the error comes back as `PERSIST_FAILED` (its
-   * `cause`). On a channel topic it applies to one message (`messageId`) and never to
+   * `cause`). Under `retainUntilPersisted: 'messages'` it applies to one message (`messageId`) and never to
    * another's events; elsewhere `fn` gets the events since the last successful call.
    *
    * @throws SpoolError `PERSIST_FAILED`, `TOPIC_CLOSED`, `INVALID_OPTION`, `INVALID_MESSAGE_ID`

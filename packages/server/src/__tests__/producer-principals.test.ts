@@ -4,10 +4,10 @@
  * WebSocket path reaches a producer operation without the caller's principal.
  */
 import { channelTopic } from '@spool/core';
+import type { ChatProducer } from '@spool/core/internal';
 import { describe, expect, it } from 'vitest';
 import { type Principal, SYSTEM } from '../auth/principal';
 import { startDemo } from '../demo/demo';
-import type { ChatProducer } from '../producers/chat-producer';
 import { createSpoolInstance, type SpoolInstance } from '../spool';
 import { serverFixture, startServer, TestClient } from './helpers';
 

@@ -1,4 +1,4 @@
-import { fromBase64 } from '../http/bytes';
+import { fromBase64 } from '@spool/core/internal';
 
 /**
  * The key type (and EC curve) of a PEM public key (`-----BEGIN PUBLIC KEY-----`, SPKI,

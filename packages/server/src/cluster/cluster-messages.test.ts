@@ -1,7 +1,7 @@
+import { COMPLETED_STREAM } from '@spool/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from '../__tests__/helpers';
 import { adminClient, deleteKeys, nextPrefix, runPrefix } from '../broker/redis-test-env';
-import { COMPLETED_STREAM } from '../producers/chat-producer';
 import { call, endOf, startCluster, type TestInstance, topicEvents } from './cluster-test-kit';
 
 // Three in-process Spool servers on one real Redis: the owner records, forwarded writes,

@@ -7,18 +7,17 @@ import {
   type WireEndReason,
   type WireStreamMeta,
 } from '@spool/core';
-import type { Redis } from 'ioredis';
-import { type Principal, SYSTEM } from '../auth/principal';
-import { toWireMeta } from '../producers/chat-producer';
 import type {
   ClaimResult,
   MessageCluster,
   MessageDirectory,
   MetaPatch,
   OpenMessageRecord,
-} from '../producers/message-cluster';
-import { applyMetaPatch } from '../producers/meta-patch';
-import type { WireChunk } from '../producers/producer-ops';
+  WireChunk,
+} from '@spool/core/internal';
+import { applyMetaPatch, toWireMeta } from '@spool/core/internal';
+import type { Redis } from 'ioredis';
+import { type Principal, SYSTEM } from '../auth/principal';
 import type { SpoolParts } from '../server-parts';
 import type { ClusterMembership, InstanceRef } from './membership';
 import { ENDED_WINDOW_SECONDS, MessageRecords, type PlacedChunk } from './message-records';

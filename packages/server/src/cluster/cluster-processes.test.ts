@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { COMPLETED_STREAM } from '@spool/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from '../__tests__/helpers';
 import { adminClient, deleteKeys, nextPrefix, runPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
-import { COMPLETED_STREAM } from '../producers/chat-producer';
 import { call, declareDeadAcross } from './cluster-test-kit';
 import type { InstanceRef } from './membership';
 

@@ -1,8 +1,8 @@
 import { SpoolError, type WireEndReason, type WireStreamMeta } from '@spool/core';
+import type { OpenMessageRecord, RecordedChunk } from '@spool/core/internal';
+import { joinChunks } from '@spool/core/internal';
 import type { Redis } from 'ioredis';
 import { toSpoolError } from '../broker/redis-errors';
-import { joinChunks } from '../producers/join-chunks';
-import type { OpenMessageRecord, RecordedChunk } from '../producers/message-cluster';
 import type { InstanceRef } from './membership';
 import { ABANDON_LUA, APPEND_LUA, CLAIM_LUA, FINISH_LUA, GUARD_LUA, TAKE_LUA } from './message-scripts';
 

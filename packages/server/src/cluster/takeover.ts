@@ -1,6 +1,12 @@
-import { compareEventIds, retry, type StoredMessageInput, type WireStreamMeta } from '@spool/core';
+import {
+  COMPLETED_STREAM,
+  compareEventIds,
+  retry,
+  type StoredMessageInput,
+  type WireStreamMeta,
+} from '@spool/core';
+import { completionKey } from '@spool/core/internal';
 import { spoolDefaults } from '../options';
-import { COMPLETED_STREAM, completionKey } from '../producers/chat-producer';
 import type { SpoolParts } from '../server-parts';
 import type { MessageRecords } from './message-records';
 

@@ -1,5 +1,5 @@
 import { type Clock, parseChannelTopic, SpoolError } from '@spool/core';
-import type { RunHandle } from '../producers/message-runs';
+import type { RunHandle } from '@spool/core/internal';
 import type { SpoolInstance } from '../spool';
 import { clockSleep } from './clock-sleep';
 import { type DemoRandom, definedOnly, pick, randomInt } from './demo-random';

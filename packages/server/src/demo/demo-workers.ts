@@ -1,5 +1,4 @@
-import { type ConsumeHandle, type ConsumeStats, consume, SpoolError } from '@spool/core';
-import { COMPLETED_STREAM } from '../producers/chat-producer';
+import { COMPLETED_STREAM, type ConsumeHandle, type ConsumeStats, consume, SpoolError } from '@spool/core';
 import type { SpoolInstance } from '../spool';
 import { clockSleep } from './clock-sleep';
 import { type DemoRandom, definedOnly, randomInt } from './demo-random';

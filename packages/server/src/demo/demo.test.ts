@@ -1,9 +1,8 @@
-import { createManualClock, MemoryBroker, memoryBrokerServeLimits } from '@spool/core';
+import { COMPLETED_STREAM, createManualClock, MemoryBroker, memoryBrokerServeLimits } from '@spool/core';
 import { seededRandom } from '@spool/core/internal';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { apiOf, codeOf } from '../http/routes/__tests__/route-kit';
-import { COMPLETED_STREAM } from '../producers/chat-producer';
 import { createSpoolInstance } from '../spool';
 import { startDemo } from './demo';
 import { DEMO_CHANNELS } from './demo-producer';

@@ -1,5 +1,5 @@
+import type { Logger } from '@spool/core';
 import { SpoolError } from '@spool/core';
-import type { Logger } from 'pino';
 import type { AccessControl } from '../auth/access-control';
 import type { PrincipalLimiter } from '../auth/principal-limits';
 import type { RequestMetrics } from '../metrics/request-metrics';

@@ -1,5 +1,5 @@
 import { SpoolError } from '@spool/core';
-import { concatBytes } from './bytes';
+import { concatBytes } from '@spool/core/internal';
 
 /**
  * Reads a JSON request body, refusing more than `maxBytes` without buffering it (the

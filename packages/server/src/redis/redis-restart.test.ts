@@ -36,7 +36,7 @@ describe('RedisTopicLog when Redis restarts empty', () => {
     redis.on('error', () => {}); // reconnecting: reported by the calls that fail
     try {
       const log = await RedisTopicLog.open(redis, 'chan:1:restart', { keyPrefix: 'spool:' });
-      const topic = new Topic('chan:1:restart', { log });
+      const topic = new Topic('chan:1:restart', { log, retainUntilPersisted: 'messages' });
       const seen: string[] = [];
       topic.subscribe({
         onEvent: (ev) => seen.push(`ev ${ev.id}`),

@@ -157,7 +157,7 @@ interface Batch {
  *   autoPipeliningIgnoredCommands: [TOPIC_LOG_COMMAND],
  * });
  * const log = await RedisTopicLog.open(redis, 'chan:1:general', { keyPrefix: 'spool:' });
- * const topic = new Topic('chan:1:general', { log });
+ * const topic = new Topic('chan:1:general', { log, retainUntilPersisted: 'messages' });
  */
 export class RedisTopicLog implements TopicLog {
   /** The topic whose log this is. */

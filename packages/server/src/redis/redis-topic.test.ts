@@ -50,10 +50,16 @@ function watch(topic: Topic, after?: EventId): Seen {
   return seen;
 }
 
-describe.each(['news', 'chan:1:general'])('Topic %s on RedisTopicLog', (name) => {
+describe.each([
+  ['news', 'none'],
+  ['chan:1:general', 'messages'],
+] as const)('Topic %s (retainUntilPersisted %s) on RedisTopicLog', (name, retainUntilPersisted) => {
   it('catches up from 0-0 and from an ID, then goes live, with nothing lost or repeated', async () => {
     const prefix = nextPrefix();
-    const topic = new Topic(name, { log: await RedisTopicLog.open(redis, name, { keyPrefix: prefix }) });
+    const topic = new Topic(name, {
+      log: await RedisTopicLog.open(redis, name, { keyPrefix: prefix }),
+      retainUntilPersisted,
+    });
     const first = [];
     for (let n = 0; n < 5; n++) first.push(await topic.append('message', { n }));
     const all = watch(topic, '0-0');
@@ -72,7 +78,7 @@ describe.each(['news', 'chan:1:general'])('Topic %s on RedisTopicLog', (name) =>
   it('gives a reset, never a silent skip, when Redis loses the stream, and publishing goes on', async () => {
     const prefix = nextPrefix();
     const log = await RedisTopicLog.open(redis, name, { keyPrefix: prefix });
-    const topic = new Topic(name, { log });
+    const topic = new Topic(name, { log, retainUntilPersisted });
     const before = await topic.append('message', { n: 0 });
     const live = watch(topic);
     const lateResume = watch(topic, before.id);

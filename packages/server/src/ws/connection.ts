@@ -1,13 +1,13 @@
 import type { Duplex } from 'node:stream';
 import type { ClientMessage, Clock, ServerMessage, TopicRegistry } from '@spool/core';
 import { decodeClientMessage, isEventId, isSpoolError, SpoolError, WsCloseCode } from '@spool/core';
+import type { ProducerOps } from '@spool/core/internal';
 import type WebSocket from 'ws';
 import type { AccessControl } from '../auth/access-control';
 import { watchExpiry } from '../auth/expiry';
 import type { Principal } from '../auth/principal';
 import type { PrincipalLimiter } from '../auth/principal-limits';
 import { retryAfterMsOf, toSpoolError } from '../http/errors';
-import type { ProducerOps } from '../producers/producer-ops';
 import type { PublishOptions } from '../publish-options';
 import type { ConnectionHealth } from '../transport';
 import { frameText } from './frame';

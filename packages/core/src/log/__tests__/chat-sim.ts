@@ -78,6 +78,7 @@ export class ChatSim {
       clock: this.clock,
       retention: options.retention ?? {},
       catchupPageSize: options.catchupPageSize ?? 256,
+      retainUntilPersisted: 'messages',
       catchup: new ChannelCatchup({ store: this.store, open, storePageSize: 2 }),
     });
     this.skipStore = options.skipStore;

@@ -10,7 +10,7 @@ import {
   type StoredMessage,
   type WireStreamMeta,
 } from '@spool/core';
-import type { ChatProducer } from '../../producers/chat-producer';
+import type { ChatProducer } from '@spool/core/internal';
 import { jsonResponse } from '../errors';
 import type { RouteContext } from '../route-context';
 import type { Router } from '../router';

@@ -10,11 +10,10 @@ import {
   toMessageId,
   utf8ByteLength,
 } from '@spool/core';
+import type { ChatProducer, MessageDirectory, OpenMessageRecord } from '@spool/core/internal';
+import { applyMetaPatch, toWireMeta } from '@spool/core/internal';
 import * as v from 'valibot';
 import type { AuditLog } from '../../audit/audit-log';
-import { type ChatProducer, toWireMeta } from '../../producers/chat-producer';
-import type { MessageDirectory, OpenMessageRecord } from '../../producers/message-cluster';
-import { applyMetaPatch } from '../../producers/meta-patch';
 import { jsonResponse } from '../errors';
 import type { RouteContext } from '../route-context';
 import type { Router } from '../router';

@@ -1,5 +1,5 @@
+import type { ChatProducer } from '@spool/core/internal';
 import type { AuditLog } from '../../audit/audit-log';
-import type { ChatProducer } from '../../producers/chat-producer';
 import type { ServerStats } from '../../stats';
 import { jsonResponse } from '../errors';
 import type { RouteContext } from '../route-context';

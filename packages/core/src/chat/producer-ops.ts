@@ -1,5 +1,5 @@
-import type { WireEndReason, WireOpenMeta } from '@spool/core';
-import type { Principal } from '../auth/principal';
+import type { WireEndReason, WireOpenMeta } from '../protocol/messages';
+import type { ChatPrincipal } from './chat-principal';
 
 /** A chunk's payload on the wire: text, or binary as base64. */
 export type WireChunk = { text: string } | { b64: string };
@@ -11,9 +11,9 @@ export type WireChunk = { text: string } | { b64: string };
  */
 export interface ProducerOps {
   /** Opens a message; returns its ID (assigned when `meta.messageId` is absent) and the `msg.open` event ID. */
-  open(meta: WireOpenMeta, principal: Principal): Promise<{ messageId: string; id: string }>;
+  open(meta: WireOpenMeta, principal: ChatPrincipal): Promise<{ messageId: string; id: string }>;
   /** Appends a chunk; returns the `msg.delta` event ID. */
-  append(messageId: string, chunkId: number, chunk: WireChunk, principal: Principal): Promise<string>;
+  append(messageId: string, chunkId: number, chunk: WireChunk, principal: ChatPrincipal): Promise<string>;
   /** Ends a message (`cancelled` for `msg.cancel`); `msg.end` follows once persistence was tried. */
-  end(messageId: string, reason: WireEndReason, principal: Principal): Promise<void>;
+  end(messageId: string, reason: WireEndReason, principal: ChatPrincipal): Promise<void>;
 }

@@ -1,12 +1,8 @@
-import {
-  type Clock,
-  channelTopic,
-  chunkPacer,
-  SpoolError,
-  type WireEndReason,
-  type WireOpenMeta,
-} from '@spool/core';
-import { type Principal, SYSTEM } from '../auth/principal';
+import { SpoolError } from '../errors';
+import { chunkPacer } from '../flow/chunk-pacer';
+import { channelTopic, type WireEndReason, type WireOpenMeta } from '../protocol/messages';
+import type { Clock } from '../time/clock';
+import type { ChatPrincipal } from './chat-principal';
 
 /**
  * The work function of `spool.run`: it writes the
@@ -37,16 +33,19 @@ export interface RunHandle {
   cancel(): Promise<void>;
 }
 
-/** What {@link MessageRuns} drives: the chat producer, called with the {@link SYSTEM} principal. */
+/** What {@link MessageRuns} drives: the chat producer, called with the server's own principal (`ChatAccess.system`). */
 export interface RunTarget {
-  open(meta: WireOpenMeta, principal: Principal): Promise<{ messageId: string; id: string }>;
+  /** Opens the run's message; resolves with its ID and the `msg.open` event ID. */
+  open(meta: WireOpenMeta, principal: ChatPrincipal): Promise<{ messageId: string; id: string }>;
+  /** Appends one chunk; resolves with the `msg.delta` event ID. */
   append(
     messageId: string,
     chunkId: number,
     payload: string | Uint8Array,
-    principal: Principal,
+    principal: ChatPrincipal,
   ): Promise<string>;
-  end(messageId: string, reason: WireEndReason, principal: Principal): Promise<void>;
+  /** Ends the message with `reason`. */
+  end(messageId: string, reason: WireEndReason, principal: ChatPrincipal): Promise<void>;
 }
 
 interface RunState {
@@ -69,15 +68,26 @@ interface RunState {
 export class MessageRuns {
   private readonly runs = new Map<string, RunState>();
 
+  /**
+   * @param target the chat producer
+   * @param system the principal every run writes as: the server's own (`ChatAccess.system`)
+   * @param clock what paces the chunks
+   */
   constructor(
     private readonly target: RunTarget,
+    private readonly system: ChatPrincipal,
     private readonly clock?: Clock,
   ) {}
 
+  /** Runs whose message has not settled yet. */
   get active(): number {
     return this.runs.size;
   }
 
+  /**
+   * Opens a message and runs `work` on it; resolves once `msg.open` is on the topic.
+   * @throws SpoolError `INVALID_OPTION` (no work function), and the producer's open codes
+   */
   async start(meta: WireOpenMeta, work: RunWork): Promise<RunHandle> {
     if (typeof work !== 'function') {
       throw new SpoolError(
@@ -85,7 +95,7 @@ export class MessageRuns {
         '`spool.run(meta, work)`: `work` must be a function (write, signal) => Promise<void>.',
       );
     }
-    const { messageId, id } = await this.target.open(meta, SYSTEM);
+    const { messageId, id } = await this.target.open(meta, this.system);
     const topic = channelTopic(meta.channelType, meta.channelId);
     const controller = new AbortController();
     let resolveDone!: (reason: WireEndReason) => void;
@@ -96,7 +106,7 @@ export class MessageRuns {
     this.runs.set(messageId, state);
 
     const end = (reason: WireEndReason) =>
-      this.target.end(messageId, reason, SYSTEM).catch(() => {
+      this.target.end(messageId, reason, this.system).catch(() => {
         // Already ended elsewhere (a cancel raced the work's return): the end event settles `done`.
       });
     const finish = async (reason: WireEndReason) => {
@@ -108,14 +118,17 @@ export class MessageRuns {
     };
     // One chunk applied at a time keeps the deltas in order on the topic; what the work
     // writes meanwhile merges into the next chunk.
-    const pacer = chunkPacer((chunkId, payload) => this.target.append(messageId, chunkId, payload, SYSTEM), {
-      window: 1,
-      clock: this.clock,
-      onFail: (err) => {
-        void finish('error');
-        controller.abort(err);
+    const pacer = chunkPacer(
+      (chunkId, payload) => this.target.append(messageId, chunkId, payload, this.system),
+      {
+        window: 1,
+        clock: this.clock,
+        onFail: (err) => {
+          void finish('error');
+          controller.abort(err);
+        },
       },
-    });
+    );
     const write = (chunk: string | Uint8Array): Promise<string> => {
       if (controller.signal.aborted || state.ending) {
         const closed = Promise.reject(

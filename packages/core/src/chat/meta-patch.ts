@@ -1,4 +1,5 @@
-import { removeCustomField, type StreamCache, type StreamMeta, setCustomField } from '@spool/core';
+import type { StreamCache } from '../cache/stream-cache';
+import { removeCustomField, type StreamMeta, setCustomField } from '../cache/stream-meta';
 import type { MetaPatch } from './message-cluster';
 
 /**

@@ -1,4 +1,4 @@
-import { concatBytes } from '../http/bytes';
+import { concatBytes } from './bytes';
 
 const decoder = new TextDecoder();
 

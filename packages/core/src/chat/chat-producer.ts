@@ -1,28 +1,25 @@
+import type { StreamBroker } from '../broker/stream-broker';
+import type { MessageChunk } from '../cache/message-chunk';
+import type { StreamCache } from '../cache/stream-cache';
+import type { StreamMeta } from '../cache/stream-meta';
+import { SpoolError } from '../errors';
+import type { CircuitBreaker } from '../flow/circuit-breaker';
+import { type RetryOptions, retry } from '../flow/retry';
+import type { OpenMessageSnapshot, OpenMessageSource } from '../log/channel-catchup';
+import type { TopicRegistry } from '../log/topic-registry';
+import { type Logger, silentLogger } from '../logger';
+import { toMessageId } from '../protocol/message-id';
 import {
-  type CircuitBreaker,
-  type Clock,
   channelTopic,
-  type Logger,
-  type MessageChunk,
-  type MessageStore,
-  type OpenMessageSnapshot,
-  type OpenMessageSource,
-  type RetryOptions,
-  retry,
-  SpoolError,
-  type StoredMessageInput,
-  type StreamBroker,
-  type StreamCache,
-  type StreamMeta,
-  type TopicRegistry,
-  toMessageId,
   type WireEndReason,
   type WireOpenMeta,
   type WireStreamMeta,
-} from '@spool/core';
-import type { AccessControl } from '../auth/access-control';
-import { type Principal, SYSTEM } from '../auth/principal';
-import { fromBase64, toBase64 } from '../http/bytes';
+} from '../protocol/messages';
+import { COMPLETED_STREAM, completionFields } from '../store/completion-record';
+import type { MessageStore, StoredMessageInput } from '../store/message-store';
+import type { Clock } from '../time/clock';
+import { fromBase64, toBase64 } from './bytes';
+import type { ChatAccess, ChatPrincipal } from './chat-principal';
 import { EndedIds } from './ended-ids';
 import { joinChunks } from './join-chunks';
 import type { ClaimResult, MessageCluster } from './message-cluster';
@@ -30,19 +27,27 @@ import { messageIdGenerator } from './message-id-generator';
 import { MessageRuns } from './message-runs';
 import type { ProducerOps, WireChunk } from './producer-ops';
 
-/** Where finished messages are announced for consumer groups (ARCHITECTURE step 4). */
-export const COMPLETED_STREAM = 'spool:completed';
-
+/** What a {@link ChatProducer} works with: core's parts, wired by the server (`createSpool`). */
 export interface ChatProducerDeps {
+  /** Holds the messages that stream now; its completion callbacks are {@link ChatProducer.onStreamComplete} and `onCompleteFailed`. */
   cache: StreamCache;
+  /** The channel topics (`chan:*`) the events go to; they should pin messages until persisted (`retainUntilPersisted: 'messages'`). */
   topics: TopicRegistry;
+  /** Where finished messages are saved. */
   store: MessageStore;
+  /** Where the one completion record of each message goes (`spool:completed`), unless the store writes it. */
   broker: StreamBroker;
+  /** Guards every store call. */
   storeBreaker: CircuitBreaker;
+  /** Guards every broker call. */
   brokerBreaker: CircuitBreaker;
+  /** Backoff of the save and of the completion record. */
   retry: RetryOptions;
-  access: AccessControl;
-  logger: Logger;
+  /** Who may produce on a channel, and the server's own principal. */
+  access: ChatAccess;
+  /** Where failures worked around are reported. @default silentLogger */
+  logger?: Logger;
+  /** Message ID generation and dead-letter times. */
   clock: Clock;
   /** Ended message IDs remembered to refuse a re-open (`MESSAGE_ENDED`) when the store cannot say. */
   endedIdWindow: number;
@@ -51,7 +56,7 @@ export interface ChatProducerDeps {
 interface OpenMessage {
   topic: string;
   /** Who opened it: only they may open it again (the idempotent retry). */
-  owner: Principal;
+  owner: ChatPrincipal;
   /** Resolves with the `msg.open` event ID once it is on the topic. */
   opened: Promise<string>;
   firstEventId: string;
@@ -98,7 +103,7 @@ export interface DeadLetterReplay {
 const MAX_DEAD_LETTERS = 1000;
 
 /**
- * The life of one chat message (ARCHITECTURE): `open` registers it in the StreamCache and
+ * The life of one chat message (docs/architecture.md, "The life of one chat message"): `open` registers it in the StreamCache and
  * puts `msg.open` on the channel topic; each chunk is validated by the cache and goes out
  * as `msg.delta`; on completion (end, cancel, timeout) the message is saved to the store
  * through retry + circuit breaker, then `msg.end` goes out with `persisted`, then exactly
@@ -109,7 +114,7 @@ const MAX_DEAD_LETTERS = 1000;
  * A message ID names one message (docs/protocol.md "msg.open"): opening an ended ID is
  * refused with `MESSAGE_ENDED` while the ended-ID window or the store knows it; opening an
  * open ID again is the idempotent retry for the principal that opened it, and
- * `STREAM_EXISTS` for anyone else. Every operation names its principal; {@link SYSTEM}
+ * `STREAM_EXISTS` for anyone else. Every operation names its principal; `access.system`
  * (the server's own producers) is the only one not authorized.
  *
  * @example
@@ -118,7 +123,9 @@ const MAX_DEAD_LETTERS = 1000;
  * await chat.end(messageId, 'success', principal);
  */
 export class ChatProducer implements ProducerOps, OpenMessageSource {
+  /** Server-side producers (`spool.run`). */
   readonly runs: MessageRuns;
+  /** Messages whose save failed every attempt, oldest first (at most 1000). */
   readonly deadLetters: DeadLetter[] = [];
   private readonly open_ = new Map<string, OpenMessage>();
   private readonly ended: EndedIds;
@@ -128,8 +135,18 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   private replaying: Promise<DeadLetterReplay> | undefined;
   /** Cluster mode only (docs/architecture.md, "Messages across instances"); memory mode never sets it. */
   private cluster: MessageCluster | undefined;
+  private readonly logger: Logger;
+  private readonly system: ChatPrincipal;
 
+  /** @throws SpoolError `INVALID_OPTION` (`endedIdWindow`, `access`) */
   constructor(private readonly deps: ChatProducerDeps) {
+    if (typeof deps.access?.authorize !== 'function' || typeof deps.access.system !== 'object')
+      throw new SpoolError(
+        'INVALID_OPTION',
+        '`access` must be a ChatAccess: { system, authorize(principal, action, topic) }.',
+      );
+    this.logger = deps.logger ?? silentLogger;
+    this.system = deps.access.system;
     this.nextId = messageIdGenerator(() => deps.clock.now());
     this.ended = new EndedIds(deps.endedIdWindow);
     this.runs = new MessageRuns(
@@ -139,6 +156,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
           this.appendChunk(messageId, chunkId, payload, principal),
         end: (messageId, reason, principal) => this.end(messageId, reason, principal),
       },
+      this.system,
       deps.clock,
     );
     deps.cache.on('end', (meta, reason) => {
@@ -175,7 +193,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
         'FENCED',
         `Message ${messageId} is now owned by another instance; this one stopped writing it.`,
       );
-    this.deps.logger.warn({ messageId }, 'fenced: another instance owns this message now');
+    this.logger.warn({ messageId }, 'fenced: another instance owns this message now');
     // Removed first: the cache's end below then completes nothing (no save, no msg.end).
     this.open_.delete(messageId);
     this.runs.fenced(messageId, why);
@@ -221,20 +239,20 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     const open = this.open_.get(messageId);
     if (!open) return;
     const err = failure.error;
-    this.deps.logger.error({ err, messageId }, 'persisting a finished message failed; it is dead-lettered');
+    this.logger.error({ err, messageId }, 'persisting a finished message failed; it is dead-lettered');
     const message = storedInput(messageId, open, chunks, meta);
     this.deadLetters.push({
       messageId,
       topic: open.topic,
       text: message.text,
       meta: message.meta as WireStreamMeta,
-      error: err instanceof Error ? err.message : String(err),
+      error: saveError(err),
       at: this.deps.clock.now(),
       message,
     });
     if (this.deadLetters.length > MAX_DEAD_LETTERS) {
       const dropped = this.deadLetters.shift()!;
-      this.deps.logger.error(
+      this.logger.error(
         { messageId: dropped.messageId, max: MAX_DEAD_LETTERS },
         'the dead-letter list is full: its oldest message is no longer kept for a replay',
       );
@@ -259,7 +277,8 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   }
 
   private async replay(): Promise<DeadLetterReplay> {
-    const { store, storeBreaker, logger, topics } = this.deps;
+    const { store, storeBreaker, topics } = this.deps;
+    const logger = this.logger;
     const saved: string[] = [];
     let error: string | undefined;
     for (const letter of [...this.deadLetters]) {
@@ -269,9 +288,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
         // the channel log while it was unsaved, become trimmable once it is saved.
         await topics.getOrCreate(letter.topic).persistAndClear(save, { messageId: letter.messageId });
       } catch (err) {
-        // PERSIST_FAILED wraps the store's own error: report that one.
-        const cause = err instanceof SpoolError && err.cause !== undefined ? err.cause : err;
-        error = cause instanceof Error ? cause.message : String(cause);
+        error = saveError(err);
         break;
       }
       const at = this.deadLetters.indexOf(letter);
@@ -288,7 +305,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
    * @throws SpoolError `UNAUTHENTICATED` (no principal), `FORBIDDEN`, `MESSAGE_ENDED`,
    *   `STREAM_EXISTS`, and the StreamCache's codes
    */
-  async open(meta: WireOpenMeta, principal: Principal): Promise<{ messageId: string; id: string }> {
+  async open(meta: WireOpenMeta, principal: ChatPrincipal): Promise<{ messageId: string; id: string }> {
     assertPrincipal(principal);
     if (typeof meta !== 'object' || meta === null) {
       throw new SpoolError('INVALID_MESSAGE', '`meta` must be an object with channelId and channelType.');
@@ -307,7 +324,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     if (this.ended.has(messageId)) throw messageEnded(messageId);
     const existing = this.open_.get(messageId);
     if (existing) {
-      if (existing.topic !== topic || !sameOwner(existing.owner, principal)) {
+      if (existing.topic !== topic || !sameOwner(existing.owner, principal, this.system)) {
         throw new SpoolError(
           'STREAM_EXISTS',
           `Message ${messageId} is already open by another producer or in another channel; choose a new message ID.`,
@@ -328,7 +345,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     meta: WireOpenMeta,
     messageId: string,
     topic: string,
-    principal: Principal,
+    principal: ChatPrincipal,
   ): Promise<{ messageId: string; id: string }> {
     const cluster = this.cluster!;
     const given = meta.messageId !== undefined;
@@ -338,7 +355,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
       draft = {
         ...meta,
         messageId,
-        fromUid: meta.fromUid ?? (principal === SYSTEM ? '' : principal.id),
+        fromUid: meta.fromUid ?? (principal === this.system ? '' : principal.id),
         closed: false,
       };
       try {
@@ -380,7 +397,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   private adopt(
     messageId: string,
     topic: string,
-    principal: Principal,
+    principal: ChatPrincipal,
     moved: Extract<ClaimResult, { kind: 'moved' }>,
   ): { messageId: string; id: string } {
     const m = moved.meta;
@@ -419,13 +436,13 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     meta: WireOpenMeta,
     messageId: string,
     topic: string,
-    principal: Principal,
+    principal: ChatPrincipal,
   ): Promise<{ messageId: string; id: string }> {
     const opened = this.deps.cache.openStream({
       messageId,
       channelId: meta.channelId,
       channelType: meta.channelType,
-      fromUid: meta.fromUid ?? (principal === SYSTEM ? '' : principal.id),
+      fromUid: meta.fromUid ?? (principal === this.system ? '' : principal.id),
       clientMsgNo: meta.clientMsgNo,
       timestamp: meta.timestamp,
       customFields: meta.customFields,
@@ -462,7 +479,12 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   }
 
   /** Appends a chunk; resolves with the `msg.delta` event ID. */
-  async append(messageId: string, chunkId: number, chunk: WireChunk, principal: Principal): Promise<string> {
+  async append(
+    messageId: string,
+    chunkId: number,
+    chunk: WireChunk,
+    principal: ChatPrincipal,
+  ): Promise<string> {
     assertPrincipal(principal);
     if (this.cluster && !this.open_.has(toMessageId(messageId))) {
       return this.cluster.forwardAppend(toMessageId(messageId), chunkId, chunk, principal);
@@ -472,7 +494,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   }
 
   /** Ends a message with `reason` (`cancelled` for a cancel); its completion follows. */
-  async end(messageId: string, reason: WireEndReason, principal: Principal): Promise<void> {
+  async end(messageId: string, reason: WireEndReason, principal: ChatPrincipal): Promise<void> {
     assertPrincipal(principal);
     const id = toMessageId(messageId);
     const open = this.open_.get(id);
@@ -508,9 +530,9 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  /** `produce` on the topic; the server itself ({@link SYSTEM}) needs no permission. */
-  private async authorize(principal: Principal, topic: string): Promise<void> {
-    if (principal !== SYSTEM) await this.deps.access.authorize(principal, 'produce', topic);
+  /** `produce` on the topic; the server itself (`access.system`) needs no permission. */
+  private async authorize(principal: ChatPrincipal, topic: string): Promise<void> {
+    if (principal !== this.system) await this.deps.access.authorize(principal, 'produce', topic);
   }
 
   /**
@@ -519,7 +541,8 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
    */
   private async assertNotEnded(messageId: string): Promise<void> {
     if (this.ended.has(messageId)) throw messageEnded(messageId);
-    const { store, storeBreaker, logger } = this.deps;
+    const { store, storeBreaker } = this.deps;
+    const logger = this.logger;
     let stored: unknown;
     try {
       stored = await storeBreaker.execute(() => store.get(messageId));
@@ -537,7 +560,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     messageId: string,
     chunkId: number,
     payload: string | Uint8Array,
-    principal: Principal,
+    principal: ChatPrincipal,
   ): Promise<string> {
     assertPrincipal(principal);
     const id = toMessageId(messageId);
@@ -588,7 +611,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     const elsewhere = this.cluster
       ?.openSnapshots(topicName, (id) => this.open_.has(toMessageId(id)))
       .catch((err: unknown) => {
-        this.deps.logger.warn({ err, topic: topicName }, 'reading open messages of other instances failed');
+        this.logger.warn({ err, topic: topicName }, 'reading open messages of other instances failed');
         return [];
       });
     for (const [messageId, open] of this.open_) {
@@ -626,17 +649,15 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
       // A fenced writer stops here: the new owner sends the `msg.end` and the completion record.
       const owned = await this.stillOwned(messageId, () => cluster.finished(messageId, reason)).catch(
         (err: unknown) => {
-          this.deps.logger.error(
-            { err, messageId },
-            'ending the owner record failed; msg.end still goes out',
-          );
+          this.logger.error({ err, messageId }, 'ending the owner record failed; msg.end still goes out');
           return true;
         },
       );
       if (!owned) return;
     }
     this.open_.delete(messageId);
-    const { topics, broker, brokerBreaker, logger } = this.deps;
+    const { topics, broker, brokerBreaker } = this.deps;
+    const logger = this.logger;
     try {
       await topics.getOrCreate(open.topic).append('msg.end', { messageId, reason, persisted });
     } catch (err) {
@@ -647,13 +668,10 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     // saved by a later replay of the dead letter, the message gets exactly one record.
     if (this.deps.store.recordsCompletions === true) return;
     try {
-      const fields = {
-        messageId,
-        channelId: meta.channelId,
-        channelType: String(meta.channelType),
-        reason,
-        persisted: String(persisted),
-      };
+      const fields = completionFields(
+        { messageId, channelId: meta.channelId, channelType: meta.channelType, reason },
+        persisted,
+      );
       // Keyed by message ID: a retry after a lost reply finds the first record, so consumer
       // groups see each message once.
       await retry(
@@ -728,17 +746,24 @@ export function completionKey(messageId: string): string {
   return `${COMPLETED_STREAM}:${messageId}`;
 }
 
-function sameOwner(a: Principal, b: Principal): boolean {
-  // SYSTEM only matches itself, never a principal that merely shares its id.
-  return a === b || (a !== SYSTEM && b !== SYSTEM && a.id === b.id);
+/** What an operator reads of a failed save: the store's own error, which PERSIST_FAILED wraps. */
+function saveError(err: unknown): string {
+  const cause =
+    err instanceof SpoolError && err.code === 'PERSIST_FAILED' && err.cause !== undefined ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+function sameOwner(a: ChatPrincipal, b: ChatPrincipal, system: ChatPrincipal): boolean {
+  // The system principal only matches itself, never a principal that merely shares its id.
+  return a === b || (a !== system && b !== system && a.id === b.id);
 }
 
 /**
  * A principal is required on every producer operation: nothing may reach one unauthorized
- * by leaving it out (the server itself passes {@link SYSTEM}).
+ * by leaving it out (the server itself passes `access.system`).
  */
-function assertPrincipal(principal: unknown): asserts principal is Principal {
-  const p = principal as Partial<Principal> | null | undefined;
+function assertPrincipal(principal: unknown): asserts principal is ChatPrincipal {
+  const p = principal as Partial<ChatPrincipal> | null | undefined;
   if (typeof p !== 'object' || p === null || typeof p.id !== 'string' || p.id === '') {
     throw new SpoolError(
       'UNAUTHENTICATED',

@@ -1,4 +1,4 @@
-import { SpoolError } from '@spool/core';
+import { SpoolError } from '../errors';
 
 /**
  * The IDs of the most recently ended messages, so an ended ID is never opened again

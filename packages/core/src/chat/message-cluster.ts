@@ -1,10 +1,13 @@
-import type { OpenMessageSnapshot, WireEndReason, WireStreamMeta } from '@spool/core';
-import type { Principal } from '../auth/principal';
+import type { OpenMessageSnapshot } from '../log/channel-catchup';
+import type { WireEndReason, WireStreamMeta } from '../protocol/messages';
+import type { ChatPrincipal } from './chat-principal';
 import type { WireChunk } from './producer-ops';
 
 /** A chunk as the shared owner record keeps it. */
 export interface RecordedChunk {
+  /** The chunk's ID within its message. */
   chunkId: number;
+  /** Its text, or its bytes for a binary chunk. */
   payload: string | Uint8Array;
 }
 
@@ -17,24 +20,35 @@ export type ClaimResult =
 
 /** An open message as the shared record describes it, the same on every instance. */
 export interface OpenMessageRecord {
+  /** The message's ID (decimal string). */
   messageId: string;
+  /** The channel topic its events go to. */
   topic: string;
+  /** Its metadata as the owner last recorded it. */
   meta: WireStreamMeta;
+  /** Chunks recorded so far. */
   chunks: number;
+  /** The highest chunk ID recorded (-1 for none). */
   lastChunkId: number;
+  /** Payload bytes recorded so far. */
   bytes: number;
+  /** When it was opened (ms since the epoch). */
   createdAt: number;
+  /** When its record last changed (ms since the epoch). */
   updatedAt: number;
   /** Event ID of its `msg.open` ('' until it is on the topic). */
   firstEventId: string;
-  /** Only from {@link MessageCluster.read}: the text of the chunks so far, in chunk order. */
+  /** Only from {@link MessageDirectory.read}: the text of the chunks so far, in chunk order. */
   text?: string;
 }
 
 /** A metadata update (`PATCH /v1/messages/:id`): `null` removes a custom field. */
 export interface MetaPatch {
+  /** The sender's user ID. */
   fromUid?: string;
+  /** The client's own message number. */
   clientMsgNo?: string;
+  /** Custom fields to set, or to remove (`null`). */
   customFields?: Record<string, unknown>;
 }
 
@@ -42,14 +56,19 @@ export interface MetaPatch {
  * The cluster side of the chat pipeline (docs/architecture.md, "Messages across
  * instances"): the owner records in Redis that fence every write, and the forwarding of
  * writes to the owner. `ChatProducer` calls it when it is set, and never otherwise, so
- * memory mode is unchanged. Implemented by `ClusterMessages` (packages/server/src/cluster/).
+ * memory mode is unchanged. Implemented by the server's `ClusterMessages`.
  */
 export interface MessageCluster {
   /**
    * Creates the owner record of a message opening here, or moves an open one here (same
    * principal, same channel). @throws `MESSAGE_ENDED`, `STREAM_EXISTS`
    */
-  claim(messageId: string, topic: string, meta: WireStreamMeta, principal: Principal): Promise<ClaimResult>;
+  claim(
+    messageId: string,
+    topic: string,
+    meta: WireStreamMeta,
+    principal: ChatPrincipal,
+  ): Promise<ClaimResult>;
   /** The `msg.open` event is on the topic; `meta` is the cache's, which replaces the claim's draft. */
   opened(messageId: string, firstEventId: string, meta: WireStreamMeta): Promise<void>;
   /** The open failed after the claim: the record goes. */
@@ -82,9 +101,14 @@ export interface MessageCluster {
   /** After the save, before `msg.end`: the record ends (the ID joins the ended window). @throws `FENCED` */
   finished(messageId: string, reason: WireEndReason): Promise<void>;
   /** A chunk for a message open on another instance: the owner's answer. */
-  forwardAppend(messageId: string, chunkId: number, chunk: WireChunk, principal: Principal): Promise<string>;
+  forwardAppend(
+    messageId: string,
+    chunkId: number,
+    chunk: WireChunk,
+    principal: ChatPrincipal,
+  ): Promise<string>;
   /** An end (or cancel) for a message open on another instance. */
-  forwardEnd(messageId: string, reason: WireEndReason, principal: Principal): Promise<void>;
+  forwardEnd(messageId: string, reason: WireEndReason, principal: ChatPrincipal): Promise<void>;
 }
 
 /**
@@ -98,12 +122,12 @@ export interface MessageDirectory {
   /** Every open message, on any instance (without text). */
   listOpen(): Promise<OpenMessageRecord[]>;
   /** Updates an open message's metadata on its owner; returns the new meta. */
-  patch(messageId: string, patch: MetaPatch, principal: Principal): Promise<WireStreamMeta>;
+  patch(messageId: string, patch: MetaPatch, principal: ChatPrincipal): Promise<WireStreamMeta>;
   /** Ends every open message of a channel, wherever it is owned; returns their IDs. */
   endChannel(
     channelId: string,
     channelType: number,
     reason: WireEndReason,
-    principal: Principal,
+    principal: ChatPrincipal,
   ): Promise<string[]>;
 }

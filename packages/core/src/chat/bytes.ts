@@ -1,6 +1,6 @@
 /**
- * Byte helpers on WHATWG globals only (`btoa`, `atob`, `Uint8Array`), so the
- * runtime-agnostic parts of the server need no Node `Buffer` (docs/architecture.md,
+ * Byte helpers on WHATWG globals only (`btoa`, `atob`, `Uint8Array`): the chat pipeline
+ * and the server's main entry run where there is no Node `Buffer` (docs/architecture.md,
  * "The package and entry graph").
  */
 
