@@ -65,6 +65,11 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
   private readonly self: InstanceRef;
   private stopListening: (() => void) | undefined;
   private readonly takeovers = new Set<Promise<unknown>>();
+  /** Ends the waits of takeovers whose claim another survivor holds. */
+  private readonly closing = new AbortController();
+  /** Takeovers claiming or ending messages now, and who waits for none to be. */
+  private claiming = 0;
+  private whenIdle: Array<() => void> = [];
 
   private constructor(private readonly o: ClusterMessagesOptions) {
     this.self = o.membership.self;
@@ -104,13 +109,17 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
   /** Stops listening (call after the host closed: its last completions still write records). */
   async close(): Promise<void> {
     this.stopListening?.();
+    this.closing.abort();
     await Promise.allSettled([...this.takeovers]);
     await this.rpc.close();
   }
 
-  /** Waits for the takeovers in flight (tests, shutdown). */
+  /**
+   * Waits until no takeover is claiming or ending messages (tests). One that waits for another
+   * survivor's claim to run out does not count.
+   */
   async settled(): Promise<void> {
-    while (this.takeovers.size > 0) await Promise.allSettled([...this.takeovers]);
+    while (this.claiming > 0) await new Promise<void>((resolve) => this.whenIdle.push(resolve));
   }
 
   // ---- MessageCluster: the owner's side, called by ChatProducer ----
@@ -303,23 +312,62 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
 
   // ---- takeover ----
 
-  /** Ends a dead incarnation's open messages, if this instance wins the claim. */
+  /**
+   * Ends a dead incarnation's open messages once this instance wins the claim. A claim held by
+   * another survivor is asked again when its lease would run out, until the takeover is
+   * finished: a claimer that dies mid-takeover is replaced (docs/architecture.md, "Takeover
+   * and fencing").
+   */
   private async takeOver(dead: InstanceRef): Promise<void> {
     if (dead.incarnation === this.self.incarnation) return;
-    if (!(await this.o.membership.claimTakeover(dead.incarnation))) return;
+    const { membership } = this.o;
+    while (!this.closing.signal.aborted) {
+      let retryInMs: number;
+      this.claiming++;
+      try {
+        const claim = await membership.claimTakeover(dead.incarnation);
+        if (claim.won) return await this.endMessagesOf(dead);
+        if (claim.finished) return;
+        retryInMs = claim.retryInMs;
+      } finally {
+        if (--this.claiming === 0) for (const wake of this.whenIdle.splice(0)) wake();
+      }
+      await abortableSleep(retryInMs, this.closing.signal);
+    }
+  }
+
+  private async endMessagesOf(dead: InstanceRef): Promise<void> {
+    const { membership, host } = this.o;
+    // The membership renews the claim while this runs; should this instance die, the lease runs
+    // out and another survivor ends what is left. Each message is moved by one script, so two
+    // claimers never both end one.
     const ids = await this.records.ownedBy(dead.incarnation);
-    this.o.host.logger.warn(
+    host.logger.warn(
       { dead, openMessages: ids.length },
       'taking over a dead incarnation: its open messages end with reason error',
     );
     for (const messageId of ids) {
       try {
-        await endTakenOver(this.o.host, this.records, messageId, dead.incarnation);
+        await endTakenOver(host, this.records, messageId, dead.incarnation);
       } catch (err) {
-        this.o.host.logger.error({ err, messageId, dead }, 'ending a taken-over message failed');
+        host.logger.error({ err, messageId, dead }, 'ending a taken-over message failed');
       }
     }
+    await membership.finishTakeover(dead.incarnation);
   }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** What ending a listed message answers when it ended after the list was read. */

@@ -46,8 +46,8 @@ describe('RedisMembership when Redis fails', () => {
     c.onIncarnationDead((d) => dead.push(d));
     await c.tick();
     expect(dead.map((d) => d.incarnation).sort()).toEqual([a.self.incarnation, b.self.incarnation].sort());
-    expect(await c.claimTakeover(a.self.incarnation)).toBe(true);
-    expect(await c.claimTakeover(b.self.incarnation)).toBe(true);
+    expect(await c.claimTakeover(a.self.incarnation)).toEqual({ won: true });
+    expect(await c.claimTakeover(b.self.incarnation)).toEqual({ won: true });
     expect((await c.instances()).map((i) => i.instanceId)).toEqual(['c']);
   });
 

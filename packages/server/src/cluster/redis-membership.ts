@@ -4,7 +4,7 @@ import { SpoolError } from '@spool/core';
 import { Redis, type RedisOptions } from 'ioredis';
 import { toSpoolError } from '../broker/redis-errors';
 import { parseRedisUrl } from '../broker/redis-url';
-import type { ClusterMembership, InstanceInfo, InstanceLoad, InstanceRef } from './membership';
+import type { ClusterMembership, InstanceInfo, InstanceLoad, InstanceRef, TakeoverClaim } from './membership';
 import { type MembershipKeys, membershipKeys } from './membership-keys';
 import {
   BEAT_LUA,
@@ -14,6 +14,7 @@ import {
   READ_INCARNATION_LUA,
   SCAN_LUA,
 } from './membership-scripts';
+import { TakeoverClaims } from './takeover-claims';
 
 /** Options of {@link RedisMembership.start}. */
 export interface RedisMembershipOptions {
@@ -56,8 +57,6 @@ export const redisMembershipDefaults = {
 
 /** How long a dead incarnation's record stays for survivors to notice it, in TTLs past its last beat. */
 const FORGET_AFTER_TTLS = 3;
-/** How long a takeover claim is remembered (it outlives every record of its incarnation). */
-const TAKEOVER_CLAIM_TTL_S = 86_400;
 
 type Scripts = Redis & {
   spoolMemberReadId(
@@ -129,6 +128,7 @@ export class RedisMembership implements ClusterMembership {
   private ticking: Promise<void> | undefined;
   private closed = false;
   private evicted = false;
+  private readonly claims: TakeoverClaims;
 
   private constructor(
     private readonly redis: Scripts,
@@ -140,6 +140,13 @@ export class RedisMembership implements ClusterMembership {
   ) {
     this.self = { instanceId, incarnation: randomBytes(8).toString('hex') };
     this.beatIntervalMs = Math.max(1, Math.floor(ttlMs / 3));
+    // The claim lasts a TTL unrenewed: a claimer that dies is replaced as fast as a member is.
+    this.claims = new TakeoverClaims(
+      redis,
+      keys.takeover,
+      `${this.self.instanceId}|${this.self.incarnation}`,
+      ttlMs,
+    );
   }
 
   /**
@@ -223,15 +230,12 @@ export class RedisMembership implements ClusterMembership {
     };
   }
 
-  async claimTakeover(incarnation: string): Promise<boolean> {
-    const reply = await this.redis.set(
-      this.keys.takeover(incarnation),
-      `${this.self.instanceId}|${this.self.incarnation}`,
-      'EX',
-      TAKEOVER_CLAIM_TTL_S,
-      'NX',
-    );
-    return reply === 'OK';
+  claimTakeover(incarnation: string): Promise<TakeoverClaim> {
+    return this.claims.claim(incarnation);
+  }
+
+  finishTakeover(incarnation: string): Promise<void> {
+    return this.claims.finish(incarnation);
   }
 
   /** Beats and scans now (tests, and a caller that wants fresh news). */
@@ -246,6 +250,7 @@ export class RedisMembership implements ClusterMembership {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    this.claims.close();
     await this.ticking?.catch(() => {});
     if (!this.evicted) {
       const k = this.keys;
