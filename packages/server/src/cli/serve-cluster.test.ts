@@ -142,6 +142,58 @@ describe('spool serve in a cluster (real processes on one Redis)', () => {
     expect(await admin.hget(`${prefix}{spool-cluster}:dead`, old)).toMatch(/^\d+\|replaced$/);
   }, 60_000);
 
+  it('an instance paused past the TTL is taken over, then exits 75 when it resumes; its restart rejoins', async () => {
+    const prefix = nextPrefix();
+    const a = serve(prefix, 'a');
+    const b = serve(prefix, 'b');
+    const urls = { a: await urlOf(a), b: await urlOf(b) };
+    const opened = await fetch(`${urls.a}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channelId: 'general', channelType: 1 }),
+    });
+    const { messageId } = (await opened.json()) as { messageId: string };
+    await fetch(`${urls.a}/v1/messages/${messageId}/chunks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ chunkId: 0, text: 'before the pause' }),
+    });
+
+    a.proc.kill('SIGSTOP');
+    // b finds a dead after the TTL and takes its message over.
+    await expect
+      .poll(
+        async () =>
+          ((await (await fetch(`${urls.b}/v1/messages/${messageId}`)).json()) as { status?: string }).status,
+        {
+          timeout: 15_000,
+          interval: 200,
+        },
+      )
+      .toBe('ended');
+    a.proc.kill('SIGCONT');
+    expect(await a.exited).toBe(75);
+    expect(a.stderr()).toMatch(
+      /^spool: this instance is no longer a member of the cluster \((expired|dead|taken-over)\): .* exiting with code 75/m,
+    );
+    expect(a.logs.some((l) => l.msg === 'spool stopped')).toBe(true);
+    const message = (await (await fetch(`${urls.b}/v1/messages/${messageId}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(message).toMatchObject({ status: 'ended', reason: 'error', text: 'before the pause' });
+    const completions = (await admin.xrange(`${prefix}spool:completed`, '-', '+')).filter(
+      ([, f]) => f[f.indexOf('messageId') + 1] === messageId,
+    );
+    expect(completions).toHaveLength(1);
+
+    // Restarted under its ID (as a supervisor does): it joins at once, next to b.
+    const restarted = serve(prefix, 'a');
+    const cluster = (await stats(await urlOf(restarted))).cluster!;
+    expect(cluster.instances?.map((i) => i.instanceId)).toEqual(['a', 'b']);
+    expect(restarted.logs.some((l) => l.holder !== undefined)).toBe(false);
+  }, 90_000);
+
   it('$sys and GET /v1/stats carry a cluster section: every instance with heartbeat age and load', async () => {
     const prefix = nextPrefix();
     const a = serve(prefix, 'a');

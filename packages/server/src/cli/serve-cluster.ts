@@ -1,12 +1,28 @@
 import type { Logger } from 'pino';
 import type { ClusterMembership, InstanceLoad } from '../cluster/membership';
+import type { RedisMembershipOptions } from '../cluster/redis-membership';
 import type { Demo } from '../demo/demo';
 import { loadRedisEngine } from './redis-engine';
 import type { ServeConfig } from './serve-options';
 
+/** Why an instance stopped being a member (`RedisMembershipOptions.onEvicted`). */
+export type EvictionReason = Parameters<NonNullable<RedisMembershipOptions['onEvicted']>>[0];
+
+/**
+ * The exit code of a `spool serve` evicted from its cluster (`EX_TEMPFAIL`): the process is
+ * fine, its membership is over; a supervisor restarts it as a new incarnation.
+ */
+export const EXIT_EVICTED = 75;
+
 /** `spool serve`'s place in a cluster (with `SPOOL_REDIS_URL`). */
 export interface ServeCluster {
   membership: ClusterMembership;
+  /**
+   * Resolves once this incarnation is no longer a member (declared dead, replaced, or its
+   * record gone): `spool serve` then drains and exits with {@link EXIT_EVICTED}
+   * (docs/architecture.md, "Instances and incarnations").
+   */
+  evicted: Promise<EvictionReason>;
   /**
    * Runs the demo's producer only while this instance holds `<prefix>demo-lock`: one
    * instance of the cluster produces, another takes over when it dies.
@@ -31,6 +47,8 @@ export async function joinServeCluster(
   load: () => InstanceLoad,
 ): Promise<ServeCluster> {
   const engine = await loadRedisEngine();
+  let evict: (why: EvictionReason) => void = () => {};
+  const evicted = new Promise<EvictionReason>((resolve) => (evict = resolve));
   const url = config.redisUrl!;
   const membership = await engine.RedisMembership.start({
     url,
@@ -44,16 +62,19 @@ export async function joinServeCluster(
         { holder, waitMs },
         'the instance ID is held by a live-looking start: waiting to see whether it still beats (a crashed previous start is taken over, a live one refuses this start)',
       ),
-    onEvicted: (why) =>
+    onEvicted: (why) => {
       logger.error(
         { why, ...membership.self },
-        'this instance is no longer a member of the cluster: its heartbeats were refused',
-      ),
+        'this instance is no longer a member of the cluster: its heartbeats were refused; it drains and exits so that it is restarted as a new incarnation',
+      );
+      evict(why);
+    },
   });
   logger.info({ ...membership.self, ttlMs: config.instanceTtlMs }, 'joined the cluster');
   let lease: InstanceType<typeof engine.RedisLease> | undefined;
   return {
     membership,
+    evicted,
     leadDemo(demo) {
       lease = new engine.RedisLease({
         url,
