@@ -397,6 +397,26 @@ describe('takeover and fencing', () => {
     });
   });
 
+  it('claims again after a failed claim (Redis failing at that moment) instead of leaving the takeover to nobody', async () => {
+    const { instances, prefix, store } = await cluster(['A', 'B']);
+    const [a, b] = instances as [TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'kept' });
+    const claim = b.membership.claimTakeover.bind(b.membership);
+    let failures = 0;
+    b.membership.claimTakeover = (incarnation) => {
+      if (failures++ === 0) return Promise.reject(new Error('Connection is closed.'));
+      return claim(incarnation);
+    };
+    const ended = endOf(b.spool, TOPIC, messageId);
+    b.membership.declareDead(a.membership.self);
+    expect(await ended).toEqual({ messageId, reason: 'error', persisted: true });
+    await b.cluster.settled();
+    expect(failures).toBe(2);
+    expect(await store.get(messageId)).toMatchObject({ text: 'kept', reason: 'error' });
+    expect(await completionsOf(prefix, messageId)).toBe(1);
+  });
+
   it('refuses a stale incarnation’s writes with FENCED, aborts its runs, and no subscriber sees them', async () => {
     const { instances, prefix, store } = await cluster(['A', 'B']);
     const [a, b] = instances as [TestInstance, TestInstance];

@@ -322,13 +322,17 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
     if (dead.incarnation === this.self.incarnation) return;
     const { membership } = this.o;
     while (!this.closing.signal.aborted) {
-      let retryInMs: number;
+      let retryInMs = TAKEOVER_RETRY_AFTER_ERROR_MS;
       this.claiming++;
       try {
         const claim = await membership.claimTakeover(dead.incarnation);
         if (claim.won) return await this.endMessagesOf(dead);
         if (claim.finished) return;
         retryInMs = claim.retryInMs;
+      } catch (err) {
+        // Redis failing: giving up here could leave the takeover to nobody. A claim this instance
+        // won stays its own, so the next round goes on with it.
+        this.o.host.logger.warn({ err, dead }, 'a takeover failed; it is tried again');
       } finally {
         if (--this.claiming === 0) for (const wake of this.whenIdle.splice(0)) wake();
       }
@@ -369,6 +373,9 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/** How long a takeover waits after a Redis error before it claims again (ms). */
+const TAKEOVER_RETRY_AFTER_ERROR_MS = 1000;
 
 /** What ending a listed message answers when it ended after the list was read. */
 const ENDED_MEANWHILE = new Set(['STREAM_NOT_FOUND', 'STREAM_CLOSED']);
