@@ -18,7 +18,8 @@ export interface CliIo {
  * resolves with the exit code (0 after a clean drain, 1 when it failed or overran
  * `--shutdown-timeout-ms`); a second signal stops waiting. A start that fails prints its
  * message and stable code (`spool: … [INSTANCE_ID_TAKEN]`) and resolves with 1. An instance evicted from its
- * cluster drains and resolves with {@link EXIT_EVICTED} (75). `--help` prints every flag.
+ * cluster joins again as a new incarnation; one that cannot (another live process took its ID
+ * meanwhile) drains and resolves with {@link EXIT_EVICTED} (75). `--help` prints every flag.
  * Configuration errors print one line to stderr and resolve with 2.
  *
  * @example process.exitCode = await runCli(process.argv.slice(2), process.env, { dashboardDir }, io);
@@ -102,14 +103,14 @@ export async function runCli(
       }
       stop(signal, 0);
     };
-    // An evicted instance exits rather than serving outside the cluster: a supervisor restarts it
-    // as a new incarnation (docs/architecture.md, "Instances and incarnations").
+    // Out of the cluster for good (evicted, and its ID taken by another live process): it exits
+    // rather than serving outside the cluster (docs/architecture.md, "Instances and incarnations").
     void serve.cluster?.evicted.then((why) => {
       if (stopping) return;
       io.stderr(
-        `spool: this instance is no longer a member of the cluster (${why}): the others take its open messages over; draining and exiting with code ${EXIT_EVICTED} so that it is restarted as a new incarnation\n`,
+        `spool: this instance was evicted from the cluster and cannot join again: ${why} [INSTANCE_ID_TAKEN]; draining and exiting with code ${EXIT_EVICTED}\n`,
       );
-      stop(`evicted (${why})`, EXIT_EVICTED);
+      stop('evicted', EXIT_EVICTED);
     });
     for (const signal of early.splice(0)) onSignal(signal);
   });

@@ -1,16 +1,13 @@
 import type { Logger } from 'pino';
 import type { ClusterMembership, InstanceLoad } from '../cluster/membership';
-import type { RedisMembershipOptions } from '../cluster/redis-membership';
 import type { Demo } from '../demo/demo';
 import { loadRedisEngine } from './redis-engine';
 import type { ServeConfig } from './serve-options';
 
-/** Why an instance stopped being a member (`RedisMembershipOptions.onEvicted`). */
-export type EvictionReason = Parameters<NonNullable<RedisMembershipOptions['onEvicted']>>[0];
-
 /**
- * The exit code of a `spool serve` evicted from its cluster (`EX_TEMPFAIL`): the process is
- * fine, its membership is over; a supervisor restarts it as a new incarnation.
+ * The exit code of a `spool serve` out of its cluster for good (`EX_TEMPFAIL`): evicted, and
+ * its instance ID held by another live process now. A supervisor may start it again; the
+ * start rule then decides.
  */
 export const EXIT_EVICTED = 75;
 
@@ -18,11 +15,12 @@ export const EXIT_EVICTED = 75;
 export interface ServeCluster {
   membership: ClusterMembership;
   /**
-   * Resolves once this incarnation is no longer a member (declared dead, replaced, or its
-   * record gone): `spool serve` then drains and exits with {@link EXIT_EVICTED}
-   * (docs/architecture.md, "Instances and incarnations").
+   * Resolves, with why, once this instance is out of the cluster for good: evicted, and
+   * another live process took its instance ID meanwhile, so it cannot join again. `spool serve`
+   * then drains and exits with {@link EXIT_EVICTED} (docs/architecture.md, "Instances and
+   * incarnations"). An eviction alone is followed by a rejoin as a new incarnation.
    */
-  evicted: Promise<EvictionReason>;
+  evicted: Promise<string>;
   /**
    * Runs the demo's producer only while this instance holds `<prefix>demo-lock`: one
    * instance of the cluster produces, another takes over when it dies.
@@ -47,8 +45,8 @@ export async function joinServeCluster(
   load: () => InstanceLoad,
 ): Promise<ServeCluster> {
   const engine = await loadRedisEngine();
-  let evict: (why: EvictionReason) => void = () => {};
-  const evicted = new Promise<EvictionReason>((resolve) => (evict = resolve));
+  let evict: (why: string) => void = () => {};
+  const evicted = new Promise<string>((resolve) => (evict = resolve));
   const url = config.redisUrl!;
   const membership = await engine.RedisMembership.start({
     url,
@@ -62,12 +60,22 @@ export async function joinServeCluster(
         { holder, waitMs },
         'the instance ID is held by a live-looking start: waiting to see whether it still beats (a crashed previous start is taken over, a live one refuses this start)',
       ),
-    onEvicted: (why) => {
+    onEvicted: (why) =>
       logger.error(
         { why, ...membership.self },
-        'this instance is no longer a member of the cluster: its heartbeats were refused; it drains and exits so that it is restarted as a new incarnation',
+        'this incarnation is no longer a member of the cluster (its heartbeats were refused): its open messages are taken over; joining again as a new incarnation',
+      ),
+    onRejoined: (self, previous) =>
+      logger.warn(
+        { ...self, previous: previous.incarnation },
+        'joined the cluster again as a new incarnation',
+      ),
+    onRejoinRefused: (err) => {
+      logger.error(
+        { err, ...membership.self },
+        'this instance cannot join the cluster again: another live process runs as it now; exiting',
       );
-      evict(why);
+      evict(err.message);
     },
   });
   logger.info({ ...membership.self, ttlMs: config.instanceTtlMs }, 'joined the cluster');

@@ -62,7 +62,9 @@ type WirePrincipal = { system: true } | { principal: Principal };
 export class ClusterMessages implements MessageCluster, MessageDirectory {
   readonly records: MessageRecords;
   private readonly rpc: OwnerRpc;
+  /** This instance's incarnation as the membership has it now (a rejoin changes it). */
   private readonly self: InstanceRef;
+  private stopRejoinListening: (() => void) | undefined;
   private stopListening: (() => void) | undefined;
   private readonly takeovers = new Set<Promise<unknown>>();
   /** Ends the waits of takeovers whose claim another survivor holds. */
@@ -72,7 +74,15 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
   private whenIdle: Array<() => void> = [];
 
   private constructor(private readonly o: ClusterMessagesOptions) {
-    this.self = o.membership.self;
+    const membership = o.membership;
+    this.self = {
+      get instanceId() {
+        return membership.self.instanceId;
+      },
+      get incarnation() {
+        return membership.self.incarnation;
+      },
+    };
     this.records = new MessageRecords(
       o.redis,
       o.keyPrefix,
@@ -102,6 +112,24 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
       cluster.takeovers.add(run);
       void run.finally(() => cluster.takeovers.delete(run));
     });
+    // A rejoin after an eviction: forwarded writes now come to the new incarnation. The old
+    // one's messages are taken over, and this process's writes to them are FENCED.
+    // The messages still open here are the evicted incarnation's: their records name it (or the
+    // survivor that took it over), never the new one, so each write to them is FENCED.
+    cluster.stopRejoinListening = options.membership.onRejoined?.((self, previous) => {
+      options.host.logger.warn(
+        { self, previous },
+        'rejoined the cluster as a new incarnation: the messages of the evicted one are taken over',
+      );
+      cluster.rpc
+        .rebind(self)
+        .catch((err: unknown) =>
+          options.host.logger.error(
+            { err, self },
+            'listening for forwarded writes as the new incarnation failed',
+          ),
+        );
+    });
     options.host.useCluster(cluster);
     return cluster;
   }
@@ -109,6 +137,7 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
   /** Stops listening (call after the host closed: its last completions still write records). */
   async close(): Promise<void> {
     this.stopListening?.();
+    this.stopRejoinListening?.();
     this.closing.abort();
     await Promise.allSettled([...this.takeovers]);
     await this.rpc.close();
@@ -352,6 +381,10 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
     );
     for (const messageId of ids) {
       try {
+        // A message of this process's own evicted incarnation (taken over after a rejoin): its
+        // local state goes first, or its writer would pass the owner check once the record names
+        // this (new) incarnation. Of another process's, nothing is open here.
+        host.messages.fence(messageId);
         await endTakenOver(host, this.records, messageId, dead.incarnation);
       } catch (err) {
         host.logger.error({ err, messageId, dead }, 'ending a taken-over message failed');

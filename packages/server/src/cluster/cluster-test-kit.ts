@@ -29,7 +29,12 @@ export class TestMembership implements ClusterMembership {
     claimLeaseMs = 10_000,
   ) {
     const key = membershipKeys(prefix).takeover;
-    this.claims = new TakeoverClaims(redis, key, `${self.instanceId}|${self.incarnation}`, claimLeaseMs);
+    this.claims = new TakeoverClaims(
+      redis,
+      key,
+      () => `${self.instanceId}|${self.incarnation}`,
+      claimLeaseMs,
+    );
   }
 
   async instances(): Promise<InstanceInfo[]> {

@@ -50,7 +50,7 @@ export type TakeoverClaim =
  * with exactly one taker.
  */
 export interface ClusterMembership {
-  /** This process. */
+  /** This process: its current incarnation (a new one after a rejoin). */
   readonly self: InstanceRef;
   /** Every instance whose heartbeat is younger than the TTL. */
   instances(): Promise<InstanceInfo[]>;
@@ -71,6 +71,12 @@ export interface ClusterMembership {
   claimTakeover(incarnation: string): Promise<TakeoverClaim>;
   /** Marks the takeover of `incarnation` finished (it stops renewing): nobody claims it again. */
   finishTakeover(incarnation: string): Promise<void>;
+  /**
+   * Calls `listener` when this process joined again as a new incarnation after it was evicted
+   * (`self` is the new one from then on). A membership that never rejoins leaves it out.
+   * Returns the function that removes the listener.
+   */
+  onRejoined?(listener: (self: InstanceRef, previous: InstanceRef) => void): () => void;
   /** Stops beating and removes this instance's record. */
   close(): Promise<void>;
 }

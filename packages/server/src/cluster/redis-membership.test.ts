@@ -190,7 +190,7 @@ describe('RedisMembership', () => {
     expect(await observer.isAlive(live.ref.incarnation)).toBe(true);
   });
 
-  it('an incarnation past its TTL stays dead when its process resumes (SIGCONT): it is evicted, not revived', async () => {
+  it('an incarnation past its TTL stays dead when its process resumes (SIGCONT): evicted, not revived, it joins again as a new incarnation', async () => {
     const prefix = nextPrefix();
     const observer = await member(prefix, { instanceId: 'observer' });
     const dead = deadLog(observer);
@@ -199,8 +199,18 @@ describe('RedisMembership', () => {
     await expect.poll(() => dead, { timeout: 10_000 }).toEqual([sleeper.ref]);
     sleeper.child.proc.kill('SIGCONT');
     expect(await sleeper.child.line((l) => l.startsWith('evicted'))).toBe('evicted expired');
+    const [, id, incarnation] = (await sleeper.child.line((l) => l.startsWith('rejoined'))).split(' ');
+    expect(id).toBe('sleeper');
+    expect(incarnation).not.toBe(sleeper.ref.incarnation);
     expect(await observer.isAlive(sleeper.ref.incarnation)).toBe(false);
-    expect((await observer.instances()).map((i) => i.instanceId)).toEqual(['observer']);
+    expect(await observer.isAlive(incarnation!)).toBe(true);
+    expect((await observer.instances()).map((i) => [i.instanceId, i.incarnation])).toEqual([
+      ['observer', observer.self.incarnation],
+      ['sleeper', incarnation],
+    ]);
+    // Told of the old incarnation's death once; the new one is alive.
+    await observer.tick();
+    expect(dead).toEqual([sleeper.ref]);
   });
 
   it('refuses a bad instance ID or TTL with INVALID_OPTION', async () => {

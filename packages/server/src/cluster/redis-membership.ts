@@ -46,6 +46,18 @@ export interface RedisMembershipOptions {
    * It stops beating; its work must stop (fencing refuses its writes anyway).
    */
   onEvicted?: (why: 'replaced' | 'dead' | 'expired' | 'removed' | 'taken-over') => void;
+  /**
+   * After an eviction, join again as a new incarnation (the start rule applies, so an ID
+   * that another live process took meanwhile is not taken back). @default true
+   */
+  rejoin?: boolean;
+  /** Called when this process joined again as a new incarnation after an eviction. */
+  onRejoined?: (self: InstanceRef, previous: InstanceRef) => void;
+  /**
+   * Called when joining again is refused for good (`INSTANCE_ID_TAKEN`: another live process
+   * runs as this instance now): this process stays out of the cluster.
+   */
+  onRejoinRefused?: (err: SpoolError) => void;
 }
 
 /** The defaults of {@link RedisMembershipOptions}: a local Redis, no key prefix, a 10 s TTL. */
@@ -93,6 +105,11 @@ type Scripts = Redis & {
   spoolMemberForget(k1: string, k2: string, k3: string, inc: string, id: string): Promise<number>;
 };
 
+/** A new incarnation: 16 random hex digits. */
+function newIncarnation(): string {
+  return randomBytes(8).toString('hex');
+}
+
 /** A generated instance ID: readable in logs, unique per process. */
 export function generateInstanceId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -118,7 +135,8 @@ export function generateInstanceId(): string {
  * });
  */
 export class RedisMembership implements ClusterMembership {
-  readonly self: InstanceRef;
+  private current: InstanceRef;
+  private readonly rejoinListeners = new Set<(self: InstanceRef, previous: InstanceRef) => void>();
   /** Heartbeat interval: a third of the TTL. */
   readonly beatIntervalMs: number;
   private readonly listeners = new Set<(dead: InstanceRef) => void>();
@@ -138,15 +156,27 @@ export class RedisMembership implements ClusterMembership {
     readonly ttlMs: number,
     private readonly options: RedisMembershipOptions,
   ) {
-    this.self = { instanceId, incarnation: randomBytes(8).toString('hex') };
+    this.current = { instanceId, incarnation: newIncarnation() };
     this.beatIntervalMs = Math.max(1, Math.floor(ttlMs / 3));
     // The claim lasts a TTL unrenewed: a claimer that dies is replaced as fast as a member is.
     this.claims = new TakeoverClaims(
       redis,
       keys.takeover,
-      `${this.self.instanceId}|${this.self.incarnation}`,
+      () => `${this.current.instanceId}|${this.current.incarnation}`,
       ttlMs,
     );
+  }
+
+  /** This process's incarnation now: a new one after a rejoin. */
+  get self(): InstanceRef {
+    return this.current;
+  }
+
+  onRejoined(listener: (self: InstanceRef, previous: InstanceRef) => void): () => void {
+    this.rejoinListeners.add(listener);
+    return () => {
+      this.rejoinListeners.delete(listener);
+    };
   }
 
   /**
@@ -276,9 +306,9 @@ export class RedisMembership implements ClusterMembership {
     });
   }
 
-  private async join(): Promise<void> {
+  private async join(self: InstanceRef = this.current): Promise<void> {
     const k = this.keys;
-    const id = this.self.instanceId;
+    const id = self.instanceId;
     // Each round either joins or sees the holder change; a holder that keeps beating refuses us.
     for (let round = 0; round < 5; round++) {
       const [holder, rec, dead, now] = await this.redis.spoolMemberReadId(
@@ -321,7 +351,7 @@ export class RedisMembership implements ClusterMembership {
         k.incarnations,
         k.dead,
         id,
-        this.self.incarnation,
+        self.incarnation,
         this.info(),
         holder,
       );
@@ -336,6 +366,8 @@ export class RedisMembership implements ClusterMembership {
 
   private schedule(): void {
     if (this.closed || this.evicted) return;
+    // One beat loop: a rejoin schedules while the tick that evicted may still schedule after it.
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       void this.tick().finally(() => this.schedule());
     }, this.beatIntervalMs);
@@ -364,11 +396,52 @@ export class RedisMembership implements ClusterMembership {
     }
   }
 
-  private evict(why: Parameters<NonNullable<RedisMembershipOptions['onEvicted']>>[0]): void {
+  private evict(
+    why: Parameters<NonNullable<RedisMembershipOptions['onEvicted']>>[0],
+  ): Promise<void> | undefined {
     if (this.evicted) return;
     this.evicted = true;
     clearTimeout(this.timer);
     this.options.onEvicted?.(why);
+    if (this.options.rejoin !== false) return this.rejoin();
+  }
+
+  /**
+   * Joins again as a new incarnation (docs/architecture.md, "Instances and incarnations"). The
+   * evicted one stays dead: its messages are taken over, its writes fenced. A Redis error is
+   * retried every beat interval; a live process holding the ID refuses it for good.
+   */
+  private async rejoin(): Promise<void> {
+    const previous = this.current;
+    while (!this.closed) {
+      const next = { instanceId: previous.instanceId, incarnation: newIncarnation() };
+      try {
+        await this.join(next);
+      } catch (err) {
+        if (err instanceof SpoolError && err.code === 'INSTANCE_ID_TAKEN') {
+          this.options.onRejoinRefused?.(err);
+          return;
+        }
+        this.options.onError?.(err as Error);
+        await sleep(this.beatIntervalMs);
+        continue;
+      }
+      if (this.closed) return;
+      // From here on, in one turn: `self` and the listeners change before any other code runs,
+      // so that whatever was opened under the evicted incarnation is known to be its.
+      this.current = next;
+      this.evicted = false;
+      this.schedule();
+      for (const listener of this.rejoinListeners) {
+        try {
+          listener(this.current, previous);
+        } catch (err) {
+          this.options.onError?.(err as Error);
+        }
+      }
+      this.options.onRejoined?.(this.current, previous);
+      return;
+    }
   }
 
   /** Tells listeners of each newly dead incarnation; forgets those dead long enough. */

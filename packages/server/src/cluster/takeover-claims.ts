@@ -50,7 +50,7 @@ type Scripts = Redis & {
  * survivor wins the next claim and ends what is left.
  *
  * @example
- * const claims = new TakeoverClaims(redis, membershipKeys('spool:').takeover, 'api-1|9f…', 10_000);
+ * const claims = new TakeoverClaims(redis, membershipKeys('spool:').takeover, () => 'api-1|9f…', 10_000);
  * const claim = await claims.claim(dead.incarnation);
  * if (claim.won) { ...; await claims.finish(dead.incarnation); }
  */
@@ -63,8 +63,8 @@ export class TakeoverClaims {
     redis: Redis,
     /** The claim's key of an incarnation (membership-keys.ts). */
     readonly key: (incarnation: string) => string,
-    /** This claimer: `<instanceId>|<incarnation>`. */
-    private readonly holder: string,
+    /** This claimer now: `<instanceId>|<incarnation>` (a rejoin changes the incarnation). */
+    private readonly holderOf: () => string,
     /** How long a claim lasts without renewal (ms). */
     readonly leaseMs: number,
   ) {
@@ -78,7 +78,7 @@ export class TakeoverClaims {
   async claim(incarnation: string): Promise<TakeoverClaim> {
     const [state, left] = await this.redis.spoolTakeoverClaim(
       this.key(incarnation),
-      this.holder,
+      this.holderOf(),
       this.leaseMs,
     );
     if (state === 1) {
@@ -93,7 +93,7 @@ export class TakeoverClaims {
   /** Marks the takeover finished (unless another claimer holds it now) and stops renewing it. */
   async finish(incarnation: string): Promise<void> {
     this.stopRenewing(incarnation);
-    await this.redis.spoolTakeoverFinish(this.key(incarnation), this.holder, FINISHED_TAKEOVER_TTL_S);
+    await this.redis.spoolTakeoverFinish(this.key(incarnation), this.holderOf(), FINISHED_TAKEOVER_TTL_S);
   }
 
   /** Stops every renewal: the claims still held run out within a lease. */
@@ -106,7 +106,7 @@ export class TakeoverClaims {
     if (this.renewals.has(incarnation)) return;
     const timer = setInterval(
       () => {
-        this.redis.spoolTakeoverRenew(this.key(incarnation), this.holder, this.leaseMs).then(
+        this.redis.spoolTakeoverRenew(this.key(incarnation), this.holderOf(), this.leaseMs).then(
           (held) => {
             if (held !== 1) this.stopRenewing(incarnation);
           },
