@@ -43,7 +43,8 @@ export interface RedisMembershipOptions {
   /**
    * Called once when this incarnation learns it is no longer a member: its ID was taken by a
    * restart, or it did not beat for the TTL (a paused process) and may have been taken over.
-   * It stops beating; its work must stop (fencing refuses its writes anyway).
+   * That incarnation stops beating and its work must stop (fencing refuses its writes anyway);
+   * unless `rejoin` is false, the process then joins again as a new incarnation.
    */
   onEvicted?: (why: 'replaced' | 'dead' | 'expired' | 'removed' | 'taken-over') => void;
   /**
@@ -122,7 +123,9 @@ export function generateInstanceId(): string {
  *   the TTL with Redis's time, so clocks need not agree.
  * - An incarnation is dead once it has not beaten for the TTL, or once a restart of its
  *   instance took its ID; dead is final. Every member scans on each beat and tells its
- *   listeners; one of them wins {@link claimTakeover}.
+ *   listeners; one at a time wins {@link claimTakeover} (a lease).
+ * - Evicted (found dead by its own beat), the process joins again as a new incarnation,
+ *   by the start rule, and tells its {@link onRejoined} listeners.
  * - Start: an instance ID held by a live-looking incarnation is watched until two beat
  *   intervals have passed since its last beat. If its beat moves, another live process has
  *   the ID and the start is refused with `INSTANCE_ID_TAKEN`; if not, it is this instance's
@@ -131,7 +134,10 @@ export function generateInstanceId(): string {
  * @example
  * const membership = await RedisMembership.start({ url, keyPrefix: 'spool:', instanceId: 'api-1' });
  * membership.onIncarnationDead(async (dead) => {
- *   if (await membership.claimTakeover(dead.incarnation)) endMessagesOf(dead);
+ *   if ((await membership.claimTakeover(dead.incarnation)).won) {
+ *     await endMessagesOf(dead);
+ *     await membership.finishTakeover(dead.incarnation);
+ *   }
  * });
  */
 export class RedisMembership implements ClusterMembership {
