@@ -67,6 +67,9 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
   private stopRejoinListening: (() => void) | undefined;
   private stopListening: (() => void) | undefined;
   private readonly takeovers = new Set<Promise<unknown>>();
+  /** Placements no chunk has carried yet (see {@link placed}), and the timer that records them. */
+  private readonly unplaced = new Map<string, { placed: PlacedChunk; at: number }>();
+  private placeTimer: NodeJS.Timeout | undefined;
   /** Ends the waits of takeovers whose claim another survivor holds. */
   private readonly closing = new AbortController();
   /** Takeovers claiming or ending messages now, and who waits for none to be. */
@@ -139,6 +142,8 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
     this.stopListening?.();
     this.stopRejoinListening?.();
     this.closing.abort();
+    clearTimeout(this.placeTimer);
+    this.unplaced.clear();
     await Promise.allSettled([...this.takeovers]);
     await this.rpc.close();
   }
@@ -193,7 +198,45 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
     payload: string | Uint8Array,
     placed?: PlacedChunk,
   ): Promise<void> {
+    // This chunk carries the placement: no write of its own is due.
+    this.unplaced.delete(messageId);
     return this.records.append(messageId, chunkId, payload, placed);
+  }
+
+  placed(messageId: string, placed: PlacedChunk): void {
+    this.unplaced.set(messageId, { placed, at: Date.now() });
+    this.placeTimer ??= this.armPlacing(PLACE_AFTER_MS);
+  }
+
+  private armPlacing(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => this.flushPlaced(), ms);
+    timer.unref();
+    return timer;
+  }
+
+  /**
+   * Records the placements no chunk carried within {@link PLACE_AFTER_MS}: a reply that paused
+   * (or sent its last chunk) is placed whole for snapshots on other instances, instead of one
+   * chunk behind. One script per pause; a reply whose chunks come faster costs nothing more.
+   */
+  private flushPlaced(): void {
+    this.placeTimer = undefined;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [messageId, { placed, at }] of this.unplaced) {
+      if (now - at < PLACE_AFTER_MS) {
+        next = Math.min(next, at + PLACE_AFTER_MS - now);
+        continue;
+      }
+      this.unplaced.delete(messageId);
+      this.records.place(messageId, placed).catch((err: unknown) => {
+        // Ended, fenced or moved meanwhile: the record is not this owner's to place any more.
+        if (!(err instanceof SpoolError)) {
+          this.o.host.logger.warn({ err, messageId }, "recording where a message's deltas landed failed");
+        }
+      });
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.placeTimer = this.armPlacing(Math.max(1, next));
   }
 
   async openSnapshots(topic: string, skip: (messageId: string) => boolean): Promise<OpenMessageSnapshot[]> {
@@ -219,6 +262,7 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
   }
 
   finished(messageId: string, reason: WireEndReason): Promise<void> {
+    this.unplaced.delete(messageId);
     return this.records.finish(messageId, reason);
   }
 
@@ -406,6 +450,9 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/** How long a placement waits for a next chunk to carry it before it is recorded on its own (ms). */
+const PLACE_AFTER_MS = 100;
 
 /** How long a takeover waits after a Redis error before it claims again (ms). */
 const TAKEOVER_RETRY_AFTER_ERROR_MS = 1000;

@@ -128,6 +128,30 @@ describe('compact catchup of a message open on another instance', () => {
   });
 });
 
+describe('compact catchup of a paused message open on another instance', () => {
+  it('gives every chunk sent so far in the snapshot once the reply pauses, not one chunk behind', async () => {
+    const [a, b] = await cluster();
+    const messageId = (await call(a.url, 'POST', '/v1/messages', { ...CHANNEL, fromUid: 'bot' })).body
+      .messageId as string;
+    const words = ['a', 'b', 'c', 'd'];
+    for (let i = 0; i < words.length; i++) await chunk(a, messageId, i, words[i]!);
+    // The reply pauses: no next chunk carries where chunk 3 landed, so the owner records it itself.
+    const snapshotOnB = async () => {
+      const client = await TestClient.connect(b.wsUrl);
+      try {
+        client.send({ op: 'sub', topic: TOPIC, after: '0-0', compact: true });
+        const [first] = await client.events(TOPIC, 1);
+        return first!.data as EventData;
+      } finally {
+        await client.close();
+      }
+    };
+    await expect
+      .poll(snapshotOnB, { timeout: 5_000, interval: 50 })
+      .toMatchObject({ messageId, status: 'streaming', lastChunkId: 3, text: 'abcd' });
+  });
+});
+
 describe('compact catchup of a message that ended on another instance', () => {
   it('gives one msg.snapshot (ended, the whole text) and none of its events, however many instances had no subscriber', async () => {
     const [a, b, c] = await cluster();
