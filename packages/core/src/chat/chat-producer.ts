@@ -586,6 +586,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     if (chunkId === open.placedChunk + 1) {
       open.placedChunk = chunkId;
       open.placedEventId = eventId;
+      this.cluster?.placed?.(id, { chunkId, eventId });
     } else open.placedChunk = Number.POSITIVE_INFINITY;
     return eventId;
   }

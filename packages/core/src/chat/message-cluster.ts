@@ -90,6 +90,12 @@ export interface MessageCluster {
     placed?: { chunkId: number; eventId: string },
   ): Promise<void>;
   /**
+   * Where a delta just landed (chunks 0..chunkId all on the topic, the last at eventId). It
+   * rides on the next chunk's {@link append}; when no chunk follows soon (a reply paused, or
+   * its last chunk), the cluster records it on its own, so that snapshots elsewhere catch up.
+   */
+  placed?(messageId: string, placed: { chunkId: number; eventId: string }): void;
+  /**
    * Snapshots of the channel topic's messages open on any instance, from the shared records
    * (those `skip` names excepted): compact catchup of a message produced elsewhere.
    */

@@ -18,6 +18,11 @@ export interface CatchupContext {
   readonly floor: EventId;
   /** A channel topic's per-message bookkeeping; undefined on other topics. */
   readonly ledger: MessageLedger | undefined;
+  /**
+   * The log has other writers (`TopicLog.watch`): the ledger knows only the events this
+   * process appended, not the messages other instances produced on the same log.
+   */
+  readonly shared?: boolean;
   /** The topic's `catchupSource`, for strategies that fall back to it. */
   readonly source: TopicCatchupSource | undefined;
   /**

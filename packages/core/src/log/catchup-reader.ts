@@ -62,6 +62,8 @@ interface Cover {
   ms: number;
   seq: number;
   lastChunkId: number;
+  /** The snapshot says the message ended: in compact mode it stands for its `msg.end` too. */
+  ended: boolean;
 }
 
 /**
@@ -226,8 +228,8 @@ export class CatchupReader {
       .sort((a, b) => a.ms - b.ms || a.seq - b.seq);
     this.#overlayAt = 0;
     for (const ev of this.#overlay) {
-      const lastChunkId = (ev.data as MsgSnapshotData).lastChunkId;
-      this.#covers.set(ev.messageId!, { ms: ev.ms, seq: ev.seq, lastChunkId });
+      const { lastChunkId, status } = ev.data as MsgSnapshotData;
+      this.#covers.set(ev.messageId!, { ms: ev.ms, seq: ev.seq, lastChunkId, ended: status === 'ended' });
     }
   }
 
@@ -237,6 +239,8 @@ export class CatchupReader {
     const cover = this.#covers.get(ev.messageId);
     if (!cover) return false;
     if (compareEventTo(ev, cover) <= 0) return true;
+    // A stored message's snapshot stands at its last chunk, before its `msg.end`.
+    if (this.#compact && cover.ended && ev.event === ChatEvent.End) return true;
     return ev.event === ChatEvent.Delta && (ev.data as MsgDeltaData).chunkId <= cover.lastChunkId;
   }
 

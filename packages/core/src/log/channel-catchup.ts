@@ -217,6 +217,7 @@ export class ChannelCatchup implements TopicCatchup {
           if (compareParsedEventIds(at, floor) > 0) overlay.set(messageId, ev);
           else extra.push(ev);
         }
+        if (ctx.shared) await this.#compactStored(channel, from, floor, ledger, overlay, ctx.now);
       }
       const plan: CatchupPlan = {
         reset,
@@ -242,6 +243,34 @@ export class ChannelCatchup implements TopicCatchup {
       if (compareEventTo(last, from) <= 0) continue;
       const data = snapshotFromEvents(entry.events);
       if (data) overlay.set(messageId, snapshotEvent(last, data, now));
+    }
+  }
+
+  /**
+   * On a shared log: the messages other writers produced and ended inside the retained log,
+   * which this ledger never saw, as one snapshot each from the store, placed at their last
+   * chunk's event (the catchup reader lets an ended snapshot cover the message's `msg.end`).
+   * A message not stored (its save failed) keeps its events. docs/architecture.md, "Messages
+   * across instances".
+   */
+  async #compactStored(
+    channel: StoreChannel,
+    from: ParsedEventId,
+    floor: ParsedEventId,
+    ledger: MessageLedger,
+    overlay: Map<MessageId, TopicEvent>,
+    now: number,
+  ): Promise<void> {
+    // Before the floor the prefix places stored messages already.
+    let after = formatEventId(compareParsedEventIds(from, floor) > 0 ? from : floor);
+    for (;;) {
+      const messages = await this.#store.listAfter(channel, after, { limit: this.#pageSize });
+      for (const m of messages) {
+        after = m.lastEventId;
+        if (overlay.has(m.messageId) || ledger.has(m.messageId)) continue;
+        overlay.set(m.messageId, snapshotEvent(parseEventId(m.lastEventId), storedMessageSnapshot(m), now));
+      }
+      if (messages.length < this.#pageSize) return;
     }
   }
 

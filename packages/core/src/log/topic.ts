@@ -194,6 +194,7 @@ export class Topic {
           compact,
           floor,
           ledger: this.#ledger,
+          shared: this.#shared,
           source: this.#source,
           due,
           now: this.#clock.now(),

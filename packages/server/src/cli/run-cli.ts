@@ -1,5 +1,6 @@
 import { isSpoolError } from '@spool/core';
 import { type ServeDeps, startServe } from './serve';
+import { EXIT_EVICTED } from './serve-cluster';
 import { parseServeArgs, serveHelp } from './serve-options';
 import { migrateServeStore } from './serve-store';
 
@@ -16,7 +17,9 @@ export interface CliIo {
  * exits (0, or 1 when the database fails); `spool serve [flags]` runs until SIGTERM or SIGINT, then drains and
  * resolves with the exit code (0 after a clean drain, 1 when it failed or overran
  * `--shutdown-timeout-ms`); a second signal stops waiting. A start that fails prints its
- * message and stable code (`spool: … [INSTANCE_ID_TAKEN]`) and resolves with 1. `--help` prints every flag.
+ * message and stable code (`spool: … [INSTANCE_ID_TAKEN]`) and resolves with 1. An instance evicted from its
+ * cluster joins again as a new incarnation; one that cannot (another live process took its ID
+ * meanwhile) drains and resolves with {@link EXIT_EVICTED} (75). `--help` prints every flag.
  * Configuration errors print one line to stderr and resolve with 2.
  *
  * @example process.exitCode = await runCli(process.argv.slice(2), process.env, { dashboardDir }, io);
@@ -71,31 +74,44 @@ export async function runCli(
     return isSpoolError(err, 'INVALID_OPTION') ? 2 : 1;
   }
   return new Promise<number>((resolve) => {
-    let signalled = false;
-    onSignal = (signal: string) => {
-      if (signalled) {
-        io.stderr(`spool: ${signal} again, exiting without waiting for the drain\n`);
-        resolve(1);
-        return;
-      }
-      signalled = true;
+    let stopping = false;
+    /** Drains, then resolves with `code` (1 when the drain failed or overran). */
+    const stop = (reason: string, code: number) => {
+      stopping = true;
       const timer = setTimeout(() => {
         io.stderr(`spool: the drain took longer than ${config.shutdownTimeoutMs} ms; exiting\n`);
-        resolve(1);
+        resolve(code === 0 ? 1 : code);
       }, config.shutdownTimeoutMs);
       timer.unref();
-      serve.shutdown(signal).then(
+      serve.shutdown(reason).then(
         () => {
           clearTimeout(timer);
-          resolve(0);
+          resolve(code);
         },
         (err: unknown) => {
           clearTimeout(timer);
           io.stderr(`spool: the drain failed: ${err instanceof Error ? err.message : String(err)}\n`);
-          resolve(1);
+          resolve(code === 0 ? 1 : code);
         },
       );
     };
+    onSignal = (signal: string) => {
+      if (stopping) {
+        io.stderr(`spool: ${signal} again, exiting without waiting for the drain\n`);
+        resolve(1);
+        return;
+      }
+      stop(signal, 0);
+    };
+    // Out of the cluster for good (evicted, and its ID taken by another live process): it exits
+    // rather than serving outside the cluster (docs/architecture.md, "Instances and incarnations").
+    void serve.cluster?.evicted.then((why) => {
+      if (stopping) return;
+      io.stderr(
+        `spool: this instance was evicted from the cluster and cannot join again: ${why} [INSTANCE_ID_TAKEN]; draining and exiting with code ${EXIT_EVICTED}\n`,
+      );
+      stop('evicted', EXIT_EVICTED);
+    });
     for (const signal of early.splice(0)) onSignal(signal);
   });
 }

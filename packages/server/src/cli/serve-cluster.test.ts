@@ -57,6 +57,30 @@ async function stats(url: string): Promise<SpoolStats> {
 
 const holds = (run: Run) => run.logs.some((l) => l.msg === 'demo producer runs here');
 
+const CHANNEL = { channelId: 'general', channelType: 1 };
+
+async function post(
+  url: string,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function get(url: string, path: string): Promise<Record<string, unknown>> {
+  return (await (await fetch(`${url}${path}`)).json()) as Record<string, unknown>;
+}
+
+async function completionsOf(prefix: string, messageId: string): Promise<number> {
+  const entries = await admin.xrange(`${prefix}spool:completed`, '-', '+');
+  return entries.filter(([, f]) => f[f.indexOf('messageId') + 1] === messageId).length;
+}
+
 describe('spool serve in a cluster (real processes on one Redis)', () => {
   it('refuses a second live process with the same SPOOL_INSTANCE_ID: exit 1, INSTANCE_ID_TAKEN', async () => {
     const prefix = nextPrefix();
@@ -140,6 +164,98 @@ describe('spool serve in a cluster (real processes on one Redis)', () => {
       ['r', cluster.self.incarnation],
     ]);
     expect(await admin.hget(`${prefix}{spool-cluster}:dead`, old)).toMatch(/^\d+\|replaced$/);
+  }, 60_000);
+
+  it('an instance paused past the TTL is taken over, then joins again as a new incarnation: its old writes FENCED, new work served', async () => {
+    const prefix = nextPrefix();
+    const a = serve(prefix, 'a');
+    const b = serve(prefix, 'b');
+    const urls = { a: await urlOf(a), b: await urlOf(b) };
+    const before = (await stats(urls.a)).cluster!.self.incarnation;
+    const messageId = (await post(urls.a, '/v1/messages', CHANNEL)).body.messageId as string;
+    expect(
+      (await post(urls.a, `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'before' })).status,
+    ).toBe(200);
+
+    a.proc.kill('SIGSTOP');
+    // b finds a dead after the TTL and takes its message over.
+    await expect
+      .poll(async () => (await get(urls.b, `/v1/messages/${messageId}`)).status, {
+        timeout: 15_000,
+        interval: 200,
+      })
+      .toBe('ended');
+    a.proc.kill('SIGCONT');
+    await a.log((l) => l.msg === 'joined the cluster again as a new incarnation');
+    const after = (await stats(urls.a)).cluster!;
+    expect(after.self.incarnation).not.toBe(before);
+    expect(after.instances?.map((i) => [i.instanceId, i.incarnation])).toEqual([
+      ['a', after.self.incarnation],
+      ['b', expect.any(String)],
+    ]);
+    expect(await admin.hget(`${prefix}{spool-cluster}:dead`, before)).toMatch(/^\d+\|(expired|replaced)$/);
+
+    // The old life's message: ended once by the takeover, a late write refused.
+    const late = await post(urls.a, `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: ' late' });
+    expect(late.status).toBe(409);
+    expect((late.body.error as { code: string }).code).toBe('FENCED');
+    expect(await get(urls.b, `/v1/messages/${messageId}`)).toMatchObject({
+      status: 'ended',
+      reason: 'error',
+      text: 'before',
+    });
+    expect(await completionsOf(prefix, messageId)).toBe(1);
+
+    // New work on a, under the new incarnation, reaches every instance.
+    const fresh = (await post(urls.a, '/v1/messages', CHANNEL)).body.messageId as string;
+    expect(
+      (await post(urls.b, `/v1/messages/${fresh}/chunks`, { chunkId: 0, text: 'new life' })).status,
+    ).toBe(200);
+    expect((await post(urls.b, `/v1/messages/${fresh}/end`, { reason: 'success' })).status).toBe(200);
+    await expect
+      .poll(async () => await get(urls.a, `/v1/messages/${fresh}`), { timeout: 10_000 })
+      .toMatchObject({ status: 'ended', reason: 'success', text: 'new life' });
+    expect(a.proc.exitCode).toBeNull();
+  }, 90_000);
+
+  it('a lone instance paused past the TTL takes its own evicted incarnation over once it joins again', async () => {
+    const prefix = nextPrefix();
+    const solo = serve(prefix, 'solo');
+    const url = await urlOf(solo);
+    const messageId = (await post(url, '/v1/messages', CHANNEL)).body.messageId as string;
+    await post(url, `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'alone' });
+    solo.proc.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, TTL_MS + 500));
+    solo.proc.kill('SIGCONT');
+    // Nobody else is left to end it: the new incarnation does, with reason error, once.
+    await expect
+      .poll(async () => await get(url, `/v1/messages/${messageId}`), { timeout: 15_000, interval: 200 })
+      .toMatchObject({ status: 'ended', reason: 'error', text: 'alone' });
+    expect(await completionsOf(prefix, messageId)).toBe(1);
+    const late = await post(url, `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: ' late' });
+    expect(late.status).toBe(404);
+    expect(solo.logs.some((l) => l.msg === 'joined the cluster again as a new incarnation')).toBe(true);
+  }, 60_000);
+
+  it('an instance paused while a restart took its ID cannot join again: it drains and exits 75', async () => {
+    const prefix = nextPrefix();
+    const first = serve(prefix, 'a');
+    await urlOf(first);
+    first.proc.kill('SIGSTOP');
+    // Past the TTL, a new process with the same ID takes it at once.
+    await new Promise((r) => setTimeout(r, TTL_MS + 200));
+    const second = serve(prefix, 'a');
+    const url = await urlOf(second);
+    first.proc.kill('SIGCONT');
+    expect(await first.exited).toBe(75);
+    expect(first.stderr()).toMatch(
+      /^spool: this instance was evicted from the cluster and cannot join again: Another live process runs as instance "a".*\[INSTANCE_ID_TAKEN\]; draining and exiting with code 75\n/m,
+    );
+    // The process that holds the ID is untouched.
+    const cluster = (await stats(url)).cluster!;
+    expect(cluster.instances?.map((i) => [i.instanceId, i.incarnation])).toEqual([
+      ['a', cluster.self.incarnation],
+    ]);
   }, 60_000);
 
   it('$sys and GET /v1/stats carry a cluster section: every instance with heartbeat age and load', async () => {

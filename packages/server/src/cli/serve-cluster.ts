@@ -4,9 +4,23 @@ import type { Demo } from '../demo/demo';
 import { loadRedisEngine } from './redis-engine';
 import type { ServeConfig } from './serve-options';
 
+/**
+ * The exit code of a `spool serve` out of its cluster for good (`EX_TEMPFAIL`): evicted, and
+ * its instance ID held by another live process now. A supervisor may start it again; the
+ * start rule then decides.
+ */
+export const EXIT_EVICTED = 75;
+
 /** `spool serve`'s place in a cluster (with `SPOOL_REDIS_URL`). */
 export interface ServeCluster {
   membership: ClusterMembership;
+  /**
+   * Resolves, with why, once this instance is out of the cluster for good: evicted, and
+   * another live process took its instance ID meanwhile, so it cannot join again. `spool serve`
+   * then drains and exits with {@link EXIT_EVICTED} (docs/architecture.md, "Instances and
+   * incarnations"). An eviction alone is followed by a rejoin as a new incarnation.
+   */
+  evicted: Promise<string>;
   /**
    * Runs the demo's producer only while this instance holds `<prefix>demo-lock`: one
    * instance of the cluster produces, another takes over when it dies.
@@ -31,6 +45,8 @@ export async function joinServeCluster(
   load: () => InstanceLoad,
 ): Promise<ServeCluster> {
   const engine = await loadRedisEngine();
+  let evict: (why: string) => void = () => {};
+  const evicted = new Promise<string>((resolve) => (evict = resolve));
   const url = config.redisUrl!;
   const membership = await engine.RedisMembership.start({
     url,
@@ -47,13 +63,26 @@ export async function joinServeCluster(
     onEvicted: (why) =>
       logger.error(
         { why, ...membership.self },
-        'this instance is no longer a member of the cluster: its heartbeats were refused',
+        'this incarnation is no longer a member of the cluster (its heartbeats were refused): its open messages are taken over; joining again as a new incarnation',
       ),
+    onRejoined: (self, previous) =>
+      logger.warn(
+        { ...self, previous: previous.incarnation },
+        'joined the cluster again as a new incarnation',
+      ),
+    onRejoinRefused: (err) => {
+      logger.error(
+        { err, ...membership.self },
+        'this instance cannot join the cluster again: another live process runs as it now; exiting',
+      );
+      evict(err.message);
+    },
   });
   logger.info({ ...membership.self, ttlMs: config.instanceTtlMs }, 'joined the cluster');
   let lease: InstanceType<typeof engine.RedisLease> | undefined;
   return {
     membership,
+    evicted,
     leadDemo(demo) {
       lease = new engine.RedisLease({
         url,

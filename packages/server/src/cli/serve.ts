@@ -187,9 +187,15 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
     nodeListener(handler, (err) => logger.error({ err }, 'request failed')),
   );
 
-  // In a cluster the producer waits for the demo lock; the workers compete in one group everywhere.
+  // In a cluster the producer waits for the demo lock; the workers compete in one group
+  // everywhere, as consumers named after their instance.
+  const instance = (deps.membership ?? cluster?.membership)?.self.instanceId;
   const demo = config.demo
-    ? startDemo(s, { ...deps.demo, ...(cluster ? { produce: false } : {}) })
+    ? startDemo(s, {
+        ...deps.demo,
+        ...(cluster ? { produce: false } : {}),
+        ...(instance === undefined ? {} : { workers: { ...deps.demo?.workers, instance } }),
+      })
     : undefined;
   if (demo && cluster) cluster.leadDemo(demo);
   try {

@@ -369,6 +369,54 @@ describe('takeover and fencing', () => {
     }
   });
 
+  it('retries a takeover whose claimer never finishes: once its claim lapses another survivor ends the message, once', async () => {
+    const { instances, prefix, store } = await cluster(['A', 'B', 'C'], { claimLeaseMs: 1000 });
+    const [a, b, c] = instances as [TestInstance, TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'half' });
+    // A survivor that won the claim and died before ending anything: nobody renews its lease.
+    const key = `${prefix}takeover:${a.membership.self.incarnation}`;
+    expect(await admin.set(key, 'gone|0123', 'PX', 1500, 'NX')).toBe('OK');
+    const ended = endOf(b.spool, TOPIC, messageId);
+    b.membership.declareDead(a.membership.self);
+    c.membership.declareDead(a.membership.self);
+    await Promise.all([b.cluster.settled(), c.cluster.settled()]);
+    // Both asked while the lapsed claimer held it: nothing happened yet.
+    expect(await store.get(messageId)).toBeUndefined();
+
+    expect(await ended).toEqual({ messageId, reason: 'error', persisted: true });
+    await Promise.all([b.cluster.settled(), c.cluster.settled()]);
+    expect(await store.get(messageId)).toMatchObject({ text: 'half', reason: 'error' });
+    expect(await completionsOf(prefix, messageId)).toBe(1);
+    const ends = (await topicEvents(b.spool, TOPIC)).filter((e) => e.event === 'msg.end');
+    expect(ends.map((e) => e.data)).toEqual([{ messageId, reason: 'error', persisted: true }]);
+    expect(await admin.get(key)).toMatch(/^done\|[BC]\|/);
+    expect((await call(c.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({
+      status: 'ended',
+      reason: 'error',
+    });
+  });
+
+  it('claims again after a failed claim (Redis failing at that moment) instead of leaving the takeover to nobody', async () => {
+    const { instances, prefix, store } = await cluster(['A', 'B']);
+    const [a, b] = instances as [TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'kept' });
+    const claim = b.membership.claimTakeover.bind(b.membership);
+    let failures = 0;
+    b.membership.claimTakeover = (incarnation) => {
+      if (failures++ === 0) return Promise.reject(new Error('Connection is closed.'));
+      return claim(incarnation);
+    };
+    const ended = endOf(b.spool, TOPIC, messageId);
+    b.membership.declareDead(a.membership.self);
+    expect(await ended).toEqual({ messageId, reason: 'error', persisted: true });
+    await b.cluster.settled();
+    expect(failures).toBe(2);
+    expect(await store.get(messageId)).toMatchObject({ text: 'kept', reason: 'error' });
+    expect(await completionsOf(prefix, messageId)).toBe(1);
+  });
+
   it('refuses a stale incarnation’s writes with FENCED, aborts its runs, and no subscriber sees them', async () => {
     const { instances, prefix, store } = await cluster(['A', 'B']);
     const [a, b] = instances as [TestInstance, TestInstance];

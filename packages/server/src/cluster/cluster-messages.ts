@@ -61,12 +61,30 @@ type WirePrincipal = { system: true } | { principal: Principal };
 export class ClusterMessages implements MessageCluster, MessageDirectory {
   readonly records: MessageRecords;
   private readonly rpc: OwnerRpc;
+  /** This instance's incarnation as the membership has it now (a rejoin changes it). */
   private readonly self: InstanceRef;
+  private stopRejoinListening: (() => void) | undefined;
   private stopListening: (() => void) | undefined;
   private readonly takeovers = new Set<Promise<unknown>>();
+  /** Placements no chunk has carried yet (see {@link placed}), and the timer that records them. */
+  private readonly unplaced = new Map<string, { placed: PlacedChunk; at: number }>();
+  private placeTimer: NodeJS.Timeout | undefined;
+  /** Ends the waits of takeovers whose claim another survivor holds. */
+  private readonly closing = new AbortController();
+  /** Takeovers claiming or ending messages now, and who waits for none to be. */
+  private claiming = 0;
+  private whenIdle: Array<() => void> = [];
 
   private constructor(private readonly o: ClusterMessagesOptions) {
-    this.self = o.membership.self;
+    const membership = o.membership;
+    this.self = {
+      get instanceId() {
+        return membership.self.instanceId;
+      },
+      get incarnation() {
+        return membership.self.incarnation;
+      },
+    };
     this.records = new MessageRecords(
       o.redis,
       o.keyPrefix,
@@ -96,6 +114,24 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
       cluster.takeovers.add(run);
       void run.finally(() => cluster.takeovers.delete(run));
     });
+    // A rejoin after an eviction: forwarded writes now come to the new incarnation. The old
+    // one's messages are taken over, and this process's writes to them are FENCED.
+    // The messages still open here are the evicted incarnation's: their records name it (or the
+    // survivor that took it over), never the new one, so each write to them is FENCED.
+    cluster.stopRejoinListening = options.membership.onRejoined?.((self, previous) => {
+      options.host.logger.warn(
+        { self, previous },
+        'rejoined the cluster as a new incarnation: the messages of the evicted one are taken over',
+      );
+      cluster.rpc
+        .rebind(self)
+        .catch((err: unknown) =>
+          options.host.logger.error(
+            { err, self },
+            'listening for forwarded writes as the new incarnation failed',
+          ),
+        );
+    });
     options.host.useCluster(cluster);
     return cluster;
   }
@@ -103,13 +139,20 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
   /** Stops listening (call after the host closed: its last completions still write records). */
   async close(): Promise<void> {
     this.stopListening?.();
+    this.stopRejoinListening?.();
+    this.closing.abort();
+    clearTimeout(this.placeTimer);
+    this.unplaced.clear();
     await Promise.allSettled([...this.takeovers]);
     await this.rpc.close();
   }
 
-  /** Waits for the takeovers in flight (tests, shutdown). */
+  /**
+   * Waits until no takeover is claiming or ending messages (tests). One that waits for another
+   * survivor's claim to run out does not count.
+   */
   async settled(): Promise<void> {
-    while (this.takeovers.size > 0) await Promise.allSettled([...this.takeovers]);
+    while (this.claiming > 0) await new Promise<void>((resolve) => this.whenIdle.push(resolve));
   }
 
   // ---- MessageCluster: the owner's side, called by ChatProducer ----
@@ -154,7 +197,45 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
     payload: string | Uint8Array,
     placed?: PlacedChunk,
   ): Promise<void> {
+    // This chunk carries the placement: no write of its own is due.
+    this.unplaced.delete(messageId);
     return this.records.append(messageId, chunkId, payload, placed);
+  }
+
+  placed(messageId: string, placed: PlacedChunk): void {
+    this.unplaced.set(messageId, { placed, at: Date.now() });
+    this.placeTimer ??= this.armPlacing(PLACE_AFTER_MS);
+  }
+
+  private armPlacing(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => this.flushPlaced(), ms);
+    timer.unref();
+    return timer;
+  }
+
+  /**
+   * Records the placements no chunk carried within {@link PLACE_AFTER_MS}: a reply that paused
+   * (or sent its last chunk) is placed whole for snapshots on other instances, instead of one
+   * chunk behind. One script per pause; a reply whose chunks come faster costs nothing more.
+   */
+  private flushPlaced(): void {
+    this.placeTimer = undefined;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [messageId, { placed, at }] of this.unplaced) {
+      if (now - at < PLACE_AFTER_MS) {
+        next = Math.min(next, at + PLACE_AFTER_MS - now);
+        continue;
+      }
+      this.unplaced.delete(messageId);
+      this.records.place(messageId, placed).catch((err: unknown) => {
+        // Ended, fenced or moved meanwhile: the record is not this owner's to place any more.
+        if (!(err instanceof SpoolError)) {
+          this.o.host.logger.warn({ err, messageId }, "recording where a message's deltas landed failed");
+        }
+      });
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.placeTimer = this.armPlacing(Math.max(1, next));
   }
 
   async openSnapshots(topic: string, skip: (messageId: string) => boolean): Promise<OpenMessageSnapshot[]> {
@@ -180,6 +261,7 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
   }
 
   finished(messageId: string, reason: WireEndReason): Promise<void> {
+    this.unplaced.delete(messageId);
     return this.records.finish(messageId, reason);
   }
 
@@ -302,24 +384,77 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
 
   // ---- takeover ----
 
-  /** Ends a dead incarnation's open messages, if this instance wins the claim. */
+  /**
+   * Ends a dead incarnation's open messages once this instance wins the claim. A claim held by
+   * another survivor is asked again when its lease would run out, until the takeover is
+   * finished: a claimer that dies mid-takeover is replaced (docs/architecture.md, "Takeover
+   * and fencing").
+   */
   private async takeOver(dead: InstanceRef): Promise<void> {
     if (dead.incarnation === this.self.incarnation) return;
-    if (!(await this.o.membership.claimTakeover(dead.incarnation))) return;
+    const { membership } = this.o;
+    while (!this.closing.signal.aborted) {
+      let retryInMs = TAKEOVER_RETRY_AFTER_ERROR_MS;
+      this.claiming++;
+      try {
+        const claim = await membership.claimTakeover(dead.incarnation);
+        if (claim.won) return await this.endMessagesOf(dead);
+        if (claim.finished) return;
+        retryInMs = claim.retryInMs;
+      } catch (err) {
+        // Redis failing: giving up here could leave the takeover to nobody. A claim this instance
+        // won stays its own, so the next round goes on with it.
+        this.o.host.logger.warn({ err, dead }, 'a takeover failed; it is tried again');
+      } finally {
+        if (--this.claiming === 0) for (const wake of this.whenIdle.splice(0)) wake();
+      }
+      await abortableSleep(retryInMs, this.closing.signal);
+    }
+  }
+
+  private async endMessagesOf(dead: InstanceRef): Promise<void> {
+    const { membership, host } = this.o;
+    // The membership renews the claim while this runs; should this instance die, the lease runs
+    // out and another survivor ends what is left. Each message is moved by one script, so two
+    // claimers never both end one.
     const ids = await this.records.ownedBy(dead.incarnation);
-    this.o.host.logger.warn(
+    host.logger.warn(
       { dead, openMessages: ids.length },
       'taking over a dead incarnation: its open messages end with reason error',
     );
     for (const messageId of ids) {
       try {
-        await endTakenOver(this.o.host, this.records, messageId, dead.incarnation);
+        // A message of this process's own evicted incarnation (taken over after a rejoin): its
+        // local state goes first, or its writer would pass the owner check once the record names
+        // this (new) incarnation. Of another process's, nothing is open here.
+        host.messages.fence(messageId);
+        await endTakenOver(host, this.records, messageId, dead.incarnation);
       } catch (err) {
-        this.o.host.logger.error({ err, messageId, dead }, 'ending a taken-over message failed');
+        host.logger.error({ err, messageId, dead }, 'ending a taken-over message failed');
       }
     }
+    await membership.finishTakeover(dead.incarnation);
   }
 }
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** How long a placement waits for a next chunk to carry it before it is recorded on its own (ms). */
+const PLACE_AFTER_MS = 100;
+
+/** How long a takeover waits after a Redis error before it claims again (ms). */
+const TAKEOVER_RETRY_AFTER_ERROR_MS = 1000;
 
 /** What ending a listed message answers when it ended after the list was read. */
 const ENDED_MEANWHILE = new Set(['STREAM_NOT_FOUND', 'STREAM_CLOSED']);

@@ -131,6 +131,38 @@ describe('spool serve processes in a cluster', () => {
     }
   });
 
+  it('retries the takeover of a SIGKILLed owner when the survivor that claimed it never finishes', async () => {
+    const prefix = nextPrefix();
+    const [a, b, c] = await Promise.all([member(prefix, 'A'), member(prefix, 'B'), member(prefix, 'C')]);
+    const watcher = await subscribe(c.wsUrl);
+    try {
+      const opened = await call(a.url, 'POST', '/v1/messages', CHANNEL);
+      const messageId = opened.body.messageId as string;
+      await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'left' });
+      a.proc.kill('SIGKILL');
+      await new Promise((resolve) => a.proc.once('exit', resolve));
+      // The claim of a survivor that died right after winning it: nobody renews it.
+      const key = `${prefix}takeover:${a.self.incarnation}`;
+      expect(await admin.set(key, 'gone|0123', 'PX', 2000, 'NX')).toBe('OK');
+      expect(await declareDeadAcross(admin, prefix, a.self)).toBe(2);
+
+      const end = await watcher.next((f) => f.op === 'ev' && f.event === 'msg.end');
+      expect(end.data).toEqual({ messageId, reason: 'error', persisted: true });
+      await expect.poll(() => admin.get(key), { timeout: 10_000 }).toMatch(/^done\|[BC]\|/);
+      // Each process has a store of its own here: the survivor that finished the takeover has the message.
+      const survivor = (await admin.get(key))!.startsWith('done|B|') ? b : c;
+      expect((await call(survivor.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({
+        status: 'ended',
+        reason: 'error',
+        text: 'left',
+      });
+      expect(await completionsOf(prefix, messageId)).toBe(1);
+      expect(watcher.frames.filter((f) => f.op === 'ev' && f.event === 'msg.end')).toEqual([]);
+    } finally {
+      await watcher.close();
+    }
+  });
+
   it('fences an owner SIGSTOPped past its takeover: after SIGCONT its late writes get FENCED and no client sees them', async () => {
     const prefix = nextPrefix();
     const [a, b] = await Promise.all([member(prefix, 'A'), member(prefix, 'B')]);

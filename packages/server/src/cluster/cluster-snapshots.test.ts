@@ -127,3 +127,67 @@ describe('compact catchup of a message open on another instance', () => {
     }
   });
 });
+
+describe('compact catchup of a paused message open on another instance', () => {
+  it('gives every chunk sent so far in the snapshot once the reply pauses, not one chunk behind', async () => {
+    const [a, b] = await cluster();
+    const messageId = (await call(a.url, 'POST', '/v1/messages', { ...CHANNEL, fromUid: 'bot' })).body
+      .messageId as string;
+    const words = ['a', 'b', 'c', 'd'];
+    for (let i = 0; i < words.length; i++) await chunk(a, messageId, i, words[i]!);
+    // The reply pauses: no next chunk carries where chunk 3 landed, so the owner records it itself.
+    const snapshotOnB = async () => {
+      const client = await TestClient.connect(b.wsUrl);
+      try {
+        client.send({ op: 'sub', topic: TOPIC, after: '0-0', compact: true });
+        const [first] = await client.events(TOPIC, 1);
+        return first!.data as EventData;
+      } finally {
+        await client.close();
+      }
+    };
+    await expect
+      .poll(snapshotOnB, { timeout: 5_000, interval: 50 })
+      .toMatchObject({ messageId, status: 'streaming', lastChunkId: 3, text: 'abcd' });
+  });
+});
+
+describe('compact catchup of a message that ended on another instance', () => {
+  it('gives one msg.snapshot (ended, the whole text) and none of its events, however many instances had no subscriber', async () => {
+    const [a, b, c] = await cluster();
+    const opened = await call(a.url, 'POST', '/v1/messages', { ...CHANNEL, fromUid: 'bot' });
+    const messageId = opened.body.messageId as string;
+    const words = ['One ', 'two ', 'three'];
+    for (let i = 0; i < words.length; i++) await chunk(a, messageId, i, words[i]!);
+    // A subscriber on B while it streams: B's topic follows the shared log.
+    const watching = await TestClient.connect(b.wsUrl);
+    cleanup.push(() => watching.close());
+    watching.send({ op: 'sub', topic: TOPIC });
+    await watching.next((f) => f.op === 'subok');
+    expect((await call(a.url, 'POST', `/v1/messages/${messageId}/end`, { reason: 'success' })).status).toBe(
+      200,
+    );
+    await watching.next((f) => f.op === 'ev' && f.event === 'msg.end');
+
+    // B saw it stream, C never had a subscriber: neither ledger holds A's message.
+    const ended = [{ messageId, text: words.join(''), lastChunkId: 2 }];
+    for (const at of [b, c]) {
+      const client = await TestClient.connect(at.wsUrl);
+      cleanup.push(() => client.close());
+      client.send({ op: 'sub', topic: TOPIC, after: '0-0', compact: true });
+      const snapshots = await client.events(TOPIC, ended.length);
+      expect(snapshots.map((f) => [f.event, f.data])).toEqual(
+        ended.map((e) => ['msg.snapshot', expect.objectContaining({ ...e, status: 'ended' })]),
+      );
+      // A later message's msg.open: everything of the ended ones came before it, one snapshot each.
+      const next = (await call(a.url, 'POST', '/v1/messages', { ...CHANNEL, fromUid: 'bot' })).body
+        .messageId as string;
+      const [after] = await client.events(TOPIC, 1);
+      expect(after).toMatchObject({ event: 'msg.open', data: { messageId: next } });
+      await chunk(a, next, 0, 'later');
+      await call(a.url, 'POST', `/v1/messages/${next}/end`, { reason: 'success' });
+      ended.push({ messageId: next, text: 'later', lastChunkId: 0 });
+      await watching.next((f) => f.op === 'ev' && f.event === 'msg.end');
+    }
+  });
+});

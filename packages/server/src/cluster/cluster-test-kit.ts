@@ -9,21 +9,34 @@ import type { SpoolOptions } from '../options';
 import { openRedisTopics } from '../redis/redis-topics';
 import { createSpoolInstance, type SpoolInstance } from '../spool';
 import { ClusterMessages } from './cluster-messages';
-import type { ClusterMembership, InstanceInfo, InstanceRef } from './membership';
+import type { ClusterMembership, InstanceInfo, InstanceRef, TakeoverClaim } from './membership';
+import { membershipKeys } from './membership-keys';
+import { TakeoverClaims } from './takeover-claims';
 
 /**
  * Test support for the message cluster: in-process Spool servers on one real Redis (a
  * unique prefix per test), each with its own instance reference, and a membership double
- * whose takeover claim is the real `SET NX` on Redis and whose deaths a test declares.
+ * whose takeover claim is the real lease on Redis and whose deaths a test declares.
  */
 export class TestMembership implements ClusterMembership {
   private readonly listeners = new Set<(dead: InstanceRef) => void>();
+  private readonly claims: TakeoverClaims;
 
   constructor(
     readonly self: InstanceRef,
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
-  ) {}
+    /** The takeover claim's lease (ms). @default 10000 */
+    claimLeaseMs = 10_000,
+  ) {
+    const key = membershipKeys(prefix).takeover;
+    this.claims = new TakeoverClaims(
+      redis,
+      key,
+      () => `${self.instanceId}|${self.incarnation}`,
+      claimLeaseMs,
+    );
+  }
 
   async instances(): Promise<InstanceInfo[]> {
     return [];
@@ -35,12 +48,15 @@ export class TestMembership implements ClusterMembership {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-  async claimTakeover(incarnation: string): Promise<boolean> {
-    return (
-      (await this.redis.set(`${this.prefix}takeover:${incarnation}`, this.self.incarnation, 'NX')) === 'OK'
-    );
+  claimTakeover(incarnation: string): Promise<TakeoverClaim> {
+    return this.claims.claim(incarnation);
   }
-  async close(): Promise<void> {}
+  finishTakeover(incarnation: string): Promise<void> {
+    return this.claims.finish(incarnation);
+  }
+  async close(): Promise<void> {
+    this.claims.close();
+  }
 
   /** Takes deaths declared by a test in another process ({@link declareDeadAcross}). */
   async listenForDeaths(subscriber: Redis): Promise<void> {
@@ -77,6 +93,8 @@ export async function startCluster(
     forwardTimeoutMs?: number;
     /** Topics on the shared Redis too (`openRedisTopics`), as `spool serve` has them. */
     sharedTopics?: boolean;
+    /** The takeover claim's lease (ms). @default 10000 */
+    claimLeaseMs?: number;
     /** More options of one instance's Spool, by name. */
     spool?: (name: string) => SpoolOptions;
   } = {},
@@ -87,7 +105,12 @@ export async function startCluster(
   for (const name of names) {
     const redis = new Redis(TEST_REDIS_URL, { protocol: 2, maxRetriesPerRequest: 1 });
     const subscriber = new Redis(TEST_REDIS_URL, { protocol: 2, maxRetriesPerRequest: 1 });
-    const membership = new TestMembership({ instanceId: name, incarnation: randomUUID() }, redis, prefix);
+    const membership = new TestMembership(
+      { instanceId: name, incarnation: randomUUID() },
+      redis,
+      prefix,
+      options.claimLeaseMs,
+    );
     const topics = options.sharedTopics
       ? openRedisTopics({ url: TEST_REDIS_URL, keyPrefix: prefix })
       : undefined;

@@ -2,7 +2,7 @@
  * The Redis keys of cluster membership under `SPOOL_REDIS_PREFIX` (docs/architecture.md,
  * "Instances and incarnations"). The three hashes share one hash tag, so that the
  * membership scripts touch one slot on Redis Cluster. The takeover claim is its own key,
- * named as the issue of record spells it: `<prefix>takeover:<incarnation>`.
+ * `<prefix>takeover:<incarnation>`.
  */
 export interface MembershipKeys {
   /** Hash: instance ID → the incarnation that holds it now. */
@@ -11,7 +11,7 @@ export interface MembershipKeys {
   incarnations: string;
   /** Hash: incarnation → `<ms>|<why>` for incarnations known dead (replaced by a restart, or past the TTL). */
   dead: string;
-  /** `SET <prefix>takeover:<incarnation> NX`: the one survivor that ends a dead incarnation's work. */
+  /** The takeover claim: the one survivor at a time that ends a dead incarnation's work (takeover-claims.ts). */
   takeover(incarnation: string): string;
 }
 

@@ -32,33 +32,43 @@ async function member(instanceId: string, evicted: string[] = [], options: Redis
 }
 
 describe('RedisMembership when Redis fails', () => {
-  it('paused past the TTL: every incarnation is evicted (expired); a new start claims each', async () => {
+  it('paused past the TTL: every incarnation is evicted (expired) and joins again as a new one; the old ones are claimed', async () => {
     const evicted: string[] = [];
     const a = await member('a', evicted);
     const b = await member('b', evicted);
+    const old = [a.self.incarnation, b.self.incarnation];
     redis.process.kill('SIGSTOP');
     // Longer than the TTL on Redis's clock, which runs on while the server is stopped.
     await new Promise((r) => setTimeout(r, 1_200));
     redis.process.kill('SIGCONT');
     await expect.poll(() => evicted, { timeout: 10_000 }).toEqual(['expired', 'expired']);
+    await expect
+      .poll(() => [a.self.incarnation, b.self.incarnation].filter((i) => !old.includes(i)).length)
+      .toBe(2);
     const c = await member('c');
     const dead: InstanceRef[] = [];
     c.onIncarnationDead((d) => dead.push(d));
     await c.tick();
-    expect(dead.map((d) => d.incarnation).sort()).toEqual([a.self.incarnation, b.self.incarnation].sort());
-    expect(await c.claimTakeover(a.self.incarnation)).toBe(true);
-    expect(await c.claimTakeover(b.self.incarnation)).toBe(true);
-    expect((await c.instances()).map((i) => i.instanceId)).toEqual(['c']);
+    expect(dead.map((d) => d.incarnation).sort()).toEqual([...old].sort());
+    expect(await c.claimTakeover(old[0]!)).toEqual({ won: true });
+    expect(await c.claimTakeover(old[1]!)).toEqual({ won: true });
+    expect((await c.instances()).map((i) => [i.instanceId, i.incarnation])).toEqual([
+      ['a', a.self.incarnation],
+      ['b', b.self.incarnation],
+      ['c', c.self.incarnation],
+    ]);
   });
 
-  it('restarted empty: every incarnation finds its record gone and is evicted (removed)', async () => {
+  it('restarted empty: every incarnation finds its record gone, is evicted (removed) and joins again', async () => {
     const evicted: string[] = [];
     await member('d', evicted);
     await redis.stop({ kill: true });
     await redis.restart();
     await expect.poll(() => evicted, { timeout: 10_000 }).toEqual(['removed']);
-    // A new start joins the empty Redis at once.
+    // Every member (a to c of the test before too) joins the empty Redis again, and a new start at once.
     const e = await member('e');
-    expect((await e.instances()).map((i) => i.instanceId)).toEqual(['e']);
+    await expect
+      .poll(async () => (await e.instances()).map((i) => i.instanceId))
+      .toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 });

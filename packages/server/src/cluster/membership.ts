@@ -36,12 +36,21 @@ export interface InstanceInfo extends InstanceRef {
   eventsPerSecond: number;
 }
 
+/** What {@link ClusterMembership.claimTakeover} answers. */
+export type TakeoverClaim =
+  /** This caller holds the claim now: it ends the incarnation's work, renewing as it goes. */
+  | { won: true }
+  /** A claimer finished the takeover: nothing is left to do. */
+  | { won: false; finished: true }
+  /** Another claimer holds it; ask again after `retryInMs`, when its lease would have run out. */
+  | { won: false; finished: false; retryInMs: number };
+
 /**
  * An instance's membership of a cluster: heartbeats, the live instances, and the death of an incarnation
  * with exactly one taker.
  */
 export interface ClusterMembership {
-  /** This process. */
+  /** This process: its current incarnation (a new one after a rejoin). */
   readonly self: InstanceRef;
   /** Every instance whose heartbeat is younger than the TTL. */
   instances(): Promise<InstanceInfo[]>;
@@ -53,8 +62,21 @@ export interface ClusterMembership {
    * Returns the function that removes the listener.
    */
   onIncarnationDead(listener: (dead: InstanceRef) => void): () => void;
-  /** `SET <prefix>takeover:<incarnation> NX`: true for exactly one caller per incarnation. */
-  claimTakeover(incarnation: string): Promise<boolean>;
+  /**
+   * Claims the takeover of a dead incarnation (docs/architecture.md, "Takeover and fencing"):
+   * one caller at a time wins a lease, which the membership renews until
+   * {@link finishTakeover}. A winner that dies stops renewing: its claim expires, and the next
+   * caller wins. The others learn whether it is finished, or when to ask again.
+   */
+  claimTakeover(incarnation: string): Promise<TakeoverClaim>;
+  /** Marks the takeover of `incarnation` finished (it stops renewing): nobody claims it again. */
+  finishTakeover(incarnation: string): Promise<void>;
+  /**
+   * Calls `listener` when this process joined again as a new incarnation after it was evicted
+   * (`self` is the new one from then on). A membership that never rejoins leaves it out.
+   * Returns the function that removes the listener.
+   */
+  onRejoined?(listener: (self: InstanceRef, previous: InstanceRef) => void): () => void;
   /** Stops beating and removes this instance's record. */
   close(): Promise<void>;
 }

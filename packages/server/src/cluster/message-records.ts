@@ -4,7 +4,15 @@ import { joinChunks } from '@spool/core/internal';
 import type { Redis } from 'ioredis';
 import { toSpoolError } from '../broker/redis-errors';
 import type { InstanceRef } from './membership';
-import { ABANDON_LUA, APPEND_LUA, CLAIM_LUA, FINISH_LUA, GUARD_LUA, TAKE_LUA } from './message-scripts';
+import {
+  ABANDON_LUA,
+  APPEND_LUA,
+  CLAIM_LUA,
+  FINISH_LUA,
+  GUARD_LUA,
+  PLACE_LUA,
+  TAKE_LUA,
+} from './message-scripts';
 
 type Scripted = Redis & {
   spoolMsgClaim(...args: (string | number)[]): Promise<string[]>;
@@ -13,6 +21,7 @@ type Scripted = Redis & {
   spoolMsgFinish(...args: (string | number)[]): Promise<string>;
   spoolMsgAbandon(...args: (string | number)[]): Promise<string>;
   spoolMsgTake(...args: (string | number)[]): Promise<string>;
+  spoolMsgPlace(...args: (string | number)[]): Promise<string>;
 };
 
 /** What a claim found (see {@link MessageRecords.claim}). */
@@ -75,6 +84,7 @@ export class MessageRecords {
     redis.defineCommand('spoolMsgFinish', { numberOfKeys: 3, lua: FINISH_LUA });
     redis.defineCommand('spoolMsgAbandon', { numberOfKeys: 2, lua: ABANDON_LUA });
     redis.defineCommand('spoolMsgTake', { numberOfKeys: 1, lua: TAKE_LUA });
+    redis.defineCommand('spoolMsgPlace', { numberOfKeys: 1, lua: PLACE_LUA });
     this.redis = redis as Scripted;
   }
 
@@ -175,6 +185,19 @@ export class MessageRecords {
       );
     }
     check(r, messageId);
+  }
+
+  /**
+   * Records where the owner's deltas landed without a chunk to ride on (see {@link snapshots}).
+   * @throws `FENCED`, `STREAM_NOT_FOUND`
+   */
+  async place(messageId: string, placed: PlacedChunk): Promise<void> {
+    check(
+      await this.io(
+        this.redis.spoolMsgPlace(this.rec(messageId), this.self.incarnation, placed.chunkId, placed.eventId),
+      ),
+      messageId,
+    );
   }
 
   /** Checks ownership, and sets `fields` in the same script. @throws `FENCED`, `STREAM_NOT_FOUND` */

@@ -97,3 +97,15 @@ export const TAKE_LUA = `${OWNED}
 redis.call('HSET', KEYS[1], 'instanceId', ARGV[2], 'incarnation', ARGV[3], 'updatedAt', ARGV[4])
 return 'OK'
 `;
+
+/**
+ * KEYS: record. ARGV: incarnation, placedChunk, placedEventId. Where the owner's deltas landed,
+ * when no next chunk carries it (see APPEND_LUA): raised only, never lowered.
+ */
+export const PLACE_LUA = `${OWNED}
+local cur = tonumber(redis.call('HGET', KEYS[1], 'placedChunk') or '-1')
+if tonumber(ARGV[2]) > cur then
+  redis.call('HSET', KEYS[1], 'placedChunk', ARGV[2], 'placedEventId', ARGV[3])
+end
+return 'OK'
+`;

@@ -48,8 +48,8 @@ export const ownerRpcDefaults = Object.freeze({ timeoutMs: 5000 });
  */
 export class OwnerRpc {
   private readonly pending = new Map<string, Pending>();
-  private readonly requests: string;
-  private readonly replies: string;
+  private requests: string;
+  private replies: string;
 
   constructor(
     private readonly redis: Redis,
@@ -69,6 +69,18 @@ export class OwnerRpc {
       else if (channel === this.replies) this.settle(raw);
     });
     await this.subscriber.subscribe(this.requests, this.replies);
+  }
+
+  /**
+   * Listens as another incarnation of this instance from now on (a rejoin after an eviction):
+   * requests to the old one find no listener (`OWNER_UNREACHABLE`), as for a dead incarnation.
+   */
+  async rebind(self: InstanceRef): Promise<void> {
+    const old = [this.requests, this.replies];
+    this.requests = `${this.prefix}rpc:${self.incarnation}`;
+    this.replies = `${this.prefix}rpc-reply:${self.incarnation}`;
+    await this.subscriber.subscribe(this.requests, this.replies);
+    await this.subscriber.unsubscribe(...old);
   }
 
   /** Sends `req` to the incarnation and resolves with its answer, or rejects with its error. */

@@ -100,7 +100,7 @@ describe('RedisMembership', () => {
       const seen: InstanceRef[] = [];
       s.onIncarnationDead((d) => {
         seen.push(d);
-        void s.claimTakeover(d.incarnation).then((won) => claims.push(won));
+        void s.claimTakeover(d.incarnation).then((c) => claims.push(c.won));
       });
       return seen;
     });
@@ -117,6 +117,39 @@ describe('RedisMembership', () => {
     // A listener added later still hears of it while its record lasts.
     const late = deadLog(survivors[2]!);
     await expect.poll(() => late).toEqual([ref]);
+  });
+
+  it('the takeover claim is a lease: renewed while its holder works, taken by another once it lapses, final once finished', async () => {
+    const prefix = nextPrefix();
+    const [s0, s1] = await Promise.all([
+      member(prefix, { instanceId: 's0' }),
+      member(prefix, { instanceId: 's1' }),
+    ]);
+    const key = membershipKeys(prefix).takeover('gone');
+    expect(await s0.claimTakeover('gone')).toEqual({ won: true });
+    // Three leases later s0 still holds it: it renews every third of the TTL.
+    await new Promise((r) => setTimeout(r, 3 * s0.ttlMs));
+    const held = await s1.claimTakeover('gone');
+    expect(held).toMatchObject({ won: false, finished: false });
+    expect(held.won === false && !held.finished && held.retryInMs).toBeGreaterThan(0);
+    expect(held.won === false && !held.finished && held.retryInMs).toBeLessThanOrEqual(s0.ttlMs);
+    expect(await admin.get(key)).toBe(`s0|${s0.self.incarnation}`);
+
+    // s0 stops renewing (as a claimer that died): the lease runs out and s1 wins the next claim.
+    await s0.close();
+    await expect
+      .poll(() => s1.claimTakeover('gone'), { timeout: 5_000, interval: 100 })
+      .toEqual({ won: true });
+    await s1.finishTakeover('gone');
+    expect(await admin.get(key)).toBe(`done|s1|${s1.self.incarnation}`);
+    expect(await admin.ttl(key)).toBeGreaterThan(86_000);
+    const s2 = await member(prefix, { instanceId: 's2' });
+    expect(await s2.claimTakeover('gone')).toEqual({ won: false, finished: true });
+    // A claimer whose lease lapsed and was taken does not mark the other's takeover finished.
+    expect(await s2.claimTakeover('other')).toEqual({ won: true });
+    await admin.set(membershipKeys(prefix).takeover('other'), 'someone|else', 'PX', 5_000);
+    await s2.finishTakeover('other');
+    expect(await admin.get(membershipKeys(prefix).takeover('other'))).toBe('someone|else');
   });
 
   it('a restart inside the TTL takes the instance over: the old incarnation is dead at once', async () => {
@@ -157,7 +190,7 @@ describe('RedisMembership', () => {
     expect(await observer.isAlive(live.ref.incarnation)).toBe(true);
   });
 
-  it('an incarnation past its TTL stays dead when its process resumes (SIGCONT): it is evicted, not revived', async () => {
+  it('an incarnation past its TTL stays dead when its process resumes (SIGCONT): evicted, not revived, it joins again as a new incarnation', async () => {
     const prefix = nextPrefix();
     const observer = await member(prefix, { instanceId: 'observer' });
     const dead = deadLog(observer);
@@ -166,8 +199,18 @@ describe('RedisMembership', () => {
     await expect.poll(() => dead, { timeout: 10_000 }).toEqual([sleeper.ref]);
     sleeper.child.proc.kill('SIGCONT');
     expect(await sleeper.child.line((l) => l.startsWith('evicted'))).toBe('evicted expired');
+    const [, id, incarnation] = (await sleeper.child.line((l) => l.startsWith('rejoined'))).split(' ');
+    expect(id).toBe('sleeper');
+    expect(incarnation).not.toBe(sleeper.ref.incarnation);
     expect(await observer.isAlive(sleeper.ref.incarnation)).toBe(false);
-    expect((await observer.instances()).map((i) => i.instanceId)).toEqual(['observer']);
+    expect(await observer.isAlive(incarnation!)).toBe(true);
+    expect((await observer.instances()).map((i) => [i.instanceId, i.incarnation])).toEqual([
+      ['observer', observer.self.incarnation],
+      ['sleeper', incarnation],
+    ]);
+    // Told of the old incarnation's death once; the new one is alive.
+    await observer.tick();
+    expect(dead).toEqual([sleeper.ref]);
   });
 
   it('refuses a bad instance ID or TTL with INVALID_OPTION', async () => {

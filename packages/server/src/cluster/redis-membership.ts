@@ -4,7 +4,7 @@ import { SpoolError } from '@spool/core';
 import { Redis, type RedisOptions } from 'ioredis';
 import { toSpoolError } from '../broker/redis-errors';
 import { parseRedisUrl } from '../broker/redis-url';
-import type { ClusterMembership, InstanceInfo, InstanceLoad, InstanceRef } from './membership';
+import type { ClusterMembership, InstanceInfo, InstanceLoad, InstanceRef, TakeoverClaim } from './membership';
 import { type MembershipKeys, membershipKeys } from './membership-keys';
 import {
   BEAT_LUA,
@@ -14,6 +14,7 @@ import {
   READ_INCARNATION_LUA,
   SCAN_LUA,
 } from './membership-scripts';
+import { TakeoverClaims } from './takeover-claims';
 
 /** Options of {@link RedisMembership.start}. */
 export interface RedisMembershipOptions {
@@ -42,9 +43,22 @@ export interface RedisMembershipOptions {
   /**
    * Called once when this incarnation learns it is no longer a member: its ID was taken by a
    * restart, or it did not beat for the TTL (a paused process) and may have been taken over.
-   * It stops beating; its work must stop (fencing refuses its writes anyway).
+   * That incarnation stops beating and its work must stop (fencing refuses its writes anyway);
+   * unless `rejoin` is false, the process then joins again as a new incarnation.
    */
   onEvicted?: (why: 'replaced' | 'dead' | 'expired' | 'removed' | 'taken-over') => void;
+  /**
+   * After an eviction, join again as a new incarnation (the start rule applies, so an ID
+   * that another live process took meanwhile is not taken back). @default true
+   */
+  rejoin?: boolean;
+  /** Called when this process joined again as a new incarnation after an eviction. */
+  onRejoined?: (self: InstanceRef, previous: InstanceRef) => void;
+  /**
+   * Called when joining again is refused for good (`INSTANCE_ID_TAKEN`: another live process
+   * runs as this instance now): this process stays out of the cluster.
+   */
+  onRejoinRefused?: (err: SpoolError) => void;
 }
 
 /** The defaults of {@link RedisMembershipOptions}: a local Redis, no key prefix, a 10 s TTL. */
@@ -56,8 +70,6 @@ export const redisMembershipDefaults = {
 
 /** How long a dead incarnation's record stays for survivors to notice it, in TTLs past its last beat. */
 const FORGET_AFTER_TTLS = 3;
-/** How long a takeover claim is remembered (it outlives every record of its incarnation). */
-const TAKEOVER_CLAIM_TTL_S = 86_400;
 
 type Scripts = Redis & {
   spoolMemberReadId(
@@ -94,6 +106,11 @@ type Scripts = Redis & {
   spoolMemberForget(k1: string, k2: string, k3: string, inc: string, id: string): Promise<number>;
 };
 
+/** A new incarnation: 16 random hex digits. */
+function newIncarnation(): string {
+  return randomBytes(8).toString('hex');
+}
+
 /** A generated instance ID: readable in logs, unique per process. */
 export function generateInstanceId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -106,7 +123,9 @@ export function generateInstanceId(): string {
  *   the TTL with Redis's time, so clocks need not agree.
  * - An incarnation is dead once it has not beaten for the TTL, or once a restart of its
  *   instance took its ID; dead is final. Every member scans on each beat and tells its
- *   listeners; one of them wins {@link claimTakeover}.
+ *   listeners; one at a time wins {@link claimTakeover} (a lease).
+ * - Evicted (found dead by its own beat), the process joins again as a new incarnation,
+ *   by the start rule, and tells its {@link onRejoined} listeners.
  * - Start: an instance ID held by a live-looking incarnation is watched until two beat
  *   intervals have passed since its last beat. If its beat moves, another live process has
  *   the ID and the start is refused with `INSTANCE_ID_TAKEN`; if not, it is this instance's
@@ -115,11 +134,15 @@ export function generateInstanceId(): string {
  * @example
  * const membership = await RedisMembership.start({ url, keyPrefix: 'spool:', instanceId: 'api-1' });
  * membership.onIncarnationDead(async (dead) => {
- *   if (await membership.claimTakeover(dead.incarnation)) endMessagesOf(dead);
+ *   if ((await membership.claimTakeover(dead.incarnation)).won) {
+ *     await endMessagesOf(dead);
+ *     await membership.finishTakeover(dead.incarnation);
+ *   }
  * });
  */
 export class RedisMembership implements ClusterMembership {
-  readonly self: InstanceRef;
+  private current: InstanceRef;
+  private readonly rejoinListeners = new Set<(self: InstanceRef, previous: InstanceRef) => void>();
   /** Heartbeat interval: a third of the TTL. */
   readonly beatIntervalMs: number;
   private readonly listeners = new Set<(dead: InstanceRef) => void>();
@@ -129,6 +152,7 @@ export class RedisMembership implements ClusterMembership {
   private ticking: Promise<void> | undefined;
   private closed = false;
   private evicted = false;
+  private readonly claims: TakeoverClaims;
 
   private constructor(
     private readonly redis: Scripts,
@@ -138,8 +162,27 @@ export class RedisMembership implements ClusterMembership {
     readonly ttlMs: number,
     private readonly options: RedisMembershipOptions,
   ) {
-    this.self = { instanceId, incarnation: randomBytes(8).toString('hex') };
+    this.current = { instanceId, incarnation: newIncarnation() };
     this.beatIntervalMs = Math.max(1, Math.floor(ttlMs / 3));
+    // The claim lasts a TTL unrenewed: a claimer that dies is replaced as fast as a member is.
+    this.claims = new TakeoverClaims(
+      redis,
+      keys.takeover,
+      () => `${this.current.instanceId}|${this.current.incarnation}`,
+      ttlMs,
+    );
+  }
+
+  /** This process's incarnation now: a new one after a rejoin. */
+  get self(): InstanceRef {
+    return this.current;
+  }
+
+  onRejoined(listener: (self: InstanceRef, previous: InstanceRef) => void): () => void {
+    this.rejoinListeners.add(listener);
+    return () => {
+      this.rejoinListeners.delete(listener);
+    };
   }
 
   /**
@@ -223,15 +266,12 @@ export class RedisMembership implements ClusterMembership {
     };
   }
 
-  async claimTakeover(incarnation: string): Promise<boolean> {
-    const reply = await this.redis.set(
-      this.keys.takeover(incarnation),
-      `${this.self.instanceId}|${this.self.incarnation}`,
-      'EX',
-      TAKEOVER_CLAIM_TTL_S,
-      'NX',
-    );
-    return reply === 'OK';
+  claimTakeover(incarnation: string): Promise<TakeoverClaim> {
+    return this.claims.claim(incarnation);
+  }
+
+  finishTakeover(incarnation: string): Promise<void> {
+    return this.claims.finish(incarnation);
   }
 
   /** Beats and scans now (tests, and a caller that wants fresh news). */
@@ -246,6 +286,7 @@ export class RedisMembership implements ClusterMembership {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    this.claims.close();
     await this.ticking?.catch(() => {});
     if (!this.evicted) {
       const k = this.keys;
@@ -271,9 +312,9 @@ export class RedisMembership implements ClusterMembership {
     });
   }
 
-  private async join(): Promise<void> {
+  private async join(self: InstanceRef = this.current): Promise<void> {
     const k = this.keys;
-    const id = this.self.instanceId;
+    const id = self.instanceId;
     // Each round either joins or sees the holder change; a holder that keeps beating refuses us.
     for (let round = 0; round < 5; round++) {
       const [holder, rec, dead, now] = await this.redis.spoolMemberReadId(
@@ -316,7 +357,7 @@ export class RedisMembership implements ClusterMembership {
         k.incarnations,
         k.dead,
         id,
-        this.self.incarnation,
+        self.incarnation,
         this.info(),
         holder,
       );
@@ -331,6 +372,8 @@ export class RedisMembership implements ClusterMembership {
 
   private schedule(): void {
     if (this.closed || this.evicted) return;
+    // One beat loop: a rejoin schedules while the tick that evicted may still schedule after it.
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       void this.tick().finally(() => this.schedule());
     }, this.beatIntervalMs);
@@ -359,11 +402,52 @@ export class RedisMembership implements ClusterMembership {
     }
   }
 
-  private evict(why: Parameters<NonNullable<RedisMembershipOptions['onEvicted']>>[0]): void {
+  private evict(
+    why: Parameters<NonNullable<RedisMembershipOptions['onEvicted']>>[0],
+  ): Promise<void> | undefined {
     if (this.evicted) return;
     this.evicted = true;
     clearTimeout(this.timer);
     this.options.onEvicted?.(why);
+    if (this.options.rejoin !== false) return this.rejoin();
+  }
+
+  /**
+   * Joins again as a new incarnation (docs/architecture.md, "Instances and incarnations"). The
+   * evicted one stays dead: its messages are taken over, its writes fenced. A Redis error is
+   * retried every beat interval; a live process holding the ID refuses it for good.
+   */
+  private async rejoin(): Promise<void> {
+    const previous = this.current;
+    while (!this.closed) {
+      const next = { instanceId: previous.instanceId, incarnation: newIncarnation() };
+      try {
+        await this.join(next);
+      } catch (err) {
+        if (err instanceof SpoolError && err.code === 'INSTANCE_ID_TAKEN') {
+          this.options.onRejoinRefused?.(err);
+          return;
+        }
+        this.options.onError?.(err as Error);
+        await sleep(this.beatIntervalMs);
+        continue;
+      }
+      if (this.closed) return;
+      // From here on, in one turn: `self` and the listeners change before any other code runs,
+      // so that whatever was opened under the evicted incarnation is known to be its.
+      this.current = next;
+      this.evicted = false;
+      this.schedule();
+      for (const listener of this.rejoinListeners) {
+        try {
+          listener(this.current, previous);
+        } catch (err) {
+          this.options.onError?.(err as Error);
+        }
+      }
+      this.options.onRejoined?.(this.current, previous);
+      return;
+    }
   }
 
   /** Tells listeners of each newly dead incarnation; forgets those dead long enough. */

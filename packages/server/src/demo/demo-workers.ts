@@ -8,8 +8,15 @@ export const DEMO_GROUP = 'workers';
 
 /** Options of {@link startDemoWorkers}. */
 export interface DemoWorkersOptions {
-  /** Workers (consumers `worker-1`…) in the group. @default 2 */
+  /** Workers (consumers `worker-1`…, or `<instance>/worker-1`… with `instance`) in the group. @default 2 */
   workers?: number;
+  /**
+   * The instance these workers run on (`spool serve` passes `SPOOL_INSTANCE_ID` in a
+   * cluster): it prefixes the consumer names, so that the workers of several instances in
+   * one group never share a consumer (docs/architecture.md, "The demo in a cluster").
+   * @default none: consumers `worker-1`…
+   */
+  instance?: string;
   /** Chance that one delivery fails for a passing reason (it is retried after `claimIdleMs`). @default 0.08 */
   transientFailureRate?: number;
   /**
@@ -78,7 +85,7 @@ export function startDemoWorkers(spool: SpoolInstance, options: DemoWorkersOptio
       spool.broker,
       COMPLETED_STREAM,
       DEMO_GROUP,
-      `worker-${i + 1}`,
+      demoConsumerName(o.instance, i),
       async (entry, { signal }) => {
         await clockSleep(spool.clock, randomInt(random, o.workMs[0], o.workMs[1]), signal);
         if (isPoison(entry.fields.messageId ?? entry.id, o.poisonRate)) {
@@ -113,9 +120,46 @@ export function startDemoWorkers(spool: SpoolInstance, options: DemoWorkersOptio
     handles,
     errors,
     stats: () => sum(handles.map((h) => h.stats())),
-    // A worker that already ended on a closed broker has nothing left to stop: keep its counters.
-    stop: async () => sum(await Promise.all(handles.map((h) => h.stop().catch(() => h.stats())))),
+    stop: async () => {
+      // A worker that already ended on a closed broker has nothing left to stop: keep its counters.
+      const total = sum(await Promise.all(handles.map((h) => h.stop().catch(() => h.stats()))));
+      if (o.instance !== undefined) await forgetIdleConsumers(spool, o.instance, o.workers);
+      return total;
+    },
   };
+}
+
+/**
+ * The consumer name of worker `index` (from 0). Per instance in a cluster: a consumer reads
+ * its own pending entries when it starts, so two live instances sharing a name would each
+ * run the other's in-flight entries, and the delivery counts of one would be the other's.
+ */
+export function demoConsumerName(instance: string | undefined, index: number): string {
+  return instance === undefined ? `worker-${index + 1}` : `${instance}/worker-${index + 1}`;
+}
+
+/**
+ * Removes this instance's stopped consumers that hold no pending entry, so that the group
+ * does not collect one dead consumer per start of an instance with a generated ID. One
+ * with pending entries stays: deleting it would drop them (`XGROUP DELCONSUMER`); another
+ * instance claims them once idle, or a restart under the same ID recovers them.
+ */
+async function forgetIdleConsumers(spool: Spool, instance: string, workers: number): Promise<void> {
+  for (let i = 0; i < workers; i++) {
+    const consumer = demoConsumerName(instance, i);
+    try {
+      const pending = await spool.broker.xpendingRange(COMPLETED_STREAM, DEMO_GROUP, {
+        start: '-',
+        end: '+',
+        count: 1,
+        consumer,
+      });
+      // Stopped: nothing reads as this consumer any more, so nothing can become pending on it now.
+      if (pending.length === 0) await spool.broker.xgroupDelConsumer(COMPLETED_STREAM, DEMO_GROUP, consumer);
+    } catch (err) {
+      spool.logger.warn({ err, consumer }, 'a stopped demo consumer could not be removed from its group');
+    }
+  }
 }
 
 /** Poison or not, decided by the message ID alone, so every delivery of it agrees. */

@@ -5,7 +5,13 @@
  * "Redis engine".
  */
 export { RedisBroker, type RedisBrokerOptions, redisBrokerDefaults } from '../broker/redis-broker';
-export type { ClusterMembership, InstanceInfo, InstanceLoad, InstanceRef } from '../cluster/membership';
+export type {
+  ClusterMembership,
+  InstanceInfo,
+  InstanceLoad,
+  InstanceRef,
+  TakeoverClaim,
+} from '../cluster/membership';
 export { type MembershipKeys, membershipKeys } from '../cluster/membership-keys';
 export { RedisLease, type RedisLeaseOptions } from '../cluster/redis-lease';
 export {
