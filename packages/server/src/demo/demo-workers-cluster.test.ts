@@ -1,8 +1,9 @@
+import { COMPLETED_STREAM } from '@spool/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisBroker } from '../broker/redis-broker';
 import { adminClient, deleteKeys, nextPrefix, runPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
-import { COMPLETED_STREAM } from '../producers/chat-producer';
-import { createSpool, type Spool } from '../spool';
+
+import { createSpoolInstance, type SpoolInstance } from '../spool';
 import { DEMO_GROUP, type DemoWorkers, startDemoWorkers } from './demo-workers';
 
 // The demo workers of several instances in one consumer group on the real Redis
@@ -20,11 +21,11 @@ describe('demo workers of two instances in one group', () => {
   it('never run an entry another live instance is working on, and leave no consumer behind when stopped', async () => {
     const prefix = nextPrefix();
     const broker = new RedisBroker({ url: TEST_REDIS_URL, keyPrefix: prefix });
-    const spools: Spool[] = [];
+    const spools: SpoolInstance[] = [];
     const workers: DemoWorkers[] = [];
     try {
-      const a = createSpool({ broker });
-      const b = createSpool({ broker });
+      const a = createSpoolInstance({ broker });
+      const b = createSpoolInstance({ broker });
       spools.push(a, b);
       // A's one worker works slowly and would claim only after a minute: the entry stays A's while A lives.
       const onA = startDemoWorkers(a, {
@@ -69,7 +70,7 @@ describe('demo workers of two instances in one group', () => {
   it('keep a stopped consumer that still holds a pending entry, so that the entry is not dropped', async () => {
     const prefix = nextPrefix();
     const broker = new RedisBroker({ url: TEST_REDIS_URL, keyPrefix: prefix });
-    const spool = createSpool({ broker });
+    const spool = createSpoolInstance({ broker });
     try {
       // Every delivery fails and stays pending for a retry that this stop pre-empts.
       const w = startDemoWorkers(spool, {

@@ -144,7 +144,7 @@ export function demoConsumerName(instance: string | undefined, index: number): s
  * with pending entries stays: deleting it would drop them (`XGROUP DELCONSUMER`); another
  * instance claims them once idle, or a restart under the same ID recovers them.
  */
-async function forgetIdleConsumers(spool: Spool, instance: string, workers: number): Promise<void> {
+async function forgetIdleConsumers(spool: SpoolInstance, instance: string, workers: number): Promise<void> {
   for (let i = 0; i < workers; i++) {
     const consumer = demoConsumerName(instance, i);
     try {
