@@ -22,14 +22,15 @@ describe('extractToken', () => {
 });
 
 describe('tokenAuthenticator', () => {
-  it('maps tokens to roles with ids that do not reveal the token', () => {
+  it('maps tokens to roles with ids that do not reveal the token', async () => {
     const auth = tokenAuthenticator({ admin: ['admin-token-1'], user: ['user-token-1'] });
-    const admin = auth(req('http://x/?access_token=admin-token-1'));
-    const user = auth(req('http://x/', { authorization: 'Bearer user-token-1' }));
+    const admin = await auth(req('http://x/?access_token=admin-token-1'));
+    const user = await auth(req('http://x/', { authorization: 'Bearer user-token-1' }));
     expect(admin?.role).toBe('admin');
     expect(user?.role).toBe('user');
     expect(admin?.id).not.toContain('admin-token-1');
-    expect(auth(req('http://x/?access_token=wrong-token'))).toBeUndefined();
+    expect(await auth(req('http://x/?access_token=wrong-token'))).toBeUndefined();
+    expect(await auth(req('http://x/'))).toBeUndefined();
   });
 
   it('rejects short tokens and tokens with separators', () => {

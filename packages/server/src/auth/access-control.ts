@@ -195,7 +195,7 @@ function jwtAuthenticator(
   const verify = jwtVerifier(options);
   const byToken = hasTokens(tokens) ? tokenAuthenticator(tokens!) : undefined;
   return async (request) => {
-    const known = byToken?.(request);
+    const known = await byToken?.(request);
     if (known) return known;
     const token = extractToken(request);
     return token === undefined ? undefined : verify(token);

@@ -1,6 +1,6 @@
 import { AUTH_SUBPROTOCOL_PREFIX, SpoolError } from '@spool/core';
 import type { Principal } from './principal';
-import { bytesEqual, sha256, toHex } from './sha256';
+import { bytesEqual, toHex, tokenDigest } from './token-digest';
 
 /** Bearer tokens by role. */
 export interface TokenConfig {
@@ -55,10 +55,12 @@ interface TokenEntry {
  *
  * @example
  * const authenticate = tokenAuthenticator({ admin: [process.env.SPOOL_ADMIN_TOKEN!] });
- * const principal = authenticate(request); // Principal | undefined
+ * const principal = await authenticate(request); // Principal | undefined
  */
-export function tokenAuthenticator(tokens: TokenConfig): (request: Request) => Principal | undefined {
-  const entries: TokenEntry[] = [];
+export function tokenAuthenticator(
+  tokens: TokenConfig,
+): (request: Request) => Promise<Principal | undefined> {
+  const configured: { role: 'admin' | 'user'; token: string }[] = [];
   for (const role of ['admin', 'user'] as const) {
     const list = tokens[role] ?? [];
     if (!Array.isArray(list)) {
@@ -71,20 +73,23 @@ export function tokenAuthenticator(tokens: TokenConfig): (request: Request) => P
           `Every token in \`auth.tokens.${role}\` must be a string of at least 8 characters without spaces or commas.`,
         );
       }
-      const digest = sha256(token);
-      entries.push({
-        digest,
-        principal: Object.freeze({ id: `${role}:${toHex(digest.subarray(0, 6))}`, role }),
-      });
+      configured.push({ role, token });
     }
   }
-  return (request) => {
+  // WebCrypto digests are asynchronous: computed once, awaited by the first requests.
+  const entries: Promise<TokenEntry[]> = Promise.all(
+    configured.map(async ({ role, token }) => {
+      const digest = await tokenDigest(token);
+      return { digest, principal: Object.freeze({ id: `${role}:${toHex(digest.subarray(0, 6))}`, role }) };
+    }),
+  );
+  return async (request) => {
     const token = extractToken(request);
     if (token === undefined) return undefined;
-    const digest = sha256(token);
+    const [known, digest] = await Promise.all([entries, tokenDigest(token)]);
     let found: Principal | undefined;
     // Compare against every entry (no early exit) so the time does not depend on the match.
-    for (const e of entries) if (bytesEqual(e.digest, digest) && !found) found = e.principal;
+    for (const e of known) if (bytesEqual(e.digest, digest) && !found) found = e.principal;
     return found;
   };
 }
