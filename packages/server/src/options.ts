@@ -55,7 +55,12 @@ export interface SpoolOptions {
    * Circuit breakers of the store and the broker.
    * @default { failureThreshold: 5, cooldownMs: 10000 }
    */
-  breaker?: { failureThreshold?: number; cooldownMs?: number };
+  breaker?: {
+    /** Consecutive failures that open a circuit. @default 5 */
+    failureThreshold?: number;
+    /** How long an open circuit rejects calls before it lets a trial call through (ms). @default 10000 */
+    cooldownMs?: number;
+  };
   /**
    * Interval of the `$sys` stats push (only while someone subscribes).
    * @default 1000

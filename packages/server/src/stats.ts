@@ -28,7 +28,16 @@ export interface Readiness {
    */
   checks: Record<
     string,
-    { ok: boolean; breaker?: 'closed' | 'open' | 'half-open'; error?: string; kind?: string }
+    {
+      /** True when the dependency answered. */
+      ok: boolean;
+      /** The state of the dependency's circuit breaker after the check (store and broker only). */
+      breaker?: 'closed' | 'open' | 'half-open';
+      /** The failed check's error message (absent when it passed). */
+      error?: string;
+      /** The backend behind it (`memory`, `postgres`, `pglite`, `redis`, or `custom` for a store that names none). */
+      kind?: string;
+    }
   >;
 }
 

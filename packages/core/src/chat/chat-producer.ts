@@ -234,7 +234,10 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     messageId: string,
     chunks: MessageChunk[],
     meta: StreamMeta,
-    failure: { error: unknown },
+    failure: {
+      /** The error of the last save attempt (the store's, or the breaker's when it was open). */
+      error: unknown;
+    },
   ): Promise<void> => {
     const open = this.open_.get(messageId);
     if (!open) return;
@@ -305,7 +308,15 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
    * @throws SpoolError `UNAUTHENTICATED` (no principal), `FORBIDDEN`, `MESSAGE_ENDED`,
    *   `STREAM_EXISTS`, and the StreamCache's codes
    */
-  async open(meta: WireOpenMeta, principal: ChatPrincipal): Promise<{ messageId: string; id: string }> {
+  async open(
+    meta: WireOpenMeta,
+    principal: ChatPrincipal,
+  ): Promise<{
+    /** The message's ID (decimal string): `meta.messageId`, or one assigned when it is absent. */
+    messageId: string;
+    /** Event ID of its `msg.open` on the channel topic. */
+    id: string;
+  }> {
     assertPrincipal(principal);
     if (typeof meta !== 'object' || meta === null) {
       throw new SpoolError('INVALID_MESSAGE', '`meta` must be an object with channelId and channelType.');

@@ -6,7 +6,12 @@ const decoder = new TextDecoder();
  * The text of a message's chunks, in the order given: consecutive binary chunks decode
  * together, because one UTF-8 character may span two of them.
  */
-export function joinChunks(chunks: ReadonlyArray<{ payload: string | Uint8Array }>): string {
+export function joinChunks(
+  chunks: ReadonlyArray<{
+    /** The chunk's text, or its bytes (UTF-8) for a binary chunk. */
+    payload: string | Uint8Array;
+  }>,
+): string {
   let text = '';
   let binary: Uint8Array[] | undefined;
   for (const c of chunks) {

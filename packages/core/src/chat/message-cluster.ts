@@ -13,10 +13,24 @@ export interface RecordedChunk {
 
 /** What {@link MessageCluster.claim} found: a new message, or one whose producer moved here. */
 export type ClaimResult =
-  | { kind: 'new' }
-  /** This process holds the record already (a concurrent open of the same ID). */
-  | { kind: 'here' }
-  | { kind: 'moved'; firstEventId: string; meta: WireStreamMeta; chunks: RecordedChunk[] };
+  | {
+      /** No record existed: this process now owns the message, and opens it. */
+      kind: 'new';
+    }
+  | {
+      /** This process holds the record already (a concurrent open of the same ID). */
+      kind: 'here';
+    }
+  | {
+      /** The message was open on another instance: its record now names this process, which continues it. */
+      kind: 'moved';
+      /** Event ID of the message's `msg.open` on the topic: it is not sent again. */
+      firstEventId: string;
+      /** The message's metadata as the previous owner last recorded it. */
+      meta: WireStreamMeta;
+      /** The chunks recorded so far, in chunk order: the message continues after the last. */
+      chunks: RecordedChunk[];
+    };
 
 /** An open message as the shared record describes it, the same on every instance. */
 export interface OpenMessageRecord {
@@ -87,14 +101,27 @@ export interface MessageCluster {
     messageId: string,
     chunkId: number,
     payload: string | Uint8Array,
-    placed?: { chunkId: number; eventId: string },
+    placed?: {
+      /** The highest chunk ID whose delta is on the topic (chunks 0 to it all are). */
+      chunkId: number;
+      /** Event ID of that chunk's `msg.delta`. */
+      eventId: string;
+    },
   ): Promise<void>;
   /**
    * Where a delta just landed (chunks 0..chunkId all on the topic, the last at eventId). It
    * rides on the next chunk's {@link append}; when no chunk follows soon (a reply paused, or
    * its last chunk), the cluster records it on its own, so that snapshots elsewhere catch up.
    */
-  placed?(messageId: string, placed: { chunkId: number; eventId: string }): void;
+  placed?(
+    messageId: string,
+    placed: {
+      /** The highest chunk ID whose delta is on the topic (chunks 0 to it all are). */
+      chunkId: number;
+      /** Event ID of that chunk's `msg.delta`. */
+      eventId: string;
+    },
+  ): void;
   /**
    * Snapshots of the channel topic's messages open on any instance, from the shared records
    * (those `skip` names excepted): compact catchup of a message produced elsewhere.

@@ -36,7 +36,15 @@ export interface RunHandle {
 /** What {@link MessageRuns} drives: the chat producer, called with the server's own principal (`ChatAccess.system`). */
 export interface RunTarget {
   /** Opens the run's message; resolves with its ID and the `msg.open` event ID. */
-  open(meta: WireOpenMeta, principal: ChatPrincipal): Promise<{ messageId: string; id: string }>;
+  open(
+    meta: WireOpenMeta,
+    principal: ChatPrincipal,
+  ): Promise<{
+    /** The message's ID (decimal string). */
+    messageId: string;
+    /** Event ID of its `msg.open` on the channel topic. */
+    id: string;
+  }>;
   /** Appends one chunk; resolves with the `msg.delta` event ID. */
   append(
     messageId: string,

@@ -392,7 +392,10 @@ export class RedisBroker implements StreamBroker {
     consumer: string,
     minIdleMs: number,
     ids: readonly string[],
-    options: XclaimOptions & { justId: true },
+    options: XclaimOptions & {
+      /** Return the claimed IDs only (`JUSTID`), not the entries. */
+      justId: true;
+    },
   ): Promise<string[]>;
   xclaim(
     key: string,
@@ -400,7 +403,10 @@ export class RedisBroker implements StreamBroker {
     consumer: string,
     minIdleMs: number,
     ids: readonly string[],
-    options?: XclaimOptions & { justId?: false },
+    options?: XclaimOptions & {
+      /** Return the claimed entries (the default), not their IDs only. */
+      justId?: false;
+    },
   ): Promise<StreamEntry[]>;
   xclaim(
     key: string,
@@ -452,7 +458,10 @@ export class RedisBroker implements StreamBroker {
     consumer: string,
     minIdleMs: number,
     start: string,
-    options: XautoclaimOptions & { justId: true },
+    options: XautoclaimOptions & {
+      /** Return the claimed IDs only (`JUSTID`), not the entries. */
+      justId: true;
+    },
   ): Promise<XautoclaimReply<string>>;
   xautoclaim(
     key: string,
@@ -460,7 +469,10 @@ export class RedisBroker implements StreamBroker {
     consumer: string,
     minIdleMs: number,
     start: string,
-    options?: XautoclaimOptions & { justId?: false },
+    options?: XautoclaimOptions & {
+      /** Return the claimed entries (the default), not their IDs only. */
+      justId?: false;
+    },
   ): Promise<XautoclaimReply<StreamEntry>>;
   xautoclaim(
     key: string,

@@ -507,9 +507,22 @@ export function jwtOptionsOf(config: ServeConfig): JwtOptions | undefined {
 
 /** What the command line asked for. */
 export type ServeCommand =
-  | { kind: 'help' }
-  | { kind: 'serve'; config: ServeConfig }
-  | { kind: 'migrate'; config: ServeConfig };
+  | {
+      /** `--help`, `-h` or `help`: print the usage, and exit. */
+      kind: 'help';
+    }
+  | {
+      /** `spool serve`: run the server. */
+      kind: 'serve';
+      /** The server's configuration, from the flags and the environment. */
+      config: ServeConfig;
+    }
+  | {
+      /** `spool migrate`: run the store's migrations, then exit. */
+      kind: 'migrate';
+      /** The configuration whose store is migrated. */
+      config: ServeConfig;
+    };
 
 /**
  * Parses `spool serve [flags]`, `spool migrate [flags]` (the store's migrations, then exit)

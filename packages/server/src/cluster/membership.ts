@@ -39,11 +39,26 @@ export interface InstanceInfo extends InstanceRef {
 /** What {@link ClusterMembership.claimTakeover} answers. */
 export type TakeoverClaim =
   /** This caller holds the claim now: it ends the incarnation's work, renewing as it goes. */
-  | { won: true }
+  | {
+      /** True: the takeover is this caller's to do. */
+      won: true;
+    }
   /** A claimer finished the takeover: nothing is left to do. */
-  | { won: false; finished: true }
+  | {
+      /** False: the takeover is not this caller's. */
+      won: false;
+      /** True: a claimer finished it. */
+      finished: true;
+    }
   /** Another claimer holds it; ask again after `retryInMs`, when its lease would have run out. */
-  | { won: false; finished: false; retryInMs: number };
+  | {
+      /** False: another claimer holds the takeover. */
+      won: false;
+      /** False: that claimer has not finished it yet. */
+      finished: false;
+      /** When to ask again (ms): when the holder's lease would have run out. */
+      retryInMs: number;
+    };
 
 /**
  * An instance's membership of a cluster: heartbeats, the live instances, and the death of an incarnation

@@ -117,7 +117,15 @@ export class DemoProducer {
    * @throws SpoolError `BAD_REQUEST` (not a channel topic), `RATE_LIMITED` (too many requested
    *   replies streaming), or what opening a message throws (`TOO_MANY_STREAMS`…)
    */
-  async reply(channel: string, requested = true): Promise<{ messageId: string; topic: string }> {
+  async reply(
+    channel: string,
+    requested = true,
+  ): Promise<{
+    /** The reply's message ID. */
+    messageId: string;
+    /** The channel topic it streams on (`channel`). */
+    topic: string;
+  }> {
     const parsed = parseChannelTopic(channel);
     if (!parsed) {
       throw new SpoolError(

@@ -84,7 +84,15 @@ export function retryAfterMsOf(err: SpoolError): number | undefined {
 
 /** The JSON body of an error: `{ "error": { "code", "message", "retryAfterMs"? } }`. */
 export function errorBody(err: SpoolError): {
-  error: { code: string; message: string; retryAfterMs?: number };
+  /** The error, as the client sees it. */
+  error: {
+    /** The error's stable code (`SpoolError.code`), such as `STREAM_NOT_FOUND`. */
+    code: string;
+    /** A human-readable description; may change, so clients branch on `code`. */
+    message: string;
+    /** When to retry, in whole ms (see {@link retryAfterMsOf}); absent when the error says nothing. */
+    retryAfterMs?: number;
+  };
 } {
   const retryAfterMs = retryAfterMsOf(err);
   return {

@@ -26,9 +26,24 @@ export interface Route<Ctx> {
 
 /** The result of {@link Router.match}: a route and its params, or why nothing matched. */
 export type RouteMatch<Ctx> =
-  | { kind: 'found'; route: Route<Ctx>; params: RouteParams }
-  | { kind: 'method-not-allowed'; allow: string[] }
-  | { kind: 'not-found' };
+  | {
+      /** A route matches the method and the path. */
+      kind: 'found';
+      /** The matching route, with its handler and access. */
+      route: Route<Ctx>;
+      /** The path's parameters, URL-decoded. */
+      params: RouteParams;
+    }
+  | {
+      /** Routes match the path, but none of them the method (HTTP 405). */
+      kind: 'method-not-allowed';
+      /** The methods the path's routes accept, for the `Allow` header. */
+      allow: string[];
+    }
+  | {
+      /** No route matches the path (HTTP 404). */
+      kind: 'not-found';
+    };
 
 /**
  * A tiny method + path router. Patterns are `/`-separated; `:name` matches one non-empty
@@ -53,7 +68,10 @@ export class Router<Ctx> {
     method: string,
     pattern: string,
     handler: RouteHandler<Ctx>,
-    options: { access?: RouteAccess } = {},
+    options: {
+      /** Who may call the route. @default 'user' */
+      access?: RouteAccess;
+    } = {},
   ): this {
     if (!pattern.startsWith('/')) {
       throw new SpoolError(
@@ -73,19 +91,47 @@ export class Router<Ctx> {
   }
 
   /** Registers a `GET` route (see {@link Router.add}). */
-  get(pattern: string, handler: RouteHandler<Ctx>, options?: { access?: RouteAccess }): this {
+  get(
+    pattern: string,
+    handler: RouteHandler<Ctx>,
+    options?: {
+      /** Who may call the route. @default 'user' */
+      access?: RouteAccess;
+    },
+  ): this {
     return this.add('GET', pattern, handler, options);
   }
   /** Registers a `POST` route (see {@link Router.add}). */
-  post(pattern: string, handler: RouteHandler<Ctx>, options?: { access?: RouteAccess }): this {
+  post(
+    pattern: string,
+    handler: RouteHandler<Ctx>,
+    options?: {
+      /** Who may call the route. @default 'user' */
+      access?: RouteAccess;
+    },
+  ): this {
     return this.add('POST', pattern, handler, options);
   }
   /** Registers a `PATCH` route (see {@link Router.add}). */
-  patch(pattern: string, handler: RouteHandler<Ctx>, options?: { access?: RouteAccess }): this {
+  patch(
+    pattern: string,
+    handler: RouteHandler<Ctx>,
+    options?: {
+      /** Who may call the route. @default 'user' */
+      access?: RouteAccess;
+    },
+  ): this {
     return this.add('PATCH', pattern, handler, options);
   }
   /** Registers a `DELETE` route (see {@link Router.add}). */
-  delete(pattern: string, handler: RouteHandler<Ctx>, options?: { access?: RouteAccess }): this {
+  delete(
+    pattern: string,
+    handler: RouteHandler<Ctx>,
+    options?: {
+      /** Who may call the route. @default 'user' */
+      access?: RouteAccess;
+    },
+  ): this {
     return this.add('DELETE', pattern, handler, options);
   }
 

@@ -24,7 +24,12 @@ export interface OutboxBroker {
     key: string,
     onceKey: string,
     fields: Readonly<Record<string, string>>,
-  ): Promise<{ id: string; added: boolean }>;
+  ): Promise<{
+    /** The record's stream ID: the new one, or the first record's on a repeat. */
+    id: string;
+    /** False when a record with `onceKey` was already added (nothing was written). */
+    added: boolean;
+  }>;
 }
 
 /** Options of {@link OutboxRelay}. */
@@ -80,7 +85,14 @@ export interface RelayResult {
   /** Of `relayed`, those the broker already held (`added: false`): a retry after a crash. */
   duplicates: number;
   /** Rows that failed; they stay in the outbox with `attempts` and `last_error` updated. */
-  failed: Array<{ stream: string; onceKey: string; error: SpoolError }>;
+  failed: Array<{
+    /** The stream key the row was for. */
+    stream: string;
+    /** The row's once key (the idempotence key of its `xaddOnce`). */
+    onceKey: string;
+    /** Why the broker refused it (`BROKER_UNAVAILABLE` when it threw something other than a SpoolError). */
+    error: SpoolError;
+  }>;
 }
 
 interface OutboxRow {

@@ -10,10 +10,17 @@ interface PgliteLike {
  * at a time, and a transaction holds it until it ends, which is what keeps a transaction's
  * statements together.
  *
- * @param options.onClose runs after the instance closes (e.g. releasing the data-directory lock).
  * @example const runner = pgliteRunner(await PGlite.create(), { owned: true });
  */
-export function pgliteRunner(db: PGlite, options: { owned?: boolean; onClose?: () => void } = {}): SqlRunner {
+export function pgliteRunner(
+  db: PGlite,
+  options: {
+    /** The runner owns the instance: its `close()` closes it. Otherwise `close()` leaves it open. @default false */
+    owned?: boolean;
+    /** Runs after the instance closes (e.g. releasing the data-directory lock); only with `owned`. */
+    onClose?: () => void;
+  } = {},
+): SqlRunner {
   const wrap = (q: PgliteLike | Transaction): SqlQueryable => ({
     query: async <Row>(text: string, params?: readonly unknown[]): Promise<SqlResult<Row>> => {
       const r = await q.query<Row>(text, params as unknown[] | undefined);

@@ -62,7 +62,12 @@ export interface PostgresMessageStoreOptions {
    * once. `false` turns it off (the caller then writes completion records itself).
    * @default { stream: 'spool:completed' }
    */
-  completions?: false | { stream?: string };
+  completions?:
+    | false
+    | {
+        /** The broker stream the completion records go to. @default 'spool:completed' */
+        stream?: string;
+      };
   /**
    * Most messages one batched INSERT writes (saves made while a batch is in flight wait
    * for the next one).
