@@ -133,27 +133,6 @@ export function undocumentedSymbols(project, entryName = (module) => module.name
   return found;
 }
 
-/**
- * Splits undocumented symbols into those on the known list (scripts/api-docs-known-gaps.mjs:
- * inline members of @spool/server, matched by name and only in packages/server) and the
- * rest, and names the list's entries that no longer match anything (documented or gone).
- *
- * @param symbols what {@link undocumentedSymbols} found.
- * @param knownNames the known list.
- * @returns `{ unexpected, known, stale }`: symbols that fail the check, symbols the list
- *   excuses, and names of the list that matched nothing.
- */
-export function againstKnownGaps(symbols, knownNames) {
-  const listed = new Set(knownNames);
-  const isKnown = (symbol) => listed.has(symbol.name) && symbol.source.startsWith('packages/server/');
-  const matched = new Set(symbols.filter(isKnown).map((symbol) => symbol.name));
-  return {
-    unexpected: symbols.filter((symbol) => !isKnown(symbol)),
-    known: symbols.filter(isKnown),
-    stale: knownNames.filter((name) => !matched.has(name)),
-  };
-}
-
 /** One line per undocumented symbol: its entry, its name and kind, and where it is declared. */
 export function formatUndocumented(symbols) {
   return symbols

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { againstKnownGaps, undocumentedSymbols } from './api-docs-coverage.mjs';
+import { undocumentedSymbols } from './api-docs-coverage.mjs';
 
 // TypeDoc JSON model fragments, shaped as TypeDoc 0.28 writes them (kinds: 2 module,
 // 32 variable, 256 interface, 1024 property, 64 function, 65536 type literal).
@@ -83,27 +83,5 @@ describe('undocumentedSymbols', () => {
       ],
     };
     expect(names(module(defaults, child))).toEqual([]);
-  });
-});
-
-describe('againstKnownGaps', () => {
-  it('excuses listed @spool/server names only, fails the rest, and names stale entries', () => {
-    const found = [
-      {
-        entry: 'e',
-        name: 'Spool.breakers.store',
-        kind: 'property',
-        source: 'packages/server/src/spool.ts:74',
-      },
-      { entry: 'e', name: 'Spool.breakers.store', kind: 'property', source: 'packages/core/src/spool.ts:1' },
-      { entry: 'e', name: 'New.field', kind: 'property', source: 'packages/server/src/new.ts:1' },
-    ];
-    const { unexpected, known, stale } = againstKnownGaps(found, ['Spool.breakers.store', 'Gone.field']);
-    expect(known.map((s) => s.source)).toEqual(['packages/server/src/spool.ts:74']);
-    expect(unexpected.map((s) => s.source)).toEqual([
-      'packages/core/src/spool.ts:1',
-      'packages/server/src/new.ts:1',
-    ]);
-    expect(stale).toEqual(['Gone.field']);
   });
 });

@@ -5,14 +5,13 @@
 // broken {@link} or a referenced type that no entry exports, and on any exported symbol
 // without a doc comment, members of inline object types included (scripts/api-docs-coverage.mjs
 // reads TypeDoc's JSON model for that: TypeDoc 0.28's own `notDocumented` check works for one
-// entry point, not for several), but for the known list of scripts/api-docs-known-gaps.mjs.
+// entry point, not for several), with no exceptions.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { againstKnownGaps, formatUndocumented, undocumentedSymbols } from './api-docs-coverage.mjs';
-import { KNOWN_UNDOCUMENTED } from './api-docs-known-gaps.mjs';
+import { formatUndocumented, undocumentedSymbols } from './api-docs-coverage.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const PACKAGES = ['core', 'server', 'client'];
@@ -60,31 +59,17 @@ try {
   console.log(`api-docs: ${entryPoints.length} entries`);
   execFileSync('typedoc', ['--options', options], { cwd: root, stdio: 'inherit' });
   console.log('api-docs: written to docs/api/index.html');
-  const { unexpected, known, stale } = againstKnownGaps(
-    undocumentedSymbols(
-      JSON.parse(readFileSync(model, 'utf8')),
-      (module) => specifierOf.get(module.sources?.[0]?.fileName) ?? module.name,
-    ),
-    KNOWN_UNDOCUMENTED,
+  const undocumented = undocumentedSymbols(
+    JSON.parse(readFileSync(model, 'utf8')),
+    (module) => specifierOf.get(module.sources?.[0]?.fileName) ?? module.name,
   );
-  if (known.length > 0) {
-    const names = new Set(known.map((symbol) => symbol.name)).size;
-    console.log(
-      `api-docs: ${names} inline members of @spool/server still to document (scripts/api-docs-known-gaps.mjs)`,
-    );
-  }
-  if (stale.length > 0) {
-    console.log(
-      `api-docs: documented or gone, delete from scripts/api-docs-known-gaps.mjs: ${stale.join(', ')}`,
-    );
-  }
-  if (unexpected.length > 0) {
-    const n = unexpected.length;
+  if (undocumented.length > 0) {
+    const n = undocumented.length;
     console.error(`api-docs: ${n} exported symbol${n === 1 ? ' has' : 's have'} no doc comment:`);
-    console.error(formatUndocumented(unexpected));
+    console.error(formatUndocumented(undocumented));
     process.exitCode = 1;
   } else {
-    console.log('api-docs: every exported symbol is documented, but for the known list');
+    console.log('api-docs: every exported symbol is documented');
   }
 } catch {
   process.exitCode = 1;
