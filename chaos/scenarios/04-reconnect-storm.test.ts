@@ -43,8 +43,11 @@ describe('scenario 4: reconnect storm after the instance dies', () => {
       });
       clients.push(c);
       cleanup.push(() => c.close());
+      // Connected in batches: thousands of first handshakes at once on a loaded machine outlast
+      // the clients' attempt timeout and back off, which is the storm below, not the setup.
+      if (clients.length % 250 === 0 || clients.length === n)
+        await until(() => clients.every((c) => c.isOpen()), `${clients.length} clients connected`, 120_000);
     }
-    await until(() => clients.every((c) => c.isOpen()), 'every client connected', 120_000);
     const producer = sdkClient(`ws://127.0.0.1:${proxy.port}/v1/ws`, { backoff: defaultBackoff });
     cleanup.push(() => producer.close());
     const first = await Promise.all(
@@ -98,6 +101,10 @@ describe('scenario 4: reconnect storm after the instance dies', () => {
       c.check.verify(first[i % CHANNELS]!);
       c.check.verify(next[i % CHANNELS]!);
     }
+    // A client can be between two connections at any instant (its liveness timeout may fire
+    // when the loaded server is late); none has given up if every one is open again shortly.
+    const notOpenAfterReplies = clients.filter((c) => !c.isOpen()).map((c) => c.check.name);
+    await until(() => clients.every((c) => c.isOpen()), 'every client open again', 60_000);
     const violations = clients.flatMap((c) => c.check.violations);
     const recovery = spread([...resetAt.values()]);
     report({
@@ -109,6 +116,7 @@ describe('scenario 4: reconnect storm after the instance dies', () => {
       eventsChecked: clients.reduce((s, c) => s + c.check.events, 0),
       mismatches: violations.length,
       resets: clients.reduce((s, c) => s + c.check.resets, 0),
+      notOpenAfterReplies,
       recoveryAfterUpMs: recovery,
       heapIdleBeforeMiB: mib(idle.heapUsed),
       heapPeakDuringStormMiB: mib(peakHeap),

@@ -10,18 +10,17 @@
  *   every subscriber gets a `reset`, none is skipped ahead silently, and publishing goes
  *   on without restarting Spool.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { channelTopic } from '@spool/core';
-import { EventSource } from 'eventsource';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CheckedClient, checkedClient, sdkClient, until } from '../src/clients';
 import { report } from '../src/figures';
+import { ownRedisServer } from '../src/own-redis';
 import { profile } from '../src/profile';
 import { announce } from '../src/scenario';
 import { killSpoolProcesses, type SpoolProcess, startSpool } from '../src/spool-process';
+import { eventSourceTape, mustPublish, publish, sdkTape, strictlyIncreasing } from '../src/topic-tapes';
 import { produceReply } from '../src/workload';
 
 const SHARED_REDIS = process.env['SPOOL_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -36,24 +35,6 @@ async function cluster(n: number, url: string, prefix: string): Promise<SpoolPro
   return Promise.all(Array.from({ length: n }, () => startSpool(env)));
 }
 
-/** POSTs one event; resolves with the response status and its ID. */
-async function publish(base: string, topic: string, data: unknown): Promise<{ status: number; id?: string }> {
-  const res = await fetch(`${base}/v1/topics/${encodeURIComponent(topic)}/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ data }),
-  }).catch(() => undefined);
-  if (!res) return { status: 0 };
-  const body = (await res.json()) as { id?: string };
-  return body.id === undefined ? { status: res.status } : { status: res.status, id: body.id };
-}
-
-async function mustPublish(base: string, topic: string, data: unknown): Promise<string> {
-  const { status, id } = await publish(base, topic, data);
-  if (status !== 201 || id === undefined) throw new Error(`publish on ${base}: ${status}`);
-  return id;
-}
-
 /** Every key under `prefix` on the shared Redis, removed. */
 async function deleteKeys(prefix: string): Promise<void> {
   const admin = new Redis(SHARED_REDIS, { maxRetriesPerRequest: 1 });
@@ -64,63 +45,6 @@ async function deleteKeys(prefix: string): Promise<void> {
     if (keys.length > 0) await admin.del(...keys);
   } while (cursor !== '0');
   admin.disconnect();
-}
-
-/** A plain topic's record on one client: IDs and resets, in arrival order. */
-interface Tape {
-  entries: string[];
-  ids(): string[];
-  data: Map<string, unknown>;
-}
-
-function tape(): Tape {
-  const entries: string[] = [];
-  return {
-    entries,
-    ids: () => entries.filter((e) => !e.startsWith('reset ')),
-    data: new Map(),
-  };
-}
-
-/** The `eventsource` package on `topic` of `base`, from `lastEventId`, onto a tape. */
-function eventSourceTape(base: string, topic: string, after: string): { tape: Tape; close(): void } {
-  const t = tape();
-  const source = new EventSource(
-    `${base}/v1/topics/${encodeURIComponent(topic)}/events?lastEventId=${encodeURIComponent(after)}`,
-  );
-  source.addEventListener('message', (e) => {
-    t.entries.push(e.lastEventId);
-    t.data.set(e.lastEventId, JSON.parse(e.data));
-  });
-  source.addEventListener('reset', (e) =>
-    t.entries.push(`reset ${(JSON.parse(e.data) as { earliest: string }).earliest}`),
-  );
-  return { tape: t, close: () => source.close() };
-}
-
-/** The SDK over WebSocket on `topic` of the instance at `port`, onto a tape. */
-function sdkTape(port: number, topic: string, after: string): { tape: Tape; close(): void } {
-  const t = tape();
-  const client = sdkClient(`ws://127.0.0.1:${port}/v1/ws`);
-  client.subscribe(topic, {
-    after,
-    onEvent: (e) => {
-      t.entries.push(e.id);
-      t.data.set(e.id, e.data);
-    },
-    onReset: (earliest) => t.entries.push(`reset ${earliest}`),
-  });
-  return { tape: t, close: () => client.close() };
-}
-
-function strictlyIncreasing(ids: string[]): boolean {
-  const key = (id: string) => id.split('-').map(Number) as [number, number];
-  for (let i = 1; i < ids.length; i++) {
-    const [am, as] = key(ids[i - 1]!);
-    const [bm, bs] = key(ids[i]!);
-    if (!(bm > am || (bm === am && bs > as))) return false;
-  }
-  return true;
 }
 
 describe('scenario 9: topics across instances on one Redis', () => {
@@ -252,55 +176,3 @@ describe('scenario 9: topics across instances on one Redis', () => {
     });
   });
 });
-
-/** A redis-server of this scenario's own on a free port, without persistence: a restart empties it. */
-async function ownRedisServer(): Promise<{ url: string; restart(): Promise<void>; stop(): Promise<void> }> {
-  const port = await freePort();
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    for (let i = 0; ; i++) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        break;
-      } catch {
-        if (i > 200) throw new Error(`redis-server on port ${port} did not start`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    }
-    probe.disconnect();
-  };
-  const stop = async () => {
-    const c = child;
-    if (!c || c.exitCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await exited;
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    restart: async () => {
-      await stop();
-      await start();
-    },
-    stop,
-  };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
