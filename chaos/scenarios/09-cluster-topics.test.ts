@@ -12,11 +12,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { channelTopic } from '@spool/core';
+import { PrivateRedis } from '@spool/server/testing';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CheckedClient, checkedClient, sdkClient, until } from '../src/clients';
 import { report } from '../src/figures';
-import { ownRedisServer } from '../src/own-redis';
 import { profile } from '../src/profile';
 import { announce } from '../src/scenario';
 import { killSpoolProcesses, type SpoolProcess, startSpool } from '../src/spool-process';
@@ -127,7 +127,7 @@ describe('scenario 9: topics across instances on one Redis', () => {
 
   it('Redis restarted empty: every subscriber gets a reset, none skips ahead, publishing goes on', async () => {
     const { seed } = announce(9, 'Redis restarted empty under two instances');
-    const redis = await ownRedisServer();
+    const redis = await PrivateRedis.start();
     cleanup.push(() => redis.stop());
     const prefix = 'spool-chaos:';
     const [a, b] = await cluster(2, redis.url, prefix);
@@ -141,6 +141,7 @@ describe('scenario 9: topics across instances on one Redis', () => {
     for (let n = 0; n < 5; n++) before.push(await mustPublish(a!.url, 'news', { n }));
     await until(() => subscribers.every((s) => s.tape.entries.length >= 5), 'the first events everywhere');
 
+    await redis.stop({ kill: true });
     await redis.restart();
     // Publishing comes back by itself: the same processes, a new life of the stream.
     const after: string[] = [];

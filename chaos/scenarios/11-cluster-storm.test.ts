@@ -14,11 +14,11 @@
 import { readFileSync } from 'node:fs';
 import { SpoolClient, type SpoolClientOptions, spoolClientDefaults } from '@spool/client';
 import { channelTopic } from '@spool/core';
+import { PrivateRedis } from '@spool/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { sdkClient, until } from '../src/clients';
 import { MiB, mib, report, spread } from '../src/figures';
-import { ownRedisServer } from '../src/own-redis';
 import { profile } from '../src/profile';
 import { announce } from '../src/scenario';
 import { killSpoolProcesses, type SpoolProcess, startSpool } from '../src/spool-process';
@@ -67,7 +67,7 @@ describe('scenario 11: reconnect storm across instances', () => {
   it('every client of a SIGKILLed instance resumes on a survivor, exactly, no reset; survivors heap bounded', async () => {
     const { seed, stream } = announce(11, 'reconnect storm across instances');
     const random = stream(0);
-    const redis = await ownRedisServer();
+    const redis = await PrivateRedis.start();
     cleanup.push(() => redis.stop());
     const env = {
       SPOOL_REDIS_URL: redis.url,

@@ -17,10 +17,10 @@
  *   (docs/architecture.md, "Instances and incarnations", "Redis unreachable").
  */
 import { channelTopic } from '@spool/core';
+import { PrivateRedis } from '@spool/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CheckedClient, checkedClient, sdkClient, until } from '../src/clients';
 import { report } from '../src/figures';
-import { ownRedisServer } from '../src/own-redis';
 import { profile } from '../src/profile';
 import { announce } from '../src/scenario';
 import { killSpoolProcesses, type SpoolProcess, startSpool } from '../src/spool-process';
@@ -73,7 +73,7 @@ describe('scenario 12: Redis paused under three instances', () => {
   it('paused past the TTL: no silent skip, nothing written lost silently, service resumes, every instance evicted then a member again by itself', async () => {
     const { seed, stream } = announce(12, 'Redis paused under three instances');
     const random = stream(0);
-    const redis = await ownRedisServer();
+    const redis = await PrivateRedis.start();
     cleanup.push(() => redis.stop());
     const env = {
       SPOOL_REDIS_URL: redis.url,

@@ -11,6 +11,7 @@ export default defineConfig({
     postgres: 'src/postgres/index.ts',
     redis: 'src/redis/index.ts',
     pglite: 'src/postgres/pglite.ts',
+    testing: 'src/testing.ts',
   },
   format: 'esm',
   platform: 'node',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrivateRedis } from '../redis/__tests__/private-redis';
+import { PrivateRedis } from '../testing/private-redis';
 import type { InstanceRef } from './membership';
 import { RedisMembership, type RedisMembershipOptions } from './redis-membership';
 

@@ -1,7 +1,7 @@
 import { compareEventIds, type EventId, Topic } from '@spool/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrivateRedis } from './__tests__/private-redis';
+import { PrivateRedis } from '../testing/private-redis';
 import { RedisTopicLog } from './redis-topic-log';
 
 // Redis restarted empty, for real: a redis-server of this test's own on a free port (never

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adminClient, deleteKeys, nextPrefix, runPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
-import { PrivateRedis } from './__tests__/private-redis';
+import { PrivateRedis } from '../testing/private-redis';
 import { RedisTopicLog } from './redis-topic-log';
 
 /**

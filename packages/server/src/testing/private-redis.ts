@@ -4,17 +4,22 @@ import { Redis } from 'ioredis';
 
 /**
  * A redis-server of a test's own on a free port, without persistence, for faults that must
- * never touch the shared Redis: stopped (empty on restart), paused, killed.
+ * never touch a shared Redis: stopped (empty on restart), paused, killed. Needs
+ * `redis-server` on the PATH.
  *
  * @example
  * const redis = await PrivateRedis.start();
- * await redis.stop(); // SHUTDOWN NOSAVE: the data is gone
- * await redis.restart();
+ * await redis.pause(2_000); // CLIENT PAUSE 2000 ALL
+ * await redis.stop({ kill: true }); // the data is gone
+ * await redis.restart(); // empty, on the same port
  */
 export class PrivateRedis {
   #child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    /** The free port it listens on, on 127.0.0.1. */
+    readonly port: number,
+  ) {}
 
   /** Starts one on a free port; resolves once it answers PING. */
   static async start(): Promise<PrivateRedis> {
@@ -61,8 +66,27 @@ export class PrivateRedis {
     probe.disconnect();
   }
 
+  /**
+   * `CLIENT PAUSE <ms> ALL`: every client's commands wait until the pause ends by itself
+   * (connections stay open; Redis's clock runs on). Resolves once the pause is in force.
+   */
+  async pause(ms: number): Promise<void> {
+    const admin = new Redis({ port: this.port, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    admin.on('error', () => {});
+    try {
+      await admin.call('CLIENT', 'PAUSE', String(ms), 'ALL');
+    } finally {
+      admin.disconnect();
+    }
+  }
+
   /** Shuts it down without saving (SIGKILL when `kill`); resolves once the process is gone. */
-  async stop({ kill = false }: { kill?: boolean } = {}): Promise<void> {
+  async stop({
+    kill = false,
+  }: {
+    /** SIGKILL instead of `SHUTDOWN NOSAVE` (a crash rather than a stop). @default false */
+    kill?: boolean;
+  } = {}): Promise<void> {
     const child = this.#child;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
