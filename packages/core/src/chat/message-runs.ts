@@ -3,6 +3,7 @@ import { chunkPacer } from '../flow/chunk-pacer';
 import { channelTopic, type WireEndReason, type WireOpenMeta } from '../protocol/messages';
 import type { Clock } from '../time/clock';
 import type { ChatPrincipal } from './chat-principal';
+import type { ProducerOps } from './producer-ops';
 
 /**
  * The work function of `spool.run`: it writes the
@@ -34,17 +35,7 @@ export interface RunHandle {
 }
 
 /** What {@link MessageRuns} drives: the chat producer, called with the server's own principal (`ChatAccess.system`). */
-export interface RunTarget {
-  /** Opens the run's message; resolves with its ID and the `msg.open` event ID. */
-  open(
-    meta: WireOpenMeta,
-    principal: ChatPrincipal,
-  ): Promise<{
-    /** The message's ID (decimal string). */
-    messageId: string;
-    /** Event ID of its `msg.open` on the channel topic. */
-    id: string;
-  }>;
+export interface RunTarget extends Pick<ProducerOps, 'open' | 'end'> {
   /** Appends one chunk; resolves with the `msg.delta` event ID. */
   append(
     messageId: string,
@@ -52,8 +43,6 @@ export interface RunTarget {
     payload: string | Uint8Array,
     principal: ChatPrincipal,
   ): Promise<string>;
-  /** Ends the message with `reason`. */
-  end(messageId: string, reason: WireEndReason, principal: ChatPrincipal): Promise<void>;
 }
 
 interface RunState {
