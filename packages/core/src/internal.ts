@@ -51,7 +51,7 @@ export type {
 export { MessageRuns, type RunHandle, type RunTarget, type RunWork } from './chat/message-runs';
 export { applyMetaPatch } from './chat/meta-patch';
 export type { ProducerOps, WireChunk } from './chat/producer-ops';
-export { handledRejection } from './flow';
+export { handledRejection, sleepOnClock } from './flow';
 export {
   assertTopicName,
   CatchupGate,

@@ -1,3 +1,4 @@
+export { sleepOnClock } from './abort';
 export * from './backoff';
 export * from './chunk-pacer';
 export * from './circuit-breaker';

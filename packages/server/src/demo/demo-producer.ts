@@ -1,7 +1,7 @@
 import { type Clock, parseChannelTopic, SpoolError } from '@spool/core';
-import type { RunHandle } from '@spool/core/internal';
+import { type RunHandle, sleepOnClock } from '@spool/core/internal';
 import type { SpoolInstance } from '../spool';
-import { clockSleep } from './clock-sleep';
+
 import { type DemoRandom, definedOnly, pick, randomInt } from './demo-random';
 import { simulatedReply } from './simulated-reply';
 
@@ -151,7 +151,7 @@ export class DemoProducer {
       },
       async (write, signal) => {
         for (const token of tokens) {
-          await clockSleep(this.clock, token.delayMs, signal);
+          await sleepOnClock(this.clock, token.delayMs, signal, 'demo reply');
           await write(token.text);
         }
       },

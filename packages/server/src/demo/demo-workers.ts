@@ -1,6 +1,7 @@
 import { COMPLETED_STREAM, type ConsumeHandle, type ConsumeStats, consume, SpoolError } from '@spool/core';
+import { sleepOnClock } from '@spool/core/internal';
 import type { SpoolInstance } from '../spool';
-import { clockSleep } from './clock-sleep';
+
 import { type DemoRandom, definedOnly, randomInt } from './demo-random';
 
 /** The demo's consumer group on `spool:completed`. */
@@ -87,7 +88,7 @@ export function startDemoWorkers(spool: SpoolInstance, options: DemoWorkersOptio
       DEMO_GROUP,
       demoConsumerName(o.instance, i),
       async (entry, { signal }) => {
-        await clockSleep(spool.clock, randomInt(random, o.workMs[0], o.workMs[1]), signal);
+        await sleepOnClock(spool.clock, randomInt(random, o.workMs[0], o.workMs[1]), signal, 'demo work');
         if (isPoison(entry.fields.messageId ?? entry.id, o.poisonRate)) {
           throw new Error(`demo: message ${entry.fields.messageId} is poison and always fails`);
         }
