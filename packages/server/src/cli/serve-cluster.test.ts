@@ -256,10 +256,13 @@ describe('spool serve in a cluster (real processes on one Redis)', () => {
       await expect
         .poll(async () => await get(url, `/v1/messages/${messageId}`), { timeout: 10_000, interval: 200 })
         .toMatchObject({ status: 'ended', reason: 'success', text: 'kept across' });
-      const completions = (await own.xrange(`${prefix}spool:completed`, '-', '+')).filter(
-        ([, f]) => f[f.indexOf('messageId') + 1] === messageId,
-      );
-      expect(completions).toHaveLength(1);
+      // The completion record goes out after the record ended: waited for, then exactly one.
+      const completions = async () =>
+        (await own.xrange(`${prefix}spool:completed`, '-', '+')).filter(
+          ([, f]) => f[f.indexOf('messageId') + 1] === messageId,
+        ).length;
+      await expect.poll(completions, { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(await completions()).toBe(1);
       expect(await own.get(`${prefix}takeover:${before}`)).toBe(`done|solo|${before}`);
     } finally {
       own.disconnect();
@@ -293,6 +296,7 @@ describe('spool serve in a cluster (real processes on one Redis)', () => {
     await expect
       .poll(async () => await get(url, `/v1/messages/${messageId}`), { timeout: 15_000, interval: 200 })
       .toMatchObject({ status: 'ended', reason: 'error', text: 'alone' });
+    await expect.poll(() => completionsOf(prefix, messageId), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await completionsOf(prefix, messageId)).toBe(1);
   }, 60_000);
 
