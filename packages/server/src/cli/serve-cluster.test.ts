@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { SpoolStats } from '@spool/core';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { adminClient, deleteKeys, nextPrefix, runPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
+import { PrivateRedis } from '../redis/__tests__/private-redis';
 import { spoolCli } from './__tests__/spool-cli';
 import { startServe } from './serve';
 import { parseServeArgs } from './serve-options';
@@ -218,23 +220,84 @@ describe('spool serve in a cluster (real processes on one Redis)', () => {
     expect(a.proc.exitCode).toBeNull();
   }, 90_000);
 
-  it('a lone instance paused past the TTL takes its own evicted incarnation over once it joins again', async () => {
+  it('a lone instance evicted by a Redis pause keeps its open message: its writes go on after it joins again and it ends success, once', async () => {
+    const redis = await PrivateRedis.start();
+    const own = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    own.on('error', () => {});
+    try {
+      const prefix = nextPrefix();
+      const solo = serve(prefix, 'solo', [], { SPOOL_REDIS_URL: redis.url });
+      const url = await urlOf(solo);
+      const before = (await stats(url)).cluster!.self.incarnation;
+      const messageId = (await post(url, '/v1/messages', CHANNEL)).body.messageId as string;
+      expect((await post(url, `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'kept' })).status).toBe(
+        200,
+      );
+      // Past the TTL on Redis's clock, which runs on while the server is stopped.
+      redis.process.kill('SIGSTOP');
+      await new Promise((r) => setTimeout(r, TTL_MS + 1000));
+      redis.process.kill('SIGCONT');
+      await solo.log((l) => l.msg === 'joined the cluster again as a new incarnation');
+      expect(
+        solo.logs.some((l) =>
+          (l.msg as string | undefined)?.startsWith('this incarnation is no longer a member'),
+        ),
+      ).toBe(true);
+      expect(await solo.log((l) => typeof l.kept === 'number')).toMatchObject({ kept: 1, left: 0 });
+      const after = (await stats(url)).cluster!.self.incarnation;
+      expect(after).not.toBe(before);
+      expect(await own.hget(`${prefix}msg:{${messageId}}`, 'incarnation')).toBe(after);
+
+      // The writer goes on under the new incarnation: no FENCED, nothing ended by a takeover.
+      expect(
+        (await post(url, `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: ' across' })).status,
+      ).toBe(200);
+      expect((await post(url, `/v1/messages/${messageId}/end`, { reason: 'success' })).status).toBe(200);
+      await expect
+        .poll(async () => await get(url, `/v1/messages/${messageId}`), { timeout: 10_000, interval: 200 })
+        .toMatchObject({ status: 'ended', reason: 'success', text: 'kept across' });
+      // The completion record goes out after the record ended: waited for, then exactly one.
+      const completions = async () =>
+        (await own.xrange(`${prefix}spool:completed`, '-', '+')).filter(
+          ([, f]) => f[f.indexOf('messageId') + 1] === messageId,
+        ).length;
+      await expect.poll(completions, { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(await completions()).toBe(1);
+      expect(await own.get(`${prefix}takeover:${before}`)).toBe(`done|solo|${before}`);
+    } finally {
+      own.disconnect();
+      await redis.stop({ kill: true });
+    }
+  }, 60_000);
+
+  it('an evicted instance whose old incarnation another instance claimed first keeps nothing: its writes are FENCED and the takeover ends the message, once', async () => {
     const prefix = nextPrefix();
     const solo = serve(prefix, 'solo');
     const url = await urlOf(solo);
+    const before = (await stats(url)).cluster!.self.incarnation;
     const messageId = (await post(url, '/v1/messages', CHANNEL)).body.messageId as string;
     await post(url, `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'alone' });
     solo.proc.kill('SIGSTOP');
     await new Promise((r) => setTimeout(r, TTL_MS + 500));
+    // Another instance holds the takeover claim of the evicted incarnation (a lease of a TTL).
+    await admin.set(`${prefix}takeover:${before}`, 'other|0123456789abcdef', 'PX', TTL_MS);
     solo.proc.kill('SIGCONT');
-    // Nobody else is left to end it: the new incarnation does, with reason error, once.
+    await solo.log((l) => l.msg === 'joined the cluster again as a new incarnation');
+    expect(
+      solo.logs.some(
+        (l) => l.msg === 'another instance claimed the evicted incarnation: its messages are taken over',
+      ),
+    ).toBe(true);
+    const late = await post(url, `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: ' late' });
+    expect(late.status).toBe(409);
+    expect((late.body.error as { code: string }).code).toBe('FENCED');
+    // That claimer never ends it: once its lease ran out, the next takeover (this instance's
+    // new incarnation) does, with reason error, once.
     await expect
       .poll(async () => await get(url, `/v1/messages/${messageId}`), { timeout: 15_000, interval: 200 })
       .toMatchObject({ status: 'ended', reason: 'error', text: 'alone' });
+    await expect.poll(() => completionsOf(prefix, messageId), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await completionsOf(prefix, messageId)).toBe(1);
-    const late = await post(url, `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: ' late' });
-    expect(late.status).toBe(404);
-    expect(solo.logs.some((l) => l.msg === 'joined the cluster again as a new incarnation')).toBe(true);
   }, 60_000);
 
   it('an instance paused while a restart took its ID cannot join again: it drains and exits 75', async () => {

@@ -63,7 +63,7 @@ export async function joinServeCluster(
     onEvicted: (why) =>
       logger.error(
         { why, ...membership.self },
-        'this incarnation is no longer a member of the cluster (its heartbeats were refused): its open messages are taken over; joining again as a new incarnation',
+        'this incarnation is no longer a member of the cluster (its heartbeats were refused): joining again as a new incarnation, which keeps its open messages unless another instance took them over',
       ),
     onRejoined: (self, previous) =>
       logger.warn(

@@ -64,6 +64,7 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
   /** This instance's incarnation as the membership has it now (a rejoin changes it). */
   private readonly self: InstanceRef;
   private stopRejoinListening: (() => void) | undefined;
+  private stopRejoining: (() => void) | undefined;
   private stopListening: (() => void) | undefined;
   private readonly takeovers = new Set<Promise<unknown>>();
   /** Placements no chunk has carried yet (see {@link placed}), and the timer that records them. */
@@ -114,15 +115,14 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
       cluster.takeovers.add(run);
       void run.finally(() => cluster.takeovers.delete(run));
     });
-    // A rejoin after an eviction: forwarded writes now come to the new incarnation. The old
-    // one's messages are taken over, and this process's writes to them are FENCED.
-    // The messages still open here are the evicted incarnation's: their records name it (or the
-    // survivor that took it over), never the new one, so each write to them is FENCED.
+    // A rejoin after an eviction, before `self` changes: the evicted incarnation's messages
+    // open here move to the new one, unless another instance claimed them first.
+    cluster.stopRejoining = options.membership.onRejoining?.((next, previous) =>
+      cluster.keepOwn(next, previous),
+    );
+    // Then forwarded writes come to the new incarnation.
     cluster.stopRejoinListening = options.membership.onRejoined?.((self, previous) => {
-      options.host.logger.warn(
-        { self, previous },
-        'rejoined the cluster as a new incarnation: the messages of the evicted one are taken over',
-      );
+      options.host.logger.warn({ self, previous }, 'rejoined the cluster as a new incarnation');
       cluster.rpc
         .rebind(self)
         .catch((err: unknown) =>
@@ -140,6 +140,7 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
   async close(): Promise<void> {
     this.stopListening?.();
     this.stopRejoinListening?.();
+    this.stopRejoining?.();
     this.closing.abort();
     clearTimeout(this.placeTimer);
     this.unplaced.clear();
@@ -410,6 +411,43 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
       }
       await abortableSleep(retryInMs, this.closing.signal);
     }
+  }
+
+  /**
+   * Keeps this process's messages across a rejoin (docs/architecture.md, "Instances and
+   * incarnations"), run while `self` is still the evicted incarnation. Only when this process
+   * wins the evicted incarnation's takeover claim: then no other instance ends or took its
+   * messages, and each one still open here moves to `next` (its writes go on, the ones in
+   * flight under the evicted incarnation too). A claim another instance holds or finished
+   * leaves everything to that takeover: this process's writes are FENCED. Records of the
+   * evicted incarnation not open here (their writer is gone) stay its own: the claim is left
+   * to run out, and the takeover that wins it next ends them with reason `error`.
+   */
+  private async keepOwn(next: InstanceRef, previous: InstanceRef): Promise<void> {
+    const { membership, host } = this.o;
+    const claim = await membership.claimTakeover(previous.incarnation);
+    if (!claim.won) {
+      host.logger.warn(
+        { previous, next },
+        'another instance claimed the evicted incarnation: its messages are taken over',
+      );
+      return;
+    }
+    const ids = await this.records.ownedBy(previous.incarnation);
+    let kept = 0;
+    let left = 0;
+    for (const messageId of ids) {
+      if (!host.messages.isOpenHere(messageId)) {
+        left++;
+        continue;
+      }
+      if (await this.records.keep(messageId, previous.incarnation, next.incarnation)) kept++;
+    }
+    if (left === 0) await membership.finishTakeover(previous.incarnation);
+    host.logger.info(
+      { previous, next, kept, left },
+      'kept the open messages of the evicted incarnation: no other instance claimed them',
+    );
   }
 
   private async endMessagesOf(dead: InstanceRef): Promise<void> {

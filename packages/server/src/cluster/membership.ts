@@ -92,6 +92,15 @@ export interface ClusterMembership {
    * Returns the function that removes the listener.
    */
   onRejoined?(listener: (self: InstanceRef, previous: InstanceRef) => void): () => void;
+  /**
+   * Calls `listener` when this process has joined again as `next` after it was evicted, and
+   * waits for it before `self` becomes `next` (docs/architecture.md, "Instances and
+   * incarnations"): while it runs, `self` is still `previous`, so the listener can move what
+   * `previous` owns to `next` before any write names `next`. A failing listener is reported
+   * and the rejoin goes on. A membership that never rejoins leaves it out.
+   * Returns the function that removes the listener.
+   */
+  onRejoining?(listener: (next: InstanceRef, previous: InstanceRef) => Promise<void>): () => void;
   /** Stops beating and removes this instance's record. */
   close(): Promise<void>;
 }

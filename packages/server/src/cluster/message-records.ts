@@ -10,6 +10,7 @@ import {
   CLAIM_LUA,
   FINISH_LUA,
   GUARD_LUA,
+  KEEP_LUA,
   PLACE_LUA,
   TAKE_LUA,
 } from './message-scripts';
@@ -21,6 +22,7 @@ type Scripted = Redis & {
   spoolMsgFinish(...args: (string | number)[]): Promise<string>;
   spoolMsgAbandon(...args: (string | number)[]): Promise<string>;
   spoolMsgTake(...args: (string | number)[]): Promise<string>;
+  spoolMsgKeep(...args: (string | number)[]): Promise<string>;
   spoolMsgPlace(...args: (string | number)[]): Promise<string>;
 };
 
@@ -84,6 +86,7 @@ export class MessageRecords {
     redis.defineCommand('spoolMsgFinish', { numberOfKeys: 3, lua: FINISH_LUA });
     redis.defineCommand('spoolMsgAbandon', { numberOfKeys: 2, lua: ABANDON_LUA });
     redis.defineCommand('spoolMsgTake', { numberOfKeys: 1, lua: TAKE_LUA });
+    redis.defineCommand('spoolMsgKeep', { numberOfKeys: 1, lua: KEEP_LUA });
     redis.defineCommand('spoolMsgPlace', { numberOfKeys: 1, lua: PLACE_LUA });
     this.redis = redis as Scripted;
   }
@@ -245,6 +248,14 @@ export class MessageRecords {
       ),
     );
     return r === 'OK';
+  }
+
+  /**
+   * Moves a message of this process's evicted incarnation to its new one, the evicted one still
+   * accepted (see KEEP_LUA); false when it no longer names the evicted one.
+   */
+  async keep(messageId: string, evicted: string, next: string): Promise<boolean> {
+    return (await this.io(this.redis.spoolMsgKeep(this.rec(messageId), evicted, next, Date.now()))) === 'OK';
   }
 
   /** The owner of an open message, or undefined when it has none (never opened, or ended). */

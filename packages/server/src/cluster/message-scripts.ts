@@ -6,14 +6,26 @@
  * Record hash fields: status (`streaming` | `ended`), instanceId, incarnation, topic,
  * principal, meta (JSON), firstEventId, lastChunkId, chunks, bytes, createdAt, updatedAt,
  * reason, and `placedChunk`/`placedEventId`: chunks 0..placedChunk all have their `msg.delta`
- * on the topic, the last at placedEventId, and no later chunk's delta is at or before it. Chunks live in a second hash (chunk ID → `t<text>` or `b<base64>`).
+ * on the topic, the last at placedEventId, and no later chunk's delta is at or before it;
+ * `keptFrom`: the incarnation of the same process the message was kept from across a rejoin
+ * (see KEEP_LUA), whose writes still in flight count as the owner's. Chunks live in a second
+ * hash (chunk ID → `t<text>` or `b<base64>`).
  */
 
 /**
- * Shared prologue: returns early unless ARGV[1] owns KEYS[1] and it is open. Another
- * incarnation named is `FENCED` even when it has ended the message (a takeover ends it).
+ * Shared prologue: returns early unless ARGV[1] owns KEYS[1] (the incarnation named, or the
+ * one it was kept from) and it is open. Another incarnation named is `FENCED` even when it
+ * has ended the message (a takeover ends it).
  */
 const OWNED = `
+local f = redis.call('HMGET', KEYS[1], 'status', 'incarnation', 'keptFrom')
+if not f[1] then return 'NOTFOUND' end
+if f[2] ~= ARGV[1] and f[3] ~= ARGV[1] then return 'FENCED' end
+if f[1] == 'ended' then return 'ENDED' end
+`;
+
+/** Shared prologue of an owner change: returns early unless ARGV[1] is the incarnation named and it is open. */
+const NAMED = `
 local f = redis.call('HMGET', KEYS[1], 'status', 'incarnation')
 if not f[1] then return 'NOTFOUND' end
 if f[2] ~= ARGV[1] then return 'FENCED' end
@@ -29,11 +41,12 @@ export const CLAIM_LUA = `
 local st = redis.call('HGET', KEYS[1], 'status')
 if st == 'ended' then return {'ENDED'} end
 if st then
-  local f = redis.call('HMGET', KEYS[1], 'incarnation', 'topic', 'principal', 'instanceId', 'firstEventId', 'meta')
+  local f = redis.call('HMGET', KEYS[1], 'incarnation', 'topic', 'principal', 'instanceId', 'firstEventId', 'meta', 'keptFrom')
   if f[2] ~= ARGV[3] or f[3] ~= ARGV[5] then return {'EXISTS'} end
-  if f[1] == ARGV[2] then return {'HERE'} end
+  if f[1] == ARGV[2] or f[7] == ARGV[2] then return {'HERE'} end
   if not f[5] or f[5] == '' then return {'EXISTS'} end
   redis.call('HSET', KEYS[1], 'instanceId', ARGV[1], 'incarnation', ARGV[2], 'updatedAt', ARGV[6])
+  redis.call('HDEL', KEYS[1], 'keptFrom')
   return {'MOVED', f[4], f[1], f[5], f[6]}
 end
 redis.call('HSET', KEYS[1], 'status', 'streaming', 'instanceId', ARGV[1], 'incarnation', ARGV[2],
@@ -50,9 +63,9 @@ return {'NEW'}
  * commands per chunk (HMGET, HSETNX, HSET), one round trip.
  */
 export const APPEND_LUA = `
-local f = redis.call('HMGET', KEYS[1], 'status', 'incarnation', 'lastChunkId', 'chunks', 'bytes', 'placedChunk')
+local f = redis.call('HMGET', KEYS[1], 'status', 'incarnation', 'lastChunkId', 'chunks', 'bytes', 'placedChunk', 'keptFrom')
 if not f[1] then return 'NOTFOUND' end
-if f[2] ~= ARGV[1] then return 'FENCED' end
+if f[2] ~= ARGV[1] and f[7] ~= ARGV[1] then return 'FENCED' end
 if f[1] == 'ended' then return 'ENDED' end
 if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3]) == 0 then return 'DUPLICATE' end
 local last = math.max(tonumber(f[3]), tonumber(ARGV[2]))
@@ -91,10 +104,24 @@ return 'OK'
 
 /**
  * KEYS: record. ARGV: dead incarnation, new instanceId, new incarnation, now. The takeover of
- * one message: 'OK' when it named the dead incarnation and now names the caller.
+ * one message: 'OK' when it named the dead incarnation and now names the caller (the
+ * incarnation it was kept from, if any, is fenced too).
  */
-export const TAKE_LUA = `${OWNED}
+export const TAKE_LUA = `${NAMED}
 redis.call('HSET', KEYS[1], 'instanceId', ARGV[2], 'incarnation', ARGV[3], 'updatedAt', ARGV[4])
+redis.call('HDEL', KEYS[1], 'keptFrom')
+return 'OK'
+`;
+
+/**
+ * KEYS: record. ARGV: evicted incarnation, new incarnation of the same process, now. A message
+ * kept across a rejoin (docs/architecture.md, "Instances and incarnations"): 'OK' when it
+ * named the evicted incarnation and now names the new one, the evicted one kept as `keptFrom`
+ * so that the process's writes sent before it switched still pass. Run only by the winner of
+ * the evicted incarnation's takeover claim.
+ */
+export const KEEP_LUA = `${NAMED}
+redis.call('HSET', KEYS[1], 'incarnation', ARGV[2], 'keptFrom', ARGV[1], 'updatedAt', ARGV[3])
 return 'OK'
 `;
 

@@ -125,7 +125,8 @@ export function generateInstanceId(): string {
  *   instance took its ID; dead is final. Every member scans on each beat and tells its
  *   listeners; one at a time wins {@link claimTakeover} (a lease).
  * - Evicted (found dead by its own beat), the process joins again as a new incarnation,
- *   by the start rule, and tells its {@link onRejoined} listeners.
+ *   by the start rule, waits for its {@link onRejoining} listeners, then switches `self`
+ *   and tells its {@link onRejoined} listeners.
  * - Start: an instance ID held by a live-looking incarnation is watched until two beat
  *   intervals have passed since its last beat. If its beat moves, another live process has
  *   the ID and the start is refused with `INSTANCE_ID_TAKEN`; if not, it is this instance's
@@ -143,6 +144,9 @@ export function generateInstanceId(): string {
 export class RedisMembership implements ClusterMembership {
   private current: InstanceRef;
   private readonly rejoinListeners = new Set<(self: InstanceRef, previous: InstanceRef) => void>();
+  private readonly rejoiningListeners = new Set<
+    (next: InstanceRef, previous: InstanceRef) => Promise<void>
+  >();
   /** Heartbeat interval: a third of the TTL. */
   readonly beatIntervalMs: number;
   private readonly listeners = new Set<(dead: InstanceRef) => void>();
@@ -182,6 +186,13 @@ export class RedisMembership implements ClusterMembership {
     this.rejoinListeners.add(listener);
     return () => {
       this.rejoinListeners.delete(listener);
+    };
+  }
+
+  onRejoining(listener: (next: InstanceRef, previous: InstanceRef) => Promise<void>): () => void {
+    this.rejoiningListeners.add(listener);
+    return () => {
+      this.rejoiningListeners.delete(listener);
     };
   }
 
@@ -414,8 +425,9 @@ export class RedisMembership implements ClusterMembership {
 
   /**
    * Joins again as a new incarnation (docs/architecture.md, "Instances and incarnations"). The
-   * evicted one stays dead: its messages are taken over, its writes fenced. A Redis error is
-   * retried every beat interval; a live process holding the ID refuses it for good.
+   * evicted one stays dead: its {@link onRejoining} listeners may keep its messages (when no
+   * other instance claimed them), or they are taken over and its writes fenced. A Redis error
+   * is retried every beat interval; a live process holding the ID refuses it for good.
    */
   private async rejoin(): Promise<void> {
     const previous = this.current;
@@ -431,6 +443,17 @@ export class RedisMembership implements ClusterMembership {
         this.options.onError?.(err as Error);
         await sleep(this.beatIntervalMs);
         continue;
+      }
+      if (this.closed) return;
+      // Before `self` changes: what the evicted incarnation owns can move to the new one while
+      // this process's writes still name the evicted one (docs/architecture.md, "Instances
+      // and incarnations").
+      for (const listener of this.rejoiningListeners) {
+        try {
+          await listener(next, previous);
+        } catch (err) {
+          this.options.onError?.(err as Error);
+        }
       }
       if (this.closed) return;
       // From here on, in one turn: `self` and the listeners change before any other code runs,
