@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { adminClient, deleteKeys, nextPrefix, runPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
-import { PrivateRedis } from '../redis/__tests__/private-redis';
+import { PrivateRedis } from '../testing/private-redis';
 import { spoolCli } from './__tests__/spool-cli';
 import { startServe } from './serve';
 import { parseServeArgs } from './serve-options';
