@@ -6,21 +6,17 @@
  * exactly the produced text, every event once and in ID order.
  */
 import { channelTopic } from '@spool/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ChaosProxy, startChaosProxy } from '../src/chaos-proxy';
 import { type CheckedClient, type ClientKind, checkedClient, sdkClient, until } from '../src/clients';
 import { report, spread } from '../src/figures';
 import { profile } from '../src/profile';
-import { announce } from '../src/scenario';
+import { announce, cleanupAfterEach } from '../src/scenario';
 import { between } from '../src/seed';
-import { killSpoolProcesses, startSpool } from '../src/spool-process';
+import { startSpool } from '../src/spool-process';
 import { produceReply } from '../src/workload';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  killSpoolProcesses();
-});
+const cleanup = cleanupAfterEach();
 
 describe('scenario 1: random network cuts during a long reply', () => {
   it('every client assembles the exact text, each event once and in order', async () => {

@@ -9,20 +9,16 @@
  */
 import { isSpoolError } from '@spool/client';
 import { channelTopic } from '@spool/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startChaosProxy } from '../src/chaos-proxy';
 import { type CheckedClient, checkedClient, sdkClient, until } from '../src/clients';
 import { report, spread } from '../src/figures';
 import { profile } from '../src/profile';
-import { announce } from '../src/scenario';
-import { killSpoolProcesses, type SpoolProcess, startSpool } from '../src/spool-process';
+import { announce, cleanupAfterEach } from '../src/scenario';
+import { type SpoolProcess, startSpool } from '../src/spool-process';
 import { produceReply, startReply } from '../src/workload';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  killSpoolProcesses();
-});
+const cleanup = cleanupAfterEach();
 
 const env = { SPOOL_SSE_RETRY_MS: '5' };
 const CHANNEL = 'restart';

@@ -8,23 +8,19 @@
  * here: beyond it, the rule is an explicit `reset` (scenario 2 and docs/guarantees.md).
  */
 import { channelTopic } from '@spool/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bulkPublish } from '../src/bulk-publish';
 import { type ChaosProxy, startChaosProxy } from '../src/chaos-proxy';
 import { type CheckedClient, checkedClient, sdkClient, until } from '../src/clients';
 import { MiB, mib, report } from '../src/figures';
 import { metric } from '../src/metrics';
 import { profile } from '../src/profile';
-import { announce } from '../src/scenario';
+import { announce, cleanupAfterEach } from '../src/scenario';
 import { between } from '../src/seed';
-import { killSpoolProcesses, startSpool } from '../src/spool-process';
+import { startSpool } from '../src/spool-process';
 import { produceReply, SubscriberCheck } from '../src/workload';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  killSpoolProcesses();
-});
+const cleanup = cleanupAfterEach();
 
 const CHANNELS = ['slow-a', 'slow-b', 'slow-c'];
 const FIREHOSE = 'tools';

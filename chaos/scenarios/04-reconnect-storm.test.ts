@@ -7,20 +7,16 @@
  * process listens, and the server's heap during the storm is reported and bounded.
  */
 import { channelTopic } from '@spool/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startChaosProxy } from '../src/chaos-proxy';
 import { type CheckedClient, type ClientKind, checkedClient, sdkClient, until } from '../src/clients';
 import { MiB, mib, report, spread } from '../src/figures';
 import { profile } from '../src/profile';
-import { announce } from '../src/scenario';
-import { killSpoolProcesses, type SpoolProcess, startSpool } from '../src/spool-process';
+import { announce, cleanupAfterEach } from '../src/scenario';
+import { type SpoolProcess, startSpool } from '../src/spool-process';
 import { produceReply } from '../src/workload';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  killSpoolProcesses();
-});
+const cleanup = cleanupAfterEach();
 
 const CHANNELS = 10;
 /** The SDK's default backoff and the server's default SSE retry: what an application gets. */

@@ -4,19 +4,15 @@
  * queue, reading pages of the log on demand: the server's RSS may rise by less than
  * 32 MiB per consumer, whatever the size of the range.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bulkPublish } from '../src/bulk-publish';
 import { checkedClient, until } from '../src/clients';
 import { MiB, mib, report } from '../src/figures';
 import { profile } from '../src/profile';
-import { announce } from '../src/scenario';
-import { killSpoolProcesses, startSpool } from '../src/spool-process';
+import { announce, cleanupAfterEach } from '../src/scenario';
+import { startSpool } from '../src/spool-process';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  killSpoolProcesses();
-});
+const cleanup = cleanupAfterEach();
 
 const CONSUMERS = 2;
 

@@ -8,22 +8,18 @@
  * client has gone, its sockets and timers must be back to what an idle server holds.
  */
 import { channelTopic } from '@spool/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ChaosProxy, startChaosProxy } from '../src/chaos-proxy';
 import { type CheckedClient, type ClientKind, checkedClient, sdkClient, until } from '../src/clients';
 import { MiB, mib, report, spread } from '../src/figures';
 import { metric } from '../src/metrics';
 import { profile } from '../src/profile';
-import { announce } from '../src/scenario';
+import { announce, cleanupAfterEach } from '../src/scenario';
 import { between } from '../src/seed';
-import { killSpoolProcesses, startSpool, type Usage } from '../src/spool-process';
+import { startSpool, type Usage } from '../src/spool-process';
 import { type ProducedReply, startReply } from '../src/workload';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  killSpoolProcesses();
-});
+const cleanup = cleanupAfterEach();
 
 const CHANNELS = ['soak-a', 'soak-b', 'soak-c'];
 const KINDS: Array<{ kind: ClientKind; compact: boolean }> = [

@@ -6,20 +6,16 @@
  * was lost: no reset, every reader exact, the reply ends `success`.
  */
 import { channelTopic } from '@spool/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ChaosProxy, startChaosProxy } from '../src/chaos-proxy';
 import { type CheckedClient, type ClientKind, checkedClient, sdkClient, until } from '../src/clients';
 import { report, spread } from '../src/figures';
 import { profile } from '../src/profile';
-import { announce } from '../src/scenario';
-import { killSpoolProcesses, startSpool } from '../src/spool-process';
+import { announce, cleanupAfterEach } from '../src/scenario';
+import { startSpool } from '../src/spool-process';
 import { startReply } from '../src/workload';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  killSpoolProcesses();
-});
+const cleanup = cleanupAfterEach();
 
 const LIVENESS_MS = 1500;
 const FROZEN_MS = 4000;

@@ -14,21 +14,17 @@ import { randomUUID } from 'node:crypto';
 import { channelTopic } from '@spool/core';
 import { PrivateRedis } from '@spool/server/testing';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type CheckedClient, checkedClient, sdkClient, until } from '../src/clients';
 import { report } from '../src/figures';
 import { profile } from '../src/profile';
-import { announce } from '../src/scenario';
-import { killSpoolProcesses, type SpoolProcess, startSpool } from '../src/spool-process';
+import { announce, cleanupAfterEach } from '../src/scenario';
+import { type SpoolProcess, startSpool } from '../src/spool-process';
 import { eventSourceTape, mustPublish, publish, sdkTape, strictlyIncreasing } from '../src/topic-tapes';
 import { produceReply } from '../src/workload';
 
 const SHARED_REDIS = process.env['SPOOL_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  killSpoolProcesses();
-});
+const cleanup = cleanupAfterEach();
 
 async function cluster(n: number, url: string, prefix: string): Promise<SpoolProcess[]> {
   const env = { SPOOL_REDIS_URL: url, SPOOL_REDIS_PREFIX: prefix, SPOOL_SSE_RETRY_MS: '5' };

@@ -15,20 +15,16 @@ import { readFileSync } from 'node:fs';
 import { SpoolClient, type SpoolClientOptions, spoolClientDefaults } from '@spool/client';
 import { channelTopic } from '@spool/core';
 import { PrivateRedis } from '@spool/server/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { sdkClient, until } from '../src/clients';
 import { MiB, mib, report, spread } from '../src/figures';
 import { profile } from '../src/profile';
-import { announce } from '../src/scenario';
-import { killSpoolProcesses, type SpoolProcess, startSpool } from '../src/spool-process';
+import { announce, cleanupAfterEach } from '../src/scenario';
+import { type SpoolProcess, startSpool } from '../src/spool-process';
 import { type LiveReply, SubscriberCheck, startReply } from '../src/workload';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  killSpoolProcesses();
-});
+const cleanup = cleanupAfterEach();
 
 const CHANNELS = 10;
 /** Chunks per reply, paced so that the replies are still streaming when A dies. */

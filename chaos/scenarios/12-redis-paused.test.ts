@@ -18,12 +18,12 @@
  */
 import { channelTopic } from '@spool/core';
 import { PrivateRedis } from '@spool/server/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type CheckedClient, checkedClient, sdkClient, until } from '../src/clients';
 import { report } from '../src/figures';
 import { profile } from '../src/profile';
-import { announce } from '../src/scenario';
-import { killSpoolProcesses, type SpoolProcess, startSpool } from '../src/spool-process';
+import { announce, cleanupAfterEach } from '../src/scenario';
+import { type SpoolProcess, startSpool } from '../src/spool-process';
 import {
   eventSourceTape,
   mustPublish,
@@ -34,11 +34,7 @@ import {
 } from '../src/topic-tapes';
 import { produceReply, startReply } from '../src/workload';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  killSpoolProcesses();
-});
+const cleanup = cleanupAfterEach();
 
 /** Short, so that the pause outlasts it several times over; instances beat every third. */
 const TTL_MS = 3000;
