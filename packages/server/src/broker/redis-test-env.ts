@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll } from 'vitest';
 
 /**
  * Test support for the real Redis at 127.0.0.1:6379 (SPOOL_TEST_REDIS_URL overrides it):
@@ -28,4 +29,23 @@ export async function deleteKeys(admin: Redis, prefix: string): Promise<void> {
 /** An admin connection that fails at once (no offline queue) when Redis is down. */
 export function adminClient(): Redis {
   return new Redis(TEST_REDIS_URL, { protocol: 2, maxRetriesPerRequest: 1, enableOfflineQueue: true });
+}
+
+/**
+ * A test file's Redis connections: `redis` (auto-pipelining, as Spool connects) and an
+ * `admin` one; after the file's tests every key of this run is deleted and both disconnect.
+ */
+export function redisTestClients(options: RedisOptions = {}): { redis: Redis; admin: Redis } {
+  const redis = new Redis(TEST_REDIS_URL, {
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: 1,
+    ...options,
+  });
+  const admin = adminClient();
+  afterAll(async () => {
+    await deleteKeys(admin, runPrefix);
+    redis.disconnect();
+    admin.disconnect();
+  });
+  return { redis, admin };
 }

@@ -2,20 +2,13 @@ import { compareEventIds, isSpoolError, MIN_EVENT_ID, type TopicEvent, type Trim
 import { encodeTopicPayload, resolveTopicRetention } from '@spool/core/internal';
 import { topicLogContract } from '@spool/core/testing';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
-import { adminClient, deleteKeys, nextPrefix, runPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
+import { describe, expect, it } from 'vitest';
+import { deleteKeys, nextPrefix, redisTestClients, TEST_REDIS_URL } from '../broker/redis-test-env';
 import { type RecreatedInfo, RedisTopicLog } from './redis-topic-log';
 import { topicLogKeys } from './topic-log-keys';
 
 // ioredis 6 speaks RESP3 by default: the script's replies are arrays either way.
-const redis = new Redis(TEST_REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
-const admin = adminClient();
-
-afterAll(async () => {
-  await deleteKeys(admin, runPrefix);
-  redis.disconnect();
-  admin.disconnect();
-});
+const { redis, admin } = redisTestClients();
 
 topicLogContract('RedisTopicLog', async () => {
   const prefix = nextPrefix();

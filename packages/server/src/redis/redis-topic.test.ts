@@ -1,20 +1,12 @@
 import { compareEventIds, type EventId, Topic, type TopicEvent } from '@spool/core';
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
-import { adminClient, deleteKeys, nextPrefix, runPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
+import { describe, expect, it } from 'vitest';
+import { deleteKeys, nextPrefix, redisTestClients } from '../broker/redis-test-env';
 import { RedisTopicLog } from './redis-topic-log';
 
 // A core Topic on RedisTopicLog: catchup, live and the resume rule as on the memory log,
 // and a `reset` to every subscriber when Redis loses the stream.
 
-const redis = new Redis(TEST_REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
-const admin = adminClient();
-
-afterAll(async () => {
-  await deleteKeys(admin, runPrefix);
-  redis.disconnect();
-  admin.disconnect();
-});
+const { redis, admin } = redisTestClients();
 
 function until(check: () => boolean, ms = 5_000): Promise<void> {
   const start = Date.now();

@@ -2,8 +2,8 @@ import { type EventId, isSpoolError, MIN_EVENT_ID, type TopicEvent, type TrimRul
 import { encodeTopicPayload, resolveTopicRetention } from '@spool/core/internal';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
-import { adminClient, deleteKeys, nextPrefix, runPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
+import { describe, expect, it } from 'vitest';
+import { deleteKeys, nextPrefix, redisTestClients } from '../broker/redis-test-env';
 import { PrivateRedis } from '../testing/private-redis';
 import { RedisTopicLog } from './redis-topic-log';
 
@@ -15,14 +15,7 @@ import { RedisTopicLog } from './redis-topic-log';
  * are old enough does not depend on how long the test takes.
  */
 
-const redis = new Redis(TEST_REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
-const admin = adminClient();
-
-afterAll(async () => {
-  await deleteKeys(admin, runPrefix);
-  redis.disconnect();
-  admin.disconnect();
-});
+const { redis, admin } = redisTestClients();
 
 const STEP = 20_000;
 const AGES = [10_000, 50_000, 90_000, 130_000, 170_000, Number.POSITIVE_INFINITY];

@@ -9,9 +9,8 @@ import {
 } from '@spool/core';
 import { encodeTopicPayload, resolveTopicRetention } from '@spool/core/internal';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
-import { adminClient, deleteKeys, nextPrefix, runPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
+import { describe, expect, it } from 'vitest';
+import { deleteKeys, nextPrefix, redisTestClients } from '../broker/redis-test-env';
 import { RedisTopicLog } from './redis-topic-log';
 
 /**
@@ -23,14 +22,7 @@ import { RedisTopicLog } from './redis-topic-log';
  * the seed and the shrunk sequence of a failure; `SPOOL_TEST_SEED` replays it.
  */
 
-const redis = new Redis(TEST_REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
-const admin = adminClient();
-
-afterAll(async () => {
-  await deleteKeys(admin, runPrefix);
-  redis.disconnect();
-  admin.disconnect();
-});
+const { redis, admin } = redisTestClients();
 
 const MESSAGES = ['1', '2', '3', '4', '5', '6'];
 
