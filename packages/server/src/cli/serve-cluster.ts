@@ -28,8 +28,11 @@ export interface ServeCluster {
   leadDemo(demo: Demo): void;
   /** Releases the demo lock, so another instance takes it at once. */
   releaseDemo(): Promise<void>;
-  /** Leaves the cluster: stops beating and removes this instance's record. */
-  close(): Promise<void>;
+  /**
+   * Leaves the cluster: stops beating and removes this instance's record; with `handOver`,
+   * leaves the record for the survivors' takeover (see `ClusterMembership.close`).
+   */
+  close(options?: { handOver?: boolean }): Promise<void>;
 }
 
 /**
@@ -101,6 +104,6 @@ export async function joinServeCluster(
     releaseDemo: async () => {
       await lease?.close();
     },
-    close: () => membership.close(),
+    close: (options) => membership.close(options),
   };
 }

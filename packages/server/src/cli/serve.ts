@@ -244,13 +244,15 @@ export async function startServe(config: ServeConfig, deps: ServeDeps): Promise<
       await cluster?.releaseDemo();
       await s.close();
       // After the server: its last completions still write the owner records.
+      // What this instance took over and could not end yet is handed to the survivors' takeover.
+      const handOver = { handOver: (clustered?.messages.unfinishedEndings ?? 0) > 0 };
       await clustered?.close();
-      await deps.membership?.close();
+      await deps.membership?.close(handOver);
       await demo?.stopWorkers();
       await stored?.close();
       await redisTopics?.close();
       // After the drain: this instance's messages have ended before it leaves the cluster.
-      await cluster?.close();
+      await cluster?.close(handOver);
       await broker.close();
       server.closeAllConnections();
       await closed;

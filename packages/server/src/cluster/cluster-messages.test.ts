@@ -1,7 +1,8 @@
 import { COMPLETED_STREAM } from '@spool/core';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { TestClient } from '../__tests__/helpers';
 import { adminClient, deleteKeys, nextPrefix, runPrefix } from '../broker/redis-test-env';
+import { spoolDefaults } from '../options';
 import { call, endOf, startCluster, type TestInstance, topicEvents } from './cluster-test-kit';
 
 // Three in-process Spool servers on one real Redis: the owner records, forwarded writes,
@@ -418,6 +419,77 @@ describe('takeover and fencing', () => {
     expect(failures).toBe(2);
     expect(await store.get(messageId)).toMatchObject({ text: 'kept', reason: 'error' });
     expect(await completionsOf(prefix, messageId)).toBe(1);
+  });
+
+  it('ends a taken-over message whose record could not be ended at first (Redis failing after the move): msg.end and the completion once', async () => {
+    const { instances, prefix, store } = await cluster(['A', 'B']);
+    const [a, b] = instances as [TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'moved' });
+    const finish = b.cluster.records.finish.bind(b.cluster.records);
+    let finishes = 0;
+    b.cluster.records.finish = (id, reason) => {
+      if (finishes++ === 0) return Promise.reject(new Error('Connection is closed.'));
+      return finish(id, reason);
+    };
+    const ended = endOf(b.spool, TOPIC, messageId);
+    b.membership.declareDead(a.membership.self);
+    await b.cluster.settled();
+    // The record names B now, so no other survivor would end it: B itself tries again.
+    expect(b.cluster.unfinishedEndings).toBe(1);
+    expect(await ended).toEqual({ messageId, reason: 'error', persisted: true });
+    await vi.waitFor(() => expect(b.cluster.unfinishedEndings).toBe(0));
+    expect(finishes).toBe(2);
+    expect(await store.get(messageId)).toMatchObject({ text: 'moved', reason: 'error' });
+    await vi.waitFor(async () => expect(await completionsOf(prefix, messageId)).toBe(1));
+    const ends = (await topicEvents(b.spool, TOPIC)).filter((e) => e.event === 'msg.end');
+    expect(ends).toHaveLength(1);
+    expect((await call(b.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({
+      status: 'ended',
+      reason: 'error',
+    });
+  });
+
+  it('writes the completion record of a taken-over message whose first writes all failed, without a second msg.end', async () => {
+    // The broker under every instance (the completion stream is one).
+    const { instances, prefix, broker } = await cluster(['A', 'B']);
+    const [a, b] = instances as [TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    const xaddOnce = broker.xaddOnce.bind(broker);
+    let writes = 0;
+    // Every attempt of the first round fails (the retry gives up after its three).
+    broker.xaddOnce = (...args) => {
+      if (++writes <= spoolDefaults.retry.maxAttempts)
+        return Promise.reject(new Error('Connection is closed.'));
+      return xaddOnce(...args);
+    };
+    b.membership.declareDead(a.membership.self);
+    await vi.waitFor(() => expect(writes).toBeGreaterThan(spoolDefaults.retry.maxAttempts), {
+      timeout: 5000,
+    });
+    await vi.waitFor(() => expect(b.cluster.unfinishedEndings).toBe(0), { timeout: 5000 });
+    expect(await completionsOf(prefix, messageId)).toBe(1);
+    const ends = (await topicEvents(b.spool, TOPIC)).filter((e) => e.event === 'msg.end');
+    expect(ends.map((e) => e.data)).toEqual([{ messageId, reason: 'error', persisted: true }]);
+  });
+
+  it('ends a message that a survivor took over and could not end once that survivor is gone too', async () => {
+    const { instances, store } = await cluster(['A', 'B', 'C'], { claimLeaseMs: 1000 });
+    const [a, b, c] = instances as [TestInstance, TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'left' });
+    // B takes the message over, and its record never ends while B lives.
+    b.cluster.records.finish = () => Promise.reject(new Error('Connection is closed.'));
+    b.membership.declareDead(a.membership.self);
+    await b.cluster.settled();
+    expect(b.cluster.unfinishedEndings).toBe(1);
+    expect((await b.cluster.records.owner(messageId))?.incarnation).toBe(b.membership.self.incarnation);
+    // B goes; its incarnation dies with the message still its own, and C ends it.
+    const ended = endOf(c.spool, TOPIC, messageId);
+    await b.close();
+    c.membership.declareDead(b.membership.self);
+    expect(await ended).toEqual({ messageId, reason: 'error', persisted: true });
+    expect(await store.get(messageId)).toMatchObject({ text: 'left', reason: 'error' });
   });
 
   it('refuses a stale incarnation’s writes with FENCED, aborts its runs, and no subscriber sees them', async () => {

@@ -22,7 +22,7 @@ import type { SpoolParts } from '../server-parts';
 import type { ClusterMembership, InstanceRef } from './membership';
 import { ENDED_WINDOW_SECONDS, MessageRecords, type PlacedChunk } from './message-records';
 import { OwnerRpc, ownerRpcDefaults, type RpcRequest } from './owner-rpc';
-import { endTakenOver } from './takeover';
+import { finishTakenOver, type TakenOverMessage, takeOver } from './takeover';
 
 /** The server a {@link ClusterMessages} serves: its parts, and the switch into cluster mode. */
 export interface ClusterHost extends SpoolParts {
@@ -75,6 +75,13 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
   /** Takeovers claiming or ending messages now, and who waits for none to be. */
   private claiming = 0;
   private whenIdle: Array<() => void> = [];
+  /**
+   * Taken-over messages whose ending failed part-way (Redis or the store failing at that
+   * moment). Their records name this incarnation, so no other survivor ends them while it
+   * lives: they are tried again every {@link TAKEOVER_RETRY_AFTER_ERROR_MS} until they end.
+   */
+  private readonly unfinished = new Map<string, TakenOverMessage>();
+  private unfinishedTimer: NodeJS.Timeout | undefined;
 
   private constructor(private readonly o: ClusterMessagesOptions) {
     const membership = o.membership;
@@ -143,9 +150,24 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
     this.stopRejoining?.();
     this.closing.abort();
     clearTimeout(this.placeTimer);
+    clearTimeout(this.unfinishedTimer);
     this.unplaced.clear();
     await Promise.allSettled([...this.takeovers]);
     await this.rpc.close();
+    if (this.unfinished.size > 0)
+      this.o.host.logger.error(
+        { messageIds: [...this.unfinished.keys()], incarnation: this.self.incarnation },
+        'taken-over messages did not finish ending: this incarnation is handed over, and the survivors that take it over end them',
+      );
+  }
+
+  /**
+   * Taken-over messages not ended yet (their ending failed part-way and is being retried). A
+   * process that closes with some leaves its incarnation to the survivors' takeover
+   * (`ClusterMembership.close({ handOver: true })`) instead of forgetting it.
+   */
+  get unfinishedEndings(): number {
+    return this.unfinished.size;
   }
 
   /**
@@ -189,7 +211,8 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
       { messageId },
       'a moved message could not be taken in here; it ends with reason error',
     );
-    await endTakenOver(this.o.host, this.records, messageId, this.self.incarnation);
+    const taken = await takeOver(this.records, messageId, this.self.incarnation);
+    if (taken) await this.endTaken(taken);
   }
 
   append(
@@ -466,12 +489,56 @@ export class ClusterMessages implements MessageCluster, MessageDirectory {
         // local state goes first, or its writer would pass the owner check once the record names
         // this (new) incarnation. Of another process's, nothing is open here.
         host.messages.fence(messageId);
-        await endTakenOver(host, this.records, messageId, dead.incarnation);
+        const taken = await takeOver(this.records, messageId, dead.incarnation);
+        if (taken) await this.endTaken(taken);
       } catch (err) {
         host.logger.error({ err, messageId, dead }, 'ending a taken-over message failed');
       }
     }
+    // What failed after its record moved here is this incarnation's now, retried until it ends:
+    // the dead incarnation has nothing left to claim.
     await membership.finishTakeover(dead.incarnation);
+  }
+
+  /**
+   * Runs the steps of `taken`'s ending not done yet; one that fails keeps it in
+   * {@link unfinished}, and it is tried again later (never dropped while this process lives).
+   */
+  private async endTaken(taken: TakenOverMessage): Promise<void> {
+    this.unfinished.set(taken.messageId, taken);
+    try {
+      await finishTakenOver(this.o.host, this.records, taken);
+      this.unfinished.delete(taken.messageId);
+    } catch (err) {
+      this.retryUnfinished();
+      throw err;
+    }
+  }
+
+  private retryUnfinished(): void {
+    if (this.unfinishedTimer !== undefined || this.closing.signal.aborted) return;
+    this.unfinishedTimer = setTimeout(() => {
+      this.unfinishedTimer = undefined;
+      void this.endUnfinished();
+    }, TAKEOVER_RETRY_AFTER_ERROR_MS);
+    this.unfinishedTimer.unref();
+  }
+
+  private async endUnfinished(): Promise<void> {
+    this.claiming++;
+    try {
+      for (const taken of [...this.unfinished.values()]) {
+        if (this.closing.signal.aborted) return;
+        await this.endTaken(taken).catch((err: unknown) =>
+          this.o.host.logger.warn(
+            { err, messageId: taken.messageId },
+            'ending a taken-over message failed again; it is tried again',
+          ),
+        );
+      }
+    } finally {
+      if (--this.claiming === 0) for (const wake of this.whenIdle.splice(0)) wake();
+    }
   }
 }
 

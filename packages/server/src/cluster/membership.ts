@@ -101,6 +101,10 @@ export interface ClusterMembership {
    * Returns the function that removes the listener.
    */
   onRejoining?(listener: (next: InstanceRef, previous: InstanceRef) => Promise<void>): () => void;
-  /** Stops beating and removes this instance's record. */
-  close(): Promise<void>;
+  /**
+   * Stops beating and removes this instance's record. With `handOver`, the record stays: the
+   * survivors see this incarnation stop beating and take over what it still owns (what it
+   * could not end itself, see `ClusterMessages.unfinishedEndings`).
+   */
+  close(options?: { handOver?: boolean }): Promise<void>;
 }

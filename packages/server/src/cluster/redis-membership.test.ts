@@ -90,6 +90,17 @@ describe('RedisMembership', () => {
     expect(dead).toEqual([]);
   });
 
+  it('a closed instance that hands over stays listed until its TTL, then is reported dead to the survivors', async () => {
+    const prefix = nextPrefix();
+    const a = await member(prefix, { instanceId: 'a' });
+    const b = await member(prefix, { instanceId: 'b' });
+    const dead = deadLog(a);
+    await b.close({ handOver: true });
+    expect(await a.isAlive(b.self.incarnation)).toBe(true);
+    await expect.poll(() => dead, { timeout: 5_000 }).toEqual([b.self]);
+    expect((await a.claimTakeover(b.self.incarnation)).won).toBe(true);
+  });
+
   it('reports an incarnation that stopped beating to every survivor; exactly one claims it', async () => {
     const prefix = nextPrefix();
     const survivors = await Promise.all([0, 1, 2].map((i) => member(prefix, { instanceId: `s${i}` })));

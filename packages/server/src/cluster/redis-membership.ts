@@ -293,13 +293,13 @@ export class RedisMembership implements ClusterMembership {
     return this.ticking;
   }
 
-  async close(): Promise<void> {
+  async close(options: { handOver?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
     this.claims.close();
     await this.ticking?.catch(() => {});
-    if (!this.evicted) {
+    if (!this.evicted && options.handOver !== true) {
       const k = this.keys;
       await this.redis
         .spoolMemberForget(k.instances, k.incarnations, k.dead, this.self.incarnation, this.self.instanceId)

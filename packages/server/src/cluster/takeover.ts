@@ -2,6 +2,7 @@ import {
   COMPLETED_STREAM,
   compareEventIds,
   retry,
+  SpoolError,
   type StoredMessageInput,
   type WireStreamMeta,
 } from '@spool/core';
@@ -11,77 +12,138 @@ import type { SpoolParts } from '../server-parts';
 import type { MessageRecords } from './message-records';
 
 /**
+ * How far the ending of one taken-over message got. Its record names this incarnation from
+ * the moment it was taken, so no other survivor will end it: a step that failed (Redis or
+ * the store failing at that moment) is tried again by {@link finishTakenOver}, and a step
+ * that succeeded is never done twice (one `msg.end`, one completion record).
+ */
+export interface TakenOverMessage {
+  readonly messageId: string;
+  /** The incarnation it was taken from. */
+  readonly from: string;
+  /** Set once the text is saved or dead-lettered. */
+  persisted?: boolean;
+  /** The message as saved, with the meta its completion carries, and the topic it is on. */
+  message?: StoredMessageInput;
+  topic?: string;
+  /** Set once the record ended, once `msg.end` went out, once the completion record is written. */
+  finished?: boolean;
+  announced?: boolean;
+  completed?: boolean;
+}
+
+/**
  * Ends one open message of a dead incarnation (docs/architecture.md, "Takeover and
  * fencing"): the record moves to this incarnation first (so the dead one, should it wake
  * up, is fenced), then the text the record holds is saved, the record ends, `msg.end` goes
  * out with reason `error`, and its one completion record is written (`xaddOnce`, keyed by
- * message ID, whoever writes it). Returns false when the message was no longer the dead
- * incarnation's (it ended, or its producer moved).
+ * message ID, whoever writes it). Returns undefined when the message was no longer the dead
+ * incarnation's (it ended, or its producer moved); otherwise the ending, whose steps
+ * {@link finishTakenOver} runs (and runs again after a failure).
  *
- * @example await endTakenOver(spool, records, '1843563473929170944', dead.incarnation);
+ * @example
+ * const taken = await takeOver(records, '1843563473929170944', dead.incarnation);
+ * if (taken) await finishTakenOver(spool, records, taken);
  */
-export async function endTakenOver(
-  host: SpoolParts,
+export async function takeOver(
   records: MessageRecords,
   messageId: string,
   deadIncarnation: string,
+): Promise<TakenOverMessage | undefined> {
+  if (!(await records.take(messageId, deadIncarnation))) return undefined;
+  return { messageId, from: deadIncarnation };
+}
+
+/**
+ * Runs the steps of a taken-over message's ending that are not done yet; throws at the first
+ * that fails, leaving `taken` to be passed again. Resolves false when the record was gone
+ * (nothing to end).
+ */
+export async function finishTakenOver(
+  host: SpoolParts,
+  records: MessageRecords,
+  taken: TakenOverMessage,
 ): Promise<boolean> {
-  if (!(await records.take(messageId, deadIncarnation))) return false;
-  const rec = await records.read(messageId);
-  if (!rec) return false;
+  const { messageId } = taken;
   const { store, broker, breakers, topics, logger, messages } = host;
-  const now = Date.now();
-  const meta: WireStreamMeta = { ...rec.meta, closed: true, endReason: 'error', updatedAt: now };
-  const topic = topics.getOrCreate(rec.topic);
-  // Every delta of the dead owner is before the topic's last event now. A message whose
-  // `msg.open` was not recorded yet (it died while opening) is placed there too.
-  const last = topic.lastId;
-  const firstEventId = rec.firstEventId || last || '';
-  // Never before the first: the topic this instance sees may be behind the owner's events.
-  const lastEventId =
-    last !== undefined && firstEventId !== '' && compareEventIds(last, firstEventId) > 0
-      ? last
-      : firstEventId;
-  const message: StoredMessageInput = {
-    messageId,
-    channelId: meta.channelId,
-    channelType: meta.channelType,
-    meta,
-    text: rec.text ?? '',
-    lastChunkId: rec.lastChunkId,
-    reason: 'error',
-    firstEventId,
-    lastEventId,
-  };
   const retryOptions = { ...spoolDefaults.retry };
-  let persisted = true;
-  try {
-    await topic.persistAndClear(
-      () => retry(() => breakers.store.execute(() => store.save(message)), retryOptions),
-      { messageId },
-    );
-  } catch (err) {
-    persisted = false;
-    logger.error({ err, messageId }, 'saving a taken-over message failed; it is dead-lettered');
-    messages.deadLetters.push({
+  if (!taken.message) {
+    const rec = await records.read(messageId);
+    if (!rec) return false;
+    const meta: WireStreamMeta = { ...rec.meta, closed: true, endReason: 'error', updatedAt: Date.now() };
+    taken.topic = rec.topic;
+    const topic = topics.getOrCreate(rec.topic);
+    // Every delta of the dead owner is before the topic's last event now. A message whose
+    // `msg.open` was not recorded yet (it died while opening) is placed there too.
+    const last = topic.lastId;
+    const firstEventId = rec.firstEventId || last || '';
+    // Never before the first: the topic this instance sees may be behind the owner's events.
+    const lastEventId =
+      last !== undefined && firstEventId !== '' && compareEventIds(last, firstEventId) > 0
+        ? last
+        : firstEventId;
+    taken.message = {
       messageId,
-      topic: rec.topic,
-      text: message.text,
+      channelId: meta.channelId,
+      channelType: meta.channelType,
       meta,
-      error: err instanceof Error ? err.message : String(err),
-      at: now,
-      message,
-    });
+      text: rec.text ?? '',
+      lastChunkId: rec.lastChunkId,
+      reason: 'error',
+      firstEventId,
+      lastEventId,
+    };
   }
-  await records.finish(messageId, 'error');
-  await topic.append('msg.end', { messageId, reason: 'error', persisted });
-  if (store.recordsCompletions !== true) {
+  const message = taken.message;
+  const meta = message.meta;
+  const topicName = taken.topic!;
+  if (taken.persisted === undefined) {
+    try {
+      await topics
+        .getOrCreate(topicName)
+        .persistAndClear(() => retry(() => breakers.store.execute(() => store.save(message)), retryOptions), {
+          messageId,
+        });
+      taken.persisted = true;
+    } catch (err) {
+      logger.error({ err, messageId }, 'saving a taken-over message failed; it is dead-lettered');
+      messages.deadLetters.push({
+        messageId,
+        topic: topicName,
+        text: message.text,
+        meta,
+        error: err instanceof Error ? err.message : String(err),
+        at: Date.now(),
+        message,
+      });
+      taken.persisted = false;
+    }
+  }
+  if (!taken.finished) {
+    try {
+      await records.finish(messageId, 'error');
+    } catch (err) {
+      if (!(err instanceof SpoolError)) throw err;
+      // Its producer reconnected and moved it on: the message goes on there, and ends there.
+      if (err.code === 'FENCED') return false;
+      // Ended already: by this ending, whose reply was lost with the connection.
+      if (err.code !== 'STREAM_NOT_FOUND') throw err;
+    }
+    taken.finished = true;
+  }
+  if (!taken.announced) {
+    await topics
+      .getOrCreate(topicName)
+      .append('msg.end', { messageId, reason: 'error', persisted: taken.persisted });
+    taken.announced = true;
+  }
+  if (!taken.completed && store.recordsCompletions !== true) {
     const fields = {
       messageId,
       channelId: meta.channelId,
       channelType: String(meta.channelType),
       reason: 'error',
-      persisted: String(persisted),
+      persisted: String(taken.persisted),
     };
     await retry(
       () =>
@@ -89,6 +151,7 @@ export async function endTakenOver(
       retryOptions,
     );
   }
+  taken.completed = true;
   logger.warn({ messageId, chars: message.text.length }, 'a taken-over message ended with reason error');
   return true;
 }
