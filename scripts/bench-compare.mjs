@@ -107,6 +107,8 @@ try {
   for (const name of names) {
     // ratios[side][table / row] = one ratio per round
     const ratios = { old: new Map(), new: new Map() };
+    // values[side][key] = Spool's own figure of the row, one per round
+    const values = { old: new Map(), new: new Map() };
     const units = new Map();
     for (let round = 0; round < rounds; round++) {
       for (const side of sides) {
@@ -126,6 +128,9 @@ try {
             const list = ratios[side.label].get(key) ?? [];
             list.push(row.ratio);
             ratios[side.label].set(key, list);
+            const own = values[side.label].get(key) ?? [];
+            own.push(row.value);
+            values[side.label].set(key, own);
           }
         }
       }
@@ -139,7 +144,24 @@ try {
       const n = median(newRatios);
       // How much worse the new median is, as a fraction of the old one.
       const worse = higher ? (o - n) / o : (n - o) / o;
-      results.push({ name, key, old: o, new: n, worse, higher });
+      const ownOld = median(values.old.get(key));
+      const ownNew = median(values.new.get(key));
+      results.push({
+        name,
+        key,
+        old: o,
+        new: n,
+        worse,
+        higher,
+        rounds: { old: oldRatios, new: newRatios },
+        // Spool's own figure, old against new: what moved, Spool or its peer.
+        own: {
+          old: ownOld,
+          new: ownNew,
+          unit,
+          worse: higher ? (ownOld - ownNew) / ownOld : (ownNew - ownOld) / ownOld,
+        },
+      });
     }
     for (const key of ratios.old.keys())
       if (!ratios.new.has(key)) console.log(`   (row only on the old commit: ${key})`);
@@ -155,6 +177,14 @@ try {
       `| ${r.name} | ${r.key} | ${r.old.toFixed(2)}x | ${r.new.toFixed(2)}x | ${change}${verdict} |`,
     );
     if (r.worse > TOLERANCE) failed = true;
+  }
+  // The rounds behind each median, and Spool's own figure: a ratio that moved while Spool's
+  // figure did not is its peer's noise (docs/benchmarks.md, "Old against new commit").
+  console.log("\nper round (ratio old | ratio new) and Spool's own median figure, old → new");
+  const fmt = (xs) => xs.map((x) => x.toFixed(2)).join(', ');
+  for (const r of results) {
+    const own = `${r.own.old.toPrecision(4)} → ${r.own.new.toPrecision(4)} ${r.own.unit} (${r.own.worse > 0 ? '-' : '+'}${Math.abs(r.own.worse * 100).toFixed(1)}%)`;
+    console.log(`- ${r.name} | ${r.key}: ${fmt(r.rounds.old)} | ${fmt(r.rounds.new)}; Spool ${own}`);
   }
 } finally {
   cleanUp();
