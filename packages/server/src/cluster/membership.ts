@@ -106,5 +106,8 @@ export interface ClusterMembership {
    * survivors see this incarnation stop beating and take over what it still owns (what it
    * could not end itself, see `ClusterMessages.unfinishedEndings`).
    */
-  close(options?: { handOver?: boolean }): Promise<void>;
+  close(options?: {
+    /** Keep this instance's record, so that the survivors take over what it still owns. */
+    handOver?: boolean;
+  }): Promise<void>;
 }

@@ -293,7 +293,12 @@ export class RedisMembership implements ClusterMembership {
     return this.ticking;
   }
 
-  async close(options: { handOver?: boolean } = {}): Promise<void> {
+  async close(
+    options: {
+      /** Keep this instance's record, so that the survivors take over what it still owns. */
+      handOver?: boolean;
+    } = {},
+  ): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
