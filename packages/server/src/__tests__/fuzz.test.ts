@@ -378,53 +378,72 @@ describe('fuzzing', () => {
       suffix: hostileText.filter((t) => t.length < 1000),
       events: fc.array(event, { minLength: 1, maxLength: 6 }),
     });
-    await fuzz('sse output', input, 40, async ({ suffix, events }) => {
-      const topic = `fuzz:sse:${++run}:${suffix}`;
-      const published: Array<{ id: string; event: string; data: unknown }> = [];
-      for (const e of events) {
-        const r = await api(
-          'POST',
-          `/v1/topics/${encodeURIComponent(topic)}/events`,
-          JSON.stringify(e.name === undefined ? { data: e.data } : { event: e.name, data: e.data }),
-        );
-        if (r.status === 201) {
-          published.push({
-            id: (JSON.parse(r.text) as { id: string }).id,
-            event: e.name ?? 'message',
-            data: e.data,
-          });
-        } else {
-          expect(r.status, r.text).toBe(400);
-          expect(CODES.has(JSON.parse(r.text).error.code), r.text).toBe(true);
+    await fuzz(
+      'sse output',
+      input,
+      40,
+      async ({ suffix, events }) => {
+        const topic = `fuzz:sse:${++run}:${suffix}`;
+        const published: Array<{ id: string; event: string; data: unknown }> = [];
+        for (const e of events) {
+          const r = await api(
+            'POST',
+            `/v1/topics/${encodeURIComponent(topic)}/events`,
+            JSON.stringify(e.name === undefined ? { data: e.data } : { event: e.name, data: e.data }),
+          );
+          if (r.status === 201) {
+            published.push({
+              id: (JSON.parse(r.text) as { id: string }).id,
+              event: e.name ?? 'message',
+              // What the request carried: JSON has no -0 (it is sent as 0).
+              data: JSON.parse(JSON.stringify(e.data)) as unknown,
+            });
+          } else {
+            expect(r.status, r.text).toBe(400);
+            expect(CODES.has(JSON.parse(r.text).error.code), r.text).toBe(true);
+          }
         }
-      }
-      if (published.length === 0) return;
-      const res = await fetch(`${server.url}/v1/topics/${encodeURIComponent(topic)}/events?lastEventId=0-0`, {
-        headers: { authorization: `Bearer ${USER}` },
-      });
-      expect(res.headers.get('content-type')).toBe('text/event-stream');
-      const got: Array<{ id: string; event: string; data: unknown }> = [];
-      const fields = new Set<string>();
-      const parser = new SseParser({
-        onEvent: (ev) => got.push({ id: ev.id, event: ev.event, data: JSON.parse(ev.data) }),
-      });
-      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-      let text = '';
-      while (got.length < published.length) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += value;
-        parser.feed(value);
-      }
-      await reader.cancel();
-      for (const line of text.split(/\r\n|\r|\n/)) {
-        const m = /^([^:]*)(:|$)/.exec(line);
-        if (m && m[1] !== '') fields.add(m[1]!);
-      }
-      expect(got).toEqual(published);
-      // Only the fields Spool writes: nothing in a name or the data became a field of its own.
-      for (const f of fields)
-        expect(['id', 'event', 'data', 'retry'], `field ${JSON.stringify(f)}`).toContain(f);
-    });
+        if (published.length === 0) return;
+        const res = await fetch(
+          `${server.url}/v1/topics/${encodeURIComponent(topic)}/events?lastEventId=0-0`,
+          {
+            headers: { authorization: `Bearer ${USER}` },
+          },
+        );
+        expect(res.headers.get('content-type')).toBe('text/event-stream');
+        const got: Array<{ id: string; event: string; data: unknown }> = [];
+        const fields = new Set<string>();
+        const parser = new SseParser({
+          onEvent: (ev) => got.push({ id: ev.id, event: ev.event, data: JSON.parse(ev.data) }),
+        });
+        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let text = '';
+        while (got.length < published.length) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += value;
+          parser.feed(value);
+        }
+        await reader.cancel();
+        for (const line of text.split(/\r\n|\r|\n/)) {
+          const m = /^([^:]*)(:|$)/.exec(line);
+          if (m && m[1] !== '') fields.add(m[1]!);
+        }
+        expect(got).toEqual(published);
+        // Only the fields Spool writes: nothing in a name or the data became a field of its own.
+        for (const f of fields)
+          expect(['id', 'event', 'data', 'retry'], `field ${JSON.stringify(f)}`).toContain(f);
+      },
+      [
+        // Seed 421102446: a -0 in the data, which the request itself sends as 0.
+        {
+          suffix: '',
+          events: [
+            { name: 'n', data: { a: [true, -0] } },
+            { name: undefined, data: -0 },
+          ],
+        },
+      ],
+    );
   });
 });
