@@ -450,6 +450,29 @@ describe('takeover and fencing', () => {
     });
   });
 
+  it('counts a record whose end went through but whose reply was lost as ended: msg.end once', async () => {
+    const { instances, prefix } = await cluster(['A', 'B']);
+    const [a, b] = instances as [TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    const finish = b.cluster.records.finish.bind(b.cluster.records);
+    let finishes = 0;
+    // The first end reaches Redis; its reply is lost with the connection.
+    b.cluster.records.finish = async (id, reason) => {
+      // The second call finds the record ended already (STREAM_NOT_FOUND).
+      const first = finishes++ === 0;
+      await finish(id, reason);
+      if (first) throw new Error('Connection is closed.');
+    };
+    const ended = endOf(b.spool, TOPIC, messageId);
+    b.membership.declareDead(a.membership.self);
+    expect(await ended).toEqual({ messageId, reason: 'error', persisted: true });
+    await vi.waitFor(() => expect(b.cluster.unfinishedEndings).toBe(0));
+    expect(finishes).toBe(2);
+    await vi.waitFor(async () => expect(await completionsOf(prefix, messageId)).toBe(1));
+    const ends = (await topicEvents(b.spool, TOPIC)).filter((e) => e.event === 'msg.end');
+    expect(ends).toHaveLength(1);
+  });
+
   it('writes the completion record of a taken-over message whose first writes all failed, without a second msg.end', async () => {
     // The broker under every instance (the completion stream is one).
     const { instances, prefix, broker } = await cluster(['A', 'B']);
