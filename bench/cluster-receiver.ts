@@ -5,11 +5,10 @@
  * from the publish timestamp it carries (`process.hrtime` is CLOCK_MONOTONIC, shared by
  * every process on the machine) and answers one question at a time over IPC.
  */
-import { createSpool, type Spool } from '@spool/server';
-import { openRedisTopics, type RedisTopics } from '@spool/server/redis';
 import { Redis } from 'ioredis';
 // The topics of an instance, which the public `Spool` keeps private: subscribed in process here.
 import { internalsOf } from '../packages/server/src/spool';
+import { instance, until } from './cluster-latency';
 
 /** Which subscriber a question is about. */
 export type ReceiverLabel = 'spool' | 'relay';
@@ -39,32 +38,16 @@ function record(label: ReceiverLabel, t: number): void {
   samples[label].push(nowUs() - t);
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const start = performance.now();
-  while (!check()) {
-    if (performance.now() - start > 60_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 async function spool(url: string, prefix: string, topic: string): Promise<void> {
-  const topics: RedisTopics = openRedisTopics({ url, keyPrefix: prefix });
-  const instance: Spool = createSpool({
-    topics: {
-      retention: { maxEvents: 100_000, maxBytes: 64 * 2 ** 20 },
-      createLog: topics.createLog,
-      directory: topics.directory,
-    },
-  });
-  const sub = internalsOf(instance)
+  const b = instance(url, prefix);
+  const sub = internalsOf(b.spool)
     .topics.getOrCreate(topic)
     .subscribe({ onEvent: (ev) => record('spool', (ev.data as { t: number }).t) });
   closers.push(async () => {
     sub.close();
-    await instance.close();
-    await topics.close();
+    await b.close();
   });
-  await until(() => topics.notifier.channels > 0, 'the subscription');
+  await until(() => b.topics.notifier.channels > 0, 'the subscription');
 }
 
 async function relay(url: string, channel: string): Promise<void> {

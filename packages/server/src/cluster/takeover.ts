@@ -19,13 +19,10 @@ import type { MessageRecords } from './message-records';
  */
 export interface TakenOverMessage {
   readonly messageId: string;
-  /** The incarnation it was taken from. */
-  readonly from: string;
   /** Set once the text is saved or dead-lettered. */
   persisted?: boolean;
-  /** The message as saved, with the meta its completion carries, and the topic it is on. */
-  message?: StoredMessageInput;
-  topic?: string;
+  /** Read from the record once: the message as saved (with the meta its completion carries) and its topic. */
+  ending?: { message: StoredMessageInput; topic: string };
   /** Set once the record ended, once `msg.end` went out, once the completion record is written. */
   finished?: boolean;
   announced?: boolean;
@@ -51,7 +48,7 @@ export async function takeOver(
   deadIncarnation: string,
 ): Promise<TakenOverMessage | undefined> {
   if (!(await records.take(messageId, deadIncarnation))) return undefined;
-  return { messageId, from: deadIncarnation };
+  return { messageId };
 }
 
 /**
@@ -67,11 +64,10 @@ export async function finishTakenOver(
   const { messageId } = taken;
   const { store, broker, breakers, topics, logger, messages } = host;
   const retryOptions = { ...spoolDefaults.retry };
-  if (!taken.message) {
+  if (!taken.ending) {
     const rec = await records.read(messageId);
     if (!rec) return false;
     const meta: WireStreamMeta = { ...rec.meta, closed: true, endReason: 'error', updatedAt: Date.now() };
-    taken.topic = rec.topic;
     const topic = topics.getOrCreate(rec.topic);
     // Every delta of the dead owner is before the topic's last event now. A message whose
     // `msg.open` was not recorded yet (it died while opening) is placed there too.
@@ -82,7 +78,7 @@ export async function finishTakenOver(
       last !== undefined && firstEventId !== '' && compareEventIds(last, firstEventId) > 0
         ? last
         : firstEventId;
-    taken.message = {
+    const message: StoredMessageInput = {
       messageId,
       channelId: meta.channelId,
       channelType: meta.channelType,
@@ -93,10 +89,10 @@ export async function finishTakenOver(
       firstEventId,
       lastEventId,
     };
+    taken.ending = { message, topic: rec.topic };
   }
-  const message = taken.message;
+  const { message, topic: topicName } = taken.ending;
   const meta = message.meta;
-  const topicName = taken.topic!;
   if (taken.persisted === undefined) {
     try {
       await topics
