@@ -6,10 +6,14 @@
 // (docs/benchmarks.md, "Old against new commit"). Each commit runs from a git worktree of
 // its own with its own install, so both measure their own code on the same machine
 // within the same minutes. `SPOOL_COMPARE_ROUNDS` (default 3) sets the alternations;
-// `SPOOL_BENCH_QUICK=1` is passed through for a quick look.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// `SPOOL_BENCH_QUICK=1` is passed through for a quick look. With two cores or more and
+// `taskset`, the benchmark's process runs on core 0 and every process it starts on core 1
+// (`SPOOL_COMPARE_PIN=0` turns that off): on a 2-core machine the scheduler otherwise moves
+// server and subscribers between cores, and one round differs from the next by more than
+// the change being judged (docs/benchmarks.md, "Old against new commit").
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,6 +38,40 @@ const HIGHER_IS_BETTER = new Set([
   'ops/s',
   'saves/s',
 ]);
+
+const pin =
+  process.env.SPOOL_COMPARE_PIN !== '0' &&
+  availableParallelism() >= 2 &&
+  spawnSync('taskset', ['-V']).status === 0;
+
+/** The processes `pid` started, and theirs, from /proc (Linux). */
+function descendants(pid) {
+  const children = [];
+  try {
+    for (const task of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' '))
+      if (task.trim()) children.push(Number(task));
+  } catch {
+    return [];
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/**
+ * Moves every process `pid` starts onto core 1, all of its threads (`taskset -a`), within
+ * 20 ms of its start: a benchmark's helpers connect for longer than that before it
+ * measures. Returns the function that stops watching.
+ */
+function pinDescendants(pid) {
+  const pinned = new Set();
+  const timer = setInterval(() => {
+    for (const child of descendants(pid)) {
+      if (pinned.has(child)) continue;
+      pinned.add(child);
+      spawnSync('taskset', ['-a', '-pc', '1', String(child)], { stdio: 'ignore' });
+    }
+  }, 20);
+  return () => clearInterval(timer);
+}
 
 const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
 const scratch = mkdtempSync(join(tmpdir(), 'spool-bench-compare-'));
@@ -61,17 +99,31 @@ function runOne(side, name) {
   const file = join(side.dir, 'bench', `${name}.ts`);
   const code = `const m = await import(${JSON.stringify(file)}); const out = await m.default(); console.log('\\nBENCH_JSON ' + JSON.stringify(out)); process.exit(0);`;
   return new Promise((done, fail) => {
-    const child = spawn(
-      process.execPath,
-      ['--expose-gc', '--import', 'tsx/esm', '--conditions=@spool/source', '--input-type=module', '-e', code],
-      { cwd: join(side.dir, 'bench'), stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const args = [
+      '--expose-gc',
+      '--import',
+      'tsx/esm',
+      '--conditions=@spool/source',
+      '--input-type=module',
+      '-e',
+      code,
+    ];
+    const command = pin ? ['taskset', '-c', '0', process.execPath, ...args] : [process.execPath, ...args];
+    const child = spawn(command[0], command.slice(1), {
+      cwd: join(side.dir, 'bench'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const unpin = pin ? pinDescendants(child.pid) : () => {};
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
     });
-    child.on('error', fail);
+    child.on('error', (err) => {
+      unpin();
+      fail(err);
+    });
     child.on('exit', (status) => {
+      unpin();
       const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
       if (status !== 0 || !line)
         fail(new Error(`${side.label} ${name} exited ${status}:\n${out.slice(-2000)}`));
@@ -100,6 +152,11 @@ for (const signal of ['SIGINT', 'SIGTERM'])
   });
 try {
   sides.push(checkout(oldRef, 'old'), checkout(newRef, 'new'));
+  console.log(
+    pin
+      ? 'pinned: each benchmark on core 0, the processes it starts on core 1'
+      : 'not pinned (SPOOL_COMPARE_PIN=0, one core, or no taskset)',
+  );
   const common = benchNames(sides[0].dir).filter((n) => benchNames(sides[1].dir).includes(n));
   const names = wanted.length > 0 ? wanted : common;
   for (const n of names) if (!common.includes(n)) throw new Error(`benchmark ${n} is not on both commits`);

@@ -24,7 +24,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type CheckedClient, checkedClient, fastBackoff, until } from '../src/clients';
+import { type CheckedClient, checkedClient, fastBackoff, startOnFirstUrl, until } from '../src/clients';
 import { report } from '../src/figures';
 import { profile } from '../src/profile';
 import { announce } from '../src/scenario';
@@ -111,13 +111,18 @@ function producerOn(p: SpoolProcess, options: Partial<SpoolClientOptions> = {}):
   return client;
 }
 
-/** The SDK over WebSocket given several instances' URLs, feeding a check. */
+/**
+ * The SDK over WebSocket given several instances' URLs, feeding a check. It starts on the
+ * first (the SDK starts on a random one: its first random number, which picks it, is 0 here),
+ * so that the scenario knows which instance to kill.
+ */
 function failoverReader(urls: string[], name: string): { client: SpoolClient; check: SubscriberCheck } {
   const check = new SubscriberCheck(name);
   const client = new SpoolClient(urls, {
     WebSocket: WebSocket as unknown as SpoolClientOptions['WebSocket'],
     backoff: fastBackoff,
     livenessTimeoutMs: 10_000,
+    random: startOnFirstUrl(),
   });
   client.subscribe(TOPIC, { after: '0-0', onEvent: (e) => check.add(e), onReset: (x) => check.reset(x) });
   cleanup.push(() => client.close());

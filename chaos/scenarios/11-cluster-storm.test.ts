@@ -4,7 +4,7 @@
  * 5,000) are all on instance A, each given the list of every instance
  * (`new SpoolClient([A, B, C])`, docs/protocol.md "Several server URLs"), subscribed to
  * channels whose replies are streaming from B and C. A is SIGKILLed: every client must move
- * to a survivor and resume from its last event on the shared topic log, so that it gets every
+ * to a survivor (the SDK's failover rule spreads them over B and C, and over a jitter window) and resume from its last event on the shared topic log, so that it gets every
  * event once, in order, and the exact text, with no reset. The time each client takes to be
  * open on a survivor is measured from the kill and bounded by the SDK's settings, and the
  * survivors' heap during and after the storm is bounded by what the same clients cost A.
@@ -17,7 +17,7 @@ import { channelTopic } from '@spool/core';
 import { PrivateRedis } from '@spool/server/testing';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { sdkClient, until } from '../src/clients';
+import { sdkClient, startOnFirstUrl, until } from '../src/clients';
 import { MiB, mib, report, spread } from '../src/figures';
 import { profile } from '../src/profile';
 import { announce, cleanupAfterEach } from '../src/scenario';
@@ -77,17 +77,19 @@ describe('scenario 11: reconnect storm across instances', () => {
     ];
     const baseA = await a.usage(true);
 
-    // The SDK's defaults (backoff, liveness): what an application gets. Half the clients list
-    // C before B, so the storm lands on both survivors.
+    // The SDK's defaults (backoff, liveness, failover): what an application gets, except where
+    // a client starts: the SDK starts on a random URL of the list, and the storm needs every
+    // client on A, so each client's first random number (the one that picks the start) is 0.
     const n = profile.stormClients;
     let killedAt: number | undefined;
     const clients: StormClient[] = [];
     // Connected in batches: thousands of handshakes at once overflow A's accept backlog, and a
     // client whose attempt outlasts its liveness timeout moves on to B before the storm.
     for (let i = 0; i < n; i++) {
-      const urls = i % 2 === 0 ? [wsUrl(a), wsUrl(b), wsUrl(c)] : [wsUrl(a), wsUrl(c), wsUrl(b)];
+      const urls = [wsUrl(a), wsUrl(b), wsUrl(c)];
       const client = new SpoolClient(urls, {
         WebSocket: WebSocket as unknown as SpoolClientOptions['WebSocket'],
+        random: startOnFirstUrl(),
       });
       const sc: StormClient = { client, check: new SubscriberCheck(`client#${i}`), errors: [] };
       client.on('state', (state, url) => {
@@ -185,12 +187,13 @@ describe('scenario 11: reconnect storm across instances', () => {
     const recovery = spread(clients.map((s) => s.recoveredAfter!));
     const onB = clients.filter((s) => s.client.url === wsUrl(b)).length;
     const clientsCost = Math.max(0, loadedA.heapUsed - baseA.heapUsed);
-    // Each client tries the next URL at once and backs off only after a whole round failed;
-    // an attempt that never opens is abandoned after the liveness timeout (docs/protocol.md,
-    // "Several server URLs"). So with two survivors up, a client comes back within one
-    // abandoned attempt plus one full backoff wait, whatever the storm costs the survivors.
-    const backoffCeiling = spoolClientDefaults.backoff.maxMs;
-    const recoveryBound = backoffCeiling + spoolClientDefaults.livenessTimeoutMs;
+    // Each client tries another URL after a jitter of up to baseMs and backs off only after a
+    // whole round failed; an attempt that never opens is abandoned after the liveness timeout
+    // (docs/protocol.md, "Several server URLs"). So with two survivors up, a client comes back
+    // within one abandoned attempt, two jitters and one full backoff wait, whatever the storm
+    // costs the survivors.
+    const { backoff, livenessTimeoutMs } = spoolClientDefaults;
+    const recoveryBound = backoff.maxMs + livenessTimeoutMs + 2 * backoff.baseMs;
     report({
       scenario: '11-cluster-storm',
       seed,

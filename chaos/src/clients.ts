@@ -33,6 +33,16 @@ export function sdkClient(url: string, options: Partial<SpoolClientOptions> = {}
   });
 }
 
+/**
+ * Random numbers for a client given several URLs whose first, the one that picks the URL it
+ * starts on, is 0: it starts on the first of its list (the SDK starts on a random one;
+ * docs/protocol.md, "Several server URLs"), and draws at random from then on.
+ */
+export function startOnFirstUrl(): () => number {
+  let drawn = 0;
+  return () => (drawn++ === 0 ? 0 : Math.random());
+}
+
 const CHAT_EVENTS = ['msg.open', 'msg.delta', 'msg.end', 'msg.snapshot'];
 
 /** Subscribes one client of `kind` to `topic` from `after`, through the instance at `port`. */

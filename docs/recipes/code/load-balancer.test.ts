@@ -344,8 +344,8 @@ describe('three instances behind a load balancer', () => {
           await db.end();
         }
 
-        // Without a balancer: a client given every instance's URL, the killed one first, moves on
-        // to the next and reads the same events from the shared log.
+        // Without a balancer: a client given every instance's URL, the killed one among them,
+        // ends on a live one wherever it starts and reads the same events from the shared log.
         const urls = [
           instances[watched]!.url,
           ...instances.filter((_, i) => i !== watched).map((i) => i.url),

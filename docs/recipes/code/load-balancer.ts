@@ -56,7 +56,7 @@ export function producerThroughBalancer(balancerUrl: string, token: string): Spo
   return producer;
 }
 
-/** Without a balancer: the client's own list of instances, tried in turn when one fails. */
+/** Without a balancer: the client's own list of instances, another tried when one fails. */
 export function clientOfInstances(instanceUrls: readonly string[], token: string): SpoolClient {
   const urls = instanceUrls.map((url) => `${url.replace(/^http/, 'ws')}/v1/ws`);
   const client = new SpoolClient(urls, { WebSocket, token });

@@ -1,5 +1,6 @@
 import { type ErrorCode, SpoolError, type TimerHandle } from '@spool/core';
-import { fullJitter, PROTOCOL_V1 } from '@spool/core/protocol';
+import { PROTOCOL_V1 } from '@spool/core/protocol';
+import { firstUrl, nextTry } from './failover';
 import type { ResolvedClientOptions, WebSocketLike } from './options';
 
 /** `connecting` only before the first connection; `reconnecting` while waiting or retrying after one. */
@@ -49,9 +50,10 @@ export interface Connection {
  * backoff and full jitter; drop the socket when the browser goes offline and retry at once
  * when it comes back online or the tab becomes visible; a liveness timeout when nothing (not
  * even the server's `hb`) arrives; and a fresh token from `getToken` for every attempt.
- * With several `urls` (docs/protocol.md, "Several server URLs"), a failed attempt or a
- * dropped connection moves to the next URL, round robin: at once within a round, with the
- * backoff only between rounds, so a URL that works is kept while it works. Refusals are
+ * With several `urls` (docs/protocol.md, "Several server URLs"), it starts on a random one;
+ * a failed attempt or a dropped connection moves to another ({@link nextTry}): a random
+ * one after a working connection, then round robin, with a short jitter within a round and
+ * the backoff only between rounds, so a URL that works is kept while it works. Refusals are
  * reported, never retried in silence: 4401 and HTTP 401 retry (with a fresh token), 4403
  * and HTTP 403/404 stop, and attempts that never open are reported as `CONNECT_FAILED`
  * every {@link CONNECT_FAILED_AFTER} in a row.
@@ -67,7 +69,7 @@ export function connect(urls: readonly string[], o: ResolvedClientOptions, on: C
   const { clock, backoff, random, livenessTimeoutMs } = o;
   const n = urls.length;
   /** The URL in use: `urls[at]`. */
-  let at = 0;
+  let at = firstUrl(n, random);
   const g = globalThis as { document?: Document } & Partial<typeof globalThis>;
   let state: ConnectionState = 'connecting';
   let ws: WebSocketLike | undefined;
@@ -216,10 +218,10 @@ export function connect(urls: readonly string[], o: ResolvedClientOptions, on: C
     if (!opened && ++failed % CONNECT_FAILED_AFTER === 0) {
       on.error(new SpoolError('CONNECT_FAILED', `${failed} attempts never opened ${urls}`), false);
     }
-    at = (at + 1) % n;
+    const next = nextTry(at, ++attempt, n, backoff, random);
+    at = next.at;
     setState('reconnecting');
-    // The next URL at once within a round; full-jitter backoff once a round has failed.
-    retryTimer = clock.setTimeout(open, ++attempt % n ? 0 : fullJitter(attempt / n - 1, backoff, random));
+    retryTimer = clock.setTimeout(open, next.delay);
   };
 
   watch('addEventListener');

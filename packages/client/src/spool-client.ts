@@ -67,7 +67,7 @@ const backlog = (w: Wire) => Math.max(0, ...[...w.subs].map((s) => s.buffer.leng
  * Publishes and `msg.*` operations wait in a bounded queue while offline and are sent
  * again, applied once (idempotency key, duplicate checks). Credit is granted back as the
  * application consumes, so the server never buffers without bound for a slow UI.
- * Given several server URLs (instances behind one shared log), it moves to the next one
+ * Given several server URLs (instances behind one shared log), it moves to another one
  * when a connection fails or drops and resumes there exactly (docs/protocol.md, "Several
  * server URLs").
  *
@@ -112,7 +112,7 @@ export class SpoolClient {
     consumed: (sub) => this.#grant(sub.topic),
   };
   /**
-   * @param urls one server URL (`ws://host:8080/v1/ws`) or several, tried round robin.
+   * @param urls one server URL (`ws://host:8080/v1/ws`) or several (starting on a random one).
    * @throws SpoolError `INVALID_OPTION` for a URL that is not ws(s):// (or none), or a bad option.
    */
   constructor(urls: string | readonly string[], options?: SpoolClientOptions) {

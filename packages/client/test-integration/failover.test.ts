@@ -1,7 +1,7 @@
 /**
  * Failover across several server URLs (docs/protocol.md, "Several server URLs"), against
- * fake servers on real sockets: the order URLs are tried in, the backoff between rounds, a
- * URL that works being kept, exact resume after a switch, and HTTP lookups that follow the
+ * fake servers on real sockets: the URL a client starts on and the order URLs are tried in,
+ * the jitter within a round and the backoff between rounds, a URL that works being kept, exact resume after a switch, and HTTP lookups that follow the
  * URL in use. The same against real Spool servers sharing one log is failover.node.test.ts.
  */
 import { createManualClock, type ManualClock, SpoolError } from '@spool/core';
@@ -17,6 +17,12 @@ let clock: ManualClock;
 let delays: number[];
 /** The server (a, b, c) of every connection attempt, in order. */
 let tried: string[];
+/**
+ * The client's random numbers, drawn in order, then 0.5: the first picks the URL it starts
+ * on, the first failure after a working connection (of three URLs or more) draws the URL it
+ * moves to, and every retry draws its delay.
+ */
+let draws: number[];
 const clients: SpoolClient[] = [];
 
 beforeEach(async () => {
@@ -24,6 +30,7 @@ beforeEach(async () => {
   clock = createManualClock(1_000_000);
   delays = [];
   tried = [];
+  draws = [0];
   const setTimeout = clock.setTimeout.bind(clock);
   clock.setTimeout = (fn, ms) => {
     if (ms !== LIVENESS) delays.push(ms);
@@ -52,7 +59,7 @@ function connect(urls: string[], options: SpoolClientOptions = {}) {
   const client = new SpoolClient(urls, {
     WebSocket: Recording as unknown as WebSocketConstructor,
     clock,
-    random: () => 0.5,
+    random: () => draws.shift() ?? 0.5,
     livenessTimeoutMs: LIVENESS,
     backoff: { baseMs: 100, maxMs: 1000 },
     ...options,
@@ -90,9 +97,27 @@ describe('several server URLs', () => {
     expect(states).toEqual(['open a']);
   });
 
-  it('moves round robin, at once, on a failed attempt or a dropped connection, and keeps a URL that works', async () => {
+  it('starts on a random URL, so that clients given one list spread over the instances', async () => {
+    const [a, b, c] = servers as [FakeServer, FakeServer, FakeServer];
+    for (const [draw, server] of [
+      [0.1, a],
+      [0.5, b],
+      [0.9, c],
+    ] as const) {
+      draws = [draw];
+      const { client } = connect([a.url, b.url, c.url]);
+      expect(client.url).toBe(server.url);
+      await until(() => client.state === 'open', 'open');
+    }
+    expect(tried).toEqual(['a', 'b', 'c']);
+    expect(delays).toEqual([]);
+  });
+
+  it('moves on after a failed attempt or a dropped connection (to a random other URL, then round robin) and keeps a URL that works', async () => {
     const [a, b, c] = servers as [FakeServer, FakeServer, FakeServer];
     await a.close(); // down: nothing listens there
+    // Start on a; its failure (the first since the client was made) draws the next URL: b.
+    draws = [0, 0, 0.5];
     const { client, states } = connect([a.url, b.url, c.url]);
     let seen = 0;
     client.subscribe('t', { onEvent: () => seen++ });
@@ -102,7 +127,8 @@ describe('several server URLs', () => {
       conn.send({ op: 'ev', topic: 't', id: `${before + 1}-0`, event: 'message', data: before });
       await until(() => seen === before + 1, 'event read');
     };
-    await retry(1, 0);
+    // Within a round: a jitter of up to baseMs (100), here 0.5 of it.
+    await retry(1, 50);
     const onB = await b.connection(0);
     await until(() => client.state === 'open', 'open on b');
     expect(client.url).toBe(b.url);
@@ -116,38 +142,67 @@ describe('several server URLs', () => {
     expect(b.connections.length).toBe(1);
     expect(client.url).toBe(b.url);
 
-    // A dropped connection moves on to c at once, then c's drop goes on to a (down) and b.
+    // b drops: a random other URL, not necessarily the next one. The draw 0.9 skips c for a
+    // (down); a's failure then goes round robin to b, without a draw.
+    draws = [0.9, 0.2, 0.7];
     onB.terminate();
-    await retry(2, 0);
-    const onC = await c.connection(0);
-    await until(() => client.state === 'open', 'open on c');
-    await speak(onC);
-    onC.terminate();
-    await retry(3, 0);
-    await retry(4, 0);
-    await b.connection(1);
+    await retry(2, 20);
+    await retry(3, 70);
+    const onB2 = await b.connection(1);
     await until(() => client.state === 'open', 'open on b again');
-    expect(tried).toEqual(['a', 'b', 'c', 'a', 'b']);
+    await speak(onB2);
+    // b drops again; the draw 0 moves it on to c.
+    draws = [0, 0.3];
+    onB2.terminate();
+    await retry(4, 30);
+    await c.connection(0);
+    await until(() => client.state === 'open', 'open on c');
+    expect(tried).toEqual(['a', 'b', 'a', 'b', 'c']);
     expect(states).toEqual([
       'reconnecting b',
       'open b',
-      'reconnecting c',
-      'open c',
       'reconnecting a',
       'open b',
+      'reconnecting c',
+      'open c',
     ]);
   });
 
-  it('backs off with full jitter between rounds only, and gives up after backoff.attempts rounds', async () => {
+  it('spreads the clients of an instance that went away over the others, and over time', async () => {
+    const [a, b, c] = servers as [FakeServer, FakeServer, FakeServer];
+    // 30 clients that all start on b (draw 0.5), each with draws of its own for the URL it
+    // moves to (under 0.5: c, else a) and its delay.
+    const clientsOnB = Array.from({ length: 30 }, (_, i) => {
+      const mine = [0.5, (i % 10) / 10, ((i * 7) % 10) / 10];
+      return connect([a.url, b.url, c.url], { random: () => mine.shift() ?? 0.5 }).client;
+    });
+    await until(() => clientsOnB.every((cl) => cl.state === 'open'), 'all open on b');
+    await until(() => b.connections.length === 30, 'thirty on b');
+    for (const conn of b.connections) conn.terminate();
+    await until(() => delays.length === 30, 'thirty retries scheduled');
+    // The moves are spread over time: not one millisecond, but the jitter window (0 to 90).
+    expect(new Set(delays).size).toBe(10);
+    expect(Math.max(...delays)).toBeLessThan(100);
+    await clock.advanceAsync(100);
+    await until(() => clientsOnB.every((cl) => cl.state === 'open'), 'all open again');
+    // And over the others: half on a, half on c, none back on b.
+    expect(a.connections.length).toBe(15);
+    expect(c.connections.length).toBe(15);
+    expect(b.connections.length).toBe(30);
+  });
+
+  it('backs off with full jitter between rounds, jitters within one, and gives up after backoff.attempts rounds', async () => {
     const [a, b] = servers as [FakeServer, FakeServer];
     await a.close();
     await b.close();
+    // Two URLs: a failure never draws the next URL (there is one other), only the delay.
+    draws = [0, 0.1, 0.5, 0.1, 0.5, 0.1];
     const { client, errors } = connect([a.url, b.url], {
       backoff: { baseMs: 100, maxMs: 1000, attempts: 2 },
     });
     const pub = client.publish('t', 1).catch((e: SpoolError) => e.code);
-    // 0.5 of the ceilings 100 and 200, after each round of two; the next URL at once within one.
-    for (const [i, delay] of [0, 50, 0, 100, 0].entries()) await retry(i + 1, delay);
+    // Within a round 0.1 of baseMs (100); between rounds 0.5 of the ceilings 100 and 200.
+    for (const [i, delay] of [10, 50, 10, 100, 10].entries()) await retry(i + 1, delay);
     await until(() => client.state === 'closed', 'closed');
     expect(tried).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
     expect(delays).toHaveLength(5);
@@ -171,7 +226,7 @@ describe('several server URLs', () => {
     const first = await onA.next((f) => f.op === 'pub');
 
     onA.terminate();
-    await retry(1, 0);
+    await retry(1, 50);
     const onB = await b.connection(0);
     expect(await onB.next((f) => f.op === 'sub')).toMatchObject({ topic: 't', after: '2-0' });
     const again = await onB.next((f) => f.op === 'pub');
@@ -194,14 +249,14 @@ describe('refusals with several URLs', () => {
     let asked = 0;
     const { client, errors } = connect([a.url, b.url], { getToken: () => `t${++asked}` });
     (await a.connection(0)).close(4401, 'TOKEN_EXPIRED');
-    await retry(1, 0);
+    await retry(1, 50);
     const onB = await b.connection(0);
     expect(onB.url).toBe('/v1/ws?access_token=t2');
     onB.close(4403, 'FORBIDDEN');
     await until(() => client.state === 'closed', 'closed');
     expect(errors.map((e) => e.code)).toEqual(['TOKEN_EXPIRED', 'FORBIDDEN']);
     expect(tried).toEqual(['a', 'b']);
-    expect(delays).toEqual([0]);
+    expect(delays).toEqual([50]);
   });
 });
 
@@ -240,10 +295,12 @@ describe('HTTP lookups with several URLs', () => {
     expect(message.getSnapshot().text).toBe('hi');
     expect(f.asked.slice(2)).toEqual(['a /v1/messages/42', 'b /v1/messages/42']);
 
-    // Now on b: b is asked first, and its refusal is the answer (no failover past it).
+    // Now on b (the draw 0 picks the URL after a): b is asked first, and its refusal is the
+    // answer (no failover past it).
+    draws = [0];
     (await a.connection(0)).terminate();
     await a.close();
-    await retry(1, 0);
+    await retry(1, 50);
     await until(() => client.state === 'open' && client.url === b.url, 'open on b');
     f.asked.length = 0;
     refuse = true;

@@ -10,17 +10,12 @@
  */
 
 export { COMPLETED_STREAM } from '@spool/core';
-export type { ProducerOps, RunHandle, RunWork, WireChunk } from '@spool/core/internal';
-export { completionKey, type DeadLetter, toWireMeta } from '@spool/core/internal';
-export { type AuditAction, type AuditEntry, AuditLog, auditLogDefaults } from './audit/audit-log';
-export { AccessControl, type AuthMode, type AuthOptions, defaultAuthorize } from './auth/access-control';
+export type { RunHandle, RunWork } from '@spool/core/internal';
+export type { AuditAction, AuditEntry } from './audit/audit-log';
+export { type AuthMode, type AuthOptions, defaultAuthorize } from './auth/access-control';
 export { type JwtOptions, type JwtPrincipal, jwtVerifier } from './auth/jwt-auth';
 export { type Action, LOCAL_PRINCIPAL, type Principal, type Role, SYSTEM } from './auth/principal';
-export {
-  PrincipalLimiter,
-  type PrincipalLimitOptions,
-  principalLimitDefaults,
-} from './auth/principal-limits';
+export { type PrincipalLimitOptions, principalLimitDefaults } from './auth/principal-limits';
 export {
   extractToken,
   TOKEN_SUBPROTOCOL_PREFIXES,
@@ -53,13 +48,6 @@ export {
   topicHistoryBody,
   topicHistoryDefaults,
 } from './http/routes/topic-history';
-export {
-  brokerStreamSnapshot,
-  KnownStreamKeys,
-  type KnownStreamKeysOptions,
-  knownStreamKeysDefaults,
-  trackStreamKeys,
-} from './metrics/known-stream-keys';
 export { type SpoolOptions, SYS_RETENTION, spoolDefaults, type TopicsOptions } from './options';
 export type { PublishOptions } from './publish-options';
 export { type ResolvedSseOptions, type SseOptions, sseDefaults } from './sse/sse-endpoint';

@@ -310,6 +310,15 @@ describe('subscribeSse', () => {
 describe('subscribeSse with several base URLs', () => {
   const bases = ['http://a.test', 'http://b.test/', 'http://c.test'];
   const host = (c: Call) => new URL(c.url).host[0];
+  /**
+   * The subscription's random numbers, in order, then 0.5: the first picks the base it starts
+   * on, the first failure after a working stream draws the base it moves to (three bases),
+   * and every retry draws its delay.
+   */
+  const drawing =
+    (...values: number[]) =>
+    () =>
+      values.shift() ?? 0.5;
 
   function recordDelays(): number[] {
     const delays: number[] = [];
@@ -321,7 +330,21 @@ describe('subscribeSse with several base URLs', () => {
     return delays;
   }
 
-  it('moves to the next base at once when a request fails, and resumes there from the last event ID', async () => {
+  it('starts on a random base', async () => {
+    for (const [draw, base] of [
+      [0.1, 'a'],
+      [0.5, 'b'],
+      [0.9, 'c'],
+    ] as const) {
+      const sub = open('t', { random: drawing(draw) }, bases);
+      expect(sub.url).toBe(`http://${base}.test`);
+      await until(() => f.calls.length > 0 && host(f.calls.at(-1)!) === base, `a request to ${base}`);
+      sub.unsubscribe();
+    }
+    expect(f.calls.map(host)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('moves to another base after a jitter when a request fails, and resumes there from the last event ID', async () => {
     const delays = recordDelays();
     f.down.add('a.test');
     const got: string[] = [];
@@ -331,25 +354,28 @@ describe('subscribeSse with several base URLs', () => {
       {
         onEvent: (e) => got.push(e.id),
         onState: (s, url) => states.push(`${s} ${url}`),
+        // Start on a; its failure moves on to b (draw 0) after 0.3 of baseMs (100); b's drop
+        // to c (draw 0.2: under a half, the base after b) after 0.6 of b's `retry:` (50).
+        random: drawing(0, 0, 0.3, 0.2, 0.6),
       },
       bases,
     );
     expect(sub.urls).toEqual(['http://a.test', 'http://b.test', 'http://c.test']);
     await until(() => delays.length === 1);
-    expect(delays).toEqual([0]);
+    expect(delays).toEqual([30]);
     expect(sub.url).toBe('http://b.test');
-    await clock.advanceAsync(0);
+    await clock.advanceAsync(30);
     await until(() => f.calls.length === 2);
     const onB = f.calls[1]!;
     expect(onB.url).toBe('http://b.test/v1/topics/t/events');
     onB.write('retry: 50\n' + frame('1-0', 1) + frame('2-0', 2));
     await until(() => got.length === 2);
 
-    // b drops mid-stream: c at once, with Last-Event-ID.
+    // b drops mid-stream: c, with Last-Event-ID.
     onB.fail();
     await until(() => delays.length === 2);
-    expect(delays).toEqual([0, 0]);
-    await clock.advanceAsync(0);
+    expect(delays).toEqual([30, 30]);
+    await clock.advanceAsync(30);
     await until(() => f.calls.length === 3);
     const onC = f.calls[2]!;
     expect(onC.url).toBe('http://c.test/v1/topics/t/events');
@@ -368,7 +394,7 @@ describe('subscribeSse with several base URLs', () => {
 
   it('keeps the base that works when the server ends the stream cleanly, after its retry: time', async () => {
     const delays = recordDelays();
-    const sub = open('t', { after: '0-0' }, bases);
+    const sub = open('t', { after: '0-0', random: drawing(0) }, bases);
     await until(() => f.calls.length === 1);
     f.calls[0]!.write('retry: 300\n' + frame('1-0', 1));
     await until(() => sub.lastEventId === '1-0');
@@ -382,13 +408,20 @@ describe('subscribeSse with several base URLs', () => {
     expect(sub.url).toBe('http://a.test');
   });
 
-  it('backs off with full jitter between rounds only, and gives up after backoff.attempts rounds', async () => {
+  it('backs off with full jitter between rounds, jitters within one, and gives up after backoff.attempts rounds', async () => {
     const delays = recordDelays();
     for (const h of ['a.test', 'b.test', 'c.test']) f.down.add(h);
-    const sub = open('t', { backoff: { baseMs: 100, maxMs: 1000, attempts: 1 } }, bases);
+    const sub = open(
+      't',
+      {
+        backoff: { baseMs: 100, maxMs: 1000, attempts: 1 },
+        random: drawing(0, 0, 0.1, 0.1, 0.5, 0.1, 0.1),
+      },
+      bases,
+    );
     const next = sub[Symbol.asyncIterator]().next();
-    // 0.5 of the ceiling 100 after the first round of three; the next base at once within one.
-    const expected = [0, 0, 50, 0, 0];
+    // 0.5 of the ceiling 100 after the first round of three; 0.1 of baseMs within one.
+    const expected = [10, 10, 50, 10, 10];
     for (const [i, delay] of expected.entries()) {
       await until(() => delays.length >= i + 1, `delay ${i + 1}`);
       expect(delays[i]).toBe(delay);

@@ -1,5 +1,6 @@
 import { type Clock, type ErrorCode, realClock, SpoolError, SseParser } from '@spool/core';
-import { fullJitter, isEventIdAfter } from '@spool/core/protocol';
+import { isEventIdAfter } from '@spool/core/protocol';
+import { firstUrl, nextTry } from '../failover';
 import { checkNumber, type ReconnectBackoff, spoolClientDefaults } from '../options';
 import { type SubscribeOptions, Subscription } from '../subscription';
 
@@ -68,8 +69,8 @@ const PERMANENT =
  * can send `Authorization` and `Last-Event-ID` headers. Same resume semantics as the
  * WebSocket client: each reconnect sends the last event ID, events arrive once and in
  * order, and a `reset` is surfaced (`onReset`, and a `RESET_EVENT` item). Given several
- * base URLs (instances behind one shared log), a failed or dropped request moves to the
- * next one and resumes there (docs/protocol.md, "Several server URLs"); a stream the
+ * base URLs (instances behind one shared log), a failed or dropped request moves to
+ * another one and resumes there (docs/protocol.md, "Several server URLs"); a stream the
  * server ended cleanly comes back to the same one.
  *
  * @example
@@ -97,7 +98,7 @@ export class SseSubscription extends Subscription {
   readonly #path: string;
 
   /**
-   * @param baseUrls the HTTP base of one server (`http://host:8080`) or of several, tried round robin.
+   * @param baseUrls the HTTP base of one server (`http://host:8080`) or of several (starting on a random one).
    * @throws SpoolError `INVALID_OPTION` for a base that is not http(s):// (or none), or a bad option.
    */
   constructor(baseUrls: string | readonly string[], topic: string, options: SseSubscribeOptions = {}) {
@@ -126,6 +127,7 @@ export class SseSubscription extends Subscription {
     checkNumber('livenessTimeoutMs', o.livenessTimeoutMs, 1);
     checkNumber('highWaterMark', o.highWaterMark, 1, true);
     this.#o = { ...o, backoff };
+    this.#at = firstUrl(this.urls.length, o.random);
     this.#path = `/v1/topics/${encodeURIComponent(topic)}/events${options.compact ? '?compact=1' : ''}`;
     void this.#run();
   }
@@ -180,17 +182,16 @@ export class SseSubscription extends Subscription {
         );
         break;
       }
-      // A failure moves to the next URL; a clean end comes back to the one that works.
-      if (failed) this.#at = (this.#at + 1) % n;
-      this.#setState('reconnecting');
       const base = retryMs ?? backoff.baseMs;
-      // A clean end waits the server's retry: time; a failure tries the next URL at once
-      // within a round, and backs off with full jitter once a round has failed.
-      const delay = !failed
-        ? base
-        : ++this.#attempt % n
-          ? 0
-          : fullJitter(this.#attempt / n - 1, { baseMs: base, maxMs: backoff.maxMs }, random);
+      // A clean end waits the server's retry: time on the URL that works; a failure moves
+      // to another URL, after a short jitter within a round and the backoff between rounds.
+      let delay = base;
+      if (failed) {
+        const next = nextTry(this.#at, ++this.#attempt, n, { baseMs: base, maxMs: backoff.maxMs }, random);
+        this.#at = next.at;
+        delay = next.delay;
+      }
+      this.#setState('reconnecting');
       await new Promise<void>((resolve) => {
         const timer = clock.setTimeout(resolve, delay);
         this.#wake = () => {

@@ -2,7 +2,7 @@ import { type Clock, SpoolError } from '@spool/core';
 import { TokenBucket } from '../ws/limits';
 import { LOCAL_PRINCIPAL, type Principal, SYSTEM } from './principal';
 
-/** Options of {@link PrincipalLimiter} (`createSpool({ principalLimits })`). */
+/** Limits per principal, on this instance (`createSpool({ principalLimits })`; docs/security.md). */
 export interface PrincipalLimitOptions {
   /**
    * Operations a second per principal, on this instance, summed over all its connections

@@ -10,6 +10,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminClient, deleteKeys, nextPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
 import { toRequest } from '../http/node-bridge';
+import { internalsOf } from '../spool';
 import { type ServeHandle, startServe } from './serve';
 import { parseServeArgs, type ServeConfig } from './serve-options';
 
@@ -80,7 +81,9 @@ describe('startServe', () => {
     await expect
       .poll(() => serve!.demo!.producer.stats().running, { timeout: 10_000 })
       .toBeGreaterThanOrEqual(1);
-    const open = serve.spool.cache.listStreams().map((v) => v.meta.messageId);
+    const open = internalsOf(serve.spool)
+      .cache.listStreams()
+      .map((v) => v.meta.messageId);
     expect(open.length).toBeGreaterThanOrEqual(4);
 
     const handle = serve;
@@ -93,7 +96,7 @@ describe('startServe', () => {
       expect(saved!.reason).toBe('force');
       if (texts.has(id)) expect(saved!.text).toBe(texts.get(id));
     }
-    expect(handle.spool.cache.getStreamCount()).toBe(0);
+    expect(internalsOf(handle.spool).cache.getStreamCount()).toBe(0);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 

@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { AccessControl, type AuthOptions } from '../auth/access-control';
 import type { ClusterMembership } from '../cluster/membership';
 import type { ServeCluster as ClusterMessagesHandle } from '../cluster/serve-cluster';
+import type { Spool } from '../create-spool';
 import { bundledDashboardDir } from '../dashboard/bundled-dashboard';
 import { withDashboard } from '../dashboard/with-dashboard';
 import { type Demo, type DemoOptions, startDemo } from '../demo/demo';
@@ -42,8 +43,8 @@ export interface ServeDeps {
 
 /** A running `spool serve`. */
 export interface ServeHandle {
-  /** The Spool instance served. */
-  spool: SpoolInstance;
+  /** The Spool served. */
+  spool: Spool;
   /** The Node HTTP server, listening. */
   server: Server;
   /** The broker in use: RedisBroker with `SPOOL_REDIS_URL`, else a MemoryBroker. */

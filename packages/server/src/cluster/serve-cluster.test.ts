@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { adminClient, deleteKeys, nextPrefix, runPrefix, TEST_REDIS_URL } from '../broker/redis-test-env';
 import { type ServeHandle, startServe } from '../cli/serve';
 import { parseServeArgs, type ServeConfig } from '../cli/serve-options';
+import { internalsOf } from '../spool';
 import { call, endOf, TestMembership } from './cluster-test-kit';
 
 // `spool serve` with SPOOL_REDIS_URL and a membership: two servers on one Redis answer each
@@ -65,9 +66,9 @@ describe('spool serve in cluster mode', () => {
       text: 'hi',
       status: 'streaming',
     });
-    expect(a.spool.cache.getStream(messageId)?.text()).toBe('hi');
+    expect(internalsOf(a.spool).cache.getStream(messageId)?.text()).toBe('hi');
     expect((await call(b.url, 'POST', `/v1/messages/${messageId}/end`, {})).status).toBe(200);
-    await endOf(a.spool, 'chan:1:general', messageId);
+    await endOf(internalsOf(a.spool), 'chan:1:general', messageId);
     expect((await call(b.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({
       text: 'hi',
       status: 'ended',
