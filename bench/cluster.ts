@@ -38,7 +38,8 @@ import { type BenchOutput, pick, report } from './harness';
 import { commandCount, startRedis } from './redis-server';
 
 const SUBSCRIBERS = 1000;
-const DELIVERIES_PER_ROUND = pick(64_000, 32_000);
+/** Deliveries of the warm-up round, whose rate sizes the kept rounds (fanout-driver.ts, ROUND_MS). */
+const WARMUP_DELIVERIES = pick(64_000, 32_000);
 const ROUNDS = pick(5, 3);
 const COST_TURNS = pick(500, 100);
 
@@ -68,7 +69,7 @@ async function fanout(make: () => Promise<BenchServer>): Promise<{ name: string;
       { cmd: 'connect', kind: server.kind, url: server.url, count: SUBSCRIBERS },
       'connected',
     );
-    const rate = await throughput(server, subs, SUBSCRIBERS, ROUNDS, DELIVERIES_PER_ROUND);
+    const rate = await throughput(server, subs, SUBSCRIBERS, ROUNDS, WARMUP_DELIVERIES);
     await subs.request({ cmd: 'disconnect' }, 'disconnected');
     return { name: server.name, rate };
   } finally {

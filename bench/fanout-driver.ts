@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { forkBench } from './child';
 import type { ChildReply, ParentCommand, SubscriberKind } from './fanout-subscribers';
-import { median, percentile } from './harness';
+import { median, percentile, pick } from './harness';
 
 /** A 1-publisher broadcast server under test. */
 export interface BenchServer {
@@ -72,19 +72,25 @@ export class Subscribers {
   }
 }
 
+/** How long a kept throughput round lasts, about: sized from the warm-up round's rate. */
+export const ROUND_MS = pick(300, 100);
+
 /**
  * Events delivered per second: median over `rounds` of (burst × subscribers) / time until
- * every subscriber has the whole burst. Round 0 warms up and is not kept.
+ * every subscriber has the whole burst. Round 0 warms up with `warmupDeliveries` and is not
+ * kept; its rate sizes the kept rounds' bursts to last about {@link ROUND_MS} each. A fixed
+ * burst made a round of a fast server at 100 subscribers last about 30 ms, where one garbage
+ * collection decided the round (docs/benchmarks.md, "Old against new commit").
  */
 export async function throughput(
   server: BenchServer,
   subs: Subscribers,
   count: number,
   rounds: number,
-  deliveriesPerRound: number,
+  warmupDeliveries: number,
 ): Promise<number> {
   const rates: number[] = [];
-  const turns = Math.max(2, Math.round(deliveriesPerRound / count / PER_TURN));
+  let turns = Math.max(2, Math.round(warmupDeliveries / count / PER_TURN));
   for (let round = 0; round <= rounds; round++) {
     const events = PER_TURN * turns;
     const done = subs.wait('done');
@@ -96,8 +102,9 @@ export async function throughput(
       await nextTurn();
     }
     await done;
-    const seconds = (performance.now() - start) / 1000;
-    if (round > 0) rates.push((events * count) / seconds);
+    const rate = (events * count) / ((performance.now() - start) / 1000);
+    if (round > 0) rates.push(rate);
+    else turns = Math.max(2, Math.round((rate * ROUND_MS) / 1000 / count / PER_TURN));
   }
   return median(rates);
 }

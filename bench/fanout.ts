@@ -15,8 +15,8 @@ import { type BenchOutput, pick, QUICK, type Row, report, type Table } from './h
 import type { LineChartSpec } from './report/chart-spec';
 
 const SIZES = [100, 1000, 5000];
-/** Deliveries per round (events × subscribers), so a round takes about as long at any size. */
-const DELIVERIES_PER_ROUND = pick(64_000, 32_000);
+/** Deliveries of the warm-up round, whose rate sizes the kept rounds (fanout-driver.ts, ROUND_MS). */
+const WARMUP_DELIVERIES = pick(64_000, 32_000);
 const ROUNDS = pick(5, 3);
 const LATENCY_MS = pick(3000, 1000);
 
@@ -49,7 +49,7 @@ async function measureSize(count: number): Promise<SizeResult> {
       names[key] = server.name;
       try {
         await subs.request({ cmd: 'connect', kind: server.kind, url: server.url, count }, 'connected');
-        rate[key] = await throughput(server, subs, count, ROUNDS, DELIVERIES_PER_ROUND);
+        rate[key] = await throughput(server, subs, count, ROUNDS, WARMUP_DELIVERIES);
         if (key === 'socketio') offered = rate.socketio / count / 2; // half of socket.io's maximum
         p99[key] = await latency(server, subs, offered, LATENCY_MS);
         await subs.request({ cmd: 'disconnect' }, 'disconnected');

@@ -11,7 +11,9 @@
  *   INFO), next to the count the subject's own clients sent;
  * - resumes refused, and replies whose final text differs from the model's.
  *
- * Spool runs in its current mode: memory topics, no Redis. A Redis-backed Spool is one more
+ * Spool runs twice: with memory topics (one process, no Redis) and with its topics on Redis
+ * Streams, as every instance of a cluster runs them, the like-for-like comparison with
+ * resumable-stream, which keeps its streams in Redis too. Another system is one more
  * {@link LlmSubject} and one more entry in SUBJECTS.
  */
 import { randomUUID } from 'node:crypto';
@@ -30,8 +32,11 @@ const SHAPE: WorkloadShape = pick(
 const ROUNDS = pick(5, 2);
 const SUBJECTS: Record<SubjectName, string> = {
   'spool-memory': 'Spool (memory topics)',
+  'spool-redis': 'Spool (Redis topics)',
   'resumable-stream': 'resumable-stream (Redis pub/sub)',
 };
+/** Spool's subjects, each compared with the peer. */
+const SPOOLS = ['spool-memory', 'spool-redis'] as const;
 const prefix = `spool-bench:${randomUUID()}:`;
 
 /** Calls per command from `INFO commandstats`. */
@@ -108,8 +113,8 @@ export default async function run(): Promise<BenchOutput> {
   try {
     await Promise.all(names.map((n) => new Promise((resolve) => children[n].once('message', resolve))));
     for (let r = 0; r < ROUNDS; r++) {
-      // Subjects take turns going first; both get the same seed, so the same cut plan.
-      for (const name of r % 2 ? [...names].reverse() : names) {
+      // Subjects take turns going first; all get the same seed, so the same cut plan.
+      for (const name of [...names.slice(r % names.length), ...names.slice(0, r % names.length)]) {
         const before = await commandCalls(admin);
         const result = await ask<RoundResult>(children[name], { cmd: 'round', seed: 1000 + r, round: r });
         const serverCommands = delta(before, await commandCalls(admin));
@@ -132,18 +137,18 @@ export default async function run(): Promise<BenchOutput> {
   }
 
   const s = Object.fromEntries(names.map((n) => [n, summarise(rounds[n])])) as Record<SubjectName, Summary>;
-  const spool = s['spool-memory'];
   const peer = s['resumable-stream'];
   const rows: Row[] = [];
   const vs = (name: string, unit: string, f: (x: Summary) => number) => {
     rows.push({ name: `${SUBJECTS['resumable-stream']}: ${name}`, value: f(peer), unit });
-    rows.push({
-      name: `${SUBJECTS['spool-memory']}: ${name}`,
-      value: f(spool),
-      unit,
-      peer: 'resumable-stream',
-      ratio: f(spool) / f(peer),
-    });
+    for (const spool of SPOOLS)
+      rows.push({
+        name: `${SUBJECTS[spool]}: ${name}`,
+        value: f(s[spool]),
+        unit,
+        peer: 'resumable-stream',
+        ratio: f(s[spool]) / f(peer),
+      });
   };
   vs('resume latency p50', 'ms', (x) => x.p50);
   vs('resume latency p99', 'ms', (x) => x.p99);
@@ -186,15 +191,19 @@ export default async function run(): Promise<BenchOutput> {
     if (x.wrongText > 0)
       notes.push(`${SUBJECTS[name]}: ${x.wrongText} replies ended with a text other than the model's.`);
   }
-  const gap = Math.abs(peer.serverCommandsPerToken - peer.clientCommandsPerToken);
-  if (gap > 0.05 * Math.max(peer.clientCommandsPerToken, 0.01) || spool.serverCommandsPerToken > 0.01) {
+  const gap = (x: Summary) => Math.abs(x.serverCommandsPerToken - x.clientCommandsPerToken);
+  const withRedis = names.filter((n) => n !== 'spool-memory');
+  if (
+    withRedis.some((n) => gap(s[n]) > 0.05 * Math.max(s[n].clientCommandsPerToken, 0.01)) ||
+    s['spool-memory'].serverCommandsPerToken > 0.01
+  ) {
     notes.push(
-      `The Redis server is shared: INFO commandstats counts every client's commands, so the per-token figures from it include other work on ${REDIS_URL} during the rounds (Spool itself sends none). The count from each subject's own clients is exact; point SPOOL_BENCH_REDIS_URL at a private Redis for clean server-side figures.`,
+      `The Redis server is shared: INFO commandstats counts every client's commands, so the per-token figures from it include other work on ${REDIS_URL} during the rounds (Spool with memory topics sends none). The count from each subject's own clients is exact; point SPOOL_BENCH_REDIS_URL at a private Redis for clean server-side figures.`,
     );
   }
   console.log(notes.map((n) => `  note: ${n}`).join('\n'));
   const quick = QUICK ? ' · quick mode, provisional' : '';
-  const order: SubjectName[] = ['spool-memory', 'resumable-stream'];
+  const order: SubjectName[] = ['spool-memory', 'spool-redis', 'resumable-stream'];
   const latency: BarChartSpec = {
     kind: 'bar',
     id: 'resume-latency',

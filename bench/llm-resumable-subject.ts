@@ -15,7 +15,7 @@ import { createResumableStreamContext } from 'resumable-stream/ioredis';
 import type { LlmSubject, ReplyClient, ReplyConnection, ReplyHandlers, Ticker } from './llm-subject';
 
 /** Counts the commands an ioredis client sends, through its public `sendCommand`. */
-function counted(redis: Redis, tally: { n: number }): Redis {
+export function counted(redis: Redis, tally: { n: number }): Redis {
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
     tally.n++;

@@ -1,13 +1,16 @@
 /**
- * Spool as an LLM-reply subject, in its current mode (memory topics, memory store): the
- * producer is `spool.run` writing one token per tick on the channel topic `chan:1:<id>`; the
- * client speaks protocol v1 over `ws` (docs/protocol.md): `sub` with `after: "0-0"` first,
- * then `after: <last event ID>` to resume. No Redis.
+ * Spool as an LLM-reply subject, in either topic mode: memory topics (one process, no Redis),
+ * or topics on Redis Streams, as every instance of a cluster runs them (`SPOOL_REDIS_URL`).
+ * The producer is `spool.run` writing one token per tick on the channel topic `chan:1:<id>`;
+ * the client speaks protocol v1 over `ws` (docs/protocol.md): `sub` with `after: "0-0"`
+ * first, then `after: <last event ID>` to resume. The store is the memory store either way.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { createSpool, type Spool } from '@spool/server';
 import { listen } from '@spool/server/node';
+import { openRedisTopics, type RedisTopics } from '@spool/server/redis';
 import WebSocket from 'ws';
+import { counted } from './llm-resumable-subject';
 import type { LlmSubject, ReplyClient, ReplyConnection, ReplyHandlers, Ticker } from './llm-subject';
 
 interface WireEvent {
@@ -19,8 +22,23 @@ interface WireEvent {
   message?: string;
 }
 
-export async function spoolMemorySubject(ticker: Ticker): Promise<LlmSubject> {
-  const spool: Spool = createSpool();
+/**
+ * Spool with memory topics, or, given `redis`, with its topics on Redis under `prefix`; the
+ * commands of the Redis topics' shared connection are counted as its clients' commands.
+ */
+export async function spoolSubject(
+  ticker: Ticker,
+  redis?: { url: string; prefix: string },
+): Promise<LlmSubject> {
+  const tally = { n: 0 };
+  let topics: RedisTopics | undefined;
+  if (redis) {
+    topics = openRedisTopics({ url: redis.url, keyPrefix: `${redis.prefix}spool:` });
+    counted(topics.redis, tally);
+  }
+  const spool: Spool = createSpool(
+    topics ? { topics: { createLog: topics.createLog, directory: topics.directory } } : {},
+  );
   const { url, close } = await listen(spool, { host: '127.0.0.1', port: 0 });
   const wsUrl = `${url.replace('http', 'ws')}/v1/ws`;
   const produced = new Map<string, number>();
@@ -67,7 +85,7 @@ export async function spoolMemorySubject(ticker: Ticker): Promise<LlmSubject> {
   }
 
   return {
-    name: 'Spool (memory topics)',
+    name: topics ? 'Spool (Redis topics)' : 'Spool (memory topics)',
     reply(id, tokens): ReplyClient {
       produced.set(id, 0);
       running.push(
@@ -92,7 +110,10 @@ export async function spoolMemorySubject(ticker: Ticker): Promise<LlmSubject> {
     drained: async () => {
       await Promise.all(running.splice(0));
     },
-    redisCommands: () => 0,
-    close,
+    redisCommands: () => tally.n,
+    close: async () => {
+      await close();
+      await topics?.close();
+    },
   };
 }

@@ -9,10 +9,10 @@
  */
 import { seededRandom } from '@spool/core/internal';
 import { resumableStreamSubject } from './llm-resumable-subject';
-import { spoolMemorySubject } from './llm-spool-subject';
+import { spoolSubject } from './llm-spool-subject';
 import { type LlmSubject, type ReplyConnection, type ReplyHandlers, Ticker } from './llm-subject';
 
-export type SubjectName = 'spool-memory' | 'resumable-stream';
+export type SubjectName = 'spool-memory' | 'spool-redis' | 'resumable-stream';
 
 export interface WorkloadShape {
   replies: number;
@@ -193,9 +193,9 @@ async function main(): Promise<void> {
   const shape = JSON.parse(shapeJson) as WorkloadShape;
   const ticker = new Ticker(shape.tokenMs);
   const subject =
-    name === 'spool-memory'
-      ? await spoolMemorySubject(ticker)
-      : await resumableStreamSubject(ticker, redisUrl, prefix);
+    name === 'resumable-stream'
+      ? await resumableStreamSubject(ticker, redisUrl, prefix)
+      : await spoolSubject(ticker, name === 'spool-redis' ? { url: redisUrl, prefix } : undefined);
   process.on('message', async (m: { cmd: 'round'; seed: number; round: number } | { cmd: 'close' }) => {
     if (m.cmd === 'round') {
       process.send!(await runRound(subject, shape, m.seed, m.round));

@@ -11,7 +11,8 @@ import type { BarChartSpec } from './report/chart-spec';
 import { betterSseServer, rawSseServer, spoolSseServer } from './sse-fanout-peers';
 
 const COUNT = 1000;
-const DELIVERIES_PER_ROUND = pick(64_000, 32_000);
+/** Deliveries of the warm-up round, whose rate sizes the kept rounds (fanout-driver.ts, ROUND_MS). */
+const WARMUP_DELIVERIES = pick(64_000, 32_000);
 const ROUNDS = pick(5, 3);
 const LATENCY_MS = pick(3000, 1000);
 
@@ -35,7 +36,7 @@ export default async function run(): Promise<BenchOutput> {
       names[key] = server.name;
       try {
         await subs.request({ cmd: 'connect', kind: server.kind, url: server.url, count: COUNT }, 'connected');
-        rate[key] = await throughput(server, subs, COUNT, ROUNDS, DELIVERIES_PER_ROUND);
+        rate[key] = await throughput(server, subs, COUNT, ROUNDS, WARMUP_DELIVERIES);
         await subs.request({ cmd: 'disconnect' }, 'disconnected');
       } finally {
         await server.close();

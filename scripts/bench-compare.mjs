@@ -6,13 +6,19 @@
 // (docs/benchmarks.md, "Old against new commit"). Each commit runs from a git worktree of
 // its own with its own install, so both measure their own code on the same machine
 // within the same minutes. `SPOOL_COMPARE_ROUNDS` (default 3) sets the alternations;
-// `SPOOL_BENCH_QUICK=1` is passed through for a quick look. With two cores or more and
-// `taskset`, the benchmark's process runs on core 0 and every process it starts on core 1
-// (`SPOOL_COMPARE_PIN=0` turns that off): on a 2-core machine the scheduler otherwise moves
-// server and subscribers between cores, and one round differs from the next by more than
-// the change being judged (docs/benchmarks.md, "Old against new commit").
+// `SPOOL_BENCH_QUICK=1` is passed through for a quick look.
+//
+// With two cores or more and `taskset`, the benchmark's process runs on core 0 and every
+// process it starts on core 1 (`SPOOL_COMPARE_PIN=0` turns that off): on a 2-core machine
+// the scheduler otherwise moves server and subscribers between cores, and one round differs
+// from the next by more than the change being judged.
+//
+// `SPOOL_COMPARE_HARNESS=bench/a.ts,bench/b.ts` copies those files of the new commit over
+// the old one's before running: a measurement fix in code that calls no Spool API (a
+// driver, a subscriber process) then measures both commits alike (docs/benchmarks.md, "Old
+// against new commit").
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +158,10 @@ for (const signal of ['SIGINT', 'SIGTERM'])
   });
 try {
   sides.push(checkout(oldRef, 'old'), checkout(newRef, 'new'));
+  for (const file of (process.env.SPOOL_COMPARE_HARNESS ?? '').split(',').filter(Boolean)) {
+    copyFileSync(join(sides[1].dir, file), join(sides[0].dir, file));
+    console.log(`harness: ${file} of the new commit on both sides`);
+  }
   console.log(
     pin
       ? 'pinned: each benchmark on core 0, the processes it starts on core 1'

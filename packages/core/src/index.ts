@@ -278,6 +278,7 @@ export type {
 export {
   COMPLETED_STREAM,
   completionFields,
+  completionKey,
   type ListAfterOptions,
   listAfterDefaults,
   MemoryMessageStore,

@@ -34,7 +34,6 @@ export type { ChatAccess, ChatPrincipal } from './chat/chat-principal';
 export {
   ChatProducer,
   type ChatProducerDeps,
-  completionKey,
   type DeadLetter,
   type DeadLetterReplay,
   toWireMeta,

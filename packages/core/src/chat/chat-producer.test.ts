@@ -6,12 +6,12 @@ import { CircuitBreaker } from '../flow/circuit-breaker';
 import type { TopicEvent } from '../log/topic-event';
 import { TopicRegistry } from '../log/topic-registry';
 import type { Logger } from '../logger';
-import { COMPLETED_STREAM } from '../store/completion-record';
+import { COMPLETED_STREAM, completionKey } from '../store/completion-record';
 import { MemoryMessageStore } from '../store/memory-message-store';
 import type { MessageStore } from '../store/message-store';
 import { createManualClock } from '../time/clock';
 import type { ChatPrincipal } from './chat-principal';
-import { ChatProducer, completionKey } from './chat-producer';
+import { ChatProducer } from './chat-producer';
 
 const TOPIC = 'chan:1:general';
 const META = { channelId: 'general', channelType: 1 };

@@ -15,7 +15,7 @@ import {
   type WireOpenMeta,
   type WireStreamMeta,
 } from '../protocol/messages';
-import { COMPLETED_STREAM, completionFields } from '../store/completion-record';
+import { COMPLETED_STREAM, completionFields, completionKey } from '../store/completion-record';
 import type { MessageStore, StoredMessageInput } from '../store/message-store';
 import type { Clock } from '../time/clock';
 import { fromBase64, toBase64 } from './bytes';
@@ -747,15 +747,6 @@ function decodeBase64(b64: string): Uint8Array {
     throw new SpoolError('INVALID_MESSAGE', '`b64` must be standard base64 (RFC 4648 §4, padded).');
   }
   return fromBase64(b64);
-}
-
-/**
- * The `xaddOnce` key of a message's one completion record on `spool:completed`.
- *
- * @example completionKey('1843563473929170944') // 'spool:completed:1843563473929170944'
- */
-export function completionKey(messageId: string): string {
-  return `${COMPLETED_STREAM}:${messageId}`;
 }
 
 /** What an operator reads of a failed save: the store's own error, which PERSIST_FAILED wraps. */

@@ -10,7 +10,7 @@ export const COMPLETED_STREAM = 'spool:completed';
  * here so the record looks the same either way.
  *
  * @example
- * await broker.xaddOnce(COMPLETED_STREAM, `${COMPLETED_STREAM}:${message.messageId}`, completionFields(message, true));
+ * await broker.xaddOnce(COMPLETED_STREAM, completionKey(message.messageId), completionFields(message, true));
  */
 export function completionFields(
   message: Pick<StoredMessage, 'messageId' | 'channelId' | 'channelType' | 'reason'>,
@@ -23,4 +23,14 @@ export function completionFields(
     reason: message.reason,
     persisted: String(persisted),
   };
+}
+
+/**
+ * The `xaddOnce` key of a message's one completion record on `stream`: whichever path
+ * writes the record (the chat pipeline, or a store's outbox relay), a second one is refused.
+ *
+ * @example completionKey('1843563473929170944') // 'spool:completed:1843563473929170944'
+ */
+export function completionKey(messageId: string, stream: string = COMPLETED_STREAM): string {
+  return `${stream}:${messageId}`;
 }

@@ -473,6 +473,45 @@ describe('takeover and fencing', () => {
     expect(ends).toHaveLength(1);
   });
 
+  it('leaves a taken-over message to its producer when the producer moved it on before the ending finished: one end, the producer’s', async () => {
+    const { instances, prefix, store } = await cluster(['A', 'B', 'C']);
+    const [a, b, c] = instances as [TestInstance, TestInstance, TestInstance];
+    const messageId = await openOn(a);
+    await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'first ' });
+    await a.cluster.close(); // A is gone
+    // B takes the message over, then cannot end its record (Redis failing at that moment).
+    const finish = b.cluster.records.finish.bind(b.cluster.records);
+    let failing = true;
+    let finishes = 0;
+    b.cluster.records.finish = (id, reason) => {
+      finishes++;
+      return failing ? Promise.reject(new Error('Connection is closed.')) : finish(id, reason);
+    };
+    b.membership.declareDead(a.membership.self);
+    await b.cluster.settled();
+    expect(b.cluster.unfinishedEndings).toBe(1);
+    // Meanwhile the producer reconnects to C and opens the same ID again: the message moves to C.
+    expect((await call(c.url, 'POST', '/v1/messages', { ...CHANNEL, messageId })).status).toBe(201);
+    expect(
+      (await call(c.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: 'second' })).status,
+    ).toBe(200);
+    // B's next try of the record's end is FENCED: the message goes on at C, and B lets it go.
+    failing = false;
+    await vi.waitFor(() => expect(b.cluster.unfinishedEndings).toBe(0), { timeout: 5000 });
+    expect(finishes).toBeGreaterThanOrEqual(2);
+    expect((await call(b.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({
+      status: 'streaming',
+      text: 'first second',
+    });
+    expect((await call(c.url, 'POST', `/v1/messages/${messageId}/end`, {})).status).toBe(200);
+    await endOf(c.spool, TOPIC, messageId);
+    await c.spool.messages.drain(); // the completion record follows msg.end
+    expect(await store.get(messageId)).toMatchObject({ text: 'first second', reason: 'success' });
+    expect(await completionsOf(prefix, messageId)).toBe(1);
+    const ends = (await topicEvents(c.spool, TOPIC)).filter((e) => e.event === 'msg.end');
+    expect(ends.map((e) => e.data)).toEqual([{ messageId, reason: 'success', persisted: true }]);
+  });
+
   it('writes the completion record of a taken-over message whose first writes all failed, without a second msg.end', async () => {
     // The broker under every instance (the completion stream is one).
     const { instances, prefix, broker } = await cluster(['A', 'B']);

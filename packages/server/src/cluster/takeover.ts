@@ -1,12 +1,13 @@
 import {
   COMPLETED_STREAM,
   compareEventIds,
+  completionFields,
+  completionKey,
   retry,
   SpoolError,
   type StoredMessageInput,
   type WireStreamMeta,
 } from '@spool/core';
-import { completionKey } from '@spool/core/internal';
 import { spoolDefaults } from '../options';
 import type { SpoolParts } from '../server-parts';
 import type { MessageRecords } from './message-records';
@@ -134,13 +135,7 @@ export async function finishTakenOver(
     taken.announced = true;
   }
   if (!taken.completed && store.recordsCompletions !== true) {
-    const fields = {
-      messageId,
-      channelId: meta.channelId,
-      channelType: String(meta.channelType),
-      reason: 'error',
-      persisted: String(taken.persisted),
-    };
+    const fields = completionFields(message, taken.persisted === true);
     await retry(
       () =>
         breakers.broker.execute(() => broker.xaddOnce(COMPLETED_STREAM, completionKey(messageId), fields)),

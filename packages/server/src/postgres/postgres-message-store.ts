@@ -2,6 +2,7 @@ import {
   type Clock,
   COMPLETED_STREAM,
   completionFields,
+  completionKey,
   type EventId,
   type ListAfterOptions,
   type MessageId,
@@ -349,7 +350,7 @@ export class PostgresMessageStore implements MessageStore {
    * One outbox row per message. A message saved again (a retried save) keeps its row, or,
    * if the relay has already written and deleted it, gets a new one that the broker's
    * `xaddOnce` then recognises by its once-key: one record either way. The once-key is the
-   * producer's (`<stream>:<messageId>`, `completionKey`), so whichever path writes a
+   * producer's (`completionKey`: `<stream>:<messageId>`), so whichever path writes a
    * message's record, a second one is refused.
    */
   async #recordCompletions(tx: SqlQueryable, rows: StoredMessage[]): Promise<void> {
@@ -359,7 +360,7 @@ export class PostgresMessageStore implements MessageStore {
        ON CONFLICT (stream, once_key) DO NOTHING`,
       [
         this.#stream,
-        rows.map((m) => `${this.#stream}:${m.messageId}`),
+        rows.map((m) => completionKey(m.messageId, this.#stream)),
         rows.map((m) => JSON.stringify(Object.entries(completionFields(m, true)))),
       ],
     );
