@@ -473,13 +473,17 @@ describe('takeover and fencing', () => {
     expect(ends).toHaveLength(1);
   });
 
-  it('leaves a taken-over message to its producer when the producer moved it on before the ending finished: one end, the producer’s', async () => {
+  it('leaves a taken-over message to its producer when the producer moved it on before the ending finished, dead letter and all', async () => {
     const { instances, prefix, store } = await cluster(['A', 'B', 'C']);
     const [a, b, c] = instances as [TestInstance, TestInstance, TestInstance];
     const messageId = await openOn(a);
     await call(a.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 0, text: 'first ' });
     await a.cluster.close(); // A is gone
-    // B takes the message over, then cannot end its record (Redis failing at that moment).
+    // B takes the message over while the store is down (its text is dead-lettered) and Redis
+    // fails as it ends the record.
+    const save = store.save.bind(store);
+    let storeDown = true;
+    store.save = (message) => (storeDown ? Promise.reject(new Error('store down')) : save(message));
     const finish = b.cluster.records.finish.bind(b.cluster.records);
     let failing = true;
     let finishes = 0;
@@ -488,24 +492,30 @@ describe('takeover and fencing', () => {
       return failing ? Promise.reject(new Error('Connection is closed.')) : finish(id, reason);
     };
     b.membership.declareDead(a.membership.self);
+    await vi.waitFor(() => expect(b.spool.messages.deadLetters.map((l) => l.messageId)).toEqual([messageId]));
     await b.cluster.settled();
     expect(b.cluster.unfinishedEndings).toBe(1);
-    // Meanwhile the producer reconnects to C and opens the same ID again: the message moves to C.
+    // Meanwhile the producer reconnects to C and opens the same ID again (the store does not
+    // hold it): the message moves to C.
     expect((await call(c.url, 'POST', '/v1/messages', { ...CHANNEL, messageId })).status).toBe(201);
     expect(
       (await call(c.url, 'POST', `/v1/messages/${messageId}/chunks`, { chunkId: 1, text: 'second' })).status,
     ).toBe(200);
-    // B's next try of the record's end is FENCED: the message goes on at C, and B lets it go.
+    // B's next try of the record's end is FENCED: the message goes on at C, and B lets it go,
+    // its dead letter too (replayed, it would save the partial text over the final one).
     failing = false;
     await vi.waitFor(() => expect(b.cluster.unfinishedEndings).toBe(0), { timeout: 5000 });
     expect(finishes).toBeGreaterThanOrEqual(2);
+    expect(b.spool.messages.deadLetters).toEqual([]);
     expect((await call(b.url, 'GET', `/v1/messages/${messageId}`)).body).toMatchObject({
       status: 'streaming',
       text: 'first second',
     });
+    storeDown = false;
     expect((await call(c.url, 'POST', `/v1/messages/${messageId}/end`, {})).status).toBe(200);
     await endOf(c.spool, TOPIC, messageId);
     await c.spool.messages.drain(); // the completion record follows msg.end
+    expect(await b.spool.messages.replayDeadLetters()).toEqual({ saved: [], remaining: 0 });
     expect(await store.get(messageId)).toMatchObject({ text: 'first second', reason: 'success' });
     expect(await completionsOf(prefix, messageId)).toBe(1);
     const ends = (await topicEvents(c.spool, TOPIC)).filter((e) => e.event === 'msg.end');

@@ -122,7 +122,13 @@ export async function finishTakenOver(
     } catch (err) {
       if (!(err instanceof SpoolError)) throw err;
       // Its producer reconnected and moved it on: the message goes on there, and ends there.
-      if (err.code === 'FENCED') return false;
+      // A dead letter of this ending goes too: replayed, it would save the partial text and
+      // reason `error` over the message's final save.
+      if (err.code === 'FENCED') {
+        const letter = messages.deadLetters.findLastIndex((l) => l.messageId === messageId);
+        if (taken.persisted === false && letter >= 0) messages.deadLetters.splice(letter, 1);
+        return false;
+      }
       // Ended already: by this ending, whose reply was lost with the connection.
       if (err.code !== 'STREAM_NOT_FOUND') throw err;
     }
