@@ -17,6 +17,7 @@ import {
   StreamCache,
   SYS_TOPIC,
   silentLogger,
+  type TopicEvent,
   TopicRegistry,
   type WireOpenMeta,
 } from '@spool/core';
@@ -53,6 +54,8 @@ import { type ConnectionHealth, NO_TRANSPORT, type Transport, type TransportTota
 import { IdempotencyWindow } from './ws/limits';
 import { type ResolvedWsOptions, resolveWsOptions, wsDefaults } from './ws/ws-options';
 
+/** The options of a publish that has none: shared, so the hot path allocates none. */
+const NO_OPTIONS: Readonly<PublishOptions> = Object.freeze({});
 /**
  * The implementation behind the public `Spool` of `createSpool` (docs/architecture.md,
  * "The package and entry graph"): every part of the server, for the route groups, the
@@ -342,13 +345,13 @@ export class SpoolInstance implements SpoolParts {
    * @example
    * const id = await spool.publish('news', { headline: 'hi' }, { event: 'story' });
    */
-  async publish(topic: string, data: unknown, options: PublishOptions = {}): Promise<string> {
+  publish(topic: string, data: unknown, options: PublishOptions = NO_OPTIONS): Promise<string> {
+    // Not async: without a key the append's own promise is the answer (a publish is the
+    // hot path of every fan-out, and each async layer is one more promise per event).
     if (options.key === undefined) return this.publishFor(SYSTEM.id, topic, data, options);
-    return (
-      await this.publishKeys.run(SYSTEM.id, `${topic}\u0000${options.key}`, () =>
-        this.publishFor(SYSTEM.id, topic, data, options),
-      )
-    ).id;
+    return this.publishKeys
+      .run(SYSTEM.id, `${topic}\u0000${options.key}`, () => this.publishFor(SYSTEM.id, topic, data, options))
+      .then((r) => r.id);
   }
 
   /**
@@ -357,17 +360,28 @@ export class SpoolInstance implements SpoolParts {
    * topic's log. A shared (Redis) log applies it once across instances for 5 minutes; a log
    * in memory ignores it (docs/protocol.md, "Rules").
    */
-  async publishFor(
-    principalId: string,
-    topic: string,
-    data: unknown,
-    options: PublishOptions,
-  ): Promise<string> {
-    const key = options.key === undefined ? undefined : JSON.stringify([principalId, options.key]);
-    const ev = await this.topics.getOrCreate(topic).append(options.event ?? 'message', data, { key });
+  publishFor(principalId: string, topic: string, data: unknown, options: PublishOptions): Promise<string> {
+    let appending: Promise<TopicEvent>;
+    try {
+      appending = this.topics
+        .getOrCreate(topic)
+        .append(
+          options.event ?? 'message',
+          data,
+          options.key === undefined ? NO_OPTIONS : { key: JSON.stringify([principalId, options.key]) },
+        );
+    } catch (err) {
+      // A bad topic name: the caller gets a rejection, as from any failed append.
+      return Promise.reject(err);
+    }
+    return appending.then(this.#countPublished);
+  }
+
+  /** Counts an appended publish and answers its ID: one function for every publish. */
+  readonly #countPublished = (ev: TopicEvent): string => {
     this.published++;
     return ev.id;
-  }
+  };
 
   /**
    * Runs a server-side producer: opens a message,

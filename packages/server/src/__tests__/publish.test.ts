@@ -64,4 +64,22 @@ describe('spool.publish(topic, data, { event, key })', () => {
     const id = await spool.publish('news', 1, { event: 'fixed', key: 'k' });
     expect(await history(spool, 'news')).toEqual([{ id, event: 'fixed', data: 1 }]);
   });
+
+  it('answers every refusal as a rejection, never a throw, and counts only what was appended', async () => {
+    spool = createSpool();
+    const s = spool;
+    // A bad topic name fails before any append: still a rejected promise, not a throw.
+    let refused: Promise<string> | undefined;
+    expect(() => {
+      refused = s.publish('bad\nname', 1);
+    }).not.toThrow();
+    await expect(refused).rejects.toMatchObject({ code: 'INVALID_TOPIC' });
+    await expect(s.publish('news', 1, { event: ' leading space' })).rejects.toMatchObject({
+      code: 'INVALID_EVENT',
+    });
+    expect((await s.stats()).events.published).toBe(0);
+    await s.publish('news', 1);
+    await s.publish('news', 2, { key: 'k' });
+    expect((await s.stats()).events.published).toBe(2);
+  });
 });
