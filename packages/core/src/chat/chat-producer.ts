@@ -264,6 +264,17 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   };
 
   /**
+   * Forgets the latest dead letter of `messageId`, for a message that goes on elsewhere (its
+   * producer moved it to another instance): replayed, it would save a partial text over the
+   * message's final save. Returns whether there was one.
+   */
+  dropDeadLetter(messageId: string): boolean {
+    const at = this.deadLetters.findLastIndex((l) => l.messageId === messageId);
+    if (at >= 0) this.deadLetters.splice(at, 1);
+    return at >= 0;
+  }
+
+  /**
    * Saves the dead letters again, oldest first, through the store's breaker (no retry: the
    * next replay is the retry). Each one saved leaves the list; with a store that records
    * completions, its save also writes its one `spool:completed` record (it got none when

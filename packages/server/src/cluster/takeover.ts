@@ -125,8 +125,7 @@ export async function finishTakenOver(
       // A dead letter of this ending goes too: replayed, it would save the partial text and
       // reason `error` over the message's final save.
       if (err.code === 'FENCED') {
-        const letter = messages.deadLetters.findLastIndex((l) => l.messageId === messageId);
-        if (taken.persisted === false && letter >= 0) messages.deadLetters.splice(letter, 1);
+        if (taken.persisted === false) messages.dropDeadLetter(messageId);
         return false;
       }
       // Ended already: by this ending, whose reply was lost with the connection.
