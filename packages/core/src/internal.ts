@@ -65,6 +65,8 @@ export {
   snapshotFromEvents,
   storedMessageSnapshot,
   topicEventFrame,
+  topicEventFrameHead,
+  topicEventFrameMiddle,
 } from './log';
 export {
   type PipelineStage,

@@ -129,13 +129,34 @@ function messageIdOf(event: string, data: unknown): MessageId | undefined {
  * of a large range would add a frame to every event it reads (docs/protocol.md, "Rules",
  * catch-up memory). A live broadcast builds it once for all its subscribers (the
  * server's per-topic frame memo). The frame names the topic (not a subscription), so every
- * subscriber gets the same string.
+ * subscriber gets the same string. It is {@link topicEventFrameHead}, the ID,
+ * {@link topicEventFrameMiddle}, the data and `}`: the server writes those parts straight
+ * into a WebSocket frame's bytes, without building this string.
  *
  * @example socket.send(topicEventFrame('chan:1:general', ev));
  * // {"op":"ev","topic":"chan:1:general","id":"1731900000000-4","event":"msg.delta","data":{...}}
  */
 export function topicEventFrame(topic: string, ev: TopicEvent): string {
-  return `{"op":"ev","topic":${JSON.stringify(topic)},"id":"${ev.id}","event":${JSON.stringify(ev.event)},"data":${ev.json}}`;
+  return `${topicEventFrameHead(topic)}${ev.id}${topicEventFrameMiddle(ev.event)}${ev.json}}`;
+}
+
+/**
+ * The part of a topic's `ev` frames before the event's ID: the same for all its events.
+ *
+ * @example topicEventFrameHead('room') // '{"op":"ev","topic":"room","id":"'
+ */
+export function topicEventFrameHead(topic: string): string {
+  return `{"op":"ev","topic":${JSON.stringify(topic)},"id":"`;
+}
+
+/**
+ * The part of an `ev` frame between the event's ID and its data: the same for every event
+ * of that name. The frame ends with the data and `}`.
+ *
+ * @example topicEventFrameMiddle('msg.delta') // '","event":"msg.delta","data":'
+ */
+export function topicEventFrameMiddle(event: string): string {
+  return `","event":${JSON.stringify(event)},"data":`;
 }
 
 /** Compares an event with a parsed ID: negative, zero or positive. */

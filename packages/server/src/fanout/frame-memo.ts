@@ -9,17 +9,21 @@ import type { Topic, TopicEvent } from '@spool/core';
  * WebSocket frames in the Node entry), so this module needs no runtime of its own.
  *
  * @example
- * const memos = frameMemos((topic, ev) => encoder.encode(topic.frame(ev)));
+ * const memos = frameMemos((topic) => (ev) => encoder.encode(topic.frame(ev)));
  * socket.write(memos.of(topic).frame(ev)); // the same bytes for every socket
  */
 export class FrameMemo<T> {
   private event: TopicEvent | undefined;
   private bytes: T | undefined;
 
+  private readonly build: (ev: TopicEvent) => T;
+
   constructor(
     private readonly topic: Topic,
-    private readonly build: (topic: Topic, ev: TopicEvent) => T,
-  ) {}
+    encoderOf: (topic: Topic) => (ev: TopicEvent) => T,
+  ) {
+    this.build = encoderOf(topic);
+  }
 
   get name(): string {
     return this.topic.name;
@@ -28,15 +32,19 @@ export class FrameMemo<T> {
   /** The bytes of `ev`, built on the first call for it. */
   frame(ev: TopicEvent): T {
     if (ev !== this.event) {
-      this.bytes = this.build(this.topic, ev);
+      this.bytes = this.build(ev);
       this.event = ev;
     }
     return this.bytes!;
   }
 }
 
-/** One transport's memos: `of(topic)` is shared by all that topic's subscribers. */
-export function frameMemos<T>(build: (topic: Topic, ev: TopicEvent) => T): {
+/**
+ * One transport's memos: `of(topic)` is shared by all that topic's subscribers.
+ * `encoderOf(topic)` is called once per topic, so an encoder can prepare what all the
+ * topic's events share.
+ */
+export function frameMemos<T>(encoderOf: (topic: Topic) => (ev: TopicEvent) => T): {
   of(topic: Topic): FrameMemo<T>;
 } {
   const memos = new WeakMap<Topic, FrameMemo<T>>();
@@ -44,7 +52,7 @@ export function frameMemos<T>(build: (topic: Topic, ev: TopicEvent) => T): {
     of(topic) {
       let memo = memos.get(topic);
       if (!memo) {
-        memo = new FrameMemo(topic, build);
+        memo = new FrameMemo(topic, encoderOf);
         memos.set(topic, memo);
       }
       return memo;

@@ -15,12 +15,13 @@ const encoder = new TextEncoder();
  * event name `message` has no `event:` line (docs/http-api.md, "Topics"), so `onmessage`
  * receives it.
  */
-const sseFrames = frameMemos((_topic, ev) =>
-  encoder.encode(
-    encodeSseEvent(
-      ev.event === 'message' ? { id: ev.id, data: ev.json } : { id: ev.id, event: ev.event, data: ev.json },
+const sseFrames = frameMemos(
+  () => (ev) =>
+    encoder.encode(
+      encodeSseEvent(
+        ev.event === 'message' ? { id: ev.id, data: ev.json } : { id: ev.id, event: ev.event, data: ev.json },
+      ),
     ),
-  ),
 );
 
 /** The minimal view of a ReadableStream controller an SSE subscription writes to. */

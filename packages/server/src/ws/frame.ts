@@ -1,32 +1,44 @@
-import * as ws from 'ws';
-
-/** The part of ws's `Sender` that Spool uses: its public frame builder (ws ≥ 8.9). */
-interface SenderFraming {
-  frame(
-    data: Buffer,
-    options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean },
-  ): Buffer[];
-}
-
-// ws exports `Sender` (its ESM wrapper by name, its CommonJS entry as a property), but
-// @types/ws 8.18 does not declare it and an `export =` module cannot be augmented with a
-// new member: hence this one typed view of the module namespace.
-const { Sender } = ws as unknown as { Sender: SenderFraming };
-
-const TEXT = { fin: true, opcode: 0x1, mask: false, readOnly: false, rsv1: false } as const;
+/**
+ * Server-to-client WebSocket framing (RFC 6455 §5.2): a final, unmasked text frame, header
+ * and payload in one buffer, so that a socket's flush hands one buffer per frame to
+ * `write` (ws's `Sender.frame` returns header and payload as two, to be joined or written
+ * twice). Servers never mask (§5.1), and permessage-deflate is off, so RSV1 stays clear.
+ * `frame.test.ts` checks the bytes against ws's own `Sender.frame` for every length form.
+ */
 
 /**
- * Server-to-client WebSocket framing (RFC 6455 §5.2): a final, unmasked text frame, built
- * by ws's public `Sender.frame`. The adapter frames each broadcast event once and writes
- * the same bytes to every socket, so the per-socket cost of a broadcast is one write, not
- * one JSON.stringify + frame each. Servers never mask (§5.1), and permessage-deflate is
- * off, so RSV1 stays clear. Header and payload are joined once, here, so that a socket's
- * flush hands one buffer per frame to `write`.
+ * A text frame for a payload of `length` UTF-8 bytes, its header written: the payload goes
+ * into the last `length` bytes, which are uninitialised until the caller fills them.
+ *
+ * @example
+ * const frame = allocTextFrame(Buffer.byteLength(text));
+ * frame.write(text, frame.length - Buffer.byteLength(text));
+ */
+export function allocTextFrame(length: number): Buffer {
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81; // FIN + text
+  if (header === 2) frame[1] = length;
+  else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt16BE(0, 2); // a JavaScript string's bytes fit in the low 48 bits
+    frame.writeUIntBE(length, 4, 6);
+  }
+  return frame;
+}
+
+/**
+ * The text frame of `payload`. Broadcast events are framed by `eventFrames` instead,
+ * without building their JSON as a string first.
  *
  * @example socket.write(frameText('{"op":"hb"}'))
  */
 export function frameText(payload: string): Buffer {
-  const data = Buffer.from(payload, 'utf8');
-  const [header, body] = Sender.frame(data, TEXT);
-  return body === undefined ? header! : Buffer.concat([header!, body], header!.length + body.length);
+  const length = Buffer.byteLength(payload, 'utf8');
+  const frame = allocTextFrame(length);
+  frame.write(payload, frame.length - length, 'utf8');
+  return frame;
 }

@@ -1,6 +1,5 @@
 import { createManualClock, SpoolError } from '@spool/core';
 import { describe, expect, it } from 'vitest';
-import { frameText } from './frame';
 import { IdempotencyWindow, TokenBucket } from './limits';
 
 describe('TokenBucket', () => {
@@ -49,20 +48,5 @@ describe('IdempotencyWindow', () => {
     await window.run('p', 'k3', async () => 'z');
     expect(window.count('p')).toBe(2);
     expect((await window.run('p', 'k', async () => 'again')).id).toBe('again');
-  });
-});
-
-describe('frameText', () => {
-  it('writes the three RFC 6455 length forms', () => {
-    for (const n of [0, 125, 126, 65_535, 65_536, 70_000]) {
-      const f = frameText('a'.repeat(n));
-      expect(f[0]).toBe(0x81);
-      const header = n < 126 ? 2 : n < 65_536 ? 4 : 10;
-      expect(f.length).toBe(header + n);
-      const len = n < 126 ? f[1] : n < 65_536 ? f.readUInt16BE(2) : f.readUInt32BE(6);
-      expect(len).toBe(n);
-    }
-    const multi = frameText('é✓');
-    expect(multi[1]).toBe(5);
   });
 });

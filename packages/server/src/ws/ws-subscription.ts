@@ -1,11 +1,11 @@
 import type { ServerMessage } from '@spool/core';
 import { CreditWindow, type Topic, type TopicEvent, type TopicSubscription } from '@spool/core';
 import { type FrameMemo, frameMemos } from '../fanout/frame-memo';
-import { frameText } from './frame';
+import { eventFrames } from './event-frames';
 import type { SendQueue } from './send-queue';
 
 /** The complete WebSocket frame of a topic's events (`ev` JSON), shared by its subscribers. */
-const wsFrames = frameMemos((topic, ev) => frameText(topic.frame(ev)));
+const wsFrames = frameMemos((topic) => eventFrames(topic.name));
 
 /**
  * What a subscription needs of its WebSocket connection: the send queue it writes to and the
