@@ -8,7 +8,7 @@ import { TopicRegistry } from '../log/topic-registry';
 import type { Logger } from '../logger';
 import { COMPLETED_STREAM, completionKey } from '../store/completion-record';
 import { MemoryMessageStore } from '../store/memory-message-store';
-import type { MessageStore } from '../store/message-store';
+import type { MessageStore, StoredMessageInput } from '../store/message-store';
 import { createManualClock } from '../time/clock';
 import type { ChatPrincipal } from './chat-principal';
 import { ChatProducer } from './chat-producer';
@@ -279,5 +279,31 @@ describe('ChatProducer: a store that fails', () => {
     expect((await store.get(messageId))?.text).toBe('kept');
     expect(p.producer.deadLetters).toEqual([]);
     expect(p.topic.stats().retainedEvents).toBe(1);
+  });
+
+  it('keeps at most 1,000 dead letters, dropping the oldest with an error logged, whoever keeps them', async () => {
+    const p = pipeline();
+    const letter = (n: number): StoredMessageInput => ({
+      messageId: String(n),
+      channelId: META.channelId,
+      channelType: META.channelType,
+      meta: { ...META, messageId: String(n), closed: true, endReason: 'error' },
+      text: `text ${n}`,
+      lastChunkId: 0,
+      reason: 'error',
+      firstEventId: '1-0',
+      lastEventId: '1-0',
+    });
+    // A takeover keeps the letters of messages it ended for another instance the same way.
+    for (let n = 1; n <= 1_001; n++) p.producer.keepDeadLetter(letter(n), TOPIC, new Error('store is down'));
+    expect(p.producer.deadLetters).toHaveLength(1_000);
+    expect(p.producer.deadLetters[0]).toMatchObject({ messageId: '2', topic: TOPIC, error: 'store is down' });
+    expect(p.producer.deadLetters.at(-1)?.text).toBe('text 1001');
+    expect(p.logged).toEqual([
+      'error the dead-letter list is full: its oldest message is no longer kept for a replay',
+    ]);
+    expect(p.producer.dropDeadLetter('1001')).toBe(true);
+    expect(p.producer.dropDeadLetter('1')).toBe(false);
+    expect(p.producer.deadLetters).toHaveLength(999);
   });
 });

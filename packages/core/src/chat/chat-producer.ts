@@ -126,7 +126,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
   /** Server-side producers (`spool.run`). */
   readonly runs: MessageRuns;
   /** Messages whose save failed every attempt, oldest first (at most 1000). */
-  readonly deadLetters: DeadLetter[] = [];
+  readonly #deadLetters: DeadLetter[] = [];
   private readonly open_ = new Map<string, OpenMessage>();
   private readonly ended: EndedIds;
   private readonly nextId: () => string;
@@ -243,25 +243,42 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     if (!open) return;
     const err = failure.error;
     this.logger.error({ err, messageId }, 'persisting a finished message failed; it is dead-lettered');
-    const message = storedInput(messageId, open, chunks, meta);
-    this.deadLetters.push({
-      messageId,
-      topic: open.topic,
+    this.keepDeadLetter(storedInput(messageId, open, chunks, meta), open.topic, err);
+    await this.track(this.finish(messageId, open, meta, meta.endReason ?? 'force', false));
+  };
+
+  /**
+   * Messages whose save failed after every retry, oldest first, kept for
+   * {@link replayDeadLetters} (at most 1,000: past that the oldest is dropped, and logged).
+   */
+  get deadLetters(): readonly DeadLetter[] {
+    return this.#deadLetters;
+  }
+
+  /**
+   * Keeps `message`, whose save failed with `err`, for a replay: the message's own
+   * completion, or a takeover's ending of another instance's message. Past 1,000 the
+   * oldest letter is dropped, with an error logged, so memory stays bounded while the
+   * store is down.
+   */
+  keepDeadLetter(message: StoredMessageInput, topic: string, err: unknown): void {
+    this.#deadLetters.push({
+      messageId: message.messageId,
+      topic,
       text: message.text,
       meta: message.meta as WireStreamMeta,
       error: saveError(err),
       at: this.deps.clock.now(),
       message,
     });
-    if (this.deadLetters.length > MAX_DEAD_LETTERS) {
-      const dropped = this.deadLetters.shift()!;
+    if (this.#deadLetters.length > MAX_DEAD_LETTERS) {
+      const dropped = this.#deadLetters.shift()!;
       this.logger.error(
         { messageId: dropped.messageId, max: MAX_DEAD_LETTERS },
         'the dead-letter list is full: its oldest message is no longer kept for a replay',
       );
     }
-    await this.track(this.finish(messageId, open, meta, meta.endReason ?? 'force', false));
-  };
+  }
 
   /**
    * Forgets the latest dead letter of `messageId`, for a message that goes on elsewhere (its
@@ -269,8 +286,8 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
    * message's final save. Returns whether there was one.
    */
   dropDeadLetter(messageId: string): boolean {
-    const at = this.deadLetters.findLastIndex((l) => l.messageId === messageId);
-    if (at >= 0) this.deadLetters.splice(at, 1);
+    const at = this.#deadLetters.findLastIndex((l) => l.messageId === messageId);
+    if (at >= 0) this.#deadLetters.splice(at, 1);
     return at >= 0;
   }
 
@@ -295,7 +312,7 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
     const logger = this.logger;
     const saved: string[] = [];
     let error: string | undefined;
-    for (const letter of [...this.deadLetters]) {
+    for (const letter of [...this.#deadLetters]) {
       const save = () => storeBreaker.execute(() => store.save(letter.message));
       try {
         // As at completion: catchup waits for the save, and the message's events, kept in
@@ -305,12 +322,12 @@ export class ChatProducer implements ProducerOps, OpenMessageSource {
         error = saveError(err);
         break;
       }
-      const at = this.deadLetters.indexOf(letter);
-      if (at >= 0) this.deadLetters.splice(at, 1);
+      const at = this.#deadLetters.indexOf(letter);
+      if (at >= 0) this.#deadLetters.splice(at, 1);
       saved.push(letter.messageId);
     }
     if (saved.length > 0) logger.info({ saved: saved.length }, 'dead-lettered messages saved by a replay');
-    return { saved, remaining: this.deadLetters.length, ...(error === undefined ? {} : { error }) };
+    return { saved, remaining: this.#deadLetters.length, ...(error === undefined ? {} : { error }) };
   }
 
   /**

@@ -93,7 +93,6 @@ export async function finishTakenOver(
     taken.ending = { message, topic: rec.topic };
   }
   const { message, topic: topicName } = taken.ending;
-  const meta = message.meta;
   if (taken.persisted === undefined) {
     try {
       await topics
@@ -104,15 +103,7 @@ export async function finishTakenOver(
       taken.persisted = true;
     } catch (err) {
       logger.error({ err, messageId }, 'saving a taken-over message failed; it is dead-lettered');
-      messages.deadLetters.push({
-        messageId,
-        topic: topicName,
-        text: message.text,
-        meta,
-        error: err instanceof Error ? err.message : String(err),
-        at: Date.now(),
-        message,
-      });
+      messages.keepDeadLetter(message, topicName, err);
       taken.persisted = false;
     }
   }
