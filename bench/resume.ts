@@ -25,9 +25,14 @@ import type { LineChartSpec } from './report/chart-spec';
 
 const LOG_SIZES = pick([1_000, 10_000, 100_000, 1_000_000], [1_000, 10_000, 100_000]);
 const K = 100;
-const ROUNDS = pick(15, 5);
+/**
+ * A Spool catchup of 100 events takes about half a millisecond, so one garbage collection
+ * moves a round by as much as the differences worth seeing: 41 rounds per size keep the
+ * median steady (15 swung it by 10–20% from run to run).
+ */
+const ROUNDS = pick(41, 5);
 /** Rounds thrown away per log size: the first size runs on cold code otherwise. */
-const WARMUP = 3;
+const WARMUP = 10;
 const PAD = 'x'.repeat(40);
 const data = (n: number) => ({ n, p: PAD });
 

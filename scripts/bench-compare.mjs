@@ -16,7 +16,9 @@
 // `SPOOL_COMPARE_HARNESS=bench/a.ts,bench/b.ts` copies those files of the new commit over
 // the old one's before running: a measurement fix in code that calls no Spool API (a
 // driver, a subscriber process) then measures both commits alike (docs/benchmarks.md, "Old
-// against new commit").
+// against new commit"). `SPOOL_COMPARE_OLD_PATCH=scripts/bench-compare/x.patch,...` applies
+// those patches (`git apply`) to the old commit's worktree: the same measurement change made
+// to a benchmark that does call Spool's API, in the old API's words.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -161,6 +163,10 @@ try {
   for (const file of (process.env.SPOOL_COMPARE_HARNESS ?? '').split(',').filter(Boolean)) {
     copyFileSync(join(sides[1].dir, file), join(sides[0].dir, file));
     console.log(`harness: ${file} of the new commit on both sides`);
+  }
+  for (const patch of (process.env.SPOOL_COMPARE_OLD_PATCH ?? '').split(',').filter(Boolean)) {
+    execFileSync('git', ['apply', resolve(root, patch)], { cwd: sides[0].dir, stdio: 'inherit' });
+    console.log(`patched: ${patch} applied to the old commit`);
   }
   console.log(
     pin
