@@ -14,7 +14,8 @@ import { naiveWsServer, referenceServer, socketIoServer, spoolServer } from './f
 import { type BenchOutput, pick, QUICK, type Row, report, type Table } from './harness';
 import type { LineChartSpec } from './report/chart-spec';
 
-const SIZES = [100, 1000, 5000];
+/** `SPOOL_BENCH_FANOUT_SIZES=1000` (comma-separated) measures some sizes only, e.g. to alternate one size many times. */
+const SIZES = subscriberCounts(process.env['SPOOL_BENCH_FANOUT_SIZES'], [100, 1000, 5000]);
 /** Deliveries of the warm-up round, whose rate sizes the kept rounds (fanout-driver.ts, ROUND_MS). */
 const WARMUP_DELIVERIES = pick(64_000, 32_000);
 const ROUNDS = pick(5, 3);
@@ -121,6 +122,15 @@ function chart(results: SizeResult[], field: 'rate' | 'p99'): LineChartSpec {
       points: results.map((r) => ({ x: r.count, y: r[field][key as Key] })),
     })),
   };
+}
+
+function subscriberCounts(given: string | undefined, all: number[]): number[] {
+  if (given === undefined || given.trim() === '') return all;
+  const counts = given.split(',').map((part) => Number(part.trim()));
+  if (counts.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(`SPOOL_BENCH_FANOUT_SIZES must be positive integers separated by commas, got "${given}"`);
+  }
+  return counts;
 }
 
 export default async function run(): Promise<BenchOutput> {
