@@ -39,6 +39,25 @@ describe('SendQueue', () => {
     expect(queue.bytesOut).toBe(5 + 16 * 2 + 6 * 1);
   });
 
+  it('lets the sockets of one turn that got the same frames write one joined buffer, and keeps it no longer', async () => {
+    const batch = new FlushBatch();
+    const sockets = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
+    const queues = sockets.map((socket) => new SendQueue(socket, open, 1 << 20, batch));
+    const broadcast = [Buffer.from('e1'), Buffer.from('e2')];
+    for (const frame of broadcast) for (const queue of queues) queue.push(frame);
+    queues[0]!.push(Buffer.from('own')); // the first also got a frame of its own
+    await turn();
+    const [a, b, c] = sockets.map((socket) => socket.writes[0]!);
+    expect(Buffer.from(a!).toString()).toBe('e1e2own');
+    expect(c).toBe(b);
+    expect(Buffer.from(b!).toString()).toBe('e1e2');
+    // The next turn joins anew: the batch lets go of a turn's frames when it ends.
+    for (const frame of broadcast) queues[1]!.push(frame);
+    await turn();
+    expect(sockets[1]!.writes[1]).not.toBe(b);
+    expect(Buffer.from(sockets[1]!.writes[1]!).toString()).toBe('e1e2');
+  });
+
   it('corks big batches instead of copying them', async () => {
     const socket = new FakeSocket();
     const queue = new SendQueue(socket, open, 1 << 24, new FlushBatch());

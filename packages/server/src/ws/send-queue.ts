@@ -1,3 +1,5 @@
+import { JoinedFrames } from './joined-frames';
+
 /**
  * Batches outgoing frames so that each socket gets at most one write per event-loop
  * turn, however many events were queued for it: connections mark themselves dirty, and
@@ -10,6 +12,8 @@
  * batch.mark(queue); // queue.flush() runs once, at the end of this turn
  */
 export class FlushBatch {
+  /** Shared by the queues flushed together: subscribers of one broadcast write one buffer. */
+  readonly joined = new JoinedFrames();
   private dirty: Flushable[] = [];
   private spare: Flushable[] = [];
   private scheduled = false;
@@ -27,6 +31,7 @@ export class FlushBatch {
     const list = this.dirty;
     this.dirty = this.spare;
     for (let i = 0; i < list.length; i++) list[i]!.flush();
+    this.joined.clear();
     list.length = 0;
     this.spare = list;
   };
@@ -138,7 +143,7 @@ export class SendQueue implements Flushable {
     this.bytes = 0;
     const socket = this.socket;
     if (frames.length === 1) socket.write(frames[0]!);
-    else if (bytes <= CONCAT_LIMIT_BYTES) socket.write(Buffer.concat(frames, bytes));
+    else if (bytes <= CONCAT_LIMIT_BYTES) socket.write(this.batch.joined.join(frames, bytes));
     else {
       socket.cork();
       for (let i = 0; i < frames.length; i++) socket.write(frames[i]!);
