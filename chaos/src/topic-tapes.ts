@@ -37,7 +37,16 @@ export async function publish(
   } catch (err) {
     return { status: 0, error: err instanceof Error ? err.name : String(err) };
   }
-  const body = (await res.json().catch(() => ({}))) as { id?: string };
+  let body: { id?: string };
+  try {
+    body = (await res.json()) as { id?: string };
+  } catch (err) {
+    // The timeout can fire after the answer's head and before its body: that is no answer
+    // either, so the caller retries with the same key instead of reading a 201 without an ID.
+    const name = err instanceof Error ? err.name : String(err);
+    if (name === 'TimeoutError' || name === 'AbortError') return { status: 0, error: name };
+    body = {};
+  }
   return body.id === undefined ? { status: res.status } : { status: res.status, id: body.id };
 }
 
