@@ -2,6 +2,8 @@
  * Topic benchmarks (log/ of @spool/core):
  * - fan-out in one process: 1 publisher to 1,000 subscribers, events delivered per second,
  *   against a naive array of callbacks looped over per event;
+ * - append throughput: 1 publisher, no subscriber, a log trimmed at 10,000 events, against a
+ *   naive log (JSON, an ID string, an array trimmed from the front);
  * - catchup cost: 100 events after an ID from a log of 1,000 events and from one of
  *   1,000,000 (binary search: the second should cost at most 1.5x the first), with a
  *   linear scan of the big log for contrast.
@@ -78,6 +80,50 @@ async function fanOut(): Promise<Table> {
       value: topicRate / naiveRate,
       unit: 'x',
       peer: 'naive array of callbacks',
+      ratio: topicRate / naiveRate,
+    },
+  ]);
+}
+
+/** Events appended per second with nobody subscribed: what every publish pays before fan-out. */
+async function appendRate(): Promise<Table> {
+  const retention = { maxEvents: 10_000, maxBytes: 64 * 2 ** 20, maxAgeMs: 60_000 };
+  const count = EVENTS_PER_SAMPLE * 20;
+  const topicRates: number[] = [];
+  const naiveRates: number[] = [];
+  for (let sample = -WARMUP_SAMPLES; sample < SAMPLES; sample++) {
+    {
+      const topic = new Topic('bench.append', { retention });
+      const t0 = performance.now();
+      for (let i = 0; i < count; i++) await topic.append('message', { n: i, text: 'hello' });
+      const secs = (performance.now() - t0) / 1000;
+      if (sample >= 0) topicRates.push(count / secs);
+      await topic.close();
+    }
+    {
+      // the naive peer: serialise, name it, keep at most 10,000 (the older half dropped at
+      // once); no validation, no byte accounting, no rate, no ledger; awaited like the append
+      const log: { id: string; json: string }[] = [];
+      const t0 = performance.now();
+      for (let i = 0; i < count; i++) {
+        log.push({ id: `${t0}-${i}`, json: JSON.stringify({ n: i, text: 'hello' }) });
+        if (log.length > retention.maxEvents) log.splice(0, log.length >> 1);
+        await undefined;
+      }
+      const secs = (performance.now() - t0) / 1000;
+      if (sample >= 0) naiveRates.push(count / secs);
+    }
+  }
+  const topicRate = median(topicRates);
+  const naiveRate = median(naiveRates);
+  return report(`topic append: 1 publisher, no subscriber (median of ${SAMPLES})`, [
+    { name: 'Topic.append', value: topicRate, unit: 'events/s' },
+    { name: 'naive log (JSON, ID, array)', value: naiveRate, unit: 'events/s' },
+    {
+      name: 'Topic / naive',
+      value: topicRate / naiveRate,
+      unit: 'x',
+      peer: 'naive log',
       ratio: topicRate / naiveRate,
     },
   ]);
@@ -173,5 +219,5 @@ async function catchupCost(): Promise<Table> {
 }
 
 export default async function run(): Promise<BenchOutput> {
-  return { tables: [await fanOut(), await catchupCost()] };
+  return { tables: [await fanOut(), await appendRate(), await catchupCost()] };
 }
