@@ -142,3 +142,20 @@ export async function latency(
   const { samples } = await subs.request({ cmd: 'latency', on: false }, 'latency');
   return percentile(samples, 99) / 1000;
 }
+
+/**
+ * The p99 (ms) a latency row reports: the median of `windows` {@link latency} windows of
+ * `durationMs` each, since one window's p99 moves 2-7x with the collections and scheduling
+ * stalls that fall in it (docs/benchmarks.md, "Old against new commit").
+ */
+export async function medianP99(
+  server: BenchServer,
+  subs: Subscribers,
+  rate: number,
+  windows: number,
+  durationMs: number,
+): Promise<number> {
+  const p99s: number[] = [];
+  for (let w = 0; w < windows; w++) p99s.push(await latency(server, subs, rate, durationMs));
+  return median(p99s);
+}

@@ -10,9 +10,9 @@
  * Targets at 1,000 subscribers: Spool >= 0.8x the reference and >= 3x socket.io.
  */
 
-import { type BenchServer, latency, Subscribers, throughput } from './fanout-driver';
+import { type BenchServer, medianP99, Subscribers, throughput } from './fanout-driver';
 import { naiveWsServer, referenceServer, socketIoServer, spoolServer } from './fanout-peers';
-import { type BenchOutput, median, pick, QUICK, type Row, report, type Table } from './harness';
+import { type BenchOutput, pick, QUICK, type Row, report, type Table } from './harness';
 import type { LineChartSpec } from './report/chart-spec';
 
 /** `SPOOL_BENCH_FANOUT_SIZES=1000` (comma-separated) measures some sizes only, e.g. to alternate one size many times. */
@@ -59,10 +59,7 @@ async function measureSize(count: number): Promise<SizeResult> {
         await subs.request({ cmd: 'connect', kind: server.kind, url: server.url, count }, 'connected');
         rate[key] = await throughput(server, subs, count, ROUNDS, WARMUP_DELIVERIES);
         if (key === 'socketio') offered = rate.socketio / count / 2; // half of socket.io's maximum
-        const windows: number[] = [];
-        for (let w = 0; w < LATENCY_WINDOWS; w++)
-          windows.push(await latency(server, subs, offered, LATENCY_MS));
-        p99[key] = median(windows);
+        p99[key] = await medianP99(server, subs, offered, LATENCY_WINDOWS, LATENCY_MS);
         await subs.request({ cmd: 'disconnect' }, 'disconnected');
       } finally {
         await server.close();

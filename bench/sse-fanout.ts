@@ -5,8 +5,8 @@
  * raw `res.write` loop, each in the same run: events delivered per second (closed loop,
  * median of rounds) and p99 latency at half of the slowest peer's maximum.
  */
-import { type BenchServer, latency, Subscribers, throughput, WARMUP_MS } from './fanout-driver';
-import { type BenchOutput, median, pick, QUICK, type Row, report } from './harness';
+import { type BenchServer, latency, medianP99, Subscribers, throughput, WARMUP_MS } from './fanout-driver';
+import { type BenchOutput, pick, QUICK, type Row, report } from './harness';
 import type { BarChartSpec } from './report/chart-spec';
 import { betterSseServer, rawSseServer, spoolSseServer } from './sse-fanout-peers';
 
@@ -57,10 +57,7 @@ export default async function run(): Promise<BenchOutput> {
         // same offered rate is thrown away first, as the throughput rounds throw theirs away,
         // so the row is the server's steady p99, not how soon its code was compiled.
         await latency(server, subs, offered, WARMUP_MS);
-        const windows: number[] = [];
-        for (let w = 0; w < LATENCY_WINDOWS; w++)
-          windows.push(await latency(server, subs, offered, LATENCY_MS));
-        p99[key] = median(windows);
+        p99[key] = await medianP99(server, subs, offered, LATENCY_WINDOWS, LATENCY_MS);
         await subs.request({ cmd: 'disconnect' }, 'disconnected');
       } finally {
         await server.close();
